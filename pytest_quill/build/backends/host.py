@@ -1,0 +1,41 @@
+"""Build on this machine with Debian's cross compilers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+from typing import BinaryIO
+
+
+class HostBackend:
+    name = "host"
+
+    def identity(self, tools: list[str]) -> str:
+        """The first --version line of each tool: a new compiler is a new key."""
+        lines = []
+        for tool in tools:
+            exe = shutil.which(tool)
+            if exe is None:
+                lines.append(f"{tool}: missing")
+                continue
+            out = subprocess.run([exe, "--version"], capture_output=True, text=True)
+            first = (out.stdout or out.stderr).splitlines()[:1]
+            lines.append(f"{tool}: {first[0] if first else 'unknown'}")
+        return "host\n" + "\n".join(lines)
+
+    def run(self, argv: list[str], *, cwd: Path, env: dict | None, log: BinaryIO,
+            timeout: float) -> int:
+        merged = {**os.environ, **(env or {})}
+        # Its own process group, so an interrupted run kills the whole make tree.
+        proc = subprocess.Popen(argv, cwd=cwd, env=merged, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            return proc.wait(timeout=timeout)
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+

@@ -1,0 +1,50 @@
+"""Failure classes, so a report says whose problem a failure is (LAVA's split).
+
+bench  -> the machine or the lab (qemu missing, serial port busy): "broken"
+input  -> what the user gave (bad profile, unknown option value): usage error
+build  -> an artifact could not be made or failed its verification
+boot   -> the device did not reach a shell
+product-> the MVP itself misbehaves (/proc/squireos wrong): a failed test
+"""
+
+
+class QuillError(Exception):
+    """Base of every failure the harness reports on purpose."""
+
+    kind = "quill"
+
+    def __init__(self, message: str, log: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.log = log
+
+    def one_line(self) -> str:
+        """The message as one line, with the log's path when there is one."""
+        first = self.message.strip().splitlines()[0] if self.message.strip() else self.kind
+        return f"{first} (log: {self.log})" if self.log else first
+
+
+class InputError(QuillError):
+    kind = "input"
+
+
+class BenchError(QuillError):
+    kind = "bench"
+
+
+class BuildError(QuillError):
+    kind = "build"
+
+
+class VerifyError(BuildError):
+    """An artifact was made but breaks a fact of the profile (gate 2/3)."""
+
+    kind = "verify"
+
+
+class BootError(QuillError):
+    kind = "boot"
+
+
+class ProductError(QuillError):
+    kind = "product"
