@@ -1,0 +1,202 @@
+"""The plan's own metrics, measured from a run record (reports/quill-run.json).
+
+Work intervals nest: an artifact is built inside some test's setup, a gate is
+decided inside a test, and a worker waits inside a test too. So "busy" is the
+union of a worker's work intervals minus its waits, never a plain sum, and
+the sequential time is the sum of those busy times over the workers.
+"""
+
+from __future__ import annotations
+
+# The plan's targets. time_reduction is planned at 40-50%; more is better, so
+# only the lower bound decides whether it is met.
+TARGETS = {
+    "time_reduction": {"min": 0.40, "text": "40-50%"},
+    "utilization": {"min": 0.70, "text": "> 70%"},
+    "sync_overhead": {"max": 0.10, "text": "< 10%"},
+}
+
+SINGLE_PROCESS_WORKER = "main"  # the worker name of every event under -n 0
+
+
+def compute(record: dict) -> dict:
+    """wall_s, critical_path_s, sequential_s, time_reduction, utilization,
+    sync_overhead (None when the record lacks what a figure needs), plus
+    critical_chain (the names along the critical path) and workers."""
+    wall = _wall(record)
+    workers = _worker_count(record)
+    busy = _busy_by_worker(record)
+    waited = _waits_by_worker(record)
+    sequential = sum(busy.values())
+    chain, critical = _critical_path(record)
+    capacity = workers * wall if wall else 0.0
+    return {
+        "wall_s": _seconds(wall),
+        "critical_path_s": _seconds(critical),
+        "critical_chain": chain,
+        "sequential_s": _seconds(sequential),
+        "workers": workers,
+        "time_reduction": _ratio(1 - wall / sequential) if wall is not None and sequential else None,
+        "utilization": _ratio(sequential / capacity) if capacity else None,
+        "sync_overhead": _ratio(sum(waited.values()) / capacity) if capacity else None,
+    }
+
+
+def met(name: str, value: float | None) -> bool | None:
+    """Whether a metric meets its target (None: no target or no value)."""
+    target = TARGETS.get(name)
+    if target is None or value is None:
+        return None
+    return value >= target.get("min", float("-inf")) and value <= target.get("max", float("inf"))
+
+
+def summary_lines(metrics: dict) -> list[str]:
+    """The terminal summary: the times, then each ratio next to its target."""
+    chain = " -> ".join(metrics.get("critical_chain") or []) or "n/a"
+    lines = [
+        f"wall {_show_s(metrics.get('wall_s'))} on {metrics.get('workers', '?')} worker(s), "
+        f"sequential work {_show_s(metrics.get('sequential_s'))}, "
+        f"critical path {_show_s(metrics.get('critical_path_s'))} ({chain})"
+    ]
+    for name, target in TARGETS.items():
+        value = metrics.get(name)
+        verdict = {True: "met", False: "MISSED", None: "n/a"}[met(name, value)]
+        shown = "n/a" if value is None else f"{value * 100:5.1f}%"
+        lines.append(f"{name.replace('_', ' '):<15} {shown:>6}  target {target['text']:<7} {verdict}")
+    return lines
+
+
+def intervals(record: dict, section: str) -> list[tuple[str, float, float]]:
+    """(worker, start, end) of every complete entry of a record section."""
+    found = []
+    for entry in record.get(section) or []:
+        start, end = entry.get("start"), entry.get("end")
+        if start is None or end is None or end < start:
+            continue
+        found.append((entry.get("worker") or SINGLE_PROCESS_WORKER, float(start), float(end)))
+    return found
+
+
+def _wall(record: dict) -> float | None:
+    started, finished = record.get("started"), record.get("finished")
+    if started is not None and finished is not None and finished >= started:
+        return float(finished) - float(started)
+    spans = [(s, e) for section in ("artifacts", "gates", "waits", "tests")
+             for _, s, e in intervals(record, section)]
+    if not spans:
+        return None
+    return max(e for _, e in spans) - min(s for s, _ in spans)
+
+
+def _worker_count(record: dict) -> int:
+    declared = record.get("workers") or 0
+    if declared > 0:
+        return int(declared)
+    seen = {w for section in ("artifacts", "gates", "waits", "tests")
+            for w, _, _ in intervals(record, section)}
+    return max(1, len(seen))
+
+
+def _busy_by_worker(record: dict) -> dict[str, float]:
+    work = _by_worker(intervals(record, "artifacts") + intervals(record, "gates")
+                      + intervals(record, "tests"))
+    waits = _by_worker(intervals(record, "waits"))
+    return {worker: _length(_subtract(_union(spans), _union(waits.get(worker, []))))
+            for worker, spans in work.items()}
+
+
+def _waits_by_worker(record: dict) -> dict[str, float]:
+    return {worker: _length(_union(spans))
+            for worker, spans in _by_worker(intervals(record, "waits")).items()}
+
+
+def _critical_path(record: dict) -> tuple[list[str], float | None]:
+    """The longest chain of artifact builds (through their deps) and the boot."""
+    durations = {}
+    deps = {}
+    for entry in record.get("artifacts") or []:
+        name, span = entry.get("name"), _duration(entry)
+        if name is None or span is None:
+            continue
+        durations[name] = max(span, durations.get(name, 0.0))
+        deps[name] = [d for d in entry.get("deps") or [] if d != name]
+    chains: dict[str, tuple[list[str], float]] = {}
+
+    def chain_to(name: str, visiting: frozenset) -> tuple[list[str], float]:
+        if name not in chains:
+            before = [chain_to(d, visiting | {name}) for d in deps[name]
+                      if d in durations and d not in visiting]
+            path, length = max(before, key=lambda c: c[1], default=([], 0.0))
+            chains[name] = (path + [name], length + durations[name])
+        return chains[name]
+
+    ends = [chain_to(name, frozenset()) for name in durations]
+    boot = record.get("boot") or {}
+    boot_span = _duration(boot)
+    if boot_span is None and boot.get("boot_time_s") is not None:
+        boot_span = float(boot["boot_time_s"])
+    if boot_span is not None:
+        boot_deps = boot.get("deps")
+        before = [chain_to(d, frozenset()) for d in boot_deps if d in durations] if boot_deps else ends
+        path, length = max(before, key=lambda c: c[1], default=([], 0.0))
+        ends = [(path + ["boot"], length + boot_span)]
+    if not ends:
+        return [], None
+    return max(ends, key=lambda c: c[1])
+
+
+def _duration(entry: dict) -> float | None:
+    start, end = entry.get("start"), entry.get("end")
+    if start is None or end is None or end < start:
+        return None
+    return float(end) - float(start)
+
+
+def _by_worker(spans: list[tuple[str, float, float]]) -> dict[str, list[tuple[float, float]]]:
+    grouped: dict[str, list[tuple[float, float]]] = {}
+    for worker, start, end in spans:
+        grouped.setdefault(worker, []).append((start, end))
+    return grouped
+
+
+def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _subtract(spans: list[tuple[float, float]], holes: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Both sorted and disjoint (outputs of _union)."""
+    left = []
+    for start, end in spans:
+        for hole_start, hole_end in holes:
+            if hole_end <= start or hole_start >= end:
+                continue
+            if hole_start > start:
+                left.append((start, hole_start))
+            start = max(start, hole_end)
+            if start >= end:
+                break
+        if start < end:
+            left.append((start, end))
+    return left
+
+
+def _length(spans: list[tuple[float, float]]) -> float:
+    return sum(end - start for start, end in spans)
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _ratio(value: float) -> float:
+    return round(value, 4)
+
+
+def _show_s(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} s"
