@@ -1,0 +1,87 @@
+"""The Gantt SVG of synthetic run records, read back as XML."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from pytest_quill.report import gantt
+
+NS = {"svg": "http://www.w3.org/2000/svg"}
+
+
+def parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)
+
+
+def bars(root: ET.Element, kind: str) -> list[ET.Element]:
+    return [g for g in root.iterfind(".//svg:g", NS) if g.get("class") == f"bar {kind}"]
+
+
+def titles(groups) -> list[str]:
+    return [g.find("svg:title", NS).text for g in groups]
+
+
+def test_one_lane_per_worker_in_natural_order(run_record):
+    run_record["tests"].append({"nodeid": "t", "worker": "gw10", "start": 1001.0, "end": 1002.0})
+    lanes = [g.get("data-worker") for g in parse(gantt.render_svg(run_record)).iterfind(".//svg:g", NS)
+             if g.get("class") == "lane"]
+    assert lanes == ["gw0", "gw1", "gw10"]
+
+
+def test_artifacts_are_named_bars_placed_on_the_time_axis(run_record):
+    root = parse(gantt.render_svg(run_record))
+    artifacts = bars(root, "artifact")
+    assert [g.find("svg:text", NS).text for g in artifacts if g.find("svg:text", NS) is not None] == [
+        "kernel", "rootfs"]  # the 2 s sdcard bar is too narrow for its label
+    assert any(t.startswith("sdcard built: 51.0-53.0 s") for t in titles(artifacts))
+    kernel = artifacts[0].find("svg:rect", NS)
+    pixels = gantt.WIDTH - gantt.LEFT - gantt.RIGHT
+    assert float(kernel.get("x")) == pytest.approx(gantt.LEFT + 0.01 * pixels, abs=0.01)
+    assert float(kernel.get("width")) == pytest.approx(0.50 * pixels, abs=0.01)
+
+
+def test_tests_are_coloured_by_stream(run_record):
+    tests = bars(parse(gantt.render_svg(run_record)), "test")
+    streams = [title.split(" [")[1].split("]")[0] for title in titles(tests)]
+    fills = dict(zip(streams, (g.find("svg:rect", NS).get("fill") for g in tests)))
+    assert fills == {"A kernel": gantt.STREAM_COLOURS["A kernel"],
+                     "B rootfs": gantt.STREAM_COLOURS["B rootfs"],
+                     "D integration": gantt.STREAM_COLOURS["D integration"]}
+
+
+def test_waits_are_hatched_and_gates_and_boot_drawn(run_record):
+    root = parse(gantt.render_svg(run_record))
+    assert [g.find("svg:rect", NS).get("fill") for g in bars(root, "wait")] == ["url(#wait)"]
+    assert root.find(".//svg:pattern[@id='wait']", NS) is not None
+    assert titles(bars(root, "gate"))[0].startswith("gate 1 (build) open")
+    assert titles(bars(root, "boot"))[0].startswith("boot 3.4 s to a shell")
+
+
+def test_failures_are_outlined(run_record):
+    run_record["artifacts"][1].update(status="failed", error="mmdebstrap exited 1")
+    failed = [g for g in bars(parse(gantt.render_svg(run_record)), "artifact")
+              if g.find("svg:rect", NS).get("class") == "failed"]
+    assert titles(failed) == ["rootfs failed: mmdebstrap exited 1: 1.0-31.0 s (30.0 s)"]
+
+
+def test_legend_and_metrics_line(run_record):
+    svg = gantt.render_svg(run_record)
+    for text in ("test: A kernel", "test: B rootfs", "test: C bench", "test: D integration",
+                 "waiting", "artifact from cache", "seconds since the run started",
+                 "critical path 56.0 s (kernel -&gt; sdcard -&gt; boot)"):
+        assert text in svg
+
+
+def test_single_process_and_empty_records_still_draw():
+    single = {"workers": 0, "started": 0.0, "finished": 10.0,
+              "tests": [{"nodeid": "suites/a_kernel/test_a1_x.py::t", "start": 1.0, "end": 9.0,
+                         "stream": "A kernel"}]}
+    lanes = [g.get("data-worker") for g in parse(gantt.render_svg(single)).iterfind(".//svg:g", NS)
+             if g.get("class") == "lane"]
+    assert lanes == ["main"]
+    assert parse(gantt.render_svg({})).tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_write_makes_the_folder(run_record, tmp_path):
+    path = gantt.write(run_record, tmp_path / "reports" / "gantt.svg")
+    assert parse(path.read_text()).get("width") == str(gantt.WIDTH)
