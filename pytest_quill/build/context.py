@@ -53,7 +53,7 @@ class BuildContext:
             code = self.backend.run([str(a) for a in argv], cwd=cwd or self.out, env=env,
                                     log=log, timeout=timeout)
         if code != 0 and check:
-            raise BuildError(f"{self.name}: {self._error_since(start)}", log=str(self.log_path))
+            raise BuildError(self._error_since(start), log=str(self.log_path))
         return code
 
     def workspace(self, label: str) -> Path:

@@ -1,5 +1,9 @@
 """Where build commands run: this machine (host) or a builder container (docker)."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
 from ...errors import BenchError, InputError
 from ...profile import Profile
 from .base import Backend
@@ -7,20 +11,26 @@ from .base import Backend
 BACKENDS = ("auto", "docker", "host")
 
 
-def choose(name: str, profile: Profile, project_root) -> Backend:
-    """The backend for --quill-backend NAME; auto takes Docker when a daemon answers."""
-    from .docker import DockerBackend, docker_available
-    from .host import HostBackend
-
+def resolve(name: str) -> str:
+    """--quill-backend NAME -> docker or host; auto takes Docker when a daemon answers."""
     if name not in BACKENDS:
         raise InputError(f"--quill-backend {name}: unknown; allowed values: {', '.join(BACKENDS)}")
     if name == "host":
-        return HostBackend()
+        return "host"
+    from .docker import docker_available
+
+    reason = docker_available()
+    if name == "docker" and reason:
+        raise BenchError(f"--quill-backend docker: no Docker engine answers: {reason} "
+                         "(start one with scripts/dockerd.sh, or use --quill-backend host)")
+    return "host" if reason else "docker"
+
+
+def make(name: str, profile: Profile, project_root: Path, mounts: tuple[Path, ...]) -> Backend:
     if name == "docker":
-        reason = docker_available()
-        if reason:
-            raise BenchError(f"--quill-backend docker: no Docker engine answers: {reason}")
-        return DockerBackend(profile, project_root)
-    if docker_available() is None:
-        return DockerBackend(profile, project_root)
+        from .docker import DockerBackend
+
+        return DockerBackend(profile, project_root, mounts=mounts)
+    from .host import HostBackend
+
     return HostBackend()

@@ -1,0 +1,135 @@
+"""pytest-quill's hooks: options, markers, the run's set-up, gates, the record."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from . import artifacts, gates, record
+from .build import backends
+from .errors import QuillError
+from .options import add_options, read_options
+from .run import QuillRun, load, new_run_dir, prune_runs
+
+_RUN = pytest.StashKey[QuillRun]()
+
+MARKERS = [
+    "gate(number): the test needs quality gate NUMBER open (1 build, 2 artifacts, "
+    "3 convergence, 4 boot); skipped with the root failure when it is closed",
+    "hardware: runs on the device the profile's bench provides (QEMU or the real Nook)",
+    "e2e: the project's own end-to-end tests (real builds; minutes)",
+]
+
+
+def quill_run(config) -> QuillRun:
+    return config.stash[_RUN]
+
+
+def pytest_addoption(parser):
+    add_options(parser)
+
+
+def pytest_configure(config):
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
+    try:
+        config.stash[_RUN] = _make_run(config)
+    except QuillError as exc:
+        raise pytest.UsageError(exc.one_line()) from None
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistController(), "quill-xdist")
+
+
+def _make_run(config) -> QuillRun:
+    options = read_options(config)
+    profile = load(options)
+    worker_input = getattr(config, "workerinput", None)
+    if worker_input is None:
+        run_dir, backend = new_run_dir(options.reports), backends.resolve(options.backend)
+        worker, workers = "main", max(1, int(config.getoption("numprocesses", 0) or 0))
+    else:
+        run_dir, backend = worker_input["quill_run_dir"], worker_input["quill_backend"]
+        worker, workers = worker_input["workerid"], worker_input["workercount"]
+    return QuillRun(options=options, profile=profile, worker=worker, workers=workers,
+                    run_dir=Path(run_dir), backend_name=backend,
+                    project_root=config.rootpath, started=time.time())
+
+
+class _XdistController:
+    """Hands the controller's run folder and backend choice to every worker."""
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node):
+        run = quill_run(node.config)
+        node.workerinput["quill_run_dir"] = str(run.run_dir)
+        node.workerinput["quill_backend"] = run.backend_name
+
+
+def pytest_collection_modifyitems(config, items):
+    run = quill_run(config)
+    declared = gates.gates()
+    needed = set()
+    for item in items:
+        needed |= {a for f in item.fixturenames if (a := artifacts.artifact_of_fixture(f))}
+        marker = item.get_closest_marker("gate")
+        if marker is None:
+            continue
+        number = marker.args[0] if marker.args else None
+        if number not in declared:
+            raise pytest.UsageError(f"{item.nodeid}: gate({number!r}) is not declared; "
+                                    f"declared gates: {sorted(declared) or 'none'}")
+        needed |= {a for n, spec in declared.items() if n <= number for a in spec.needs}
+    run.store.needed = artifacts.with_deps(needed)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    marker = item.get_closest_marker("gate")
+    if marker is not None:
+        decision = quill_run(item.config).gates.decision(marker.args[0])
+        if not decision.open:
+            pytest.skip(decision.reason)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    start = time.time()
+    yield
+    outcome = getattr(item, "_quill_outcome", "unknown")
+    quill_run(item.config).state.event("test", nodeid=item.nodeid, start=start,
+                                       end=time.time(), outcome=outcome)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    result = yield
+    report = result.get_result()
+    # The phase that decided the outcome: a skip or error in setup, else the call.
+    if report.when == "call" or report.outcome != "passed":
+        item._quill_outcome = report.outcome if report.when == "call" else \
+            f"{report.outcome} ({report.when})"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    config = session.config
+    if hasattr(config, "workerinput") or _RUN not in config.stash:
+        return
+    run = quill_run(config)
+    made = record.build_record(run.state, run.header())
+    if record.used_quill(made):
+        run.extras["record_path"] = record.write_record(made, run.options.reports)
+        run.extras["record"] = made
+        prune_runs(run.options.reports)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if _RUN not in config.stash or "record" not in quill_run(config).extras:
+        return
+    run = quill_run(config)
+    terminalreporter.section("pytest-quill")
+    for line in record.summary_lines(run.extras["record"], run.relpath):
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"run record: {run.relpath(run.extras['record_path'])}")

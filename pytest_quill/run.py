@@ -1,0 +1,85 @@
+"""One process's view of a quill run: profile, shared folder, cache, store, gates."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import artifacts, gates
+from .artifacts import Store
+from .build import backends
+from .cache import Cache
+from .errors import InputError
+from .options import Options
+from .profile import Profile, load_profile
+from .runstate import RunState
+
+KEEP_RUNS = 10
+
+
+@dataclass
+class QuillRun:
+    options: Options
+    profile: Profile
+    worker: str  # xdist worker id, or "main" without xdist
+    workers: int
+    run_dir: Path
+    backend_name: str
+    project_root: Path
+    started: float
+    state: RunState = field(init=False)
+    store: Store = field(init=False)
+    gates: gates.Gates = field(init=False)
+    extras: dict = field(default_factory=dict)  # per-process objects the conftest keeps
+
+    def __post_init__(self):
+        self.state = RunState(self.run_dir, self.worker)
+        self.store = Store(
+            state=self.state, cache=Cache(self.options.cache / "artifacts"), profile=self.profile,
+            backend=self._backend, rebuild=self.options.rebuild, jobs=self.options.jobs,
+            project_root=self.project_root, relpath=self.relpath)
+        self.gates = gates.Gates(self)
+        self._made_backend = None
+
+    def _backend(self):
+        if self._made_backend is None:
+            mounts = (self.options.cache, self.options.reports)
+            self._made_backend = backends.make(self.backend_name, self.profile,
+                                               self.project_root, mounts)
+        return self._made_backend
+
+    def artifact(self, name: str):
+        return self.store.get(name)
+
+    def relpath(self, path: Path) -> str:
+        try:
+            return os.path.relpath(path, self.project_root)
+        except ValueError:
+            return str(path)
+
+    def header(self) -> dict:
+        return {"profile": self.profile.name, "workers": self.workers,
+                "backend": self.backend_name, "started": self.started,
+                "cache": str(self.options.cache)}
+
+
+def load(options: Options) -> Profile:
+    unknown = sorted((options.rebuild or set()) - set(artifacts.recipes()))
+    if unknown and artifacts.recipes():
+        raise InputError(f"--quill-rebuild {', '.join(unknown)}: unknown artifact; known: "
+                         f"{', '.join(sorted(artifacts.recipes()))}")
+    return load_profile(options.profile, options.overrides)
+
+
+def new_run_dir(reports: Path) -> Path:
+    """Where this run's shared state and logs go; created on first use."""
+    return reports / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+
+
+def prune_runs(reports: Path) -> None:
+    runs = sorted((reports / "runs").iterdir()) if (reports / "runs").is_dir() else []
+    for old in runs[:-KEEP_RUNS]:
+        shutil.rmtree(old, ignore_errors=True)
