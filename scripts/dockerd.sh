@@ -1,0 +1,92 @@
+#!/bin/sh
+# A Docker engine for the Docker backend, started only when none answers.
+#
+#   scripts/dockerd.sh         print the URL of an engine that answers; start a
+#                              private one (socket, data and state under
+#                              /run/pytest-quill and /var/lib/pytest-quill) if none does
+#   scripts/dockerd.sh stop    stop the private engine this script started
+#
+# Runs as root, or re-runs itself through sudo. The URL goes to stdout (for
+# `export DOCKER_HOST=$(scripts/dockerd.sh)`), everything else to stderr.
+set -eu
+
+STATE_DIR=/run/pytest-quill
+SOCKET=$STATE_DIR/docker.sock
+PRIVATE_URL=unix://$SOCKET
+PIDFILE=$STATE_DIR/docker.pid
+DAEMON_LOG=$STATE_DIR/dockerd.log
+DATA_ROOT=/var/lib/pytest-quill/docker
+WAIT_S=${QUILL_DOCKERD_WAIT_S:-60}
+
+say() { echo "dockerd.sh: $*" >&2; }
+
+answers() {
+    docker --host "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1
+}
+
+as_root() {
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || { say "needs root (or sudo) to $1"; exit 1; }
+        # The socket's group is the caller's, so the caller can use the engine.
+        exec sudo QUILL_SOCKET_GROUP="$(id -g)" QUILL_DOCKERD_WAIT_S="$WAIT_S" "$0" "$@"
+    fi
+}
+
+start() {
+    for url in ${DOCKER_HOST:-} "$PRIVATE_URL" unix:///var/run/docker.sock; do
+        if answers "$url"; then
+            echo "$url"
+            return 0
+        fi
+    done
+    command -v dockerd >/dev/null || { say "dockerd not installed (apt-get install docker.io)"; exit 1; }
+    as_root start
+    mkdir -p "$STATE_DIR" "$DATA_ROOT"
+    began=$(date +%s)
+    # setsid: the engine must outlive the shell (or CI step) that started it.
+    setsid dockerd --host "$PRIVATE_URL" --group "${QUILL_SOCKET_GROUP:-docker}" \
+        --data-root "$DATA_ROOT" --exec-root "$STATE_DIR/exec" --pidfile "$PIDFILE" \
+        >>"$DAEMON_LOG" 2>&1 </dev/null &
+    pid=$!
+    while ! answers "$PRIVATE_URL"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            say "dockerd exited before answering; last lines of $DAEMON_LOG:"
+            tail -n 5 "$DAEMON_LOG" >&2
+            exit 1
+        fi
+        if [ $(( $(date +%s) - began )) -ge "$WAIT_S" ]; then
+            say "dockerd did not answer on $SOCKET within ${WAIT_S}s (log: $DAEMON_LOG)"
+            kill "$pid" 2>/dev/null || true
+            exit 1
+        fi
+        sleep 0.2
+    done
+    say "started dockerd (pid $pid) on $SOCKET in $(( $(date +%s) - began ))s (log: $DAEMON_LOG)"
+    echo "$PRIVATE_URL"
+}
+
+stop() {
+    [ -s "$PIDFILE" ] || { say "no private dockerd to stop ($PIDFILE absent)"; return 0; }
+    as_root stop
+    pid=$(cat "$PIDFILE")
+    kill "$pid" 2>/dev/null || { say "dockerd $pid already gone"; rm -f "$PIDFILE"; return 0; }
+    # dockerd stops its containers first (10 s each at most), then exits.
+    waited=0
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$waited" -ge "$WAIT_S" ]; then
+            say "dockerd $pid still running after ${WAIT_S}s: killing it"
+            kill -9 "$pid" 2>/dev/null || true
+            break
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+    rm -f "$PIDFILE"
+    say "stopped dockerd $pid"
+}
+
+case "${1:-start}" in
+    start) start ;;
+    stop) stop ;;
+    *) say "usage: $0 [start|stop]"; exit 2 ;;
+esac
