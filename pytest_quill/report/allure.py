@@ -1,0 +1,210 @@
+"""Allure: the plan's labels for each test, the run-level files, attachments.
+
+Run-level files (environment.properties, categories.json) and the cleaning of
+the results folder belong to the xdist controller only: workers writing or
+cleaning them race each other (--clean-alluredir does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import allure
+from allure_commons.types import AttachmentType
+
+from .streams import stream_of, story_of
+
+EPIC = "Nook typewriter MVP"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# Attachment kinds -> Allure types; a kind not listed is attached as text.
+KINDS = {
+    "text": AttachmentType.TEXT, "log": AttachmentType.TEXT, "json": AttachmentType.JSON,
+    "svg": AttachmentType.SVG, "html": AttachmentType.HTML, "png": AttachmentType.PNG,
+    "csv": AttachmentType.CSV, "xml": AttachmentType.XML,
+}
+
+# A failure message as allure-pytest writes it: "[module.]Class: text", or
+# "Skipped: gate N (name) closed: <root failure>" for a test behind a closed gate.
+_SKIPPED = r"^(?:Skipped: )?"
+_GATE_CLOSED = r"gate \d \(\w+\) closed: "
+_KINDS = ("bench", "input", "build", "verify", "boot", "product")
+
+
+def _category(name: str, statuses: list[str], classes: tuple[str, ...], kinds: tuple[str, ...],
+              gates: tuple[int, ...] = ()) -> dict:
+    """One Allure category: the failure classes raised, or their kind named
+    after a closed gate's reason, or (when the reason names no kind) the
+    gate that closed. Java Allure 2 full-matches, Allure 3 searches: the
+    regex is anchored and ends in [\\s\\S]* to mean the same to both."""
+    raised = rf"(?:[\w.]*\.)?(?:{'|'.join(classes)})\b"
+    named = rf"{_GATE_CLOSED}(?:{'|'.join(kinds)}): "
+    alternatives = [raised, named]
+    if gates:
+        unnamed_kind = rf"(?!(?:{'|'.join(_KINDS)}): )"
+        alternatives.append(rf"gate [{''.join(map(str, gates))}] \(\w+\) closed: {unnamed_kind}")
+    return {"name": name, "matchedStatuses": statuses,
+            "messageRegex": rf"{_SKIPPED}(?:{'|'.join(alternatives)})[\s\S]*"}
+
+
+# In report order; the messages they match do not overlap.
+CATEGORIES = [
+    _category("Bench / infrastructure", ["broken", "skipped"], ("BenchError",), ("bench",), (3,)),
+    _category("Input (bad profile or option)", ["failed", "broken", "skipped"], ("InputError",), ("input",)),
+    _category("Build (artifact not made or not verified)", ["failed", "broken", "skipped"],
+              ("BuildError", "VerifyError"), ("build", "verify"), (1, 2)),
+    _category("Boot (no shell, panic, reset)", ["failed", "broken", "skipped"], ("BootError",), ("boot",), (4,)),
+    _category("Product defect", ["failed", "broken"], ("ProductError", "AssertionError"), ("product",)),
+]
+
+
+def labels_for(nodeid: str, markers) -> list[tuple[str, str]]:
+    """(label, value) pairs of a test: epic, feature and parentSuite = its
+    stream, story = its task set, a tag per gate(n) marker and for hardware.
+    markers: the item's marks (anything with .name and .args)."""
+    labels = [("epic", EPIC)]
+    stream, story = stream_of(nodeid), story_of(nodeid)
+    if stream:
+        labels += [("feature", stream), ("parentSuite", stream)]
+    if story:
+        labels.append(("story", story))
+    for mark in markers:
+        if mark.name == "gate" and mark.args:
+            labels.append(("tag", f"gate {mark.args[0]}"))
+        elif mark.name == "hardware":
+            labels.append(("tag", "hardware"))
+    return labels
+
+
+def label_marks(nodeid: str, markers) -> list:
+    """labels_for as the marks allure-pytest reads: item.add_marker(each)."""
+    return [allure.label(name, value) for name, value in labels_for(nodeid, markers)]
+
+
+def attach_file(path: str | Path, name: str, kind: str = "text") -> bool:
+    """Attach a file to the running test (a log, the uImage header, a
+    manifest...). False when the file does not exist: a missing log must not
+    hide the failure being reported."""
+    source = Path(path)
+    if not source.is_file():
+        return False
+    allure.attach.file(str(source), name=name, attachment_type=KINDS.get(kind, AttachmentType.TEXT),
+                       extension=None if kind in KINDS else kind)
+    return True
+
+
+def attach_run_file(path: str | Path, name: str, kind: str = "text") -> bool:
+    """Attach a file to the whole run (the Gantt, the profile): controller only,
+    at session finish, while allure-pytest is still configured."""
+    source = Path(path)
+    if not source.is_file():
+        return False
+    allure.global_attach.file(str(source), name=name,
+                              attachment_type=KINDS.get(kind, AttachmentType.TEXT),
+                              extension=None if kind in KINDS else kind)
+    return True
+
+
+def clean_results(results_dir: str | Path) -> Path:
+    """Empty the results folder (controller only, before workers start)."""
+    folder = Path(results_dir)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def write_run_files(results_dir: str | Path, record: dict, profile_name: str,
+                    extra_env: dict | None = None) -> list[Path]:
+    """environment.properties and categories.json (controller only)."""
+    folder = Path(results_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = {**environment(record, profile_name), **{k: str(v) for k, v in (extra_env or {}).items()}}
+    properties = folder / "environment.properties"
+    properties.write_text("".join(f"{_escape(k, True)}={_escape(v, False)}\n" for k, v in entries.items()),
+                          encoding="utf-8")
+    categories = folder / "categories.json"
+    categories.write_text(json.dumps(CATEGORIES, indent=2) + "\n", encoding="utf-8")
+    return [properties, categories]
+
+
+def environment(record: dict, profile_name: str) -> dict[str, str]:
+    """What the run was made of: profile, backend, tool versions, commit,
+    the artifacts' keys and the sha256 of their files, the kernel release."""
+    entries = {"profile": profile_name, "backend": str(record.get("backend", "")),
+               "workers": str(record.get("workers", ""))}
+    for artifact in record.get("artifacts") or []:
+        entries.update(_artifact_entries(artifact))
+    entries["qemu"] = _first_line(["qemu-system-arm", "--version"])
+    entries["u-boot-qemu"] = _first_line(["dpkg-query", "-W", "-f=${Version}", "u-boot-qemu"])
+    entries["git.commit"] = _git_commit()
+    for name, value in (record.get("metrics") or {}).items():
+        if isinstance(value, (int, float)):
+            entries[f"metrics.{name}"] = str(value)
+    return {k: v for k, v in entries.items() if v}
+
+
+def _artifact_entries(artifact: dict) -> dict[str, str]:
+    name = artifact.get("name", "?")
+    entries = {f"{name}.key": str(artifact.get("key", "")), f"{name}.status": str(artifact.get("status", ""))}
+    folder = Path(artifact["path"]) if artifact.get("path") else None
+    if folder is None or not folder.is_dir():
+        return entries
+    meta = _meta(folder)
+    if meta.get("release"):
+        entries[f"{name}.release"] = str(meta["release"])
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != "meta.json"):
+        entries[f"{name}.{path.name}.sha256"] = _sha256(path)
+    return entries
+
+
+def _meta(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "meta.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _first_line(argv: list[str]) -> str:
+    """A tool's answer, or "not found" (the report still says it was looked for)."""
+    lines = (_output(argv) or "").splitlines()
+    return lines[0] if lines else "not found"
+
+
+def _output(argv: list[str]) -> str | None:
+    """stdout of a command that succeeded, else None."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _git_commit() -> str:
+    git = ["git", "-C", str(PROJECT_ROOT)]
+    commit = _output(git + ["rev-parse", "--short=12", "HEAD"])
+    if not commit:
+        return ""
+    changed = _output(git + ["status", "--porcelain", "--untracked-files=no"])
+    return f"{commit}+dirty" if changed else commit
+
+
+def _escape(text: str, is_key: bool) -> str:
+    """Java .properties escaping: backslash, line breaks, and in keys the
+    separators and spaces."""
+    text = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    if is_key:
+        for char in " =:#!":
+            text = text.replace(char, "\\" + char)
+    return text
