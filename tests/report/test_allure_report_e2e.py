@@ -1,0 +1,154 @@
+"""A real Allure 3 report of a small real pytest session, opened in Chromium.
+
+The session is a miniature of suites/ (one file per stream, labels applied the
+way the plugin applies them); the report is served over loopback because
+opened from file:// it never leaves its loading spinner (FACTS.md).
+"""
+
+import json
+import re
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from pytest_quill.report import allure as quill_allure
+from pytest_quill.report import gantt
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = Path(__file__).resolve().parents[2]
+CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--window-size=1280,800", "--virtual-time-budget=8000"]
+
+SESSION = {
+    "conftest.py": '''
+from pathlib import Path
+from pytest_quill.report import allure as quill_allure
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "gate(n): needs gate n")
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for mark in quill_allure.label_marks(item.nodeid, item.iter_markers()):
+            item.add_marker(mark)
+
+def pytest_sessionfinish(session):
+    quill_allure.attach_run_file(Path(session.config.rootpath, "gantt.svg"), "run gantt", "svg")
+''',
+    "suites/a_kernel/test_a1_config.py": '''
+import pytest
+from pytest_quill.report import allure as quill_allure
+
+def test_squireos_symbols(tmp_path):
+    log = tmp_path / "kernel.log"
+    log.write_text("CONFIG_SQUIREOS=m\\n")
+    assert quill_allure.attach_file(log, "kernel build log", "log")
+
+@pytest.mark.gate(2)
+def test_uimage_header():
+    pytest.skip("gate 1 (build) closed: make zImage: error: squireos.c:3 (log: kernel.log)")
+''',
+    "suites/b_rootfs/test_b1_debian.py": '''
+def test_rootfs_arch():
+    assert "armel" == "armhf"
+''',
+    "suites/c_bench/test_c1_tools.py": '''
+from pytest_quill.errors import BenchError
+
+def test_qemu_present():
+    raise BenchError("qemu-system-arm: not found on PATH")
+''',
+    "suites/d_integration/test_d4_boot.py": '''
+import pytest
+
+@pytest.mark.gate(4)
+def test_shell_prompt():
+    pytest.skip("gate 4 (boot) closed: no shell prompt within 30 s (log: console.log)")
+''',
+}
+
+TESTS = ("test_squireos_symbols", "test_uimage_header", "test_rootfs_arch", "test_qemu_present",
+         "test_shell_prompt")
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory) -> Path:
+    """The miniature session's folder, holding allure-results and allure-report."""
+    root = tmp_path_factory.mktemp("session")
+    for name, text in SESSION.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    gantt.write({"workers": 1, "started": 0.0, "finished": 2.0,
+                 "tests": [{"nodeid": "t", "start": 0.0, "end": 1.0, "stream": "A kernel"}]},
+                root / "gantt.svg")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:quill", "-p", "no:cacheprovider",
+                           "--alluredir", "allure-results", "suites"],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+    assert "1 passed" in done.stdout and "2 skipped" in done.stdout, done.stdout + done.stderr
+    quill_allure.write_run_files(root / "allure-results", {"backend": "host", "workers": 1},
+                                 "qemu-virt", {})
+    subprocess.run([str(PROJECT / "scripts" / "report.sh"), str(root / "allure-results"),
+                    str(root / "allure-report")], check=True, capture_output=True, timeout=120)
+    return root
+
+
+@contextmanager
+def served(folder: Path):
+    """http://127.0.0.1:PORT/ on a port the kernel picked, stopped on exit."""
+    server = subprocess.Popen([sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
+                               "--directory", str(folder)],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        banner = server.stdout.readline()
+        port = re.search(r"port (\d+)", banner)
+        assert port, f"http.server said {banner!r}"
+        yield f"http://127.0.0.1:{port.group(1)}/"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_browser_shows_the_streams_and_their_tests(session, tmp_path):
+    assert (session / "allure-report" / "index.html").is_file()
+    with served(session / "allure-report") as url:
+        dom = subprocess.run(CHROMIUM + [f"--user-data-dir={tmp_path / 'chromium'}", "--dump-dom",
+                                         url + "index.html"],
+                             capture_output=True, text=True, timeout=120).stdout
+    for stream in ("A kernel", "B rootfs", "C bench", "D integration"):
+        assert f">{stream}<" in dom, f"stream {stream} not in the rendered tree"
+    # failed and broken groups open by themselves, showing their file and test
+    for shown in ("test_b1_debian", "test_rootfs_arch", "test_c1_tools", "test_qemu_present",
+                  "pytest-quill: Nook typewriter MVP"):
+        assert shown in dom
+
+
+def test_failures_are_sorted_by_whose_problem_they_are(session):
+    tree = json.loads((session / "allure-report" / "widgets" / "categories.json").read_text())
+    by_category = {node["name"]: node["statistic"] for node in tree["nodes"].values()
+                   if node["type"] == "category"}
+    assert by_category == {
+        "Bench / infrastructure": {"total": 1, "broken": 1},
+        "Build (artifact not made or not verified)": {"total": 1, "skipped": 1},
+        "Boot (no shell, panic, reset)": {"total": 1, "skipped": 1},
+        "Product defect": {"total": 1, "failed": 1},
+    }
+
+
+def test_results_carry_labels_environment_and_attachments(session):
+    results = session / "allure-results"
+    tests = {r["name"]: r for r in map(json.loads, map(Path.read_text, results.glob("*-result.json")))}
+    assert sorted(tests) == sorted(TESTS)
+    labels = {name: {(label["name"], label["value"]) for label in r["labels"]} for name, r in tests.items()}
+    assert {("feature", "D integration"), ("story", "D4"), ("tag", "gate 4")} <= labels["test_shell_prompt"]
+    attached = tests["test_squireos_symbols"]["attachments"]
+    assert [a["name"] for a in attached] == ["kernel build log"]
+    assert (results / attached[0]["source"]).read_text() == "CONFIG_SQUIREOS=m\n"
+    run_level = [a for g in results.glob("*-globals.json") for a in json.loads(g.read_text())["attachments"]]
+    assert [(a["name"], a["type"]) for a in run_level] == [("run gantt", "image/svg+xml")]
+    environment = json.loads((session / "allure-report" / "widgets" / "allure_environment.json").read_text())
+    assert {"name": "profile", "values": ["qemu-virt"]} in environment
