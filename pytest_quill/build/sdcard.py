@@ -1,0 +1,240 @@
+"""Stream D1: the SD card image, made from the kernel and rootfs artifacts.
+
+No root, loop device or mount: sfdisk on a plain file, mkfs.vfat and mtools at
+the FAT's offset, `mke2fs -d` at the root partition's offset (under fakeroot
+when not root, so owners are 0:0 and device nodes exist). Every fact the Nook
+broke (NOOK.md 8-11) is checked before the first byte is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from ..errors import BuildError, VerifyError
+from ..profile import Profile
+from . import bootscript, diskimage
+from .backends.host import HostBackend
+from .context import Artifact, BuildContext
+
+MIB = diskimage.MIB
+BOOT_LABEL = "QUILLBOOT"
+ROOT_LABEL = "quillroot"
+# Room mke2fs needs beyond the files: inode tables, journal, directories.
+ROOT_FILL_LIMIT = 0.8
+
+
+# Preflight: the profile and the kernel's config against the card's layout.
+
+def preflight(profile: Profile) -> list[str]:
+    """Problems with the card the profile asks for, found before building."""
+    problems = []
+    card, boot = profile.sdcard, profile.boot
+    if card.root_fs not in profile.kernel.filesystems:
+        problems.append(f"sdcard.root_fs = {card.root_fs} is not in kernel.filesystems "
+                        f"{list(profile.kernel.filesystems)} of {profile.path}")
+    for path in boot.bootloader_files:
+        if not path.is_file():
+            problems.append(
+                f"boot.bootloader_files: {path} does not exist; put the file there or point to "
+                f"it with --quill-set 'boot.bootloader_files=[\"/path/MLO\", ...]'")
+    names = [path.name.upper() for path in boot.bootloader_files]
+    if "MLO" in names and names[0] != "MLO":
+        problems.append(f"boot.bootloader_files: MLO is number {names.index('MLO') + 1}; "
+                        "the OMAP ROM loads the first file of the boot partition: MLO first")
+    number = re.search(r"(\d+)$", boot.root_device)
+    if boot.root_device.startswith("/dev/") and (number is None or number.group(1) != "2"):
+        problems.append(f"boot.root_device = {boot.root_device} is not partition 2; the card's "
+                        "root filesystem is partition 2")
+    if card.image_mib * MIB > card.min_device_bytes:
+        problems.append(f"sdcard.image_mib = {card.image_mib} MiB is larger than "
+                        f"sdcard.min_device_bytes = {card.min_device_bytes}")
+    if card.boot_mib + 2 > card.image_mib:
+        problems.append(f"sdcard.boot_mib = {card.boot_mib} leaves no root partition in "
+                        f"{card.image_mib} MiB")
+    return problems
+
+
+def kernel_config_problems(profile: Profile, config_path: Path) -> list[str]:
+    """The root FS type must be built into the kernel (a module cannot mount /)."""
+    if not config_path.is_file():
+        return [f"{config_path}: the kernel artifact has no final .config"]
+    text = config_path.read_text(errors="replace")
+    symbols = dict(re.findall(r"^CONFIG_(\w+)=(\S+)", text, re.M))
+    version = _config_version(text) or _version_tuple(profile.kernel.version)
+    root_fs = profile.sdcard.root_fs
+    for alternative in _root_fs_symbols(root_fs, version):
+        if all(symbols.get(name) == "y" for name in alternative):
+            return []
+    wanted = " or ".join("+".join(f"CONFIG_{n}=y" for n in alt)
+                         for alt in _root_fs_symbols(root_fs, version))
+    first = _root_fs_symbols(root_fs, version)[0][0]
+    has = f"CONFIG_{first}={symbols[first]}" if first in symbols else f"no CONFIG_{first}"
+    return [f"{config_path}: root FS {root_fs} (sdcard.root_fs) needs {wanted}; "
+            f"the kernel has {has}"]
+
+
+def _root_fs_symbols(root_fs: str, version: tuple[int, int]) -> list[tuple[str, ...]]:
+    """Config symbols that let the kernel mount ROOT_FS, as alternatives."""
+    if root_fs == "ext2":
+        return [("EXT2_FS",), ("EXT4_FS", "EXT4_USE_FOR_EXT2")]
+    if root_fs == "ext3":
+        # Since 4.3 the ext4 driver registers "ext3" itself.
+        return [("EXT3_FS",), ("EXT4_FS",)] if version >= (4, 3) else [("EXT3_FS",)]
+    return [("EXT4_FS",)]
+
+
+def _config_version(text: str) -> tuple[int, int] | None:
+    match = re.search(r"^# Linux\S*(?: kernel version:)? (\d+\.\d+)", text, re.M)
+    return _version_tuple(match.group(1)) if match else None
+
+
+def _version_tuple(text: str) -> tuple[int, int]:
+    major, minor = (re.findall(r"\d+", text) + ["0", "0"])[:2]
+    return int(major), int(minor)
+
+
+# The recipe.
+
+class SdCardRecipe:
+    name = "sdcard"
+    deps = ("kernel", "rootfs")
+    tools = ("sfdisk", "mcopy", "mkimage", "debugfs", "fakeroot", "tar")
+    version = "1"
+
+    def fingerprint(self, profile: Profile, project_root: Path) -> dict:
+        boot = profile.section("boot")
+        boot["bootloader_files"] = [_file_identity(p) for p in profile.boot.bootloader_files]
+        here = Path(__file__).parent
+        code = {name: _sha256(here / name) for name in ("sdcard.py", "diskimage.py",
+                                                       "bootscript.py")}
+        return {"sdcard": profile.section("sdcard"), "boot": boot,
+                "kernel_filesystems": list(profile.kernel.filesystems), "code": code}
+
+    def build(self, ctx: BuildContext) -> dict:
+        profile = ctx.profile
+        kernel, rootfs = ctx.deps["kernel"], ctx.deps["rootfs"]
+        problems = preflight(profile) + kernel_config_problems(profile, kernel.file("config"))
+        if problems:
+            raise VerifyError("; ".join(problems), log=str(ctx.log_path))
+        # The image tools are host tools, whatever built the kernel: an old-toolchain
+        # builder image (the Nook's) has an mke2fs without -d.
+        ctx = dataclasses.replace(ctx, backend=HostBackend())
+        release = kernel.meta.get("release", "")
+        modules = kernel.file(f"modules/lib/modules/{release}")
+        if not release or not modules.is_dir():
+            raise VerifyError(f"{kernel.path}: no modules/lib/modules/{release} "
+                              "(kernel meta 'release')", log=str(ctx.log_path))
+        image = ctx.out / "card.img"
+        boot_part, root_part = diskimage.layout(profile.sdcard)
+        diskimage.create(image, profile.sdcard.image_mib * MIB)
+        diskimage.partition(image, (boot_part, root_part), ctx.run)
+        boot_files = self._fill_boot(ctx, image, boot_part, kernel)
+        with tempfile.TemporaryDirectory(prefix="quill-sdcard-") as work:
+            self._fill_root(ctx, image, root_part, Path(work), rootfs, modules, release)
+        # Holes are skipped by the writer: what the filesystem uses must be data.
+        diskimage.materialize(image, [(0, boot_part.start)]
+                              + diskimage.ext_used_ranges(image, root_part))
+        files = boot_files + [
+            {"partition": 2, "path": f"/lib/modules/{release}/{p.relative_to(modules)}",
+             "size": p.stat().st_size, "sha256": _sha256(p)}
+            for p in sorted(modules.rglob("*")) if p.is_file()]
+        return self._publish(ctx, image, (boot_part, root_part), files, release)
+
+    def _fill_boot(self, ctx: BuildContext, image: Path, part, kernel: Artifact) -> list[dict]:
+        script = ctx.out / "boot.cmd"
+        script.write_text(bootscript.script_text(ctx.profile))
+        ctx.run(bootscript.mkimage_argv(script, ctx.out / "boot.scr"))
+        diskimage.make_fat(image, part, BOOT_LABEL, ctx.run)
+        sources = [(path, path.name) for path in ctx.profile.boot.bootloader_files]
+        sources += [(kernel.file("uImage"), "uImage"), (ctx.out / "boot.scr", "boot.scr")]
+        diskimage.copy_to_fat(image, part, sources, ctx.run)
+        return [{"partition": 1, "path": name, "size": source.stat().st_size,
+                 "sha256": _sha256(source)} for source, name in sources]
+
+    def _fill_root(self, ctx: BuildContext, image: Path, part, work: Path,
+                   rootfs: Artifact, modules: Path, release: str) -> None:
+        tree = work / "root"
+        tree.mkdir()
+        as_root = _as_root(work)
+        ctx.run([*as_root, "tar", "-xzpf", str(rootfs.file("rootfs.tar.gz")), "-C", str(tree),
+                 "--numeric-owner"])
+        modules_parent = _inside(tree, "lib/modules")
+        ctx.run([*as_root, "mkdir", "-p", str(modules_parent / release)])
+        ctx.run([*as_root, "cp", "-a", f"{modules}/.", str(modules_parent / release)])
+        ctx.run([*as_root, "chown", "-R", "0:0", str(modules_parent)])
+        used = _tree_bytes(tree)
+        if used > part.size * ROOT_FILL_LIMIT:
+            raise BuildError(f"root tree of {used // MIB} MiB (rootfs + modules) does not fit "
+                             f"partition 2 of {part.size // MIB} MiB (sdcard.image_mib)",
+                             log=str(ctx.log_path))
+        diskimage.make_ext(image, part, ROOT_LABEL, tree, ctx.run, as_root)
+
+    def _publish(self, ctx: BuildContext, image: Path, partitions, files, release) -> dict:
+        with open(image, "rb") as handle:
+            data_bytes = sum(length for _, length in diskimage.data_ranges(handle.fileno()))
+        layout = {"image": image.name, "size_bytes": image.stat().st_size,
+                  "disk_id": diskimage.DISK_ID, "data_bytes": data_bytes,
+                  "partitions": [p.as_dict() for p in partitions], "files": files}
+        (ctx.out / "layout.json").write_text(json.dumps(layout, indent=1) + "\n")
+        return {"size_bytes": layout["size_bytes"], "data_bytes": data_bytes,
+                "partitions": layout["partitions"],
+                "boot_files": [f["path"] for f in files if f["partition"] == 1],
+                "release": release}
+
+
+def _as_root(work: Path) -> tuple[str, ...]:
+    """Root already: nothing. Else one fakeroot state shared by every step."""
+    if os.geteuid() == 0:
+        return ()
+    state = work / "fakeroot.state"
+    state.touch()
+    return ("fakeroot", "-i", str(state), "-s", str(state))
+
+
+def _inside(root: Path, relative: str) -> Path:
+    """RELATIVE under ROOT with symlinks followed as the target system sees them
+    (an absolute link /usr/lib means ROOT/usr/lib), never leaving ROOT."""
+    parts, current, hops = list(Path(relative).parts), root, 0
+    while parts:
+        part = parts.pop(0)
+        candidate = current / part
+        if part == "..":
+            current = current.parent if current != root else root
+        elif candidate.is_symlink():
+            hops += 1
+            if hops > 40:
+                raise BuildError(f"{candidate}: too many levels of symbolic links")
+            target = Path(os.readlink(candidate))
+            parts = list(target.parts[1:] if target.is_absolute() else target.parts) + parts
+            current = root if target.is_absolute() else current
+        elif part != ".":
+            current = candidate
+    return current
+
+
+def _tree_bytes(tree: Path) -> int:
+    total = 0
+    for folder, _dirs, names in os.walk(tree):
+        total += sum(os.lstat(os.path.join(folder, name)).st_size for name in names)
+    return total
+
+
+def _file_identity(path: Path) -> dict:
+    return {"name": path.name, "sha256": _sha256(path) if path.is_file() else None}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+RECIPE = SdCardRecipe()
