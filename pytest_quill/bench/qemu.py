@@ -1,0 +1,148 @@
+"""The default bench: qemu-system-arm booting the card through U-Boot, as the Nook does.
+
+Each power-on gets its own folder in /tmp (unix socket paths must stay short)
+with a copy of the card, so a boot never changes the artifact, a serial socket
+QEMU waits on before starting the machine (nothing is lost) and a QMP socket
+for power and keys. No TCP ports: instances never collide.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from ..build.logscan import first_error_line
+from ..errors import BenchError
+from .base import Bench, register
+from .console import Console
+from .keys import qcodes
+from .qmp import Qmp
+from .streams import SocketStream, connect_unix
+from .tools import CARD_TOOLS, missing_tools
+
+# How the card is attached per profile.bench.qemu.disk_interface. The drive id
+# is not "sd0": QEMU uses that name itself.
+_DISK_DEVICES = {
+    "virtio": ["-device", "virtio-blk-device,drive=card"],
+    "sd": ["-device", "sdhci-pci", "-device", "sd-card,drive=card"],
+}
+_USB_KEYBOARD = ["-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,bus=xhci.0"]
+_START_S = 15  # QEMU makes its sockets within a second; TCG on a busy host is slower
+_KEY_HOLD_MS = 40  # long enough for the guest's USB HID polling to see each key
+_QUIT_S = 10
+
+
+@register("qemu")
+class QemuBench(Bench):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.config = self.profile.bench.qemu
+        self._proc: subprocess.Popen | None = None
+        self._folder: Path | None = None
+        self._console: Console | None = None
+        self._qmp: Qmp | None = None
+
+    def check(self) -> list[str]:
+        problems = missing_tools({self.config.binary: "qemu-system-arm", **CARD_TOOLS})
+        if not self.config.bios.is_file():
+            problems.append(f"U-Boot image {self.config.bios} missing "
+                            "(apt-get install u-boot-qemu, or set bench.qemu.bios)")
+        if shutil.which(self.config.binary) and not self._knows_machine():
+            problems.append(f"{self.config.binary} has no machine "
+                            f"{self._machine_name()!r} (bench.qemu.machine)")
+        return problems
+
+    def _machine_name(self) -> str:
+        return self.config.machine.split(",")[0]
+
+    def _knows_machine(self) -> bool:
+        listing = subprocess.run([self.config.binary, "-machine", "help"], capture_output=True,
+                                 text=True, timeout=30).stdout
+        return any(line.split()[:1] == [self._machine_name()] for line in listing.splitlines())
+
+    def command(self, disk: Path, folder: Path) -> list[str]:
+        """The qemu command line for one instance using folder's sockets."""
+        config = self.config
+        return [
+            config.binary, "-M", config.machine, "-cpu", config.cpu,
+            "-m", str(config.memory_mib), "-bios", str(config.bios),
+            "-display", "none", "-monitor", "none", "-no-reboot",
+            "-serial", f"unix:{folder / 'serial.sock'},server=on,wait=on",
+            "-qmp", f"unix:{folder / 'qmp.sock'},server=on,wait=off",
+            "-drive", f"if=none,file={disk},format=raw,id=card",
+            *_DISK_DEVICES[config.disk_interface],
+            *(_USB_KEYBOARD if config.usb_keyboard else []),
+        ]
+
+    def power_on(self, card_image: Path, log_path: Path) -> Console:
+        if self._proc is not None:
+            raise BenchError(f"QEMU bench already powered on (console log: {log_path})")
+        log_path = Path(log_path)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._folder = Path(tempfile.mkdtemp(prefix="quill-qemu-"))
+        disk = self._folder / "card.img"
+        subprocess.run(["cp", "--reflink=auto", "--sparse=always", str(card_image), str(disk)],
+                       check=True, capture_output=True)
+        qemu_log = log_path.with_suffix(".qemu.log")
+        with open(qemu_log, "wb") as output:
+            self._proc = subprocess.Popen(self.command(disk, self._folder), stdin=subprocess.DEVNULL,
+                                          stdout=output, stderr=subprocess.STDOUT,
+                                          start_new_session=True)
+        try:
+            self._connect(log_path, qemu_log)
+        except BaseException:
+            self.power_off()
+            raise
+        return self._console
+
+    def _connect(self, log_path: Path, qemu_log: Path) -> None:
+        alive = lambda: self._proc.poll() is None  # noqa: E731
+        try:
+            serial = connect_unix(self._folder / "serial.sock", _START_S, "serial socket", alive)
+        except BenchError as error:
+            if alive():
+                raise
+            reason = first_error_line(qemu_log.read_text(errors="replace"))
+            raise BenchError(f"{self.config.binary} exited with code {self._proc.returncode} "
+                             f"at start: {reason}", log=str(qemu_log)) from error
+        self._console = Console(SocketStream(serial), log_path, self.options.timeout_factor)
+        self._qmp = Qmp(self._folder / "qmp.sock", timeout=_START_S)
+
+    def send_keys(self, text: str) -> None:
+        if self._qmp is None:
+            raise BenchError("send_keys: the QEMU bench is powered off")
+        for char in text:
+            keys = [{"type": "qcode", "data": key} for key in qcodes(char)]
+            self._qmp.execute("send-key", {"keys": keys, "hold-time": _KEY_HOLD_MS})
+            # The next key only after this one is released, else a repeated letter is lost.
+            time.sleep(2 * _KEY_HOLD_MS / 1000)
+
+    def power_off(self) -> None:
+        if self._qmp is not None:
+            try:
+                self._qmp.execute("quit")
+            except (BenchError, OSError):
+                pass  # QEMU already gone (a panic with -no-reboot ends it)
+            self._qmp.close()
+            self._qmp = None
+        if self._proc is not None:
+            self._stop_process()
+        if self._console is not None:
+            self._console.close()
+            self._console = None
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+    def _stop_process(self) -> None:
+        try:
+            self._proc.wait(timeout=_QUIT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait()
+        self._proc = None
