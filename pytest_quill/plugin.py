@@ -47,24 +47,24 @@ def _make_run(config) -> QuillRun:
     profile = load(options)
     worker_input = getattr(config, "workerinput", None)
     if worker_input is None:
-        run_dir, backend = new_run_dir(options.reports), backends.resolve(options.backend)
+        backends.check_name(options.backend)
+        run_dir = new_run_dir(options.reports)
         worker, workers = "main", max(1, int(config.getoption("numprocesses", 0) or 0))
     else:
-        run_dir, backend = worker_input["quill_run_dir"], worker_input["quill_backend"]
+        run_dir = worker_input["quill_run_dir"]
         worker, workers = worker_input["workerid"], worker_input["workercount"]
     return QuillRun(options=options, profile=profile, worker=worker, workers=workers,
-                    run_dir=Path(run_dir), backend_name=backend,
+                    run_dir=Path(run_dir),
                     project_root=config.rootpath, started=time.time())
 
 
 class _XdistController:
-    """Hands the controller's run folder and backend choice to every worker."""
+    """Hands the controller's run folder to every worker."""
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node):
         run = quill_run(node.config)
         node.workerinput["quill_run_dir"] = str(run.run_dir)
-        node.workerinput["quill_backend"] = run.backend_name
 
 
 def pytest_collection_modifyitems(config, items):

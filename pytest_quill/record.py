@@ -50,8 +50,13 @@ def summary_lines(record: dict, relpath) -> list[str]:
     lines = [f"profile {record['profile']}, {record['workers']} worker(s), "
              f"backend {record.get('backend', '?')}"]
     for gate in record["gates"]:
-        opened = f"gate {gate['number']} ({gate['name']}): open"
-        lines.append(opened if gate["open"] else gate["reason"])
+        label = f"gate {gate['number']} ({gate['name']})"
+        if gate["open"]:
+            lines.append(f"{label}: open")
+        elif gate["reason"].startswith(label):
+            lines.append(gate["reason"])
+        else:
+            lines.append(f"{label}: closed, {gate['reason'].split(' closed:')[0]} is")
     for art in record["artifacts"]:
         took = art["end"] - art["start"]
         lines.append(f"{art['name']:<8} {art['status']:<7} {took:7.1f} s on {art['worker']}"

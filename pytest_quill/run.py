@@ -12,7 +12,7 @@ from . import artifacts, gates
 from .artifacts import Store
 from .build import backends
 from .cache import Cache
-from .errors import InputError
+from .errors import BenchError, InputError, QuillError
 from .options import Options
 from .profile import Profile, load_profile
 from .runstate import RunState
@@ -27,7 +27,6 @@ class QuillRun:
     worker: str  # xdist worker id, or "main" without xdist
     workers: int
     run_dir: Path
-    backend_name: str
     project_root: Path
     started: float
     state: RunState = field(init=False)
@@ -47,9 +46,25 @@ class QuillRun:
     def _backend(self):
         if self._made_backend is None:
             mounts = (self.options.cache, self.options.reports)
-            self._made_backend = backends.make(self.backend_name, self.profile,
+            self._made_backend = backends.make(self.backend_name(), self.profile,
                                                self.project_root, mounts)
         return self._made_backend
+
+    def backend_name(self) -> str:
+        """docker or host, decided once per run by the first worker that builds."""
+        decided = self.state.result("backend")
+        if decided is None and self.state.claim("backend"):
+            try:
+                decided = {"name": backends.resolve(self.options.backend), "error": ""}
+            except QuillError as exc:
+                decided = {"name": "", "error": exc.one_line()}
+            self.state.publish("backend", decided)
+        elif decided is None:
+            decided = self.store.wait("backend", "backend", lambda gone: {
+                "name": "", "error": f"worker {gone} died choosing the backend"})
+        if decided["error"]:
+            raise BenchError(decided["error"])
+        return decided["name"]
 
     def artifact(self, name: str):
         return self.store.get(name)
@@ -62,7 +77,8 @@ class QuillRun:
 
     def header(self) -> dict:
         return {"profile": self.profile.name, "workers": self.workers,
-                "backend": self.backend_name, "started": self.started,
+                "backend": (self.state.result("backend") or {}).get("name") or "none",
+                "started": self.started,
                 "cache": str(self.options.cache)}
 
 

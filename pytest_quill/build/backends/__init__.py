@@ -11,10 +11,14 @@ from .base import Backend
 BACKENDS = ("auto", "docker", "host")
 
 
-def resolve(name: str) -> str:
-    """--quill-backend NAME -> docker or host; auto takes Docker when a daemon answers."""
+def check_name(name: str) -> None:
     if name not in BACKENDS:
         raise InputError(f"--quill-backend {name}: unknown; allowed values: {', '.join(BACKENDS)}")
+
+
+def resolve(name: str) -> str:
+    """--quill-backend NAME -> docker or host; auto takes Docker when a daemon answers."""
+    check_name(name)
     if name == "host":
         return "host"
     from .docker import docker_available
