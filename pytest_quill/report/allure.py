@@ -21,7 +21,7 @@ from .streams import stream_of, story_of
 EPIC = "Nook typewriter MVP"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
-# Attachment kinds -> Allure types; a kind not listed is attached as text.
+# Attachment kinds -> Allure types; any other kind is an extension, shown as text.
 KINDS = {
     "text": AttachmentType.TEXT, "log": AttachmentType.TEXT, "json": AttachmentType.JSON,
     "svg": AttachmentType.SVG, "html": AttachmentType.HTML, "png": AttachmentType.PNG,
@@ -87,25 +87,26 @@ def label_marks(nodeid: str, markers) -> list:
 
 def attach_file(path: str | Path, name: str, kind: str = "text") -> bool:
     """Attach a file to the running test (a log, the uImage header, a
-    manifest...). False when the file does not exist: a missing log must not
-    hide the failure being reported."""
-    source = Path(path)
-    if not source.is_file():
-        return False
-    allure.attach.file(str(source), name=name, attachment_type=KINDS.get(kind, AttachmentType.TEXT),
-                       extension=None if kind in KINDS else kind)
-    return True
+    manifest...). kind: a key of KINDS, else a file extension shown as text
+    ("toml", "dts"). False when the file does not exist: a missing log must
+    not hide the failure being reported."""
+    return _attach(allure.attach.file, path, name, kind)
 
 
 def attach_run_file(path: str | Path, name: str, kind: str = "text") -> bool:
     """Attach a file to the whole run (the Gantt, the profile): controller only,
     at session finish, while allure-pytest is still configured."""
+    return _attach(allure.global_attach.file, path, name, kind)
+
+
+def _attach(attach, path: str | Path, name: str, kind: str) -> bool:
     source = Path(path)
     if not source.is_file():
         return False
-    allure.global_attach.file(str(source), name=name,
-                              attachment_type=KINDS.get(kind, AttachmentType.TEXT),
-                              extension=None if kind in KINDS else kind)
+    if kind in KINDS:
+        attach(str(source), name=name, attachment_type=KINDS[kind])
+    else:  # allure-pytest only keeps an extension given with a plain mime type
+        attach(str(source), name=name, attachment_type="text/plain", extension=kind)
     return True
 
 

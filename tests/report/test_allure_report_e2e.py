@@ -7,6 +7,7 @@ opened from file:// it never leaves its loading spinner (FACTS.md).
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ def pytest_collection_modifyitems(items):
 
 def pytest_sessionfinish(session):
     quill_allure.attach_run_file(Path(session.config.rootpath, "gantt.svg"), "run gantt", "svg")
+    quill_allure.attach_run_file(Path(session.config.rootpath, "qemu-virt.toml"), "profile", "toml")
 ''',
     "suites/a_kernel/test_a1_config.py": '''
 import pytest
@@ -83,6 +85,7 @@ def session(tmp_path_factory) -> Path:
     for name, text in SESSION.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
+    shutil.copy(PROJECT / "hardware_profiles" / "qemu-virt.toml", root)
     gantt.write({"workers": 1, "started": 0.0, "finished": 2.0,
                  "tests": [{"nodeid": "t", "start": 0.0, "end": 1.0, "stream": "A kernel"}]},
                 root / "gantt.svg")
@@ -149,6 +152,7 @@ def test_results_carry_labels_environment_and_attachments(session):
     assert [a["name"] for a in attached] == ["kernel build log"]
     assert (results / attached[0]["source"]).read_text() == "CONFIG_SQUIREOS=m\n"
     run_level = [a for g in results.glob("*-globals.json") for a in json.loads(g.read_text())["attachments"]]
-    assert [(a["name"], a["type"]) for a in run_level] == [("run gantt", "image/svg+xml")]
+    assert sorted((a["name"], a["type"], Path(a["source"]).suffix) for a in run_level) == [
+        ("profile", "text/plain", ".toml"), ("run gantt", "image/svg+xml", ".svg")]
     environment = json.loads((session / "allure-report" / "widgets" / "allure_environment.json").read_text())
     assert {"name": "profile", "values": ["qemu-virt"]} in environment

@@ -1,0 +1,24 @@
+"""What the controller leaves behind once the run record is made: the Gantt
+in reports/, and in the Allure results the run-level files and attachments.
+Controller only (workers share the results folder and would race)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import allure, gantt
+
+
+def publish_run(record: dict, reports_dir: str | Path, results_dir: str | Path | None,
+                profile_path: str | Path | None = None, extra_env: dict | None = None) -> list[Path]:
+    """Write reports/gantt.svg; with Allure on (results_dir not None) also
+    environment.properties, categories.json, and the Gantt and the profile
+    as run-level attachments. Returns the files written."""
+    chart = gantt.write(record, Path(reports_dir) / "gantt.svg")
+    if results_dir is None:
+        return [chart]
+    written = allure.write_run_files(results_dir, record, str(record.get("profile", "")), extra_env)
+    allure.attach_run_file(chart, "run gantt", "svg")
+    if profile_path is not None:
+        allure.attach_run_file(profile_path, "hardware profile", "toml")
+    return [chart, *written]
