@@ -8,6 +8,7 @@
 #   SRC        this folder (overlay/, dev/, busybox-applets.list)
 #   DEV_METHOD devtmpfs | mdev: how init fills /dev (dev/METHOD.sh)
 set -eu
+umask 022
 work=$1 dest=$2 src=$3 dev_method=$4
 staging=$work/staging
 [ -f "$src/dev/$dev_method.sh" ] || { echo "assemble.sh: no dev method $dev_method in $src/dev" >&2; exit 2; }

@@ -5,6 +5,7 @@
 # Writes WORK/packages.txt: "name version architecture", one per package.
 # Usage: fetch-packages.sh WORK ARCH SUITE MIRROR PACKAGE...
 set -eu
+umask 022
 work=$1 arch=$2 suite=$3 mirror=$4
 shift 4
 apt_root=$work/apt

@@ -1,0 +1,32 @@
+# SquireOS minimal root filesystem: busybox-static, kmod with its libraries,
+# /etc and busybox init, for the profile's Debian architecture.
+#
+# The first stage runs on the build machine's own architecture and never runs
+# a target binary: the packages are fetched for DEBIAN_ARCH with a private apt
+# root and unpacked (fetch-packages.sh), and the tree is put together
+# (assemble.sh). The same two scripts make the tree on the host backend, so
+# both backends give the same layout. The final stage holds only that tree.
+#
+# Build args (pytest_quill/build/rootfs.py passes them from the profile):
+#   BUILDER_IMAGE   a native Debian image with apt (the Docker backend's base_image)
+#   BUILD_PLATFORM  that image's platform, e.g. linux/amd64
+#   DEBIAN_ARCH     profile target.debian_arch, e.g. armhf
+#   SUITE           profile rootfs.suite, e.g. bookworm
+#   MIRROR          a Debian mirror that has SUITE
+#   PACKAGES        profile rootfs.packages, space separated
+#   DEV_METHOD      devtmpfs | mdev (devtmpfs only when the kernel has it)
+ARG BUILDER_IMAGE
+ARG BUILD_PLATFORM=linux/amd64
+FROM --platform=${BUILD_PLATFORM} ${BUILDER_IMAGE} AS assemble
+ARG DEBIAN_ARCH
+ARG SUITE
+ARG MIRROR=http://deb.debian.org/debian
+ARG PACKAGES="busybox-static kmod"
+ARG DEV_METHOD=devtmpfs
+COPY . /src
+RUN sh /src/fetch-packages.sh /work "$DEBIAN_ARCH" "$SUITE" "$MIRROR" $PACKAGES \
+ && sh /src/assemble.sh /work /rootfs /src "$DEV_METHOD"
+
+FROM scratch
+COPY --from=assemble /rootfs/ /
+CMD ["/sbin/init"]
