@@ -8,15 +8,14 @@ for power and keys. No TCP ports: instances never collide.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
-import os
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from ..build.logscan import first_error_line
 from ..errors import BenchError
 from .base import Bench, register
 from .console import Console
@@ -71,7 +70,7 @@ class QemuBench(Bench):
         return [
             config.binary, "-M", config.machine, "-cpu", config.cpu,
             "-m", str(config.memory_mib), "-bios", str(config.bios),
-            "-display", "none", "-monitor", "none", "-no-reboot",
+            "-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot",
             "-serial", f"unix:{folder / 'serial.sock'},server=on,wait=on",
             "-qmp", f"unix:{folder / 'qmp.sock'},server=on,wait=off",
             "-drive", f"if=none,file={disk},format=raw,id=card",
@@ -107,11 +106,17 @@ class QemuBench(Bench):
         except BenchError as error:
             if alive():
                 raise
-            reason = first_error_line(qemu_log.read_text(errors="replace"))
+            reason = self._start_error(qemu_log.read_text(errors="replace"))
             raise BenchError(f"{self.config.binary} exited with code {self._proc.returncode} "
                              f"at start: {reason}", log=str(qemu_log)) from error
         self._console = Console(SocketStream(serial), log_path, self.options.timeout_factor)
         self._qmp = Qmp(self._folder / "qmp.sock", timeout=_START_S)
+
+    def _start_error(self, output: str) -> str:
+        """QEMU's own complaint ("qemu-system-arm: unsupported machine type"), else its last line."""
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        own = [line for line in lines if line.startswith(f"{self.config.binary}:")]
+        return (own or lines or ["no output"])[0 if own else -1]
 
     def send_keys(self, text: str) -> None:
         if self._qmp is None:

@@ -1,0 +1,99 @@
+"""The QEMU bench with the real qemu-system-arm and Debian's U-Boot (no kernel needed)."""
+
+import hashlib
+import threading
+
+import pytest
+
+from pytest_quill.bench.base import BenchOptions, bench_for
+from pytest_quill.bench.qemu import QemuBench
+from pytest_quill.errors import BenchError
+from pytest_quill.profile import load_profile
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def qemu_bench(tmp_path, **overrides):
+    profile = load_profile("qemu-virt", overrides)
+    return bench_for(profile, tmp_path / "run", BenchOptions())
+
+
+@pytest.fixture
+def blank_card(tmp_path):
+    card = tmp_path / "blank.img"
+    card.write_bytes(bytes(1 << 20))
+    return card
+
+
+def test_the_profile_picks_the_qemu_bench_and_it_is_ready_here(tmp_path):
+    bench = qemu_bench(tmp_path)
+    assert isinstance(bench, QemuBench)
+    assert bench.check() == []
+
+
+def test_check_names_a_missing_binary_bios_and_machine(tmp_path):
+    assert qemu_bench(tmp_path, **{"bench.qemu.binary": "qemu-system-nope"}).check() == [
+        "qemu-system-nope not found on PATH (apt-get install qemu-system-arm)"]
+    assert qemu_bench(tmp_path, **{"bench.qemu.bios": "/nonexistent/u-boot.bin"}).check() == [
+        "U-Boot image /nonexistent/u-boot.bin missing (apt-get install u-boot-qemu, "
+        "or set bench.qemu.bios)"]
+    assert qemu_bench(tmp_path, **{"bench.qemu.machine": "nope,highmem=off"}).check() == [
+        "qemu-system-arm has no machine 'nope' (bench.qemu.machine)"]
+
+
+def test_power_on_reaches_u_boot_and_logs_it(tmp_path, blank_card):
+    with qemu_bench(tmp_path) as bench:
+        console = bench.power_on(blank_card, tmp_path / "logs" / "console.log")
+        console.expect("U-Boot [0-9]", timeout=30)
+        console.expect("=> $", timeout=60, what="the U-Boot prompt (no boot device)")
+        console.sendline("version")
+        console.expect("arm-linux-gnueabihf-gcc", timeout=10)
+    assert b"U-Boot 20" in (tmp_path / "logs" / "console.log").read_bytes()
+
+
+def test_the_card_artifact_is_never_written(tmp_path, blank_card):
+    before = hashlib.sha256(blank_card.read_bytes()).hexdigest()
+    with qemu_bench(tmp_path) as bench:
+        console = bench.power_on(blank_card, tmp_path / "console.log")
+        console.expect("=> $", timeout=60)
+        console.sendline("mw.b ${loadaddr} 0x5a 0x200; virtio write ${loadaddr} 0 1")
+        console.expect(r"1 blocks written: OK", timeout=10)
+    assert hashlib.sha256(blank_card.read_bytes()).hexdigest() == before
+
+
+def test_power_off_ends_qemu_and_removes_its_folder(tmp_path, blank_card):
+    bench = qemu_bench(tmp_path)
+    bench.power_on(blank_card, tmp_path / "console.log").expect("U-Boot [0-9]", timeout=30)
+    process, folder = bench._proc, bench._folder
+    bench.power_off()
+    assert process.poll() is not None
+    assert not folder.exists()
+    bench.power_off()  # twice is harmless
+
+
+def test_instances_run_side_by_side(tmp_path, blank_card):
+    benches = [qemu_bench(tmp_path / str(i)) for i in range(2)]
+    seen = []
+
+    def boot(bench, index):
+        console = bench.power_on(blank_card, tmp_path / f"console{index}.log")
+        console.expect("=> $", timeout=90)
+        seen.append(index)
+
+    threads = [threading.Thread(target=boot, args=(b, i)) for i, b in enumerate(benches)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for bench in benches:
+        bench.power_off()
+    assert sorted(seen) == [0, 1]
+
+
+def test_qemu_failing_to_start_is_a_bench_error_with_its_reason(tmp_path, blank_card):
+    bench = qemu_bench(tmp_path, **{"bench.qemu.machine": "nope"})
+    with pytest.raises(BenchError, match=r"qemu-system-arm exited with code 1 at start: qemu-system-arm: unsupported machine type"
+                       ) as failure:
+        bench.power_on(blank_card, tmp_path / "console.log")
+    assert failure.value.log == str(tmp_path / "console.qemu.log")
+    assert bench._folder is None
