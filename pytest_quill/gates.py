@@ -17,6 +17,7 @@ from typing import Callable
 from .errors import QuillError
 
 _GATES: dict[int, "GateSpec"] = {}
+_CHECKS: dict[str, "GateSpec"] = {}  # marker name -> the check its tests need first
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,24 @@ def gate(number: int, name: str, needs: tuple[str, ...] = ()):
     return register
 
 
+def check(marker: str, name: str):
+    """Declare what tests marked `marker` need before any gate: decided once per
+    run like a gate, so e.g. hardware tests skip with "connect the serial
+    adapter" before anything is built for them."""
+
+    def register(decide: Callable) -> Callable:
+        _CHECKS[marker] = GateSpec(0, name, decide, ())
+        return decide
+
+    return register
+
+
 def gates() -> dict[int, GateSpec]:
     return dict(_GATES)
+
+
+def checks() -> dict[str, GateSpec]:
+    return dict(_CHECKS)
 
 
 class Gates:
@@ -67,6 +84,29 @@ class Gates:
                 "reason": f"gate {number} ({spec.name}) closed: worker {gone} died deciding it"})
         return Decision(**{k: v for k, v in state.result(what).items()
                            if k in ("number", "name", "open", "reason")})
+
+    def check(self, marker: str) -> Decision:
+        what = f"check-{marker}"
+        spec = _CHECKS[marker]
+        state = self.run.state
+        if state.result(what) is None and state.claim(what):
+            start = time.time()
+            reason = self._run_check(spec)
+            state.publish(what, {"number": 0, "name": spec.name, "open": not reason,
+                                 "reason": reason, "start": start, "end": time.time()})
+        else:
+            self.run.store.wait(what, f"check {marker}", lambda gone: {
+                "number": 0, "name": spec.name, "open": False,
+                "reason": f"{spec.name} not ready: worker {gone} died checking it"})
+        return Decision(**{k: v for k, v in state.result(what).items()
+                           if k in ("number", "name", "open", "reason")})
+
+    def _run_check(self, spec: GateSpec) -> str:
+        try:
+            spec.decide(self.run)
+            return ""
+        except QuillError as exc:
+            return f"{spec.name} not ready: {exc.one_line()}"
 
     def _decide(self, number: int) -> dict:
         spec = _GATES[number]

@@ -86,9 +86,15 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
+    run = quill_run(item.config)
+    for marker_name in gates.checks():
+        if item.get_closest_marker(marker_name) is not None:
+            decision = run.gates.check(marker_name)
+            if not decision.open:
+                pytest.skip(decision.reason)
     marker = item.get_closest_marker("gate")
     if marker is not None:
-        decision = quill_run(item.config).gates.decision(marker.args[0])
+        decision = run.gates.decision(marker.args[0])
         if not decision.open:
             pytest.skip(decision.reason)
 
@@ -115,9 +121,12 @@ def pytest_runtest_makereport(item, call):
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session):
     config = session.config
-    if hasattr(config, "workerinput") or _RUN not in config.stash:
+    if _RUN not in config.stash:
         return
     run = quill_run(config)
+    run.close()
+    if hasattr(config, "workerinput"):
+        return
     made = record.build_record(run.state, run.header())
     if record.used_quill(made):
         run.extras["record_path"] = record.write_record(made, run.options.reports)

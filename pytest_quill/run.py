@@ -33,6 +33,7 @@ class QuillRun:
     store: Store = field(init=False)
     gates: gates.Gates = field(init=False)
     extras: dict = field(default_factory=dict)  # per-process objects the conftest keeps
+    _closers: list = field(default_factory=list)
 
     def __post_init__(self):
         self.state = RunState(self.run_dir, self.worker)
@@ -68,6 +69,14 @@ class QuillRun:
 
     def artifact(self, name: str):
         return self.store.get(name)
+
+    def on_close(self, closer) -> None:
+        """closer() runs when this process's session ends (power off a device...)."""
+        self._closers.append(closer)
+
+    def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
 
     def relpath(self, path: Path) -> str:
         try:
