@@ -1,0 +1,110 @@
+"""Kernel artifact timings: cold build, warm rerun (cache hit), one module .c touched.
+
+    .venv/bin/python benchmarks/kernel.py [--profile qemu-virt] [--cache DIR] [--jobs 2]
+
+A cold build needs a fresh --cache (the default is a new folder under
+reports/benchmarks/). Prints wall seconds and sizes; writes
+reports/benchmarks/kernel.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from pytest_quill.build.backends.host import HostBackend
+from pytest_quill.build.context import BuildContext
+from pytest_quill.build.kernel import RECIPE, verify
+from pytest_quill.build.kernel_tree import MODULES_REL, source_identity, tree_label
+from pytest_quill.cache import META, Cache
+from pytest_quill.build.context import Artifact
+from pytest_quill.profile import load_profile
+
+PROJECT = Path(__file__).resolve().parent.parent
+REPORT = PROJECT / "reports" / "benchmarks" / "kernel.json"
+
+
+def cache_key(profile, backend) -> str:
+    material = {"recipe": RECIPE.name, "version": RECIPE.version,
+                "fingerprint": RECIPE.fingerprint(profile, PROJECT),
+                "backend": backend.identity(list(RECIPE.tools))}
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def produce(profile, cache: Cache, jobs: int, log: Path, reuse: bool) -> Artifact:
+    """What the plugin's store does for one artifact: reuse by key, else build and publish."""
+    backend = HostBackend()
+    key = cache_key(profile, backend)
+    with cache.lock(RECIPE.name, key):
+        found = cache.lookup(RECIPE.name, key)
+        if found and reuse:
+            return Artifact(RECIPE.name, key, found, "cached", log,
+                            json.loads((found / META).read_text()))
+        with cache.staging(RECIPE.name, key) as out:
+            ctx = BuildContext(name=RECIPE.name, profile=profile, out=out, log_path=log,
+                               backend=backend, deps={}, jobs=jobs,
+                               work_root=cache.root / "work", project_root=PROJECT)
+            meta = RECIPE.build(ctx)
+            (out / META).write_text(json.dumps(meta, indent=1))
+            path = cache.publish(out, RECIPE.name, key)
+    return Artifact(RECIPE.name, key, path, "built", log, meta)
+
+
+def touch_module(profile, cache: Cache) -> Path:
+    """Touch wisdom.c in the workspace tree (the project's file stays as it is)."""
+    label = tree_label(source_identity(profile.kernel.source))
+    source = cache.root / "work" / "kernel-src" / label / "tree" / MODULES_REL / "wisdom.c"
+    os.utime(source)
+    return source
+
+
+def timed(label: str, action) -> tuple[dict, Artifact]:
+    start = time.monotonic()
+    artifact = action()
+    seconds = round(time.monotonic() - start, 1)
+    print(f"{label:<28} {seconds:>8.1f} s  ({artifact.status})", flush=True)
+    return {"phase": label, "seconds": seconds, "status": artifact.status}, artifact
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="qemu-virt")
+    parser.add_argument("--cache", type=Path,
+                        default=REPORT.parent / f"kernel-cache-{int(time.time())}")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    profile = load_profile(args.profile)
+    cache = Cache(args.cache.resolve())
+    log = cache.root / "kernel-bench.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"cache {cache.root}, log {log}")
+    phases = []
+    for label, action in (
+        ("cold build", lambda: produce(profile, cache, args.jobs, log, reuse=True)),
+        ("warm rerun (cache hit)", lambda: produce(profile, cache, args.jobs, log, reuse=True)),
+        ("one module .c touched", lambda: (touch_module(profile, cache),
+                                           produce(profile, cache, args.jobs, log,
+                                                   reuse=False))[1]),
+    ):
+        phase, artifact = timed(label, action)
+        phases.append(phase)
+    problems = verify(artifact, profile)
+    sizes = artifact.meta["sizes"]
+    print(f"release {artifact.meta['release']}; uImage {sizes['uImage']} B; "
+          f"zImage {sizes['zImage']} B; verify: {problems or 'ok'}")
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps({"profile": profile.name, "jobs": args.jobs,
+                                  "cache": str(cache.root), "phases": phases,
+                                  "release": artifact.meta["release"], "sizes": sizes,
+                                  "verify": problems}, indent=1) + "\n")
+    print(f"wrote {REPORT}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""The kernel tree the recipe builds from: a copy of the user's sources in a
+workspace, with the SquireOS integration applied (task A1).
+
+The user's tree is never edited: a Debian source tarball is unpacked once into
+the workspace, a path is copied (hard links where possible, and every edit
+replaces a file by rename, so a linked inode is never written), a git URL is
+cloned. Integration is recomputed from the saved originals every time, so
+applying it twice changes nothing and a new kconfig_parent undoes the old one.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from ..errors import InputError
+
+DEBIAN_PREFIX = "debian:"
+MODULES_REL = "drivers/squireos"
+MAKEFILE_REL = "drivers/Makefile"
+SOURCE_LINE = f'source "{MODULES_REL}/Kconfig"'
+MAKEFILE_LINE = f"obj-$(CONFIG_SQUIREOS)\t\t+= squireos/"
+TIMECONST_REL = "kernel/timeconst.pl"
+
+
+def source_kind(source: str) -> str:
+    if source.startswith(DEBIAN_PREFIX):
+        return "debian"
+    if re.match(r"^(https?|git|ssh)://|^git@|\.git(#.*)?$", source):
+        return "git"
+    return "path"
+
+
+def debian_tarball(source: str) -> Path:
+    package = source[len(DEBIAN_PREFIX):]
+    return Path("/usr/src") / f"{package}.tar.xz"
+
+
+def source_identity(source: str) -> dict:
+    """What names the exact sources: package version and tarball stamp, the
+    tree's git revision (plus a hash of uncommitted changes), or the URL."""
+    if not source:
+        raise InputError("kernel.source is empty: give a tree path or a git URL "
+                         "(--quill-set kernel.source=...)")
+    kind = source_kind(source)
+    if kind == "debian":
+        return _debian_identity(source)
+    if kind == "git":
+        return {"kind": "git", "url": source}
+    return _path_identity(Path(source))
+
+
+def _debian_identity(source: str) -> dict:
+    package = source[len(DEBIAN_PREFIX):]
+    tarball = debian_tarball(source)
+    if not tarball.is_file():
+        raise InputError(f"kernel.source {source}: {tarball} is missing "
+                         f"(apt-get install {package})")
+    version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package],
+                             capture_output=True, text=True).stdout.strip()
+    stat = tarball.stat()
+    return {"kind": "debian", "package": package, "version": version,
+            "tarball": str(tarball), "size": stat.st_size, "mtime": int(stat.st_mtime)}
+
+
+def _path_identity(tree: Path) -> dict:
+    if not (tree / "Makefile").is_file():
+        raise InputError(f"kernel.source {tree}: not a kernel tree (no Makefile)")
+    git = ["git", "-C", str(tree)]
+    rev = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True)
+    if rev.returncode == 0:
+        diff = subprocess.run(git + ["diff", "HEAD"], capture_output=True).stdout
+        return {"kind": "path", "path": str(tree.resolve()), "rev": rev.stdout.strip(),
+                "dirty": hashlib.sha256(diff).hexdigest()[:16]}
+    stat = (tree / "Makefile").stat()
+    return {"kind": "path", "path": str(tree.resolve()),
+            "makefile": hashlib.sha256((tree / "Makefile").read_bytes()).hexdigest()[:16],
+            "mtime": int(stat.st_mtime)}
+
+
+def tree_label(identity: dict) -> str:
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
+    name = identity.get("package") or Path(identity.get("path") or identity["url"]).name
+    return f"{re.sub(r'[^A-Za-z0-9._-]', '_', name)}-{digest}"
+
+
+def prepare_tree(ctx, source: str, identity: dict, workspace: Path) -> Path:
+    """The workspace's copy of the sources, made once (published by rename)."""
+    tree = workspace / "tree"
+    if tree.is_dir():
+        ctx.note(f"kernel tree reused: {tree}")
+        return tree
+    staging = workspace / "staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    kind = identity["kind"]
+    if kind == "debian":
+        ctx.run(["tar", "-xf", identity["tarball"], "-C", str(staging)], cwd=workspace)
+        (top,) = [p for p in staging.iterdir() if p.is_dir()]
+    elif kind == "git":
+        url, _, ref = source.partition("#")
+        top = staging / "src"
+        ctx.run(["git", "clone", "--quiet", url, str(top)], cwd=workspace)
+        if ref:
+            ctx.run(["git", "-C", str(top), "checkout", "--quiet", ref], cwd=workspace)
+    else:
+        top = staging / "src"
+        if ctx.run(["cp", "-al", source, str(top)], cwd=workspace, check=False) != 0:
+            shutil.rmtree(top, ignore_errors=True)
+            ctx.run(["cp", "-a", source, str(top)], cwd=workspace)
+    os.replace(top, tree)
+    shutil.rmtree(staging, ignore_errors=True)
+    return tree
+
+
+class TreeEdits:
+    """Edits of files of the tree, always derived from the saved originals."""
+
+    def __init__(self, tree: Path, originals: Path):
+        self.tree = tree
+        self.originals = originals
+
+    def original(self, rel: str) -> str:
+        saved = self.originals / rel
+        if not saved.is_file():
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(self.tree / rel, saved)
+        return saved.read_text(errors="surrogateescape")
+
+    def apply(self, wanted: dict[str, str]) -> list[str]:
+        """Make the tree hold `wanted` and the originals elsewhere; the files changed."""
+        changed = []
+        for saved in sorted(p for p in self.originals.rglob("*") if p.is_file()):
+            rel = str(saved.relative_to(self.originals))
+            if rel not in wanted:
+                wanted_text = saved.read_text(errors="surrogateescape")
+                changed += [rel] if _write_if_changed(self.tree / rel, wanted_text) else []
+        for rel, text in wanted.items():
+            changed += [rel] if _write_if_changed(self.tree / rel, text) else []
+        return changed
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    """Replace by rename (a hard-linked original stays untouched); keep the
+    mtime when nothing changes, so make stays incremental."""
+    if path.is_file() and path.read_text(errors="surrogateescape") == text:
+        return False
+    temporary = path.with_name(path.name + ".quill-new")
+    temporary.write_text(text, errors="surrogateescape")
+    if path.exists():
+        shutil.copymode(path, temporary)
+    os.replace(temporary, path)
+    return True
+
+
+def with_source_line(kconfig_text: str) -> str:
+    """Source the SquireOS Kconfig inside the file's "Device Drivers" menu
+    (ARM 2.6.29's arch/arm/Kconfig and 6.x's drivers/Kconfig both have one),
+    else at its end."""
+    lines = kconfig_text.splitlines()
+    end = _device_drivers_end(lines)
+    at = len(lines) if end is None else end
+    return "\n".join(lines[:at] + ["", SOURCE_LINE, ""] + lines[at:]) + "\n"
+
+
+def _device_drivers_end(lines: list[str]) -> int | None:
+    depth = None
+    for index, line in enumerate(lines):
+        word = line.split()[0] if line.split() else ""
+        if depth is None:
+            if re.match(r'^\s*menu\s+"Device Drivers"', line):
+                depth = 1
+            continue
+        depth += word == "menu"
+        depth -= word == "endmenu"
+        if depth == 0:
+            return index
+    return None
+
+
+def with_makefile_line(makefile_text: str) -> str:
+    return makefile_text.rstrip("\n") + f"\n{MAKEFILE_LINE}\n"
+
+
+def with_timeconst_fix(perl_text: str) -> str:
+    """2.6.29's timeconst.pl: defined(@array) is an error on Perl 5.22+."""
+    return perl_text.replace("defined(@val)", "@val")
+
+
+def integrate(tree: Path, originals: Path, modules_src: Path, kconfig_parent: str,
+              timeconst_fix: bool) -> dict:
+    """Put drivers/squireos into the tree and make ARCH's Kconfig and the
+    drivers Makefile reach it. Idempotent."""
+    if not (tree / kconfig_parent).is_file():
+        raise InputError(f"kernel.kconfig_parent {kconfig_parent}: no such file in {tree}")
+    edits = TreeEdits(tree, originals)
+    wanted = {kconfig_parent: with_source_line(edits.original(kconfig_parent)),
+              MAKEFILE_REL: with_makefile_line(edits.original(MAKEFILE_REL))}
+    if timeconst_fix and (tree / TIMECONST_REL).is_file():
+        wanted[TIMECONST_REL] = with_timeconst_fix(edits.original(TIMECONST_REL))
+    changed = edits.apply(wanted) + sync_dir(modules_src, tree / MODULES_REL)
+    return {"kconfig_parent": kconfig_parent, "makefile": MAKEFILE_REL,
+            "source_line": SOURCE_LINE, "makefile_line": MAKEFILE_LINE,
+            "modules_dir": MODULES_REL, "edited": sorted(wanted), "changed": changed}
+
+
+def sync_dir(source: Path, dest: Path) -> list[str]:
+    """Mirror `source` into `dest`, writing only changed files (mtimes of the
+    others stay, so only a touched module recompiles)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    changed = []
+    wanted = {p.name for p in source.iterdir() if p.is_file()}
+    for name in sorted(wanted):
+        target = dest / name
+        if not target.is_file() or not filecmp.cmp(source / name, target, shallow=False):
+            # A fresh mtime: make must see the file as newer than any old object.
+            shutil.copyfile(source / name, target)
+            changed.append(f"{dest.name}/{name}")
+    for stale in dest.iterdir():
+        if stale.is_file() and stale.name not in wanted and _is_source(stale):
+            stale.unlink()
+            changed.append(f"{dest.name}/{stale.name}")
+    return changed
+
+
+def _is_source(path: Path) -> bool:
+    return path.suffix in (".c", ".h") or path.name in ("Kconfig", "Makefile", "Kbuild")
