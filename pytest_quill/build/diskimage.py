@@ -90,12 +90,12 @@ def copy_to_fat(image: Path, part: Partition, files: list[tuple[Path, str]], run
             env=_MTOOLS_ENV)
 
 
-def make_ext(image: Path, part: Partition, label: str, tree: Path, run: Runner,
-             as_root: tuple[str, ...] = ()) -> None:
-    """mke2fs -d: the tree's owners and device nodes as `as_root` (fakeroot) sees them."""
-    run([*as_root, "mke2fs", "-q", "-F", "-t", part.fs, "-L", label,
-         "-E", f"offset={part.start},root_owner=0:0", "-d", str(tree), str(image),
-         f"{part.size // 1024}k"])
+def mke2fs_argv(image: Path, part: Partition, label: str, tree: Path) -> list[str]:
+    """mke2fs -d at the partition's offset: owners and device nodes as the caller
+    sees them (root, or fakeroot's view)."""
+    return ["mke2fs", "-q", "-F", "-t", part.fs, "-L", label,
+            "-E", f"offset={part.start},root_owner=0:0", "-d", str(tree), str(image),
+            f"{part.size // 1024}k"]
 
 
 def materialize(image: Path, ranges: list[tuple[int, int]]) -> int:
@@ -109,6 +109,13 @@ def materialize(image: Path, ranges: list[tuple[int, int]]) -> int:
                 handle.write(bytes(hole_length))
                 written += hole_length
     return written
+
+
+def unwritten_bytes(image: Path, ranges: list[tuple[int, int]]) -> int:
+    """How many bytes inside RANGES are holes of the image."""
+    with open(image, "rb") as handle:
+        data = data_ranges(handle.fileno())
+    return sum(length for start, size in ranges for _, length in _holes_within(data, start, size))
 
 
 def data_ranges(fd: int) -> list[tuple[int, int]]:

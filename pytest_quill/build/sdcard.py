@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import re
+import shlex
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -159,21 +161,24 @@ class SdCardRecipe:
 
     def _fill_root(self, ctx: BuildContext, image: Path, part, work: Path,
                    rootfs: Artifact, modules: Path, release: str) -> None:
-        tree = work / "root"
-        tree.mkdir()
-        as_root = _as_root(work)
-        ctx.run([*as_root, "tar", "-xzpf", str(rootfs.file("rootfs.tar.gz")), "-C", str(tree),
-                 "--numeric-owner"])
-        modules_parent = _inside(tree, "lib/modules")
-        ctx.run([*as_root, "mkdir", "-p", str(modules_parent / release)])
-        ctx.run([*as_root, "cp", "-a", f"{modules}/.", str(modules_parent / release)])
-        ctx.run([*as_root, "chown", "-R", "0:0", str(modules_parent)])
-        used = _tree_bytes(tree)
-        if used > part.size * ROOT_FILL_LIMIT:
-            raise BuildError(f"root tree of {used // MIB} MiB (rootfs + modules) does not fit "
+        tarball = rootfs.file("rootfs.tar.gz")
+        tar_bytes, links = _tar_listing(tarball)
+        needed = tar_bytes + _tree_bytes(modules)
+        if needed > part.size * ROOT_FILL_LIMIT:
+            raise BuildError(f"root tree of {needed // MIB} MiB (rootfs + modules) does not fit "
                              f"partition 2 of {part.size // MIB} MiB (sdcard.image_mib)",
                              log=str(ctx.log_path))
-        diskimage.make_ext(image, part, ROOT_LABEL, tree, ctx.run, as_root)
+        tree = work / "root"
+        tree.mkdir()
+        # /lib may be a link to usr/lib: follow the rootfs's own links.
+        target = tree / _resolve(f"lib/modules/{release}", links)
+        # One session: fakeroot's owners and device nodes live as long as it does.
+        ctx.run(_as_root(
+            ["tar", "-xzpf", str(tarball), "-C", str(tree), "--numeric-owner"],
+            ["mkdir", "-p", str(target)],
+            ["cp", "-a", f"{modules}/.", str(target)],
+            ["chown", "-R", "0:0", str(target.parent)],
+            diskimage.mke2fs_argv(image, part, ROOT_LABEL, tree)))
 
     def _publish(self, ctx: BuildContext, image: Path, partitions, files, release) -> dict:
         with open(image, "rb") as handle:
@@ -188,34 +193,45 @@ class SdCardRecipe:
                 "release": release}
 
 
-def _as_root(work: Path) -> tuple[str, ...]:
-    """Root already: nothing. Else one fakeroot state shared by every step."""
-    if os.geteuid() == 0:
-        return ()
-    state = work / "fakeroot.state"
-    state.touch()
-    return ("fakeroot", "-i", str(state), "-s", str(state))
+def _as_root(*steps: list[str]) -> list[str]:
+    """STEPS as one command run as root: as they are when root, else under fakeroot,
+    whose view (owners 0:0, device nodes) lasts for one session only."""
+    script = " && ".join(shlex.join(step) for step in steps)
+    return (["fakeroot"] if os.geteuid() != 0 else []) + ["sh", "-ec", script]
 
 
-def _inside(root: Path, relative: str) -> Path:
-    """RELATIVE under ROOT with symlinks followed as the target system sees them
-    (an absolute link /usr/lib means ROOT/usr/lib), never leaving ROOT."""
-    parts, current, hops = list(Path(relative).parts), root, 0
+def _tar_listing(tarball: Path) -> tuple[int, dict[str, str]]:
+    """The bytes a tarball unpacks to, and its symlinks (path -> target)."""
+    size, links = 0, {}
+    with tarfile.open(tarball) as tar:
+        for member in tar:
+            size += member.size
+            if member.issym():
+                links[os.path.normpath("/" + member.name).lstrip("/")] = member.linkname
+    return size, links
+
+
+def _resolve(relative: str, links: dict[str, str]) -> str:
+    """RELATIVE inside the rootfs with its links followed as the target sees them
+    (an absolute link /usr/lib means <root>/usr/lib), never leaving the root."""
+    parts, resolved, hops = relative.split("/"), [], 0
     while parts:
         part = parts.pop(0)
-        candidate = current / part
+        if part in ("", "."):
+            continue
         if part == "..":
-            current = current.parent if current != root else root
-        elif candidate.is_symlink():
-            hops += 1
-            if hops > 40:
-                raise BuildError(f"{candidate}: too many levels of symbolic links")
-            target = Path(os.readlink(candidate))
-            parts = list(target.parts[1:] if target.is_absolute() else target.parts) + parts
-            current = root if target.is_absolute() else current
-        elif part != ".":
-            current = candidate
-    return current
+            resolved = resolved[:-1]
+            continue
+        link = links.get("/".join(resolved + [part]))
+        if link is None:
+            resolved.append(part)
+            continue
+        hops += 1
+        if hops > 40:
+            raise BuildError(f"rootfs: too many levels of symbolic links at {relative}")
+        resolved = [] if link.startswith("/") else resolved
+        parts = link.split("/") + parts
+    return "/".join(resolved)
 
 
 def _tree_bytes(tree: Path) -> int:
