@@ -1,8 +1,10 @@
 """The run drawn as a Gantt chart: one lane per worker, a self-contained SVG.
 
-Each lane has two tracks because the work nests: the upper track holds what
-the worker did for the plan (artifact builds, gate decisions, the boot, its
-waits), the lower one the tests, coloured by stream, that those ran inside.
+Each lane has three tracks because the work nests: the upper track holds the
+artifact builds, the boot and the waits; the thin middle one the gate
+decisions (which build artifacts and wait for lower gates inside them); the
+lower one the tests, coloured by stream, that all of this ran inside. An
+artifact is drawn from when its deps were ready (metrics.own_spans).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ WIDTH = 1200
 LEFT = 110  # room for the lane names
 RIGHT = 30
 TOP = 78  # title and metrics lines
-LANE_HEIGHT = 62
+LANE_HEIGHT = 68
 WORK_TRACK = (6, 26)  # y offset and height inside a lane
-TEST_TRACK = (36, 18)
+GATE_TRACK = (34, 11)
+TEST_TRACK = (47, 16)
 CHAR_WIDTH = 6.6  # of the 11 px sans-serif labels, to decide whether a label fits
 
 STREAM_COLOURS = dict(zip(STREAMS.values(), ("#4e79a7", "#59a14f", "#f28e2b", "#b07aa1")))
@@ -41,6 +44,7 @@ text { font-family: DejaVu Sans, Arial, sans-serif; font-size: 11px; fill: #222;
 .axis { stroke: #444; }
 .grid { stroke: #ddd; }
 .failed { stroke: #d62728; stroke-width: 2; }
+.gate-mark { font-size: 9px; font-weight: bold; pointer-events: none; }
 """
 
 
@@ -157,26 +161,27 @@ def _lane(record: dict, worker: str, y: float, scale: _Scale, index: int) -> lis
         parts.append(_bar(scale, y, TEST_TRACK, entry, colour, "",
                           f"{entry.get('nodeid', '?')} [{entry.get('stream') or 'no stream'}] "
                           f"{entry.get('outcome', '')}", "test", failed))
-    for entry in _entries(record, "waits", worker):
-        parts.append(_bar(scale, y, WORK_TRACK, entry, "url(#wait)", "wait",
-                          f"waits for {entry.get('what', '?')}", "wait", False))
-    for entry in _entries(record, "artifacts", worker):
+    own = {**record, "artifacts": metrics.own_spans(record)}
+    for entry in _entries(own, "artifacts", worker):
         status = entry.get("status", "built")
         parts.append(_bar(scale, y, WORK_TRACK, entry, ARTIFACT.get(status, ARTIFACT["built"]),
                           entry.get("name", "?"), f"{entry.get('name', '?')} {status}"
                           + (f": {entry['error']}" if entry.get("error") else ""),
                           "artifact", status == "failed"))
-    for entry in _entries(record, "gates", worker):
-        is_open = entry.get("open", True)
-        label = f"G{entry.get('number', '?')}"
-        parts.append(_bar(scale, y, WORK_TRACK, entry, GATE if is_open else GATE_CLOSED, label,
-                          f"gate {entry.get('number', '?')} ({entry.get('name', '')}) "
-                          + ("open" if is_open else f"closed: {entry.get('reason', '')}"),
-                          "gate", not is_open))
     boot = record.get("boot") or {}
     if boot.get("start") is not None and (boot.get("worker") or metrics.SINGLE_PROCESS_WORKER) == worker:
         parts.append(_bar(scale, y, WORK_TRACK, boot, BOOT, "boot",
                           f"boot {boot.get('boot_time_s', '')} s to a shell", "boot", False))
+    for entry in _entries(record, "waits", worker):
+        parts.append(_bar(scale, y, WORK_TRACK, entry, "url(#wait)", "wait",
+                          f"waits for {entry.get('what', '?')}", "wait", False))
+    for entry in _entries(record, "gates", worker):
+        is_open = entry.get("open", True)
+        parts.append(_bar(scale, y, GATE_TRACK, entry, GATE if is_open else GATE_CLOSED, "",
+                          f"gate {entry.get('number', '?')} ({entry.get('name', '')}) "
+                          + ("open" if is_open else f"closed: {entry.get('reason', '')}"),
+                          "gate", not is_open))
+        parts.append(_gate_mark(scale, y, entry))
     parts.append("</g>")
     return parts
 
@@ -197,11 +202,21 @@ def _bar(scale: _Scale, lane_y: float, track: tuple[int, int], entry: dict, fill
     parts = [f'<g class="bar {kind}"><title>{escape(title)}</title>',
              f'<rect x="{x:.2f}" y="{y}" width="{width:.2f}" height="{height}" fill="{fill}"{outline}/>']
     if label and len(label) * CHAR_WIDTH + 6 <= width:
-        text_class = "dark-label" if kind in ("wait", "gate") else "bar-label"
+        text_class = "dark-label" if kind == "wait" else "bar-label"
         parts.append(f'<text class="{text_class}" x="{x + width / 2:.2f}" y="{y + height / 2 + 4}" '
                      f'text-anchor="middle">{escape(label)}</text>')
     parts.append("</g>")
     return "".join(parts)
+
+
+def _gate_mark(scale: _Scale, lane_y: float, entry: dict) -> str:
+    """"G<n>" inside the start of a long decision, else just after a short one
+    (gates decided back to back would otherwise write over each other)."""
+    start, end = float(entry["start"]), float(entry["end"])
+    inside = scale.width(start, end) >= 24
+    x = scale.x(start) + 3 if inside else scale.x(end) + 3
+    return (f'<text class="gate-mark" x="{x:.2f}" y="{lane_y + GATE_TRACK[0] + GATE_TRACK[1] - 1}">'
+            f'G{escape(str(entry.get("number", "?")))}</text>')
 
 
 def _wait_pattern() -> str:
@@ -213,13 +228,13 @@ def _wait_pattern() -> str:
 
 def _legend(y: float) -> list[str]:
     keys = [(ARTIFACT["built"], "artifact built"), (ARTIFACT["cached"], "artifact from cache"),
-            (ARTIFACT["failed"], "artifact failed"), (GATE, "gate decided"),
+            (ARTIFACT["failed"], "artifact failed"), (GATE, "gate open"), (GATE_CLOSED, "gate closed"),
             ("url(#wait)", "waiting"), (BOOT, "boot")]
     tests = [(colour, f"test: {stream}") for stream, colour in STREAM_COLOURS.items()]
     parts = ['<g class="legend">']
     for row, items in enumerate((keys, tests + [(OTHER_STREAM, "test: other")])):
         for column, (fill, text) in enumerate(items):
-            x, item_y = LEFT + column * 170, y + row * 22
+            x, item_y = LEFT + column * 150, y + row * 22
             parts.append(f'<rect x="{x}" y="{item_y}" width="14" height="14" fill="{fill}" stroke="#999"/>')
             parts.append(f'<text x="{x + 20}" y="{item_y + 11}">{escape(text)}</text>')
     parts.append("</g>")

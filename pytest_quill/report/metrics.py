@@ -110,15 +110,30 @@ def _waits_by_worker(record: dict) -> dict[str, float]:
             for worker, spans in _by_worker(intervals(record, "waits")).items()}
 
 
+def own_spans(record: dict) -> list[dict]:
+    """The artifact entries with "start" moved to when their deps were ready:
+    an entry opens when its build is asked for, then waits for (or builds)
+    its deps, and that time belongs to the deps, not to it."""
+    ends = {e.get("name"): e["end"] for e in record.get("artifacts") or [] if e.get("end") is not None}
+    spans = []
+    for entry in record.get("artifacts") or []:
+        if _duration(entry) is None:
+            continue
+        ready = max((ends[d] for d in entry.get("deps") or [] if d in ends and d != entry.get("name")),
+                    default=entry["start"])
+        spans.append({**entry, "start": min(max(entry["start"], ready), entry["end"])})
+    return spans
+
+
 def _critical_path(record: dict) -> tuple[list[str], float | None]:
     """The longest chain of artifact builds (through their deps) and the boot."""
-    durations = {}
-    deps = {}
-    for entry in record.get("artifacts") or []:
-        name, span = entry.get("name"), _duration(entry)
-        if name is None or span is None:
+    durations: dict[str, float] = {}
+    deps: dict[str, list[str]] = {}
+    for entry in own_spans(record):
+        name = entry.get("name")
+        if name is None:
             continue
-        durations[name] = max(span, durations.get(name, 0.0))
+        durations[name] = max(_duration(entry), durations.get(name, 0.0))
         deps[name] = [d for d in entry.get("deps") or [] if d != name]
     chains: dict[str, tuple[list[str], float]] = {}
 
@@ -131,18 +146,26 @@ def _critical_path(record: dict) -> tuple[list[str], float | None]:
         return chains[name]
 
     ends = [chain_to(name, frozenset()) for name in durations]
-    boot = record.get("boot") or {}
-    boot_span = _duration(boot)
-    if boot_span is None and boot.get("boot_time_s") is not None:
-        boot_span = float(boot["boot_time_s"])
+    boot_span = _boot_span(record)
     if boot_span is not None:
-        boot_deps = boot.get("deps")
+        boot_deps = (record.get("boot") or {}).get("deps")
         before = [chain_to(d, frozenset()) for d in boot_deps if d in durations] if boot_deps else ends
         path, length = max(before, key=lambda c: c[1], default=([], 0.0))
         ends = [(path + ["boot"], length + boot_span)]
     if not ends:
         return [], None
     return max(ends, key=lambda c: c[1])
+
+
+def _boot_span(record: dict) -> float | None:
+    """The boot's own time: from when the card was ready, else boot_time_s."""
+    boot = record.get("boot") or {}
+    if _duration(boot) is None:
+        return float(boot["boot_time_s"]) if boot.get("boot_time_s") is not None else None
+    card_ready = max((e["end"] for e in record.get("artifacts") or []
+                      if e.get("end") is not None and (not boot.get("deps") or e.get("name") in boot["deps"])),
+                     default=boot["start"])
+    return float(boot["end"]) - min(max(float(boot["start"]), card_ready), float(boot["end"]))
 
 
 def _duration(entry: dict) -> float | None:

@@ -85,3 +85,19 @@ def test_single_process_and_empty_records_still_draw():
 def test_write_makes_the_folder(run_record, tmp_path):
     path = gantt.write(run_record, tmp_path / "reports" / "gantt.svg")
     assert parse(path.read_text()).get("width") == str(gantt.WIDTH)
+
+
+def test_an_artifact_is_drawn_from_when_its_deps_were_ready(run_record):
+    run_record["artifacts"][2]["start"] = 1001.0  # the card asked for at once, waits for its deps
+    sdcard = next(g for g in bars(parse(gantt.render_svg(run_record)), "artifact")
+                  if titles([g])[0].startswith("sdcard"))
+    pixels = gantt.WIDTH - gantt.LEFT - gantt.RIGHT
+    assert float(sdcard.find("svg:rect", NS).get("x")) == pytest.approx(gantt.LEFT + 0.51 * pixels, abs=0.01)
+
+
+def test_gates_sit_on_their_own_track_with_their_number(run_record):
+    root = parse(gantt.render_svg(run_record))
+    gate = bars(root, "gate")[0].find("svg:rect", NS)
+    lane_top = gantt.TOP + gantt.LANE_HEIGHT  # gw1's lane
+    assert float(gate.get("y")) == lane_top + gantt.GATE_TRACK[0]
+    assert [t.text for t in root.iterfind(".//svg:text", NS) if t.get("class") == "gate-mark"] == ["G1"]

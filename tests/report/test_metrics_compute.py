@@ -23,11 +23,23 @@ def test_critical_path_follows_deps_to_the_boot(run_record):
 
 
 def test_critical_path_takes_the_longer_dependency(run_record):
-    rootfs = next(a for a in run_record["artifacts"] if a["name"] == "rootfs")
-    rootfs["end"] = rootfs["start"] + 80.0
+    kernel = next(a for a in run_record["artifacts"] if a["name"] == "kernel")
+    kernel["end"] = kernel["start"] + 20.0
     got = metrics.compute(run_record)
     assert got["critical_chain"] == ["rootfs", "sdcard", "boot"]
-    assert got["critical_path_s"] == 80.0 + 2.0 + 4.0
+    assert got["critical_path_s"] == 30.0 + 2.0 + 4.0
+
+
+def test_time_waiting_for_deps_is_not_an_artifact_own_time(run_record):
+    # asked for at the start, the card waits for the kernel and the rootfs
+    sdcard = next(a for a in run_record["artifacts"] if a["name"] == "sdcard")
+    sdcard["start"] = 1001.0
+    run_record["boot"]["start"] = 1001.0
+    got = metrics.compute(run_record)
+    assert got["critical_chain"] == ["kernel", "sdcard", "boot"]
+    assert got["critical_path_s"] == 50.0 + 2.0 + 4.0
+    assert [(a["name"], a["start"]) for a in metrics.own_spans(run_record)] == [
+        ("kernel", 1001.0), ("rootfs", 1001.0), ("sdcard", 1051.0)]
 
 
 def test_boot_time_stands_in_for_a_boot_without_timestamps(run_record):
