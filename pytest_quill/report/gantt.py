@@ -15,7 +15,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from . import metrics
-from .streams import STREAMS
+from .streams import STREAMS, stream_of
 
 WIDTH = 1200
 LEFT = 110  # room for the lane names
@@ -156,10 +156,11 @@ def _lane(record: dict, worker: str, y: float, scale: _Scale, index: int) -> lis
              f'<text class="lane-name" x="10" y="{y + WORK_TRACK[0] + 17}">{escape(worker)}</text>',
              f'<text x="10" y="{y + TEST_TRACK[0] + 13}" fill="#666">tests</text>']
     for entry in _entries(record, "tests", worker):
-        colour = STREAM_COLOURS.get(entry.get("stream"), OTHER_STREAM)
+        stream = entry.get("stream") or stream_of(entry.get("nodeid", ""))
+        colour = STREAM_COLOURS.get(stream, OTHER_STREAM)
         failed = entry.get("outcome") in ("failed", "error")
         parts.append(_bar(scale, y, TEST_TRACK, entry, colour, "",
-                          f"{entry.get('nodeid', '?')} [{entry.get('stream') or 'no stream'}] "
+                          f"{entry.get('nodeid', '?')} [{stream or 'no stream'}] "
                           f"{entry.get('outcome', '')}", "test", failed))
     own = {**record, "artifacts": metrics.own_spans(record)}
     for entry in _entries(own, "artifacts", worker):

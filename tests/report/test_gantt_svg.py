@@ -49,6 +49,13 @@ def test_tests_are_coloured_by_stream(run_record):
                      "D integration": gantt.STREAM_COLOURS["D integration"]}
 
 
+def test_a_test_without_a_stream_gets_it_from_its_folder(run_record):
+    del run_record["tests"][0]["stream"]
+    test = bars(parse(gantt.render_svg(run_record)), "test")[0]
+    assert titles([test])[0].startswith("suites/a_kernel/test_a1_config.py::test_builds [A kernel]")
+    assert test.find("svg:rect", NS).get("fill") == gantt.STREAM_COLOURS["A kernel"]
+
+
 def test_waits_are_hatched_and_gates_and_boot_drawn(run_record):
     root = parse(gantt.render_svg(run_record))
     assert [g.find("svg:rect", NS).get("fill") for g in bars(root, "wait")] == ["url(#wait)"]
