@@ -48,13 +48,14 @@ class ScriptImage:
 
 def read_script_image(data: bytes) -> ScriptImage:
     """Parse a compiled boot.scr; ValueError names the first broken fact."""
-    if len(data) < _HEADER.size:
-        raise ValueError(f"{len(data)} bytes, shorter than a legacy image header (64)")
-    (magic, header_crc, _time, size, _load, _entry, data_crc, _os, arch, image_type,
-     compression, name) = _HEADER.unpack_from(data)
+    magic = int.from_bytes(data[:4], "big")
     if magic != IMAGE_MAGIC:
         raise ValueError(f"magic 0x{magic:08x}, not 0x{IMAGE_MAGIC:08x}: not a compiled "
                          "script (text left uncompiled? make it with mkimage -T script)")
+    if len(data) < _HEADER.size:
+        raise ValueError(f"{len(data)} bytes, shorter than a legacy image header (64)")
+    (_magic, header_crc, _time, size, _load, _entry, data_crc, _os, arch, image_type,
+     compression, name) = _HEADER.unpack_from(data)
     blank = data[:4] + b"\0\0\0\0" + data[8:_HEADER.size]
     if zlib.crc32(blank) != header_crc:
         raise ValueError("header CRC does not match the header")
