@@ -157,7 +157,8 @@ def _artifact_entries(artifact: dict) -> dict[str, str]:
     meta = _meta(folder)
     if meta.get("release"):
         entries[f"{name}.release"] = str(meta["release"])
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != "meta.json"):
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != "meta.json"
+                       and p.suffix != ".log"):
         entries[f"{name}.{path.name}.sha256"] = _sha256(path)
     return entries
 

@@ -69,6 +69,7 @@ def test_run_files(tmp_path):
     kernel.mkdir(parents=True)
     (kernel / "uImage").write_bytes(b"\x27\x05\x19\x56" + bytes(60))
     (kernel / "meta.json").write_text(json.dumps({"release": "6.1.192-quill"}))
+    (kernel / "build.log").write_text("make: done\n")
     record = {"backend": "host", "workers": 3,
               "artifacts": [{"name": "kernel", "key": "k1", "status": "built", "path": str(kernel)},
                             {"name": "rootfs", "key": "r1", "status": "failed", "path": ""}],
@@ -83,6 +84,7 @@ def test_run_files(tmp_path):
                  "kernel.release=6.1.192-quill", f"kernel.uImage.sha256={uimage_sha}",
                  "rootfs.status=failed", "metrics.wall_s=12.5", r"bench\ kind=qemu", r"note=a=b\nc"):
         assert line in lines
+    assert not [line for line in lines if "build.log" in line or "meta.json" in line]
     assert any(re.fullmatch(r"qemu=QEMU emulator version \d+\.\d+.*", line) for line in lines)
     assert any(re.fullmatch(r"git\.commit=[0-9a-f]{12}(\+dirty)?", line) for line in lines)
     assert json.loads(written[1].read_text()) == quill_allure.CATEGORIES
