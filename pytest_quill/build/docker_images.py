@@ -48,7 +48,8 @@ def log_name(log: BinaryIO) -> str | None:
 def image_lock(tag: str) -> FileLock:
     """One maker per image across processes (xdist workers) on this machine."""
     digest = hashlib.sha256(tag.encode()).hexdigest()[:16]
-    return FileLock(LOCK_DIR / f"pytest-quill-image-{digest}.lock")
+    # 0o666: every user of the engine shares its images, so every user takes the lock.
+    return FileLock(LOCK_DIR / f"pytest-quill-image-{digest}.lock", mode=0o666)
 
 
 def debian_arch_of(platform: str | None) -> str:

@@ -60,11 +60,9 @@ def find_engine() -> tuple[str | None, list[str]]:
 
 
 def docker_available() -> str | None:
-    """None when an engine answers; else why not, with how to start one."""
+    """None when an engine answers; else why not, for each place looked at."""
     url, reasons = find_engine()
-    if url:
-        return None
-    return "; ".join(reasons) + " (start one with scripts/dockerd.sh)"
+    return None if url else "; ".join(reasons)
 
 
 def start_engine(project_root: Path) -> str:
@@ -116,9 +114,12 @@ class DockerBackend:
         """The builder image's id, built on first use; one build across processes."""
         if self._builder is None:
             tag = self.builder_tag()
-            with docker_images.image_lock(tag):
-                self._builder = self._present(tag) or self._build_builder(tag)
+            self._builder = self._present(tag) or self._build_once(tag)
         return self._builder
+
+    def _build_once(self, tag: str) -> str:
+        with docker_images.image_lock(tag):
+            return self._present(tag) or self._build_builder(tag)
 
     def _present(self, tag: str) -> str | None:
         try:
@@ -215,7 +216,7 @@ def _start(container, log: BinaryIO) -> bool:
     try:
         container.start()
     except docker.errors.APIError as exc:
-        docker_images.note(log, f"error: cannot start {container.attrs['Config']['Cmd'][:1]}: "
+        docker_images.note(log, f"error: cannot start {container.attrs['Config']['Cmd'][0]}: "
                                 f"{exc.explanation or exc}")
         return False
     return True
