@@ -45,9 +45,9 @@ def _cause(symbol, wanted, got, final, tree: Path, arch: str, kconfig_parent: st
         where = (f"{decl.file} is sourced from {kconfig_parent}, which ARCH={arch} never reads"
                  if decl.file == SQUIREOS_KCONFIG else f"no file ARCH={arch} reads sources {decl.file}")
         return f"is its Kconfig sourced from a file ARCH={arch} reads? ({where})"
-    if wanted == "m" and got == "y" and decl.type == "bool":
-        return (f"declared bool in {decl.file}: an =m request becomes =y, built into the "
-                f"image with no .ko (declare it tristate)")
+    if wanted == "m" and decl.type == "bool":
+        return (f"declared bool in {decl.file}: it can never be a module (=y builds it "
+                f"into the image with no .ko; declare it tristate)")
     if wanted == "m" and final.get("MODULES", kconfig.NOT_SET) == kconfig.NOT_SET:
         return "=m needs MODULES=y, which is not set"
     unmet = [dep for dep in decl.depends if final.get(dep, kconfig.NOT_SET) == kconfig.NOT_SET]
