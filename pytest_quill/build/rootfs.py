@@ -145,10 +145,10 @@ def _tree_in_docker(ctx: BuildContext, work: Path, tree: Path) -> None:
                                     tag, log)
         backend.export_rootfs(image, exported, log)
     with tarfile.open(exported) as tar:
-        tar.extractall(tree, members=[m for m in tar if _from_image(m)], filter="fully_trusted")
+        tar.extractall(tree, members=[m for m in tar if from_image(m)], filter="fully_trusted")
 
 
-def _from_image(member: tarfile.TarInfo) -> bool:
+def from_image(member: tarfile.TarInfo) -> bool:
     name = posixpath.normpath("/" + member.name).lstrip("/")
     if name in DOCKER_ADDED or member.ischr() or member.isblk():
         return False

@@ -25,13 +25,11 @@ done
 # The packages' init.d scripts are for sysvinit; gconv serves iconv, unused here.
 rm -rf "$dest/etc/init.d" "$dest"/usr/lib/*/gconv
 
-grep -v '^#' "$src/busybox-applets.list" | while read -r applet; do
-    [ -n "$applet" ] || continue
-    if [ -e "$dest/$applet" ] || [ -L "$dest/$applet" ]; then
-        continue
+mkdir -p "$dest/bin" "$dest/sbin" "$dest/usr/bin" "$dest/usr/sbin"
+grep -v -e '^#' -e '^$' "$src/busybox-applets.list" | while read -r applet; do
+    if [ ! -e "$dest/$applet" ] && [ ! -L "$dest/$applet" ]; then
+        ln -s /bin/busybox "$dest/$applet"
     fi
-    mkdir -p "$dest/$(dirname "$applet")"
-    ln -s /bin/busybox "$dest/$applet"
 done
 
 for dir in dev proc sys tmp root run mnt var/log lib/modules; do
