@@ -16,6 +16,7 @@ from pathlib import Path
 import allure
 from allure_commons.types import AttachmentType
 
+from ..errors import QuillError
 from .streams import stream_of, story_of
 
 EPIC = "Nook typewriter MVP"
@@ -32,34 +33,45 @@ KINDS = {
 # "Skipped: gate N (name) closed: <root failure>" for a test behind a closed gate.
 _SKIPPED = r"^(?:Skipped: )?"
 _GATE_CLOSED = r"gate \d \(\w+\) closed: "
-_KINDS = ("bench", "input", "build", "verify", "boot", "product")
 
 
-def _category(name: str, statuses: list[str], classes: tuple[str, ...], kinds: tuple[str, ...],
-              gates: tuple[int, ...] = ()) -> dict:
-    """One Allure category: the failure classes raised, or their kind named
-    after a closed gate's reason, or (when the reason names no kind) the
-    gate that closed. Java Allure 2 full-matches, Allure 3 searches: the
-    regex is anchored and ends in [\\s\\S]* to mean the same to both."""
-    raised = rf"(?:[\w.]*\.)?(?:{'|'.join(classes)})\b"
-    named = rf"{_GATE_CLOSED}(?:{'|'.join(kinds)}): "
-    alternatives = [raised, named]
+def _error_classes() -> dict[str, str]:
+    """Class name -> kind, for every failure class loaded (those of errors.py
+    and their subclasses elsewhere, e.g. artifacts.ArtifactUnavailable)."""
+    found, todo = {}, [QuillError]
+    while todo:
+        cls = todo.pop()
+        found[cls.__name__] = cls.kind
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def _category(name: str, statuses: list[str], kinds: tuple[str, ...], gates: tuple[int, ...] = (),
+              also: tuple[str, ...] = ()) -> dict:
+    """One Allure category: a failure class of these kinds raised (or a class
+    in also), or the kind named after a closed gate's reason, or (when the
+    reason names no kind) one of these gates closed. Java Allure 2
+    full-matches, Allure 3 searches: the regex is anchored and ends in
+    [\\s\\S]* so that both read it the same."""
+    classes = [c for c, kind in _error_classes().items() if kind in kinds] + list(also)
+    alternatives = [rf"(?:[\w.]*\.)?(?:{'|'.join(classes)})\b", rf"{_GATE_CLOSED}(?:{'|'.join(kinds)}): "]
     if gates:
-        unnamed_kind = rf"(?!(?:{'|'.join(_KINDS)}): )"
-        alternatives.append(rf"gate [{''.join(map(str, gates))}] \(\w+\) closed: {unnamed_kind}")
+        any_kind = "|".join(sorted(set(_error_classes().values())))
+        alternatives.append(rf"gate [{''.join(map(str, gates))}] \(\w+\) closed: (?!(?:{any_kind}): )")
     return {"name": name, "matchedStatuses": statuses,
             "messageRegex": rf"{_SKIPPED}(?:{'|'.join(alternatives)})[\s\S]*"}
 
 
-# In report order; the messages they match do not overlap.
-CATEGORIES = [
-    _category("Bench / infrastructure", ["broken", "skipped"], ("BenchError",), ("bench",), (3,)),
-    _category("Input (bad profile or option)", ["failed", "broken", "skipped"], ("InputError",), ("input",)),
-    _category("Build (artifact not made or not verified)", ["failed", "broken", "skipped"],
-              ("BuildError", "VerifyError"), ("build", "verify"), (1, 2)),
-    _category("Boot (no shell, panic, reset)", ["failed", "broken", "skipped"], ("BootError",), ("boot",), (4,)),
-    _category("Product defect", ["failed", "broken"], ("ProductError", "AssertionError"), ("product",)),
-]
+def categories() -> list[dict]:
+    """categories.json: in report order; the messages they match do not overlap."""
+    return [
+        _category("Bench / infrastructure", ["broken", "skipped"], ("bench",), gates=(3,)),
+        _category("Input (bad profile or option)", ["failed", "broken", "skipped"], ("input",)),
+        _category("Build (artifact not made or not verified)", ["failed", "broken", "skipped"],
+                  ("build", "verify"), gates=(1, 2)),
+        _category("Boot (no shell, panic, reset)", ["failed", "broken", "skipped"], ("boot",), gates=(4,)),
+        _category("Product defect", ["failed", "broken"], ("product",), also=("AssertionError",)),
+    ]
 
 
 def labels_for(nodeid: str, markers) -> list[tuple[str, str]]:
@@ -127,9 +139,9 @@ def write_run_files(results_dir: str | Path, record: dict, profile_name: str,
     properties = folder / "environment.properties"
     properties.write_text("".join(f"{_escape(k, True)}={_escape(v, False)}\n" for k, v in entries.items()),
                           encoding="utf-8")
-    categories = folder / "categories.json"
-    categories.write_text(json.dumps(CATEGORIES, indent=2) + "\n", encoding="utf-8")
-    return [properties, categories]
+    categories_file = folder / "categories.json"
+    categories_file.write_text(json.dumps(categories(), indent=2) + "\n", encoding="utf-8")
+    return [properties, categories_file]
 
 
 def environment(record: dict, profile_name: str) -> dict[str, str]:

@@ -38,7 +38,7 @@ def test_label_marks_are_what_allure_pytest_reads():
 
 
 def category_of(message: str, status: str) -> list[str]:
-    return [c["name"].split()[0] for c in quill_allure.CATEGORIES
+    return [c["name"].split()[0] for c in quill_allure.categories()
             if status in c["matchedStatuses"] and re.fullmatch(c["messageRegex"], message)]
 
 
@@ -87,7 +87,7 @@ def test_run_files(tmp_path):
     assert not [line for line in lines if "build.log" in line or "meta.json" in line]
     assert any(re.fullmatch(r"qemu=QEMU emulator version \d+\.\d+.*", line) for line in lines)
     assert any(re.fullmatch(r"git\.commit=[0-9a-f]{12}(\+dirty)?", line) for line in lines)
-    assert json.loads(written[1].read_text()) == quill_allure.CATEGORIES
+    assert json.loads(written[1].read_text()) == quill_allure.categories()
 
 
 def test_clean_results_empties_the_folder(tmp_path):
@@ -101,3 +101,13 @@ def test_clean_results_empties_the_folder(tmp_path):
 def test_attaching_a_missing_file_is_refused_quietly(tmp_path):
     assert quill_allure.attach_file(tmp_path / "none.log", "build log") is False
     assert quill_allure.attach_run_file(tmp_path / "none.svg", "gantt", "svg") is False
+
+
+def test_failure_classes_defined_outside_errors_py_are_categorised_by_kind():
+    from pytest_quill.errors import BuildError
+
+    class CardNotWritten(BuildError):
+        pass
+
+    assert category_of("pytest_quill.build.writer.CardNotWritten: /dev/sdb: short write", "broken") == [
+        "Build"]
