@@ -1,0 +1,89 @@
+"""A real rootfs build with the host backend for qemu-virt (armhf), twice from
+cold: it passes the verifier, fits 30 MB, gives the same bytes both times, and
+the Nook profile's verifier rejects its bookworm libc. Needs Debian's archive."""
+
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from pytest_quill.build import rootfs, rootfs_verify
+from pytest_quill.build.backends.host import HostBackend
+from pytest_quill.build.context import Artifact, BuildContext
+from pytest_quill.profile import load_profile
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = Path(__file__).resolve().parents[2]
+QEMU_ARM = shutil.which("qemu-arm-static") or shutil.which("qemu-arm")
+
+
+def build_cold(folder: Path, profile) -> Artifact:
+    out = folder / "out"
+    out.mkdir(parents=True)
+    ctx = BuildContext(name="rootfs", profile=profile, out=out, log_path=folder / "build.log",
+                       backend=HostBackend(), deps={}, jobs=2, work_root=folder / "work",
+                       project_root=PROJECT)
+    meta = rootfs.RECIPE.build(ctx)
+    return Artifact("rootfs", "e2e", out, "built", ctx.log_path, meta)
+
+
+@pytest.fixture(scope="module")
+def qemu_virt():
+    return load_profile("qemu-virt")
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory, qemu_virt):
+    return [build_cold(tmp_path_factory.mktemp(f"cold{n}"), qemu_virt) for n in (1, 2)]
+
+
+@pytest.fixture(scope="module")
+def unpacked(builds, tmp_path_factory):
+    tree = tmp_path_factory.mktemp("unpacked")
+    with tarfile.open(builds[0].file("rootfs.tar.gz")) as tar:
+        tar.extractall(tree, members=[m for m in tar if not m.isdev()], filter="fully_trusted")
+    return tree
+
+
+def test_two_cold_builds_give_the_same_bytes(builds):
+    first, second = builds
+    assert first.meta["sha256"] == second.meta["sha256"]
+    assert first.file("rootfs.tar.gz").read_bytes() == second.file("rootfs.tar.gz").read_bytes()
+    assert first.file("manifest.tsv").read_text() == second.file("manifest.tsv").read_text()
+
+
+def test_armhf_build_passes_the_verifier_under_30_mb(builds, qemu_virt):
+    artifact = builds[0]
+    assert rootfs_verify.verify(artifact, qemu_virt) == []
+    assert artifact.meta["compressed_bytes"] < 30_000_000
+    assert artifact.meta["arch"] == "armhf" and artifact.meta["backend"] == "host"
+    assert artifact.meta["entries"] == len(artifact.file("manifest.tsv").read_text().splitlines())
+
+
+def test_nook_profile_rejects_the_bookworm_libc(builds):
+    problems = rootfs_verify.verify(builds[0], load_profile("nook-simple-touch"))
+    assert "lib/arm-linux-gnueabihf/libc.so.6 needs kernel 3.2.0, profile nook-simple-touch has 2.6.29" \
+        in problems
+    assert builds[0].meta["libc_min_kernel"] == "3.2.0"
+
+
+@pytest.mark.skipif(QEMU_ARM is None, reason="qemu-user-static not installed")
+def test_kmod_runs_with_the_libraries_in_the_tree(unpacked):
+    done = subprocess.run([QEMU_ARM, "-L", unpacked, unpacked / "bin" / "kmod", "--version"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("kmod version")
+
+
+@pytest.mark.skipif(QEMU_ARM is None, reason="qemu-user-static not installed")
+def test_busybox_has_every_applet_the_host_made_a_link_for(unpacked):
+    done = subprocess.run([QEMU_ARM, unpacked / "bin" / "busybox", "--list"],
+                          capture_output=True, text=True, check=True)
+    applets = set(done.stdout.split())
+    listed = {Path(line).name for line in
+              (PROJECT / "squireos" / "rootfs" / "busybox-applets.list").read_text().splitlines()
+              if line and not line.startswith("#")}
+    assert listed <= applets
