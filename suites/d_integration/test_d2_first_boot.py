@@ -1,0 +1,55 @@
+"""D2: the first boot of the card reaches a shell, by the expected stages, within budget."""
+
+import re
+
+import pytest
+
+from pytest_quill.bench.console import KERNEL_BAD_PATTERNS, Result
+from pytest_quill.bench.judge import stages
+
+pytestmark = [pytest.mark.gate(3), pytest.mark.hardware, pytest.mark.timeout(900)]
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def console_text(device) -> str:
+    return _ANSI.sub("", device.console.log_path.read_text(errors="replace")).replace("\r", "")
+
+
+def test_first_boot_reaches_a_shell(device):
+    assert device.run("echo quill-alive") == Result("quill-alive", 0)
+
+
+def test_the_console_log_shows_every_stage_in_order(device, profile):
+    text = console_text(device)
+    position = 0
+    for stage in stages(profile):
+        found = re.compile(stage.pattern, re.MULTILINE).search(text, position)
+        assert found, f"stage {stage.name} ({stage.pattern!r}) not in order in the console log"
+        position = found.end()
+    assert list(device.boot.stages) == [stage.name for stage in stages(profile)]
+
+
+def test_the_board_did_not_reset(device, profile):
+    banners = re.findall(profile.boot.bootloader_banner, console_text(device))
+    assert len(banners) == 1, f"{len(banners)} bootloader banners in {device.console.log_path}"
+
+
+def test_the_kernel_booted_with_the_cards_bootargs(device, profile):
+    cmdline = device.output("cat /proc/cmdline").split()
+    assert f"root={profile.boot.root_device}" in cmdline
+    assert any(arg.startswith(f"console={profile.boot.console}") for arg in cmdline)
+
+
+def test_the_kernel_log_has_no_warning_oops_or_bug(device):
+    log = device.output("dmesg")
+    bad = [line for line in log.splitlines()
+           if any(re.search(pattern, line) for pattern in KERNEL_BAD_PATTERNS)]
+    assert bad == []
+
+
+def test_boot_to_shell_within_budget(device, profile, record_property):
+    record_property("boot", device.boot.record())
+    assert device.boot.boot_to_shell_s <= profile.budgets.boot_to_shell_s, (
+        f"boot to shell {device.boot.boot_to_shell_s:.1f} s, budget "
+        f"{profile.budgets.boot_to_shell_s:.0f} s; stages {device.boot.stages}")

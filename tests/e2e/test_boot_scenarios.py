@@ -1,0 +1,63 @@
+"""Boot scenarios through the whole plugin, as a user runs them.
+
+A kernel that cannot mount its root panics: gate 4 must close within seconds
+of power-on, quoting the panic and the console log, and the tests behind it
+skip with that reason. With the Nook's profile and nothing attached, the
+hardware tests skip saying what to connect, without a traceback.
+"""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_run(tmp_path, *args, timeout):
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-q", "-rs",
+         "--quill-reports", str(tmp_path / "reports")],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, start_new_session=True)
+
+
+@pytest.mark.timeout(3600)
+def test_a_kernel_panic_closes_gate_4_with_the_panic_lines(tmp_path):
+    # /dev/vdb2 does not exist (one disk); without rootwait the kernel panics at once.
+    done = pytest_run(tmp_path, "-n", "2", "suites/",
+                      "--quill-set", "boot.root_device=/dev/vdb2",
+                      "--quill-set", "boot.bootargs_extra=panic=-1", timeout=3000)
+    record = json.loads((tmp_path / "reports" / "quill-run.json").read_text())
+    gate = next(g for g in record["gates"] if g["number"] == 4)
+    assert not gate["open"]
+    reason = gate["reason"]
+    assert "kernel panic" in reason and "Unable to mount root fs" in reason, reason
+    after_power_on = float(re.search(r"at ([\d.]+) s after power-on", reason).group(1))
+    assert after_power_on < 30
+    log = Path(re.search(r"\(log: (\S+)\)", reason).group(1))
+    assert "Kernel panic - not syncing" in log.read_text(errors="replace")
+
+    behind = {t["nodeid"]: t["outcome"] for t in record["tests"]
+              if "/test_d3_" in t["nodeid"] or "/test_d4_" in t["nodeid"]}
+    assert behind and set(behind.values()) == {"skipped"}
+    skips = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert any("test_d3_" in line and "gate 4 (boot) closed: kernel panic" in line
+               for line in skips), done.stdout[-3000:]
+
+
+@pytest.mark.timeout(900)
+def test_hardware_tests_without_a_nook_skip_saying_what_to_connect(tmp_path):
+    done = pytest_run(tmp_path, "-m", "hardware", "--quill-profile", "nook-simple-touch",
+                      "suites/", timeout=800)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "Traceback" not in output
+    skips = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert skips, output[-3000:]
+    assert all("connect the Nook's serial adapter at /dev/ttyUSB0" in line for line in skips), (
+        "\n".join(skips))
