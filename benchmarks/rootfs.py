@@ -1,0 +1,108 @@
+"""Rootfs artifact timings: two cold builds (each on a fresh cache) and a warm
+rerun (cache hit), with the tarball's size and whether the bytes repeat.
+
+    .venv/bin/python benchmarks/rootfs.py [--profile qemu-virt] [--backend host|docker]
+
+Prints wall seconds and sizes; writes reports/benchmarks/rootfs.json. Needs
+Debian's archive (the packages are downloaded on every cold build).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pytest_quill.build import rootfs, rootfs_verify
+from pytest_quill.build import backends
+from pytest_quill.build.context import Artifact, BuildContext
+from pytest_quill.cache import META, Cache
+from pytest_quill.profile import load_profile
+
+PROJECT = Path(__file__).resolve().parent.parent
+REPORT = PROJECT / "reports" / "benchmarks" / "rootfs.json"
+RECIPE = rootfs.RECIPE
+
+
+def cache_key(profile, backend) -> str:
+    material = {"recipe": RECIPE.name, "version": RECIPE.version,
+                "fingerprint": RECIPE.fingerprint(profile, PROJECT),
+                "backend": backend.identity(list(RECIPE.tools))}
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def produce(profile, backend, cache: Cache, log: Path) -> Artifact:
+    """What the plugin's store does for one artifact: reuse by key, else build and publish."""
+    key = cache_key(profile, backend)
+    with cache.lock(RECIPE.name, key):
+        found = cache.lookup(RECIPE.name, key)
+        if found:
+            return Artifact(RECIPE.name, key, found, "cached", log,
+                            json.loads((found / META).read_text()))
+        with cache.staging(RECIPE.name, key) as out:
+            ctx = BuildContext(name=RECIPE.name, profile=profile, out=out, log_path=log,
+                               backend=backend, deps={}, jobs=2, work_root=cache.root / "work",
+                               project_root=PROJECT)
+            meta = RECIPE.build(ctx)
+            (out / META).write_text(json.dumps(meta, indent=1))
+            path = cache.publish(out, RECIPE.name, key)
+    return Artifact(RECIPE.name, key, path, "built", log, meta)
+
+
+def timed(label: str, action) -> tuple[dict, Artifact]:
+    start = time.monotonic()
+    artifact = action()
+    seconds = round(time.monotonic() - start, 2)
+    print(f"{label:<22} {seconds:>8.2f} s  ({artifact.status}, sha256 "
+          f"{artifact.meta['sha256'][:16]})", flush=True)
+    return {"phase": label, "seconds": seconds, "status": artifact.status,
+            "sha256": artifact.meta["sha256"]}, artifact
+
+
+def sizes(artifact: Artifact) -> dict:
+    manifest = artifact.file(rootfs.MANIFEST).read_text().splitlines()
+    return {"compressed_bytes": artifact.meta["compressed_bytes"],
+            "uncompressed_file_bytes": sum(int(line.split("\t")[2]) for line in manifest),
+            "entries": artifact.meta["entries"],
+            "libc_min_kernel": artifact.meta["libc_min_kernel"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="qemu-virt")
+    parser.add_argument("--backend", default="host", choices=("host", "docker"))
+    args = parser.parse_args()
+    profile = load_profile(args.profile)
+    scratch = Path(tempfile.mkdtemp(prefix="rootfs-bench-"))
+    backend = backends.make(backends.resolve(args.backend), profile, PROJECT, mounts=(scratch,))
+    try:
+        first_cache, second_cache = Cache(scratch / "cache1"), Cache(scratch / "cache2")
+        cold1, first = timed("cold build 1", lambda: produce(profile, backend, first_cache,
+                                                              scratch / "cold1.log"))
+        warm, _ = timed("warm (cache hit)", lambda: produce(profile, backend, first_cache,
+                                                             scratch / "warm.log"))
+        cold2, _ = timed("cold build 2", lambda: produce(profile, backend, second_cache,
+                                                          scratch / "cold2.log"))
+        result = {"profile": profile.name, "backend": backend.name,
+                  "phases": [cold1, warm, cold2], **sizes(first),
+                  "same_sha256_over_cold_builds": cold1["sha256"] == cold2["sha256"],
+                  "verify_problems": rootfs_verify.verify(first, profile)}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"tarball {result['compressed_bytes']:,} B compressed, "
+          f"{result['uncompressed_file_bytes']:,} B of files, {result['entries']} entries; "
+          f"same sha256 over two cold builds: {result['same_sha256_over_cold_builds']}; "
+          f"verify: {result['verify_problems'] or 'passes'}")
+    print(f"written to {REPORT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
