@@ -9,6 +9,13 @@ import pytest
 
 pytestmark = [pytest.mark.gate(4), pytest.mark.hardware, pytest.mark.timeout(600)]
 
+# What the modules print; tests/bench/test_judge_module_strings.py checks their sources.
+MOTTO = "By quill and candlelight, we write eternal words"
+VERSION = "SquireOS 1.0.0 - Codename: Parchment"
+BANNER = "SquireOS 1.0.0"
+CORE_READY = "SquireOS: Digital scriptorium ready at /proc/squireos"
+JESTER_BOWS = "SquireOS: the jester takes a bow"
+CORE_CLOSED = "SquireOS: the scriptorium is closed"
 ENTRIES = ["motto", "version", "jester", "wisdom", "typewriter/stats", "typewriter/achievement"]
 MODULES = ["squireos_core", "jester", "typewriter", "wisdom"]  # load order
 MOODS = {"happy", "sleepy", "mischievous", "thoughtful", "excited"}
@@ -33,18 +40,18 @@ def test_entry_exists_read_only(device, entry):
 
 
 def test_motto(device):
-    assert read(device, "motto") == "By quill and candlelight, we write eternal words"
+    assert read(device, "motto") == MOTTO
 
 
 def test_version_names_the_release_and_the_running_kernel(device):
     assert read(device, "version").splitlines() == [
-        "SquireOS 1.0.0 - Codename: Parchment", f"Kernel: {device.output('uname -r')}"]
+        VERSION, f"Kernel: {device.output('uname -r')}"]
 
 
 def test_the_core_announced_the_scriptorium(device):
     log = device.output("dmesg")
-    assert "SquireOS: Digital scriptorium ready at /proc/squireos" in log
-    assert "SquireOS 1.0.0" in log  # the ASCII jester banner
+    assert CORE_READY in log
+    assert BANNER in log  # the ASCII jester banner
 
 
 def test_the_jester_changes_mood_on_every_read(device):
@@ -103,14 +110,14 @@ def test_modules_unload_in_reverse_order_and_reload(device, profile):
     assert loaded(device) == []
     assert not device.run("test -e /proc/squireos").ok
     log = "\n".join(device.output("dmesg").splitlines()[earlier:])
-    assert log.index("the jester takes a bow") < log.index("the scriptorium is closed")
+    assert log.index(JESTER_BOWS) < log.index(CORE_CLOSED)
 
     # /proc/uptime on both sides: the load time on the device, not the console's delay.
     uptimes = device.output("cat /proc/uptime; /etc/init.d/modules start >/dev/null; "
                             "cat /proc/uptime").splitlines()
     load_s = float(uptimes[-1].split()[0]) - float(uptimes[0].split()[0])
     assert loaded(device) == MODULES[::-1]
-    assert read(device, "motto") == "By quill and candlelight, we write eternal words"
+    assert read(device, "motto") == MOTTO
     assert load_s <= profile.budgets.module_load_s, (
         f"the modules took {load_s:.2f} s to load, budget {profile.budgets.module_load_s} s")
 
