@@ -139,11 +139,11 @@ class Store:
     def _produce(self, name: str) -> None:
         recipe = _RECIPES[name]
         log = self.state.logs / f"{name}.log"
-        start = time.time()
-        entry = {"name": name, "start": start, "log": self.relpath(log),
-                 "deps": list(recipe.deps), "key": "", "path": "", "backend": ""}
+        entry = {"name": name, "log": self.relpath(log), "deps": list(recipe.deps),
+                 "key": "", "path": "", "backend": ""}
         try:
-            deps = {dep: self.get(dep) for dep in recipe.deps}
+            deps = {dep: self.get(dep) for dep in recipe.deps}  # waits are their own events
+            entry["start"] = time.time()
             artifact = self._build_or_reuse(recipe, deps, log, entry)
             result = {**entry, "status": artifact.status, "path": str(artifact.path),
                       "meta": artifact.meta, "error": ""}
@@ -159,6 +159,7 @@ class Store:
             result = {**entry, "status": "failed",
                       "error": f"{name} build crashed: {type(exc).__name__}: {exc}"}
         result["end"] = time.time()
+        result.setdefault("start", result["end"])
         self.state.event("artifact", **{k: v for k, v in result.items() if k != "meta"})
         self.state.publish(f"artifact-{name}", result)
 

@@ -24,7 +24,11 @@ class QuillError(Exception):
         return f"{first} (log: {self.log})" if self.log else first
 
 
-class InputError(QuillError):
+# Allure shows AssertionErrors as "failed" and anything else as "broken":
+# only the bench (infrastructure) is broken, the rest is a real failure.
+
+
+class InputError(QuillError, AssertionError):
     kind = "input"
 
 
@@ -32,7 +36,7 @@ class BenchError(QuillError):
     kind = "bench"
 
 
-class BuildError(QuillError):
+class BuildError(QuillError, AssertionError):
     kind = "build"
 
 
@@ -42,9 +46,9 @@ class VerifyError(BuildError):
     kind = "verify"
 
 
-class BootError(QuillError):
+class BootError(QuillError, AssertionError):
     kind = "boot"
 
 
-class ProductError(QuillError):
+class ProductError(QuillError, AssertionError):
     kind = "product"

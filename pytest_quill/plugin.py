@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from . import artifacts, gates, record
+from .report import allure, metrics
+from .report.publish import publish_run
+from .report.streams import stream_of
 from .build import backends
 from .errors import QuillError
 from .options import add_options, read_options
@@ -40,6 +43,13 @@ def pytest_configure(config):
         raise pytest.UsageError(exc.one_line()) from None
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistController(), "quill-xdist")
+    results = _allure_results(config)
+    if results and not hasattr(config, "workerinput"):
+        allure.clean_results(results)  # the controller only: workers would race
+
+
+def _allure_results(config) -> str | None:
+    return getattr(config.option, "allure_report_dir", None)
 
 
 def _make_run(config) -> QuillRun:
@@ -72,6 +82,8 @@ def pytest_collection_modifyitems(config, items):
     declared = gates.gates()
     needed = set()
     for item in items:
+        for mark in allure.label_marks(item.nodeid, item.iter_markers()):
+            item.add_marker(mark)
         needed |= {a for f in item.fixturenames if (a := artifacts.artifact_of_fixture(f))}
         marker = item.get_closest_marker("gate")
         if marker is None:
@@ -104,8 +116,8 @@ def pytest_runtest_protocol(item, nextitem):
     start = time.time()
     yield
     outcome = getattr(item, "_quill_outcome", "unknown")
-    quill_run(item.config).state.event("test", nodeid=item.nodeid, start=start,
-                                       end=time.time(), outcome=outcome)
+    quill_run(item.config).state.event("test", nodeid=item.nodeid, start=start, end=time.time(),
+                                       outcome=outcome, stream=stream_of(item.nodeid))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -129,8 +141,10 @@ def pytest_sessionfinish(session):
         return
     made = record.build_record(run.state, run.header())
     if record.used_quill(made):
+        made["metrics"] = metrics.compute(made)
         run.extras["record_path"] = record.write_record(made, run.options.reports)
         run.extras["record"] = made
+        publish_run(made, run.options.reports, _allure_results(config), run.profile.path)
         prune_runs(run.options.reports)
 
 
@@ -140,5 +154,7 @@ def pytest_terminal_summary(terminalreporter, config):
     run = quill_run(config)
     terminalreporter.section("pytest-quill")
     for line in record.summary_lines(run.extras["record"], run.relpath):
+        terminalreporter.write_line(line)
+    for line in metrics.summary_lines(run.extras["record"]["metrics"]):
         terminalreporter.write_line(line)
     terminalreporter.write_line(f"run record: {run.relpath(run.extras['record_path'])}")

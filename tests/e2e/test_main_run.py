@@ -1,0 +1,74 @@
+"""What `make test`'s real run of `pytest -n 3 suites/` left: read back, judged.
+
+These run after that run (Makefile: the suites, then `pytest -m e2e`) and
+check its record, so a skipped gate or a silently cached failure shows here.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+RECORD = ROOT / "reports" / "quill-run.json"
+
+
+@pytest.fixture(scope="module")
+def main_run():
+    if not RECORD.is_file():
+        pytest.fail(f"{RECORD} missing: run `pytest -n 3 suites/` (make run) first")
+    return json.loads(RECORD.read_text())
+
+
+def test_main_run_opened_every_gate(main_run):
+    gates = {g["number"]: (g["open"], g["reason"]) for g in main_run["gates"]}
+    assert gates == {1: (True, ""), 2: (True, ""), 3: (True, ""), 4: (True, "")}
+
+
+def test_main_run_passed_every_suite_test_with_none_skipped(main_run):
+    outcomes = {t["nodeid"]: t["outcome"] for t in main_run["tests"]}
+    assert len(outcomes) >= 20
+    assert {nodeid: o for nodeid, o in outcomes.items() if o != "passed"} == {}
+    streams = {nodeid.split("/")[1] for nodeid in outcomes}
+    assert streams == {"a_kernel", "b_rootfs", "c_bench", "d_integration"}
+
+
+def test_main_run_made_each_artifact_once(main_run):
+    names = sorted(a["name"] for a in main_run["artifacts"])
+    assert names == ["kernel", "rootfs", "sdcard"]
+    assert all(a["status"] in ("built", "cached") for a in main_run["artifacts"])
+    assert main_run["backend"] in ("docker", "host")
+
+
+def test_independent_artifacts_built_side_by_side_when_both_were_built(main_run):
+    arts = {a["name"]: a for a in main_run["artifacts"]}
+    kernel, rootfs = arts["kernel"], arts["rootfs"]
+    if kernel["status"] != "built" or rootfs["status"] != "built":
+        pytest.skip("kernel or rootfs came from the cache in that run: nothing ran side by side")
+    assert kernel["worker"] != rootfs["worker"]
+    assert kernel["start"] < rootfs["end"] and rootfs["start"] < kernel["end"]
+
+
+def test_main_run_recorded_the_first_boot_and_the_metrics(main_run):
+    assert 0 < main_run["boot"]["boot_time_s"] < 120
+    assert list(main_run["boot"]["stages"])[-1] == "shell"
+    metrics = main_run["metrics"]
+    assert metrics["wall_s"] > 0 and metrics["sequential_s"] > 0
+    assert 0 <= metrics["utilization"] <= 1
+
+
+def test_second_run_reuses_every_artifact(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "3", "suites/", "-p", "no:cacheprovider",
+         "--quill-reports", str(tmp_path / "reports"), "-q"],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:]
+    second = json.loads((tmp_path / "reports" / "quill-run.json").read_text())
+    assert {a["name"]: a["status"] for a in second["artifacts"]} == {
+        "kernel": "cached", "rootfs": "cached", "sdcard": "cached"}
+    for art in second["artifacts"]:
+        assert (ROOT / art["log"]).read_text().startswith("cache hit:"), art["log"]
