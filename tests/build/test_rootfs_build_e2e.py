@@ -1,6 +1,7 @@
 """A real rootfs build with the host backend for qemu-virt (armhf), twice from
 cold: it passes the verifier, fits 30 MB, gives the same bytes both times, and
-the Nook profile's verifier rejects its bookworm libc. Needs Debian's archive."""
+the Nook profile's verifier rejects its bookworm libc. The Docker backend,
+when an engine answers, gives the very same bytes. Needs Debian's archive."""
 
 import shutil
 import subprocess
@@ -9,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.build import rootfs, rootfs_verify
+from pytest_quill.build import backends, rootfs, rootfs_verify
 from pytest_quill.build.backends.host import HostBackend
 from pytest_quill.build.context import Artifact, BuildContext
+from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
 
 pytestmark = pytest.mark.e2e
@@ -20,12 +22,12 @@ PROJECT = Path(__file__).resolve().parents[2]
 QEMU_ARM = shutil.which("qemu-arm-static") or shutil.which("qemu-arm")
 
 
-def build_cold(folder: Path, profile) -> Artifact:
+def build_cold(folder: Path, profile, backend=None) -> Artifact:
     out = folder / "out"
     out.mkdir(parents=True)
     ctx = BuildContext(name="rootfs", profile=profile, out=out, log_path=folder / "build.log",
-                       backend=HostBackend(), deps={}, jobs=2, work_root=folder / "work",
-                       project_root=PROJECT)
+                       backend=backend or HostBackend(), deps={}, jobs=2,
+                       work_root=folder / "work", project_root=PROJECT)
     meta = rootfs.RECIPE.build(ctx)
     return Artifact("rootfs", "e2e", out, "built", ctx.log_path, meta)
 
@@ -87,3 +89,14 @@ def test_busybox_has_every_applet_the_host_made_a_link_for(unpacked):
               (PROJECT / "squireos" / "rootfs" / "busybox-applets.list").read_text().splitlines()
               if line and not line.startswith("#")}
     assert listed <= applets
+
+
+def test_docker_backend_gives_the_same_bytes_as_the_host(builds, qemu_virt, tmp_path):
+    try:
+        name = backends.resolve("docker")
+    except BenchError as exc:
+        pytest.skip(exc.one_line())
+    docker = backends.make(name, qemu_virt, PROJECT, mounts=(tmp_path,))
+    built = build_cold(tmp_path, qemu_virt, docker)
+    assert built.meta["backend"] == "docker"
+    assert built.meta["sha256"] == builds[0].meta["sha256"]
