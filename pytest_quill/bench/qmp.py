@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -37,6 +38,8 @@ class Qmp:
         return json.loads(line)
 
     def close(self) -> None:
-        self._file.close()
+        # A command still buffered for a QEMU that is gone cannot be flushed: drop it.
+        with contextlib.suppress(OSError):
+            self._file.close()
         self._sock.close()
 
