@@ -113,19 +113,12 @@ def _release_status(mirror: str, suite: str) -> str:
         return f"unreachable: {getattr(exc, 'reason', exc)}"
 
 
-def _script_args(ctx: BuildContext, work: Path, tree: Path) -> tuple[list, list]:
-    profile = ctx.profile
-    fetch = [work, profile.target.debian_arch, profile.rootfs.suite, MIRROR,
-             *profile.rootfs.packages]
-    assemble = [work, tree, sources_dir(profile), dev_method(profile)]
-    return fetch, assemble
-
-
 def _tree_on_host(ctx: BuildContext, work: Path, tree: Path) -> None:
-    sources = sources_dir(ctx.profile)
-    fetch, assemble = _script_args(ctx, work, tree)
-    ctx.run(["sh", sources / "fetch-packages.sh", *fetch], cwd=work)
-    ctx.run(["sh", sources / "assemble.sh", *assemble], cwd=work)
+    profile = ctx.profile
+    sources = sources_dir(profile)
+    ctx.run(["sh", sources / "fetch-packages.sh", work, profile.target.debian_arch,
+             profile.rootfs.suite, MIRROR, *profile.rootfs.packages], cwd=work)
+    ctx.run(["sh", sources / "assemble.sh", work, tree, sources, dev_method(profile)], cwd=work)
 
 
 def _tree_in_docker(ctx: BuildContext, work: Path, tree: Path) -> None:
@@ -141,6 +134,8 @@ def _tree_in_docker(ctx: BuildContext, work: Path, tree: Path) -> None:
                      "PACKAGES": " ".join(profile.rootfs.packages),
                      "DEV_METHOD": dev_method(profile)}
         tag = f"quill-rootfs:{profile.target.debian_arch}-{profile.rootfs.suite}"
+        # No platform: the image only carries DEBIAN_ARCH's files, nothing of them
+        # runs during the build, so no binfmt emulation is needed.
         image = backend.build_image(profile.rootfs.recipe, sources_dir(profile), None, buildargs,
                                     tag, log)
         backend.export_rootfs(image, exported, log)
