@@ -21,6 +21,9 @@ PT_NOTE = 4
 SHT_NOTE = 7
 NT_GNU_ABI_TAG = 1
 ABI_TAG_OS_LINUX = 0
+# ARM EABI e_flags: which float calling convention (armhf or armel) a file uses.
+EF_ARM_ABI_FLOAT_SOFT = 0x200
+EF_ARM_ABI_FLOAT_HARD = 0x400
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,16 @@ class ElfInfo:
     type: str  # REL, EXEC, DYN, CORE
     interpreter: str | None  # PT_INTERP: the dynamic loader; None when static
     abi_min_kernel: tuple[int, int, int] | None  # from the NT_GNU_ABI_TAG note
+    flags: int = 0  # e_flags
+
+    @property
+    def arm_float_abi(self) -> str | None:
+        """ "hard" (Debian armhf), "soft" (armel), or None when the file does not say."""
+        if self.machine != "ARM":
+            return None
+        if self.flags & EF_ARM_ABI_FLOAT_HARD:
+            return "hard"
+        return "soft" if self.flags & EF_ARM_ABI_FLOAT_SOFT else None
 
 
 def is_elf(data: bytes) -> bool:
@@ -54,6 +67,7 @@ def parse(data: bytes) -> ElfInfo:
             type=TYPES.get(header.type, str(header.type)),
             interpreter=header.interpreter(),
             abi_min_kernel=header.abi_min_kernel(),
+            flags=header.flags,
         )
     except struct.error as exc:
         raise ValueError(f"truncated ELF: {exc}") from None
@@ -72,7 +86,7 @@ class _Header:
         word, offset = ("I", "I") if bits == 32 else ("Q", "Q")
         fmt = f"{self.order}HHI{word}{offset}{offset}IHHHHHH"
         fields = struct.unpack_from(fmt, data, 16)
-        (self.type, self.machine, _version, _entry, self.phoff, self.shoff, _flags,
+        (self.type, self.machine, _version, _entry, self.phoff, self.shoff, self.flags,
          _ehsize, self.phentsize, self.phnum, self.shentsize, self.shnum, _shstrndx) = fields
         self.bits = bits
 

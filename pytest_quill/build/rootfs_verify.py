@@ -28,6 +28,8 @@ BUSYBOX = "bin/busybox"
 # Text files busybox init runs: its table, the scripts, and a script /init.
 INIT_FILES = re.compile(r"^(etc/inittab|etc/init\.d/[^/]+|etc/rc[^/]*|init|sbin/init)$")
 LIBC = re.compile(r"(^|/)libc(\.so\.\d+|-[\d.]+\.so)$")
+# The ARM float calling convention each Debian ARM architecture is built for.
+FLOAT_ABI_OF = {"armhf": "hard", "armel": "soft"}
 # What an init file may use, and the kernel fact that allows it.
 KERNEL_FEATURES = {"devtmpfs": lambda kernel: kernel.has_devtmpfs}
 
@@ -50,7 +52,7 @@ def verify(artifact: Artifact, profile: Profile) -> list[str]:
 def verify_tarball(tarball: Path, profile: Profile) -> list[str]:
     contents = read_contents(tarball)
     return (check_required(contents) + check_machines(contents, profile)
-            + check_min_kernel(contents, profile) + check_init_features(contents, profile)
+            + check_float_abi(contents, profile) + check_min_kernel(contents, profile) + check_init_features(contents, profile)
             + check_applet_links(contents) + check_size(contents, profile))
 
 
@@ -92,6 +94,18 @@ def check_machines(contents: Contents, profile: Profile) -> list[str]:
     return [f"{path}: ELF machine {info.machine}, profile {profile.name} needs {wanted} "
             f"(target.elf_machine)"
             for path, info in contents.elves.items() if info.machine != wanted]
+
+
+def check_float_abi(contents: Contents, profile: Profile) -> list[str]:
+    """armhf files on an armel profile (or the reverse): the wrong Debian port."""
+    arch = profile.target.debian_arch
+    wanted = FLOAT_ABI_OF.get(arch)
+    if wanted is None:
+        return []
+    return [f"{path}: {info.arm_float_abi}-float ARM ABI, profile {profile.name} is {arch} "
+            f"({wanted}-float, target.debian_arch)"
+            for path, info in contents.elves.items()
+            if info.arm_float_abi and info.arm_float_abi != wanted]
 
 
 def check_min_kernel(contents: Contents, profile: Profile) -> list[str]:

@@ -10,6 +10,7 @@ import pytest
 from pytest_quill.build import elf
 
 ARM_LIBC = Path("/usr/arm-linux-gnueabihf/lib/libc.so.6")
+ARMEL_LIBC = Path("/usr/arm-linux-gnueabi/lib/libc.so.6")
 
 
 def craft_elf(machine=40, bits=32, order="<", abi=(2, 6, 16), interp=None, etype=2) -> bytes:
@@ -38,6 +39,7 @@ def craft_elf(machine=40, bits=32, order="<", abi=(2, 6, 16), interp=None, etype
 def test_host_program_is_x86_64_dynamic_with_a_kernel_floor():
     info = elf.parse(Path(shutil.which("ls")).read_bytes())
     assert (info.machine, info.bits, info.endian) == ("X86_64", 64, "little")
+    assert info.arm_float_abi is None
     assert info.interpreter and "ld-linux" in info.interpreter
     assert info.abi_min_kernel is not None and info.abi_min_kernel >= (2, 6, 0)
 
@@ -47,6 +49,12 @@ def test_armhf_libc_is_32_bit_arm_needing_kernel_3_2():
     info = elf.parse(ARM_LIBC.read_bytes())
     assert (info.machine, info.bits, info.endian) == ("ARM", 32, "little")
     assert info.abi_min_kernel == (3, 2, 0)
+    assert info.arm_float_abi == "hard"
+
+
+@pytest.mark.skipif(not ARMEL_LIBC.exists(), reason="libc6-armel-cross not installed")
+def test_armel_libc_uses_the_soft_float_abi():
+    assert elf.parse(ARMEL_LIBC.read_bytes()).arm_float_abi == "soft"
 
 
 def test_crafted_static_arm_binary_states_its_floor():

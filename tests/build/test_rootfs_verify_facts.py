@@ -14,6 +14,7 @@ from pytest_quill.profile import load_profile
 
 CROSS_GCC = "arm-linux-gnueabihf-gcc"
 ARM_LIBC = Path("/usr/arm-linux-gnueabihf/lib/libc.so.6")
+ARMEL_LIBC = Path("/usr/arm-linux-gnueabi/lib/libc.so.6")
 SOURCES = Path(__file__).resolve().parents[2] / "squireos" / "rootfs"
 LIBC_PATH = "lib/arm-linux-gnueabihf/libc.so.6"
 
@@ -76,12 +77,21 @@ def test_host_architecture_binary_is_named_with_its_machine(tmp_path, arm_progra
 
 
 def test_libc_and_static_busybox_newer_than_2_6_29_are_caught(tmp_path, arm_programs, nook):
-    root = make_tree(tmp_path / "t", arm_programs, dev_method="mdev")
-    problems = rootfs_verify.verify_tarball(pack(root), nook)
-    assert sorted(problems) == [
+    contents = rootfs_verify.read_contents(pack(make_tree(tmp_path / "t", arm_programs)))
+    assert sorted(rootfs_verify.check_min_kernel(contents, nook)) == [
         "bin/busybox needs kernel 3.2.0, profile nook-simple-touch has 2.6.29",
         f"{LIBC_PATH} needs kernel 3.2.0, profile nook-simple-touch has 2.6.29",
     ]
+
+
+@pytest.mark.skipif(not ARMEL_LIBC.exists(), reason="libc6-armel-cross not installed")
+def test_armel_library_in_an_armhf_rootfs_is_caught(tmp_path, arm_programs, qemu_virt):
+    root = make_tree(tmp_path / "t", arm_programs)
+    (root / "lib" / "arm-linux-gnueabi").mkdir()
+    shutil.copy(ARMEL_LIBC, root / "lib" / "arm-linux-gnueabi" / "libc.so.6")
+    problems = rootfs_verify.check_float_abi(rootfs_verify.read_contents(pack(root)), qemu_virt)
+    assert problems == ["lib/arm-linux-gnueabi/libc.so.6: soft-float ARM ABI, profile qemu-virt "
+                        "is armhf (hard-float, target.debian_arch)"]
 
 
 def test_dynamic_programs_take_their_floor_from_libc_not_their_own_note(tmp_path, arm_programs):
