@@ -100,3 +100,13 @@ def test_docker_backend_gives_the_same_bytes_as_the_host(builds, qemu_virt, tmp_
     built = build_cold(tmp_path, qemu_virt, docker)
     assert built.meta["backend"] == "docker"
     assert built.meta["sha256"] == builds[0].meta["sha256"]
+
+
+def test_rootfs_built_for_the_host_architecture_is_refused(tmp_path, qemu_virt):
+    """NOOK.md mistake 5, made for real: the packages fetched for amd64."""
+    host_arch = load_profile("qemu-virt", {"target.debian_arch": '"amd64"'})
+    built = build_cold(tmp_path, host_arch)
+    problems = rootfs_verify.verify(built, qemu_virt)
+    assert "bin/busybox: ELF machine X86_64, profile qemu-virt needs ARM (target.elf_machine)" \
+        in problems
+    assert all("ELF machine X86_64" in problem for problem in problems)
