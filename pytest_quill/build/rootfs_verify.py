@@ -52,8 +52,9 @@ def verify(artifact: Artifact, profile: Profile) -> list[str]:
 def verify_tarball(tarball: Path, profile: Profile) -> list[str]:
     contents = read_contents(tarball)
     return (check_required(contents) + check_machines(contents, profile)
-            + check_float_abi(contents, profile) + check_min_kernel(contents, profile) + check_init_features(contents, profile)
-            + check_applet_links(contents) + check_size(contents, profile))
+            + check_float_abi(contents, profile) + check_min_kernel(contents, profile)
+            + check_init_features(contents, profile) + check_applet_links(contents)
+            + check_size(contents, profile))
 
 
 def read_contents(tarball: Path) -> Contents:
@@ -66,7 +67,7 @@ def read_contents(tarball: Path) -> Contents:
                 continue
             data = tar.extractfile(info).read()
             if elf.is_elf(data):
-                elves[path] = _parse_elf(path, data)
+                elves[path] = _parse_elf(data)
             elif INIT_FILES.match(path):
                 texts[path] = data.decode(errors="replace")
             if path == BUSYBOX:
@@ -186,7 +187,7 @@ def _normal(name: str) -> str:
     return posixpath.normpath("/" + name).lstrip("/")
 
 
-def _parse_elf(path: str, data: bytes) -> elf.ElfInfo:
+def _parse_elf(data: bytes) -> elf.ElfInfo:
     try:
         return elf.parse(data)
     except ValueError as exc:
