@@ -3,7 +3,6 @@ path against QEMU serving its serial port on TCP, so CI runs the code the bench 
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -67,30 +66,10 @@ def test_operator_power_without_a_terminal_is_a_bench_problem(tmp_path, pty_port
         "power is by operator prompt but no terminal is attached")
 
 
-def free_tcp_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def qemu_as_board(tmp_path, card, **extra):
-    """A nook-simple-touch bench whose 'board' is QEMU with its serial port on TCP."""
-    port = free_tcp_port()
-    qemu = bench_for(load_profile("qemu-virt"), tmp_path)
-    argv = qemu.command(card, tmp_path)
-    serial_at = argv.index("-serial") + 1
-    argv[serial_at] = f"tcp:127.0.0.1:{port},server=on,wait=on"
-    del argv[argv.index("-qmp"):argv.index("-qmp") + 2]  # a board has no QMP
-    command = " ".join(argv) + f" > {tmp_path}/qemu.log 2>&1 & echo $! > {tmp_path}/qemu.pid"
-    overrides = {"bench.serial.power": "command", "bench.serial.power_on_command": command,
-                 "bench.serial.power_off_command": f"kill $(cat {tmp_path}/qemu.pid)", **extra}
-    return board(tmp_path, port=f"socket://127.0.0.1:{port}", **overrides)
-
-
-def test_the_board_path_runs_against_qemu_serial(tmp_path):
+def test_the_board_path_runs_against_qemu_serial(tmp_path, qemu_as_board):
     card = tmp_path / "blank.img"
     card.write_bytes(bytes(1 << 20))
-    bench = qemu_as_board(tmp_path, card)
+    bench = qemu_as_board(card)
     assert bench.check() == []
     console = bench.power_on(card, tmp_path / "console.log")
     try:
