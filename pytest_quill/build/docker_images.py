@@ -33,6 +33,10 @@ _ARG_BASE = re.compile(r"^\s*ARG\s+BASE=(\S+)", re.MULTILINE)
 _NEEDS = re.compile(r"^#\s*NEEDS:\s*(.+)$", re.MULTILINE)
 _DEBIAN_REF = re.compile(r"^(?:docker\.io/)?(?:library/)?debian:([a-z]+)$")
 LOCK_DIR = Path(tempfile.gettempdir())
+# Bases come from the suite and its -updates on Debian's main mirror. The
+# security archive is left out: the proxy in front of it here serves armhf
+# indices that do not match its Release file (apt then refuses the update).
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
 
 
 def note(log: BinaryIO, message: str) -> None:
@@ -110,9 +114,10 @@ def _make_with_mmdebstrap(client: docker.DockerClient, debian_arch: str, suite: 
     with tempfile.TemporaryDirectory(prefix="quill-base-") as scratch:
         tar = Path(scratch) / "rootfs.tar"
         argv = ["mmdebstrap", "--variant=minbase", f"--architectures={debian_arch}", suite,
-                str(tar)]
+                str(tar), f"deb {DEBIAN_MIRROR} {suite} main",
+                f"deb {DEBIAN_MIRROR} {suite}-updates main"]
         note(log, "$ " + " ".join(argv))
-        # stdin closed: mmdebstrap would read a sources.list from a pipe.
+        # stdin closed: mmdebstrap would also read sources.list lines from a pipe.
         code = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log,
                               stderr=subprocess.STDOUT).returncode
         if code != 0:
