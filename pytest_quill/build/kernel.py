@@ -37,6 +37,9 @@ class KernelRecipe:
         kernel["config_base"] = _file_hash(base) if base else profile.kernel.config_base
         kernel.pop("docker_builder")  # the backend's identity covers the toolchain
         modules = project_root / MODULES_SOURCE
+        if not modules.is_dir():
+            raise InputError(f"{modules}: missing; the SquireOS modules are read from the "
+                             f"project root ({project_root})")
         return {"source": kernel_tree.source_identity(profile.kernel.source),
                 "kernel": kernel, "uimage": profile.section("uimage"),
                 "arch": profile.target.arch,
