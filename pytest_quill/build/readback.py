@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import QuillError
 from ..profile import Profile
-from . import bootscript, diskimage, sdcard
+from . import bootscript, diskimage, sdcard, uimage
 from .context import Artifact
 
 FAT_VERSIONS = {"fat16": "FAT16", "fat32": "FAT32"}
@@ -127,16 +127,24 @@ def _boot_file_problems(image, boot, name, source: Path, present: dict, work: Pa
 
 
 def check_boot_script(image: Path, profile: Profile) -> list[str]:
+    """A compiled script (header, CRCs, type script) whose text is the profile's."""
     boot, _ = diskimage.layout(profile.sdcard)
+    where = f"{image}: boot.scr on partition 1"
     with tempfile.TemporaryDirectory(prefix="quill-readback-") as work:
+        copy = Path(work) / "boot.scr"
         try:
-            data = diskimage.fat_read(image, boot, "boot.scr", Path(work) / "boot.scr")
+            data = diskimage.fat_read(image, boot, "boot.scr", copy)
         except QuillError:
             return []  # check_boot_files names the missing file
+        header = uimage.verify(copy, profile, image_type="script")
+    if header:
+        more = f" (+{len(header) - 1} more)" if len(header) > 1 else ""
+        return [f"{where} is not a compiled script (mkimage -T script): "
+                f"{header[0].removeprefix(str(copy) + ': ')}{more}"]
     try:
-        text = bootscript.read_script_image(data).text
+        text = bootscript.script_payload(data)
     except ValueError as error:
-        return [f"{image}: boot.scr on partition 1: {error}"]
+        return [f"{where}: {error}"]
     return script_problems(text, profile, f"{image}: boot.scr")
 
 

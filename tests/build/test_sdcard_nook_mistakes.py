@@ -113,14 +113,29 @@ def test_mistake_9_mlo_not_first_in_the_profile_is_refused(loaders):
         "partition: MLO first"]
 
 
+def boot_scr_problems(nook_card, tmp_path, data: bytes) -> list[str]:
+    tmp_path.mkdir(exist_ok=True)
+    replacement = tmp_path / "boot.scr"
+    replacement.write_bytes(data)
+    card = tampered(nook_card, tmp_path, ["mcopy", "-o", str(replacement), "::boot.scr"])
+    return readback.check_boot_script(card.file("card.img"), nook_card[0])
+
+
 def test_mistake_9_boot_scr_left_as_text_is_caught(nook_card, tmp_path):
-    profile, _, kernel, rootfs = nook_card
-    text = tmp_path / "boot.scr"
-    text.write_text("setenv bootargs console=ttyS0,115200n8\n")
-    card = tampered(nook_card, tmp_path, ["mcopy", "-o", str(text), "::boot.scr"])
-    problems = readback.check_boot_script(card.file("card.img"), profile)
-    assert len(problems) == 1 and "boot.scr on partition 1: magic 0x73657465, not 0x27051956: " \
-        "not a compiled script" in problems[0]
+    problems = boot_scr_problems(nook_card, tmp_path, b"setenv bootargs console=ttyS0,115200\n")
+    assert len(problems) == 1
+    assert problems[0].endswith("boot.scr on partition 1 is not a compiled script (mkimage -T "
+                                "script): 37 bytes, shorter than a 64-byte uImage header")
+
+
+def test_a_kernel_image_or_a_broken_crc_in_place_of_boot_scr_is_caught(nook_card, tmp_path):
+    _, card, kernel, _ = nook_card
+    problems = boot_scr_problems(nook_card, tmp_path / "a", kernel.file("uImage").read_bytes())
+    assert "type code 2, the profile needs script (6)" in problems[0]
+    flipped = bytearray(card.file("boot.scr").read_bytes())
+    flipped[-2] ^= 0xFF
+    problems = boot_scr_problems(nook_card, tmp_path / "b", bytes(flipped))
+    assert "data CRC" in problems[0] and "does not match the data" in problems[0]
 
 
 def test_mistake_9_uenv_txt_and_a_missing_mlo_are_caught(nook_card, tmp_path):
