@@ -53,7 +53,9 @@ def profile():
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory):
-    return Builds(tmp_path_factory.mktemp("kernel-e2e"), Path(default_cache()) / "work")
+    # The store's layout (run.py): the cache folder's artifacts/, work roots in work/.
+    return Builds(tmp_path_factory.mktemp("kernel-e2e"),
+                  Path(default_cache()) / "artifacts" / "work")
 
 
 @pytest.fixture(scope="module")
