@@ -42,6 +42,13 @@ start() {
     command -v dockerd >/dev/null || { say "dockerd not installed (apt-get install docker.io)"; exit 1; }
     as_root start
     mkdir -p "$STATE_DIR" "$DATA_ROOT"
+    # Two callers at once (xdist workers, CI steps): one starts, the other finds it.
+    exec 9>"$STATE_DIR/start.lock"
+    flock 9
+    if answers "$PRIVATE_URL"; then
+        echo "$PRIVATE_URL"
+        return 0
+    fi
     began=$(date +%s)
     # setsid: the engine must outlive the shell (or CI step) that started it.
     setsid dockerd --host "$PRIVATE_URL" --group "${QUILL_SOCKET_GROUP:-docker}" \

@@ -25,12 +25,15 @@ import requests
 
 from ...errors import BenchError
 from ...profile import Profile
-from .. import docker_images
+from .. import docker_images, kernel_tree
 
 PRIVATE_URL = "unix:///run/pytest-quill/docker.sock"  # scripts/dockerd.sh starts it
 DEFAULT_URL = "unix:///var/run/docker.sock"
 OWNER_LABEL = "io.pytest-quill.owner"  # host:pid of the process that made a container
 _PROBE_TIMEOUT_S = 5
+# Runs argv with stderr on stdout's pipe, so the log keeps their order (as on the host);
+# a command that is not found exits 127 with the shell's message in the log.
+_MERGED_OUTPUT = ["sh", "-c", 'exec "$@" 2>&1', "sh"]
 # Tools reported by identity(): the first line of `tool --version`, or "missing".
 _VERSIONS_SCRIPT = ('for t in "$@"; do if command -v "$t" >/dev/null 2>&1; then '
                     'printf "%s: %s\\n" "$t" "$("$t" --version 2>&1 | head -n1)"; '
@@ -52,7 +55,7 @@ def find_engine() -> tuple[str | None, list[str]]:
             continue
         try:
             docker.DockerClient(base_url=url, timeout=_PROBE_TIMEOUT_S).ping()
-        except Exception as exc:  # any failure to answer is a reason, not a crash
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             reasons.append(f"{url}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             continue
         return url, []
@@ -151,21 +154,21 @@ class DockerBackend:
             code = self.run(["sh", "-c", _VERSIONS_SCRIPT, "sh", *tools], cwd=self.project_root,
                             env=None, log=out, timeout=120)
             if code != 0:
+                said = out.getvalue().decode(errors="replace").strip().splitlines() or ["no output"]
                 raise BenchError(f"builder image {self.builder_tag()}: tool versions query "
-                                 f"failed ({code}): {out.getvalue().decode(errors='replace')[:200]}")
+                                 f"failed ({code}): {said[0]}")
             self._versions[key] = out.getvalue().decode(errors="replace").strip()
         return f"docker {self.builder_tag()} {self.builder_image()}\n{self._versions[key]}"
 
     def run(self, argv: list[str], *, cwd: Path, env: dict | None, log: BinaryIO,
             timeout: float) -> int:
         container = self.client.containers.create(
-            self.builder_image(), [str(a) for a in argv], working_dir=str(cwd),
+            self.builder_image(), _MERGED_OUTPUT + [str(a) for a in argv], working_dir=str(cwd),
             environment=self._environment(env), user=f"{os.getuid()}:{os.getgid()}",
             volumes=self._volumes(), labels={OWNER_LABEL: _owner()})
         # Whatever happens (exit, timeout, Ctrl-C), the container is killed and removed.
         try:
-            if not _start(container, log):
-                return 127
+            container.start()
             pump = threading.Thread(target=_copy_output, args=(container, log), daemon=True)
             pump.start()
             code = _wait(container, argv, timeout)
@@ -202,37 +205,34 @@ class DockerBackend:
 
 
 def _source_paths(profile: Profile) -> list[Path]:
-    """The kernel's sources, mounted read-only: /usr/src for a Debian package, or the tree."""
+    """The kernel's sources, mounted read-only: the Debian tarball's folder, or the tree."""
     source = profile.kernel.source
-    if source.startswith("debian:"):
-        return [Path("/usr/src")]
-    if source and Path(source).exists():
+    kind = kernel_tree.source_kind(source) if source else None
+    if kind == "debian":
+        return [kernel_tree.debian_tarball(source).parent]
+    if kind == "path" and Path(source).exists():
         return [Path(source).resolve()]
     return []
 
 
-def _start(container, log: BinaryIO) -> bool:
-    """Start; a command that cannot be executed is logged like a shell's "not found"."""
-    try:
-        container.start()
-    except docker.errors.APIError as exc:
-        docker_images.note(log, f"error: cannot start {container.attrs['Config']['Cmd'][0]}: "
-                                f"{exc.explanation or exc}")
-        return False
-    return True
-
-
 def _copy_output(container, log: BinaryIO) -> None:
-    for chunk in container.logs(stream=True, follow=True):
-        log.write(chunk)
-        log.flush()
+    try:
+        for chunk in container.logs(stream=True, follow=True):
+            log.write(chunk)
+            log.flush()
+    except (requests.exceptions.RequestException, docker.errors.APIError):
+        pass  # the container was removed under the stream (timeout, interrupt): nothing more to copy
 
 
 def _wait(container, argv: list[str], timeout: float) -> int:
+    started = time.monotonic()
     try:
         return container.wait(timeout=timeout)["StatusCode"]
-    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-        raise subprocess.TimeoutExpired(argv, timeout) from None
+    except requests.exceptions.RequestException as exc:
+        # The SDK reports a read timeout as a ConnectionError: the clock tells them apart.
+        if time.monotonic() - started >= timeout:
+            raise subprocess.TimeoutExpired(argv, timeout) from None
+        raise BenchError(f"Docker engine stopped answering while running {argv[0]}: {exc}") from None
 
 
 def _owner() -> str:
@@ -242,10 +242,15 @@ def _owner() -> str:
 def _remove_orphans(client) -> None:
     """Containers left by a process of this machine that died without cleaning up (SIGKILL)."""
     host = socket.gethostname()
-    for container in client.containers.list(all=True, filters={"label": OWNER_LABEL}):
+    # Other processes remove their containers meanwhile (and may reap the same orphan).
+    for container in client.containers.list(all=True, filters={"label": OWNER_LABEL},
+                                            ignore_removed=True):
         owner_host, _, pid = container.labels.get(OWNER_LABEL, "").rpartition(":")
         if owner_host == host and pid.isdigit() and not _alive(int(pid)):
-            container.remove(force=True)
+            try:
+                container.remove(force=True)
+            except docker.errors.NotFound:
+                pass
 
 
 def _alive(pid: int) -> bool:
@@ -254,6 +259,6 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # alive, and another user's
     return True
 
