@@ -4,11 +4,13 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
 import pytest
-from test_sdcard_synthetic import RELEASE, build_context, make_kernel, make_rootfs
+from test_sdcard_synthetic import (ROOT_ENTRIES, RELEASE, build_context, make_kernel,
+                                   make_rootfs, tar_entry)
 
 from pytest_quill.build import diskimage, readback, sdcard
 from pytest_quill.build.context import Artifact
@@ -141,3 +143,41 @@ def test_a_build_as_a_plain_user_gets_root_owned_files_through_fakeroot():
         assert done.stdout.strip() == "[]"
     finally:
         subprocess.run(["rm", "-rf", str(base)], check=True)
+
+
+def test_modules_follow_an_absolute_lib_link_inside_the_root_tree(tmp_path):
+    entries = [e for e in ROOT_ENTRIES if e[0].name != "lib"]
+    entries.append(tar_entry("lib", tarfile.SYMTYPE, 0o777, link="/usr/lib"))
+    profile = load_profile("qemu-virt")
+    card, kernel, rootfs = build_card(tmp_path, profile,
+                                      rootfs=make_rootfs(tmp_path / "rootfs", entries))
+    _, root = diskimage.layout(profile.sdcard)
+    stats = diskimage.ext_stat_and_dump(card.file("card.img"), root,
+                                        [f"/usr/lib/modules/{RELEASE}/modules.dep", "/lib"], {},
+                                        tmp_path)
+    assert stats[f"/usr/lib/modules/{RELEASE}/modules.dep"].type == "regular"
+    assert stats["/lib"].type == "symlink"
+    assert readback.verify(card, profile, kernel, rootfs) == []
+
+
+def test_a_root_tree_larger_than_partition_2_is_refused_before_mke2fs(tmp_path):
+    big = tar_entry("bin/big", tarfile.REGTYPE, 0o644, bytes(13 << 20))
+    profile = load_profile("qemu-virt", overrides={"sdcard.image_mib": "32",
+                                                   "sdcard.min_device_bytes": str(32 << 20)})
+    with pytest.raises(sdcard.BuildError, match=r"root tree of 13 MiB \(rootfs \+ modules\) "
+                                                r"does not fit partition 2 of 15 MiB"):
+        build_card(tmp_path, profile, rootfs=make_rootfs(tmp_path / "rootfs",
+                                                         ROOT_ENTRIES + [big]))
+
+
+def test_fingerprint_follows_the_bootloader_bytes_and_the_boot_settings(tmp_path):
+    loader = tmp_path / "MLO"
+    loader.write_bytes(b"one")
+    setting = {"boot.bootloader_files": f'["{loader}"]'}
+    first = sdcard.RECIPE.fingerprint(load_profile("qemu-virt", overrides=setting), Path.cwd())
+    loader.write_bytes(b"two")
+    second = sdcard.RECIPE.fingerprint(load_profile("qemu-virt", overrides=setting), Path.cwd())
+    third = sdcard.RECIPE.fingerprint(load_profile("qemu-virt", overrides={
+        **setting, "boot.console": '"ttyS0"'}), Path.cwd())
+    assert len({json.dumps(f, sort_keys=True) for f in (first, second, third)}) == 3
+    assert str(tmp_path) not in json.dumps(first)

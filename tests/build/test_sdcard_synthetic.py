@@ -43,7 +43,7 @@ def make_kernel(folder: Path, config: str = CONFIG_EXT4, load: int = 0x40008000)
                     {"release": RELEASE})
 
 
-def _entry(name, kind, mode, data=b"", link="", major=0, minor=0):
+def tar_entry(name, kind, mode, data=b"", link="", major=0, minor=0):
     info = tarfile.TarInfo(name)
     info.type, info.mode, info.linkname = kind, mode, link
     info.devmajor, info.devminor, info.size = major, minor, len(data)
@@ -52,19 +52,19 @@ def _entry(name, kind, mode, data=b"", link="", major=0, minor=0):
 
 
 ROOT_ENTRIES = [
-    _entry(".", tarfile.DIRTYPE, 0o755),
-    _entry("bin", tarfile.DIRTYPE, 0o755),
-    _entry("bin/busybox", tarfile.REGTYPE, 0o755, b"\x7fELF" + b"busybox" * 4000),
-    _entry("bin/sh", tarfile.SYMTYPE, 0o777, link="busybox"),
-    _entry("dev", tarfile.DIRTYPE, 0o755),
-    _entry("dev/console", tarfile.CHRTYPE, 0o600, major=5, minor=1),
-    _entry("dev/null", tarfile.CHRTYPE, 0o666, major=1, minor=3),
-    _entry("etc", tarfile.DIRTYPE, 0o755),
-    _entry("etc/inittab", tarfile.REGTYPE, 0o644, b"::sysinit:/etc/init.d/rcS\n"),
-    _entry("init", tarfile.REGTYPE, 0o755, b"#!/bin/sh\nexec /bin/busybox init\n"),
-    _entry("lib", tarfile.SYMTYPE, 0o777, link="usr/lib"),
-    _entry("usr", tarfile.DIRTYPE, 0o755),
-    _entry("usr/lib", tarfile.DIRTYPE, 0o755),
+    tar_entry(".", tarfile.DIRTYPE, 0o755),
+    tar_entry("bin", tarfile.DIRTYPE, 0o755),
+    tar_entry("bin/busybox", tarfile.REGTYPE, 0o755, b"\x7fELF" + b"busybox" * 4000),
+    tar_entry("bin/sh", tarfile.SYMTYPE, 0o777, link="busybox"),
+    tar_entry("dev", tarfile.DIRTYPE, 0o755),
+    tar_entry("dev/console", tarfile.CHRTYPE, 0o600, major=5, minor=1),
+    tar_entry("dev/null", tarfile.CHRTYPE, 0o666, major=1, minor=3),
+    tar_entry("etc", tarfile.DIRTYPE, 0o755),
+    tar_entry("etc/inittab", tarfile.REGTYPE, 0o644, b"::sysinit:/etc/init.d/rcS\n"),
+    tar_entry("init", tarfile.REGTYPE, 0o755, b"#!/bin/sh\nexec /bin/busybox init\n"),
+    tar_entry("lib", tarfile.SYMTYPE, 0o777, link="usr/lib"),
+    tar_entry("usr", tarfile.DIRTYPE, 0o755),
+    tar_entry("usr/lib", tarfile.DIRTYPE, 0o755),
 ]
 _TYPES = {tarfile.DIRTYPE: "dir", tarfile.REGTYPE: "file", tarfile.SYMTYPE: "symlink",
           tarfile.CHRTYPE: "char"}
