@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import struct
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -96,6 +97,25 @@ def mke2fs_argv(image: Path, part: Partition, label: str, tree: Path) -> list[st
     return ["mke2fs", "-q", "-F", "-t", part.fs, "-L", label,
             "-E", f"offset={part.start},root_owner=0:0", "-d", str(tree), str(image),
             f"{part.size // 1024}k"]
+
+
+def needed_ranges(image: Path, boot: Partition, root: Partition) -> list[tuple[int, int]]:
+    """The bytes that matter on a card: the MBR and the gap before p1 (so no stale
+    partition table survives there), the FAT's metadata, the root FS's used blocks."""
+    return [(0, boot.start), fat_metadata_range(image, boot), *ext_used_ranges(image, root)]
+
+
+def fat_metadata_range(image: Path, part: Partition) -> tuple[int, int]:
+    """Boot sector, reserved sectors, the FATs, the FAT16 root directory and the
+    first cluster (FAT32's root directory), from the boot sector's BPB."""
+    with open(image, "rb") as handle:
+        handle.seek(part.start)
+        bpb = handle.read(64)
+    sector, per_cluster, reserved, fats, root_entries = struct.unpack_from("<HBHBH", bpb, 11)
+    (per_fat16,) = struct.unpack_from("<H", bpb, 22)
+    (per_fat32,) = struct.unpack_from("<I", bpb, 36)  # FAT32 keeps it here, per_fat16 is 0
+    sectors = reserved + fats * (per_fat16 or per_fat32) + per_cluster
+    return part.start, sectors * sector + root_entries * 32
 
 
 def materialize(image: Path, ranges: list[tuple[int, int]]) -> int:

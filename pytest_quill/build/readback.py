@@ -241,12 +241,13 @@ def check_modules(image: Path, profile: Profile, kernel: Artifact) -> list[str]:
 
 
 def check_used_blocks_written(image: Path, profile: Profile) -> list[str]:
-    """A sparse writer skips holes: every block the root FS uses must be data."""
-    _, root = diskimage.layout(profile.sdcard)
-    holes = diskimage.unwritten_bytes(image, diskimage.ext_used_ranges(image, root))
+    """A sparse writer skips holes: every byte that matters must be data."""
+    holes = diskimage.unwritten_bytes(image, diskimage.needed_ranges(
+        image, *diskimage.layout(profile.sdcard)))
     if holes:
-        return [f"{image}: {holes} bytes of blocks partition 2's filesystem uses are holes; "
-                "a sparse write would leave the card's old bytes there"]
+        return [f"{image}: {holes} bytes of the partition table, the FAT's metadata or the "
+                "blocks partition 2's filesystem uses are holes; a sparse write would leave "
+                "the card's old bytes there"]
     return []
 
 

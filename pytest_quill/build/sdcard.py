@@ -140,8 +140,7 @@ class SdCardRecipe:
         with tempfile.TemporaryDirectory(prefix="quill-sdcard-") as work:
             self._fill_root(ctx, image, root_part, Path(work), rootfs, modules, release)
         # Holes are skipped by the writer: what the filesystem uses must be data.
-        diskimage.materialize(image, [(0, boot_part.start)]
-                              + diskimage.ext_used_ranges(image, root_part))
+        diskimage.materialize(image, diskimage.needed_ranges(image, boot_part, root_part))
         files = boot_files + [
             {"partition": 2, "path": f"/lib/modules/{release}/{p.relative_to(modules)}",
              "size": p.stat().st_size, "sha256": _sha256(p)}

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -101,7 +102,7 @@ def test_a_card_with_a_punched_inode_table_is_caught(tmp_path, qemu_card):
     (copy / "boot.scr").write_bytes(card.file("boot.scr").read_bytes())
     punched = Artifact("sdcard", "p" * 16, copy, "built", card.log, card.meta)
     problems = readback.verify(punched, profile, kernel, rootfs)
-    assert any("filesystem uses are holes" in p for p in problems), problems
+    assert any("filesystem uses are holes; a sparse write" in p for p in problems), problems
 
 
 def test_root_tree_content_differing_from_the_manifest_is_named(tmp_path, qemu_card):
@@ -181,3 +182,16 @@ def test_fingerprint_follows_the_bootloader_bytes_and_the_boot_settings(tmp_path
         **setting, "boot.console": '"ttyS0"'}), Path.cwd())
     assert len({json.dumps(f, sort_keys=True) for f in (first, second, third)}) == 3
     assert str(tmp_path) not in json.dumps(first)
+
+
+@pytest.mark.parametrize("bits, kib", [(16, 16384), (32, 65536)])
+def test_fat_metadata_range_ends_one_cluster_into_the_data_area(tmp_path, bits, kib):
+    image = tmp_path / "fat.img"
+    subprocess.run(["mkfs.vfat", "-C", "-F", str(bits), str(image), str(kib)], check=True,
+                   capture_output=True)
+    report = subprocess.run(["fsck.fat", "-vn", str(image)], capture_output=True,
+                            text=True).stdout
+    data_start = int(re.search(r"Data area starts at byte (\d+)", report).group(1))
+    cluster = int(re.search(r"(\d+) bytes per cluster", report).group(1))
+    part = diskimage.Partition(1, 0, kib * 1024, "e", True, f"fat{bits}")
+    assert diskimage.fat_metadata_range(image, part) == (0, data_start + cluster)
