@@ -18,6 +18,7 @@ from .profile import Profile, load_profile
 from .runstate import RunState
 
 KEEP_RUNS = 10
+STALE_S = 24 * 3600
 
 
 @dataclass
@@ -105,6 +106,11 @@ def new_run_dir(reports: Path) -> Path:
 
 
 def prune_runs(reports: Path) -> None:
+    """Keep the newest finished runs; a run still going (another pytest sharing
+    reports/) has no record yet and is left alone unless a day old."""
     runs = sorted((reports / "runs").iterdir()) if (reports / "runs").is_dir() else []
-    for old in runs[:-KEEP_RUNS]:
+    finished = [run for run in runs if (run / "quill-run.json").exists()]
+    abandoned = [run for run in runs if run not in finished
+                 and time.time() - run.stat().st_mtime > STALE_S]
+    for old in finished[:-KEEP_RUNS] + abandoned:
         shutil.rmtree(old, ignore_errors=True)
