@@ -40,11 +40,12 @@ def preflight(profile: Profile) -> list[str]:
     if card.root_fs not in profile.kernel.filesystems:
         problems.append(f"sdcard.root_fs = {card.root_fs} is not in kernel.filesystems "
                         f"{list(profile.kernel.filesystems)} of {profile.path}")
+    example = ", ".join(f'"/path/{path.name}"' for path in boot.bootloader_files)
     for path in boot.bootloader_files:
         if not path.is_file():
             problems.append(
                 f"boot.bootloader_files: {path} does not exist; put the file there or point to "
-                f"it with --quill-set 'boot.bootloader_files=[\"/path/MLO\", ...]'")
+                f"it with --quill-set 'boot.bootloader_files=[{example}]'")
     names = [path.name.upper() for path in boot.bootloader_files]
     if "MLO" in names and names[0] != "MLO":
         problems.append(f"boot.bootloader_files: MLO is number {names.index('MLO') + 1}; "

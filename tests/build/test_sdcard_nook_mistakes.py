@@ -102,7 +102,7 @@ def test_mistake_9_missing_bootloader_file_names_the_path_and_how_to_give_it(tmp
     problems = sdcard.preflight(profile)
     assert problems == [f"boot.bootloader_files: {tmp_path}/nowhere/MLO does not exist; put the "
                         "file there or point to it with --quill-set "
-                        "'boot.bootloader_files=[\"/path/MLO\", ...]'"]
+                        "'boot.bootloader_files=[\"/path/MLO\", \"/path/u-boot.bin\"]'"]
 
 
 def test_mistake_9_mlo_not_first_in_the_profile_is_refused(loaders):
