@@ -29,7 +29,7 @@ MIB = 1 << 20
 FAT32_MIN_MIB = 33
 FAT_TYPE_IDS = {"fat16": "e", "fat32": "c"}  # LBA variants: U-Boot and the OMAP ROM read both
 LINUX_TYPE_ID = "83"
-DISK_ID = "0x5155494c"  # "QUIL": a fixed id keeps the image's bytes reproducible
+DISK_ID = "0x5155494c"  # "QUIL": fixed, so PARTUUID=5155494c-02 names the root on any build
 _MTOOLS_ENV = {"MTOOLS_SKIP_CHECK": "1"}
 
 Runner = Callable[..., object]
