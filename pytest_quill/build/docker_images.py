@@ -84,7 +84,8 @@ def check_platform_runs(debian_arch: str) -> None:
     flags = re.search(r"^flags: (\S*)", text, re.MULTILINE)
     if not flags or "F" not in flags.group(1):
         raise BenchError(f"platform {PLATFORM_OF[debian_arch]} cannot run in containers: "
-                         f"{entry} lacks the F flag (install qemu-user-static, not qemu-user-binfmt)")
+                         f"{entry} lacks the F flag (install qemu-user-static, "
+                         "not qemu-user-binfmt)")
 
 
 def base_image(client: docker.DockerClient, debian_arch: str, suite: str, log: BinaryIO) -> str:
@@ -114,17 +115,24 @@ def _make_with_mmdebstrap(client: docker.DockerClient, debian_arch: str, suite: 
     with tempfile.TemporaryDirectory(prefix="quill-base-") as scratch:
         tar = Path(scratch) / "rootfs.tar"
         argv = ["mmdebstrap", "--variant=minbase", f"--architectures={debian_arch}", suite,
-                str(tar), f"deb {DEBIAN_MIRROR} {suite} main",
-                f"deb {DEBIAN_MIRROR} {suite}-updates main"]
+                str(tar), *_sources_lines(suite)]
         note(log, "$ " + " ".join(argv))
         # stdin closed: mmdebstrap would also read sources.list lines from a pipe.
         code = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log,
                               stderr=subprocess.STDOUT).returncode
         if code != 0:
             raise BenchError(f"base image debian:{suite} ({debian_arch}): not pullable and "
-                             f"mmdebstrap failed with exit code {code}", log=log_name(log))
+                             f"mmdebstrap from {DEBIAN_MIRROR} failed with exit code {code}",
+                             log=log_name(log))
         image_id = import_tar(client, tar, tag, PLATFORM_OF[debian_arch])
     note(log, f"base image {tag} = {image_id[:19]} made in {time.monotonic() - started:.0f} s")
+
+
+def _sources_lines(suite: str) -> list[str]:
+    lines = [f"deb {DEBIAN_MIRROR} {suite} main"]
+    if suite not in ("sid", "unstable"):  # the only suites without an -updates companion
+        lines.append(f"deb {DEBIAN_MIRROR} {suite}-updates main")
+    return lines
 
 
 def import_tar(client: docker.DockerClient, tar: Path, tag: str, platform: str) -> str:

@@ -28,8 +28,9 @@ import pytest
 
 from pytest_quill.build import docker_images
 from pytest_quill.build.backends import docker as docker_backend
-from pytest_quill.build.backends.docker import DockerBackend, docker_available, find_engine
-from pytest_quill.errors import BenchError, BuildError, QuillError
+from pytest_quill.build.backends.docker import (DockerBackend, docker_available, ensure_engine,
+                                                 find_engine)
+from pytest_quill.errors import BenchError, BuildError
 from pytest_quill.profile import load_profile
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -38,12 +39,10 @@ NOBODY = 65534
 
 @pytest.fixture(scope="session")
 def engine() -> str:
-    if docker_available() is not None:
-        try:
-            docker_backend.start_engine(PROJECT_ROOT)
-        except (QuillError, OSError, subprocess.TimeoutExpired) as exc:
-            pytest.skip(f"no Docker engine answers and scripts/dockerd.sh cannot start one: {exc}")
-    return find_engine()[0]
+    try:
+        return ensure_engine(PROJECT_ROOT)
+    except (BenchError, OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"no Docker engine answers and scripts/dockerd.sh cannot start one: {exc}")
 
 
 @pytest.fixture(scope="session")
@@ -261,6 +260,16 @@ def test_the_nook_builder_failure_says_what_base_it_needs(engine, tmp_path):
     assert message.startswith("nook-builder.dockerfile: base image ubuntu:12.04 not present")
     assert "it needs: an ubuntu:12.04 image" in message
     assert str(tmp_path / "logs") in message
+
+
+def test_dockerd_script_starts_nothing_when_an_engine_answers(engine):
+    pidfile = Path("/run/pytest-quill/docker.pid")
+    before = pidfile.read_text() if pidfile.exists() else None
+    done = subprocess.run([str(PROJECT_ROOT / "scripts" / "dockerd.sh")], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == engine
+    assert (pidfile.read_text() if pidfile.exists() else None) == before
 
 
 def test_docker_available_falls_back_past_a_dead_docker_host(engine, monkeypatch):

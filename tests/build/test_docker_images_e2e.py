@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.build import docker_images
-from pytest_quill.build.backends import docker as docker_backend
-from pytest_quill.build.backends.docker import DockerBackend, docker_available, find_engine
-from pytest_quill.errors import BenchError, QuillError
+from pytest_quill.build.backends.docker import DockerBackend, ensure_engine
+from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
 
 pytestmark = pytest.mark.e2e
@@ -30,13 +29,11 @@ KERNEL_TOOLS = ["arm-linux-gnueabihf-gcc", "arm-linux-gnueabi-gcc", "gcc", "make
 
 @pytest.fixture(scope="module")
 def engine() -> str:
-    if docker_available() is not None:
-        try:
-            docker_backend.start_engine(PROJECT_ROOT)
-        except QuillError as exc:
-            pytest.skip(f"no Docker engine answers and scripts/dockerd.sh cannot start one: "
-                        f"{exc.one_line()}")
-    return find_engine()[0]
+    try:
+        return ensure_engine(PROJECT_ROOT)
+    except BenchError as exc:
+        pytest.skip(f"no Docker engine answers and scripts/dockerd.sh cannot start one: "
+                    f"{exc.one_line()}")
 
 
 def elf_machine(header: bytes) -> int:

@@ -68,8 +68,12 @@ def docker_available() -> str | None:
     return None if url else "; ".join(reasons)
 
 
-def start_engine(project_root: Path) -> str:
-    """Start the private engine with scripts/dockerd.sh (a no-op if one answers): its URL."""
+def ensure_engine(project_root: Path) -> str:
+    """The URL of an engine that answers, after starting the private one
+    (scripts/dockerd.sh) when none does."""
+    url, _ = find_engine()
+    if url:
+        return url
     script = Path(project_root) / "scripts" / "dockerd.sh"
     done = subprocess.run([str(script)], capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
@@ -109,7 +113,8 @@ class DockerBackend:
         """quill-builder/<name>:<hash of the Dockerfile>: a new Dockerfile is a new image."""
         dockerfile = self.profile.kernel.docker_builder
         if not dockerfile.is_file():
-            raise BenchError(f"{self.profile.path}: kernel.docker_builder {dockerfile}: no such file")
+            raise BenchError(f"{self.profile.path}: kernel.docker_builder {dockerfile}: "
+                             "no such file")
         digest = hashlib.sha256(dockerfile.read_bytes()).hexdigest()[:16]
         return f"quill-builder/{dockerfile.name.removesuffix('.dockerfile')}:{digest}"
 
@@ -221,7 +226,7 @@ def _copy_output(container, log: BinaryIO) -> None:
             log.write(chunk)
             log.flush()
     except (requests.exceptions.RequestException, docker.errors.APIError):
-        pass  # the container was removed under the stream (timeout, interrupt): nothing more to copy
+        pass  # the container was removed under the stream (timeout, interrupt): nothing left
 
 
 def _wait(container, argv: list[str], timeout: float) -> int:
@@ -232,7 +237,8 @@ def _wait(container, argv: list[str], timeout: float) -> int:
         # The SDK reports a read timeout as a ConnectionError: the clock tells them apart.
         if time.monotonic() - started >= timeout:
             raise subprocess.TimeoutExpired(argv, timeout) from None
-        raise BenchError(f"Docker engine stopped answering while running {argv[0]}: {exc}") from None
+        raise BenchError(f"Docker engine stopped answering while running {argv[0]}: "
+                         f"{exc}") from None
 
 
 def _owner() -> str:
