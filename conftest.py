@@ -6,6 +6,7 @@ tests that need it run. The work lives in pytest_quill.build and
 pytest_quill.bench; this file only wires the plan together.
 """
 
+import dataclasses
 import time
 
 import pytest
@@ -13,8 +14,8 @@ import pytest
 from pytest_quill import artifact, gate
 from pytest_quill.bench.base import BenchOptions, bench_for
 from pytest_quill.bench.device import Device
-from pytest_quill.build import kernel, readback, rootfs, rootfs_verify, sdcard
-from pytest_quill.errors import BenchError, VerifyError
+from pytest_quill.build import kernel, readback, rootfs, rootfs_verify, sdcard, writer
+from pytest_quill.errors import BenchError, QuillError, VerifyError
 from pytest_quill.gates import check
 from pytest_quill.plugin import quill_run
 
@@ -61,6 +62,21 @@ def convergence_gate(run):
     bench_ready(run)
     card = run.artifact("sdcard")
     _refuse(readback.verify(card, run.profile, run.artifact("kernel"), run.artifact("rootfs")))
+    if run.options.sd_device:
+        report = writer.write_card(card.file("card.img"), run.options.sd_device, run.profile,
+                                   confirm=run.options.sd_confirm, prompt=_ask_operator)
+        run.state.event("card", **dataclasses.asdict(report))
+
+
+def _ask_operator(question: str) -> bool:
+    """Consent at the terminal (pytest holds stdin, so ask /dev/tty); none in CI."""
+    try:
+        with open("/dev/tty", "r+") as tty:
+            tty.write(question + "[y/N] ")
+            tty.flush()
+            return tty.readline().strip().lower() in ("y", "yes")
+    except OSError:
+        return False
 
 
 @gate(4, "boot")
@@ -103,3 +119,14 @@ def device(quill):
     if "device" not in quill.extras:
         quill.extras["device"] = _boot(quill, "tests")
     return quill.extras["device"]
+
+
+def pytest_sessionstart(session):
+    """A card device that will be refused is refused before anything is built."""
+    run = quill_run(session.config)
+    if not run.options.sd_device or hasattr(session.config, "workerinput"):
+        return
+    try:
+        writer.check_target_early(run.options.sd_device, run.profile)
+    except QuillError as exc:
+        raise pytest.UsageError(exc.one_line()) from None

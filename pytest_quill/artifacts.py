@@ -21,6 +21,7 @@ from typing import Callable
 
 import pytest
 
+from .build.backends.host import HostBackend
 from .build.context import Artifact, BuildContext
 from .cache import META, Cache
 from .errors import QuillError
@@ -146,6 +147,7 @@ class Store:
             entry["start"] = time.time()
             artifact = self._build_or_reuse(recipe, deps, log, entry)
             result = {**entry, "status": artifact.status, "path": str(artifact.path),
+                      "files": sorted(p.name for p in artifact.path.iterdir()),
                       "meta": artifact.meta, "error": ""}
         except ArtifactUnavailable as exc:
             result = {**entry, "status": "failed", "error": f"{name} not made: {exc.message}",
@@ -164,7 +166,7 @@ class Store:
         self.state.publish(f"artifact-{name}", result)
 
     def _build_or_reuse(self, recipe, deps: dict[str, Artifact], log: Path, entry: dict) -> Artifact:
-        backend = self.backend()
+        backend = HostBackend() if getattr(recipe, "runs_on", "") == "host" else self.backend()
         entry["backend"] = backend.name
         key = self._key(recipe, backend, deps)
         entry["key"] = key

@@ -34,6 +34,7 @@ class QuillRun:
     store: Store = field(init=False)
     gates: gates.Gates = field(init=False)
     extras: dict = field(default_factory=dict)  # per-process objects the conftest keeps
+    tests: list = field(default_factory=list)  # this process's test spans, for the record
     _closers: list = field(default_factory=list)
 
     def __post_init__(self):

@@ -36,6 +36,10 @@ class RunState:
         self.state.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(parents=True, exist_ok=True)
 
+    def used(self) -> bool:
+        """Did this run claim, decide or build anything yet?"""
+        return self.state.is_dir()
+
     def claim(self, what: str) -> bool:
         """True for exactly one worker of the run: the one that does `what`."""
         self._ensure()

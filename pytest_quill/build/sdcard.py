@@ -8,7 +8,6 @@ broke (NOOK.md 8-11) is checked before the first byte is written.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -21,7 +20,6 @@ from pathlib import Path
 from ..errors import BuildError, VerifyError
 from ..profile import Profile
 from . import bootscript, diskimage
-from .backends.host import HostBackend
 from .context import Artifact, BuildContext
 
 MIB = diskimage.MIB
@@ -109,6 +107,9 @@ class SdCardRecipe:
     deps = ("kernel", "rootfs")
     tools = ("sfdisk", "mcopy", "mkimage", "debugfs", "fakeroot", "tar")
     version = "1"
+    # The image tools are host tools, whatever built the kernel: an old-toolchain
+    # builder image (the Nook's) has an mke2fs without -d.
+    runs_on = "host"
 
     def fingerprint(self, profile: Profile, project_root: Path) -> dict:
         boot = profile.section("boot")
@@ -125,9 +126,6 @@ class SdCardRecipe:
         problems = preflight(profile) + kernel_config_problems(profile, kernel.file("config"))
         if problems:
             raise VerifyError("; ".join(problems), log=str(ctx.log_path))
-        # The image tools are host tools, whatever built the kernel: an old-toolchain
-        # builder image (the Nook's) has an mke2fs without -d.
-        ctx = dataclasses.replace(ctx, backend=HostBackend())
         release = kernel.meta.get("release", "")
         modules = kernel.file(f"modules/lib/modules/{release}")
         if not release or not modules.is_dir():

@@ -57,6 +57,15 @@ def check_target(image: Path, device: str | Path, profile: Profile, *,
     return target
 
 
+def check_target_early(device: str | Path, profile: Profile) -> blockdev.BlockDevice:
+    """check_target before the image exists, against the image size the profile makes."""
+    target = blockdev.inspect(device)
+    reason = blockdev.refusal(target, profile.sdcard, profile.sdcard.image_mib << 20)
+    if reason:
+        raise InputError(reason)
+    return target
+
+
 def require_consent(target: blockdev.BlockDevice, confirm: str | None,
                     prompt: Callable[[str], bool] | None) -> None:
     """--quill-sd-confirm must name the device's serial or size; else ask PROMPT."""
