@@ -179,7 +179,7 @@ class Store:
             with self.cache.staging(recipe.name, key) as out:
                 ctx = BuildContext(name=recipe.name, profile=self.profile, out=out, log_path=log,
                                    backend=backend, deps=deps, jobs=self.jobs,
-                                   work_root=self.cache.root / "work",
+                                   work_root=self.cache.root.parent / "work",
                                    project_root=self.project_root)
                 ctx.note(f"building {recipe.name} {key} with the {backend.name} backend")
                 meta = recipe.build(ctx) or {}
