@@ -80,7 +80,9 @@ class QemuBench(Bench):
 
     def power_on(self, card_image: Path, log_path: Path) -> Console:
         if self._proc is not None:
-            raise BenchError(f"QEMU bench already powered on (console log: {log_path})")
+            raise BenchError(f"QEMU bench already powered on (pid {self._proc.pid}, console "
+                             f"{self._console.log_path}): one device per bench, power it off "
+                             f"before booting {card_image}")
         log_path = Path(log_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._folder = Path(tempfile.mkdtemp(prefix="quill-qemu-"))

@@ -97,3 +97,11 @@ def test_qemu_failing_to_start_is_a_bench_error_with_its_reason(tmp_path, blank_
         bench.power_on(blank_card, tmp_path / "console.log")
     assert failure.value.log == str(tmp_path / "console.qemu.log")
     assert bench._folder is None
+
+
+def test_one_device_per_bench(tmp_path, blank_card):
+    with qemu_bench(tmp_path) as bench:
+        bench.power_on(blank_card, tmp_path / "first.log")
+        with pytest.raises(BenchError, match=r"QEMU bench already powered on \(pid \d+, console "
+                                             r".*first.log\): one device per bench"):
+            bench.power_on(blank_card, tmp_path / "second.log")
