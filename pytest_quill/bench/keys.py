@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import InputError
+
 _NAMED = {
     " ": "spc", "\n": "ret", "\t": "tab", ".": "dot", ",": "comma", "-": "minus",
     "=": "equal", "/": "slash", ";": "semicolon", "'": "apostrophe", "[": "bracket_left",
@@ -25,4 +27,4 @@ def qcodes(char: str) -> list[str]:
         return [_NAMED[char]]
     if char in _SHIFTED:
         return ["shift", _SHIFTED[char]]
-    raise ValueError(f"no key on a US keyboard types {char!r}")
+    raise InputError(f"send_keys: no key on a US keyboard types {char!r}")

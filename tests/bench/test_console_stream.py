@@ -102,7 +102,8 @@ def shell(tmp_path):
     Its PATH starts with a dmesg that only notes its arguments: the host's
     would change this machine's console log level."""
     (tmp_path / "bin").mkdir()
-    (tmp_path / "bin" / "dmesg").write_text(f"#!/bin/sh\nprintf '%s\\n' \"$*\" >> {tmp_path}/dmesg.args\n")
+    stub = f"#!/bin/sh\nprintf '%s\\n' \"$*\" >> {tmp_path}/dmesg.args\n"
+    (tmp_path / "bin" / "dmesg").write_text(stub)
     (tmp_path / "bin" / "dmesg").chmod(0o755)
     device_end, console_end = socket.socketpair()
     proc = subprocess.Popen(["sh", "-i"], stdin=device_end, stdout=device_end,
