@@ -8,6 +8,7 @@ for power and keys. No TCP ports: instances never collide.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -34,6 +35,13 @@ _USB_KEYBOARD = ["-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,bus=xhci.0"
 _START_S = 15  # QEMU makes its sockets within a second; TCG on a busy host is slower
 _KEY_HOLD_MS = 40  # long enough for the guest's USB HID polling to see each key
 _QUIT_S = 10
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child: QEMU is killed when the process that started it dies, even by SIGKILL.
+    (The parent is the thread that called power_on: call it from one that lives on.)"""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @register("qemu")
@@ -93,12 +101,14 @@ class QemuBench(Bench):
         with open(qemu_log, "wb") as output:
             self._proc = subprocess.Popen(self.command(disk, self._folder), stdin=subprocess.DEVNULL,
                                           stdout=output, stderr=subprocess.STDOUT,
-                                          start_new_session=True)
+                                          start_new_session=True, preexec_fn=_die_with_parent)
         try:
             self._connect(log_path, qemu_log)
         except BaseException:
             self.power_off()
             raise
+        # QEMU holds the disk open now: unlinked, a killed run leaves no 64 MiB copy behind.
+        disk.unlink()
         return self._console
 
     def _connect(self, log_path: Path, qemu_log: Path) -> None:

@@ -1,7 +1,10 @@
 """The QEMU bench with the real qemu-system-arm and Debian's U-Boot (no kernel needed)."""
 
 import hashlib
-import threading
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -73,21 +76,38 @@ def test_power_off_ends_qemu_and_removes_its_folder(tmp_path, blank_card):
 
 def test_instances_run_side_by_side(tmp_path, blank_card):
     benches = [qemu_bench(tmp_path / str(i)) for i in range(2)]
-    seen = []
+    consoles = [bench.power_on(blank_card, tmp_path / f"console{i}.log")
+                for i, bench in enumerate(benches)]
+    try:
+        for console in consoles:
+            console.expect("=> $", timeout=90)
+    finally:
+        for bench in benches:
+            bench.power_off()
 
-    def boot(bench, index):
-        console = bench.power_on(blank_card, tmp_path / f"console{index}.log")
-        console.expect("=> $", timeout=90)
-        seen.append(index)
 
-    threads = [threading.Thread(target=boot, args=(b, i)) for i, b in enumerate(benches)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for bench in benches:
-        bench.power_off()
-    assert sorted(seen) == [0, 1]
+def qemu_runs(pid: int) -> bool:
+    try:
+        return b"qemu" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def test_qemu_dies_with_the_process_that_started_it(tmp_path, blank_card):
+    script = ("import sys, time; from pytest_quill.bench.base import bench_for; "
+              "from pytest_quill.profile import load_profile; "
+              "bench = bench_for(load_profile('qemu-virt'), sys.argv[1]); "
+              "bench.power_on(sys.argv[2], sys.argv[1] + '/console.log'); "
+              "print(bench._proc.pid, flush=True); time.sleep(600)")
+    parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path), str(blank_card)],
+                              stdout=subprocess.PIPE, text=True)
+    qemu_pid = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while qemu_runs(qemu_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not qemu_runs(qemu_pid)
 
 
 def test_qemu_failing_to_start_is_a_bench_error_with_its_reason(tmp_path, blank_card):
