@@ -83,7 +83,7 @@ def _ask_operator(question: str) -> bool:
 def boot_gate(run):
     """The first boot of the run: judged once, its device kept for this worker's tests."""
     start = time.time()
-    device = _boot(run, "first-boot")
+    device = run.extras.get("device") or _boot(run, "first-boot")
     run.state.event("boot", start=start, end=time.time(), **device.boot.record())
     run.extras["device"] = device
 
