@@ -27,7 +27,7 @@ PLATFORM_OF = {"amd64": "linux/amd64", "arm64": "linux/arm64",
                "armhf": "linux/arm/v7", "armel": "linux/arm/v5"}
 _MACHINE_OF = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf"}
 # binfmt_misc handler that runs each foreign architecture's binaries.
-_BINFMT_OF = {"amd64": "qemu-x86_64", "arm64": "qemu-aarch64", "armhf": "qemu-arm",
+BINFMT_OF = {"amd64": "qemu-x86_64", "arm64": "qemu-aarch64", "armhf": "qemu-arm",
               "armel": "qemu-arm"}
 _ARG_BASE = re.compile(r"^\s*ARG\s+BASE=(\S+)", re.MULTILINE)
 _NEEDS = re.compile(r"^#\s*NEEDS:\s*(.+)$", re.MULTILINE)
@@ -70,7 +70,7 @@ def check_platform_runs(debian_arch: str) -> None:
     """Foreign RUN steps need an enabled binfmt handler with the F flag (usable in containers)."""
     if debian_arch == debian_arch_of(None):
         return
-    handler = _BINFMT_OF.get(debian_arch, f"qemu-{debian_arch}")
+    handler = BINFMT_OF.get(debian_arch, f"qemu-{debian_arch}")
     fix = (f"as root: mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; "
            f"apt-get install qemu-user-static binfmt-support; update-binfmts --enable {handler}")
     entry = Path("/proc/sys/fs/binfmt_misc") / handler

@@ -232,7 +232,7 @@ def _ask_for_builder(backend: DockerBackend, start, results) -> None:
 
 
 def test_a_foreign_platform_without_binfmt_is_a_bench_error_naming_the_fix(engine, tmp_path):
-    unregistered = [arch for arch, handler in docker_images._BINFMT_OF.items()
+    unregistered = [arch for arch, handler in docker_images.BINFMT_OF.items()
                     if arch != docker_images.debian_arch_of(None)
                     and not Path(f"/proc/sys/fs/binfmt_misc/{handler}").exists()]
     if not unregistered:
@@ -245,7 +245,7 @@ def test_a_foreign_platform_without_binfmt_is_a_bench_error_naming_the_fix(engin
         backend.build_image(dockerfile, tmp_path, docker_images.PLATFORM_OF[arch], {},
                             "quill-test/never:1", io.BytesIO())
     message = failure.value.one_line()
-    assert f"{docker_images._BINFMT_OF[arch]} is not registered in binfmt_misc" in message
+    assert f"{docker_images.BINFMT_OF[arch]} is not registered in binfmt_misc" in message
     assert "update-binfmts --enable" in message
 
 
