@@ -43,6 +43,7 @@ start() {
     as_root start
     mkdir -p "$STATE_DIR" "$DATA_ROOT"
     # Two callers at once (xdist workers, CI steps): one starts, the other finds it.
+    # The lock (fd 9) is not handed to dockerd, or it would be held as long as it runs.
     exec 9>"$STATE_DIR/start.lock"
     flock 9
     if answers "$PRIVATE_URL"; then
@@ -53,7 +54,7 @@ start() {
     # setsid: the engine must outlive the shell (or CI step) that started it.
     setsid dockerd --host "$PRIVATE_URL" --group "${QUILL_SOCKET_GROUP:-docker}" \
         --data-root "$DATA_ROOT" --exec-root "$STATE_DIR/exec" --pidfile "$PIDFILE" \
-        >>"$DAEMON_LOG" 2>&1 </dev/null &
+        >>"$DAEMON_LOG" 2>&1 </dev/null 9>&- &
     pid=$!
     while ! answers "$PRIVATE_URL"; do
         if ! kill -0 "$pid" 2>/dev/null; then
