@@ -90,10 +90,10 @@ def _configure(ctx: BuildContext, make: KernelMake, tree: Path,
         stamp_file.unlink(missing_ok=True)
         _base_config(ctx, make, tree)
         dot_config.write_text(kconfig.merge_config(dot_config.read_text(), fragment))
-        update = ([make.argv(settings.config_update, parallel=False)]
+        update = (make.argv(settings.config_update, parallel=False)
                   if settings.config_update == "olddefconfig"
-                  else [make.answering_defaults(settings.config_update)])
-        ctx.run(update[0], cwd=tree, env=make.env())
+                  else make.answering_defaults(settings.config_update))
+        ctx.run(update, cwd=tree, env=make.env())
         stamp_file.write_text(stamp)
     final = kconfig.parse_config(dot_config.read_text())
     config_check = kernel_config.check(kconfig.parse_config(fragment), final, tree,
