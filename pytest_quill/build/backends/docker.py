@@ -255,8 +255,8 @@ def _remove_orphans(client) -> None:
         if owner_host == host and pid.isdigit() and not _alive(int(pid)):
             try:
                 container.remove(force=True)
-            except docker.errors.NotFound:
-                pass
+            except docker.errors.APIError:
+                pass  # gone, or being removed by another reaper (409): either way not ours to do
 
 
 def _alive(pid: int) -> bool:
