@@ -50,7 +50,8 @@ class QuillRun:
         if self._made_backend is None:
             mounts = (self.options.cache, self.options.reports)
             self._made_backend = backends.make(self.backend_name(), self.profile,
-                                               self.project_root, mounts)
+                                               self.project_root, mounts,
+                                               self.options.reports / "docker")
         return self._made_backend
 
     def backend_name(self) -> str:

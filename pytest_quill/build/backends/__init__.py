@@ -30,11 +30,12 @@ def resolve(name: str) -> str:
     return "host" if reason else "docker"
 
 
-def make(name: str, profile: Profile, project_root: Path, mounts: tuple[Path, ...]) -> Backend:
+def make(name: str, profile: Profile, project_root: Path, mounts: tuple[Path, ...],
+         log_dir: Path) -> Backend:
     if name == "docker":
         from .docker import DockerBackend
 
-        return DockerBackend(profile, project_root, mounts=mounts)
+        return DockerBackend(profile, project_root, mounts=mounts, log_dir=log_dir)
     from .host import HostBackend
 
     return HostBackend()
