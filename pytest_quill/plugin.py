@@ -115,10 +115,11 @@ def pytest_runtest_setup(item):
 def pytest_runtest_protocol(item, nextitem):
     start = time.time()
     yield
-    outcome = getattr(item, "_quill_outcome", "unknown")
     # Kept until the session ends: a run that builds and gates nothing leaves no folder.
-    quill_run(item.config).tests.append(dict(nodeid=item.nodeid, start=start, end=time.time(),
-                                             outcome=outcome, stream=stream_of(item.nodeid)))
+    quill_run(item.config).tests.append(dict(
+        nodeid=item.nodeid, start=start, end=time.time(), stream=stream_of(item.nodeid),
+        outcome=getattr(item, "_quill_outcome", "unknown"),
+        reason=getattr(item, "_quill_reason", "")))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -129,6 +130,8 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call" or report.outcome != "passed":
         item._quill_outcome = report.outcome if report.when == "call" else \
             f"{report.outcome} ({report.when})"
+        if report.skipped and isinstance(report.longrepr, tuple):
+            item._quill_reason = report.longrepr[2].removeprefix("Skipped: ")
 
 
 @pytest.hookimpl(trylast=True)
