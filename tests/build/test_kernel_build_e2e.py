@@ -53,9 +53,8 @@ def profile():
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory):
-    # The store's layout (run.py): the cache folder's artifacts/, work roots in work/.
-    return Builds(tmp_path_factory.mktemp("kernel-e2e"),
-                  Path(default_cache()) / "artifacts" / "work")
+    # The store's layout (artifacts.py): workspaces in the cache folder's work/.
+    return Builds(tmp_path_factory.mktemp("kernel-e2e"), Path(default_cache()) / "work")
 
 
 @pytest.fixture(scope="module")
