@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -29,9 +30,11 @@ class HostBackend:
     def run(self, argv: list[str], *, cwd: Path, env: dict | None, log: BinaryIO,
             timeout: float) -> int:
         merged = {**os.environ, **(env or {})}
-        # Its own process group, so an interrupted run kills the whole make tree.
+        # Its own process group, so an interrupted run kills the whole make tree;
+        # and killed with us if pytest itself is killed (no orphan make in the tree).
         proc = subprocess.Popen(argv, cwd=cwd, env=merged, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=_die_with_parent)
         try:
             return proc.wait(timeout=timeout)
         except BaseException:
@@ -39,3 +42,10 @@ class HostBackend:
             proc.wait()
             raise
 
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
