@@ -1,6 +1,9 @@
 """Profiles load into typed objects; bad ones fail in one line naming file and key."""
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +81,23 @@ def test_quill_option_group_is_in_help(pytester):
     result.stdout.fnmatch_lines(["pytest-quill:*", "*--quill-profile=QUILL_PROFILE*",
                                  "*--quill-cache=QUILL_CACHE*", "*--quill-backend=QUILL_BACKEND*",
                                  "*--quill-rebuild*", "*--quill-set*"])
+
+
+def test_suites_use_only_registered_markers():
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "pytest", "--strict-markers", "--collect-only",
+                           "-q", "-p", "no:cacheprovider", "suites/"],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "error" not in done.stdout.lower().splitlines()[-1]
+
+
+def test_profile_can_be_chosen_in_the_ini_file(pytester):
+    pytester.makeini("[pytest]\nquill_profile = nook-simple-touch\n")
+    pytester.makeconftest(
+        "def pytest_report_header(config):\n"
+        "    from pytest_quill.plugin import quill_run\n"
+        "    return 'profile: ' + quill_run(config).profile.name\n")
+    pytester.makepyfile(test_one="def test_one(): pass")
+    result = pytester.runpytest_subprocess()
+    result.stdout.fnmatch_lines(["profile: nook-simple-touch"])

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_quill.report.browser import rendered_dom
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,3 +79,24 @@ def test_second_run_reuses_every_artifact(tmp_path):
         "kernel": "cached", "rootfs": "cached", "sdcard": "cached"}
     for art in second["artifacts"]:
         assert (ROOT / art["log"]).read_text().startswith("cache hit:"), art["log"]
+
+
+def test_the_runs_allure_report_shows_every_stream_in_a_browser():
+    report = ROOT / "reports" / "allure-report"
+    assert (report / "index.html").is_file(), "make report (scripts/report.sh) made no report"
+    dom = rendered_dom(report)
+    for stream in ("A kernel", "B rootfs", "C bench", "D integration"):
+        assert f">{stream}<" in dom, f"stream {stream} not in the rendered report"
+
+
+def test_the_runs_allure_results_carry_run_files_and_stream_labels():
+    results = ROOT / "reports" / "allure-results"
+    environment = (results / "environment.properties").read_text()
+    assert "profile=qemu-virt" in environment
+    categories = {c["name"] for c in json.loads((results / "categories.json").read_text())}
+    assert len(categories) >= 5
+    features = set()
+    for path in results.glob("*-result.json"):
+        labels = json.loads(path.read_text())["labels"]
+        features |= {label["value"] for label in labels if label["name"] == "feature"}
+    assert features == {"A kernel", "B rootfs", "C bench", "D integration"}
