@@ -25,9 +25,10 @@ sd_card = artifact(sdcard.RECIPE, fixture="sd_card")
 
 
 def _refuse(problems: list[str], error=VerifyError) -> None:
+    """The first three broken facts in one line; the suites' tests name each one."""
     if problems:
-        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise error(problems[0] + more)
+        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise error("; ".join(problems[:3]) + more)
 
 
 def the_bench(run):

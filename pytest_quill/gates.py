@@ -73,49 +73,33 @@ class Gates:
         self.run = run  # QuillRun: state, store, profile, bench...
 
     def decision(self, number: int) -> Decision:
-        what = f"gate-{number}"
-        state = self.run.state
-        if state.result(what) is None and state.claim(what):
-            state.publish(what, self._decide(number))
-        else:
-            spec = _GATES[number]
-            self.run.store.wait(what, f"gate {number}", lambda gone: {
-                "number": number, "name": spec.name, "open": False,
-                "reason": f"gate {number} ({spec.name}) closed: worker {gone} died deciding it"})
-        return Decision(**{k: v for k, v in state.result(what).items()
-                           if k in ("number", "name", "open", "reason")})
+        spec = _GATES[number]
+        closed = f"gate {number} ({spec.name}) closed:"
+        return self._shared(f"gate-{number}", spec, closed,
+                            lambda: self._lower_closed(number) or self._run(spec, closed))
 
     def check(self, marker: str) -> Decision:
-        what = f"check-{marker}"
         spec = _CHECKS[marker]
+        return self._shared(f"check-{marker}", spec, f"{spec.name} not ready:",
+                            lambda: self._run(spec, f"{spec.name} not ready:"))
+
+    def _shared(self, what: str, spec: GateSpec, closed: str, reason_of) -> Decision:
+        """Decide once per run (the first worker to ask), read by every worker."""
         state = self.run.state
         if state.result(what) is None and state.claim(what):
             start = time.time()
-            reason = self._run_check(spec)
-            state.publish(what, {"number": 0, "name": spec.name, "open": not reason,
-                                 "reason": reason, "start": start, "end": time.time()})
+            reason = reason_of()
+            decided = {"number": spec.number, "name": spec.name, "open": not reason,
+                       "reason": reason, "start": start, "end": time.time()}
+            if spec.number:
+                state.event("gate", **decided)
+            state.publish(what, decided)
         else:
-            self.run.store.wait(what, f"check {marker}", lambda gone: {
-                "number": 0, "name": spec.name, "open": False,
-                "reason": f"{spec.name} not ready: worker {gone} died checking it"})
+            self.run.store.wait(what, what.replace("-", " "), lambda gone: {
+                "number": spec.number, "name": spec.name, "open": False,
+                "reason": f"{closed} worker {gone} died deciding it"})
         return Decision(**{k: v for k, v in state.result(what).items()
                            if k in ("number", "name", "open", "reason")})
-
-    def _run_check(self, spec: GateSpec) -> str:
-        try:
-            spec.decide(self.run)
-            return ""
-        except QuillError as exc:
-            return f"{spec.name} not ready: {exc.one_line()}"
-
-    def _decide(self, number: int) -> dict:
-        spec = _GATES[number]
-        start = time.time()
-        reason = self._lower_closed(number) or self._run_decider(spec)
-        decision = {"number": number, "name": spec.name, "open": not reason, "reason": reason,
-                    "start": start, "end": time.time()}
-        self.run.state.event("gate", **decision)
-        return decision
 
     def _lower_closed(self, number: int) -> str:
         for lower in sorted(n for n in _GATES if n < number):
@@ -124,14 +108,15 @@ class Gates:
                 return decided.reason
         return ""
 
-    def _run_decider(self, spec: GateSpec) -> str:
+    def _run(self, spec: GateSpec, closed: str) -> str:
+        """The reason the decider fails, in one line, or "" when it passes."""
         try:
             spec.decide(self.run)
             return ""
         except QuillError as exc:
-            return f"gate {spec.number} ({spec.name}) closed: {exc.one_line()}"
+            return f"{closed} {exc.one_line()}"
         except Exception as exc:  # a decider bug must close the gate, not hang the workers
-            log = self.run.state.logs / f"gate-{spec.number}.log"
+            log = self.run.state.logs / f"decider-{spec.name}.log"
             log.write_text(traceback.format_exc())
-            return (f"gate {spec.number} ({spec.name}) closed: decider crashed: "
-                    f"{type(exc).__name__}: {exc} (log: {self.run.relpath(log)})")
+            return (f"{closed} decider crashed: {type(exc).__name__}: {exc} "
+                    f"(log: {self.run.relpath(log)})")
