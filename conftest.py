@@ -60,9 +60,9 @@ def artifacts_gate(run):
 
 @gate(3, "convergence", needs=("sdcard",))
 def convergence_gate(run):
-    bench_ready(run)
     card = run.artifact("sdcard")
     _refuse(readback.verify(card, run.profile, run.artifact("kernel"), run.artifact("rootfs")))
+    bench_ready(run)
     if run.options.sd_device:
         report = writer.write_card(card.file("card.img"), run.options.sd_device, run.profile,
                                    confirm=run.options.sd_confirm, prompt=_ask_operator)
