@@ -52,6 +52,10 @@ def preflight(profile: Profile) -> list[str]:
     if boot.root_device.startswith("/dev/") and (number is None or number.group(1) != "2"):
         problems.append(f"boot.root_device = {boot.root_device} is not partition 2; the card's "
                         "root filesystem is partition 2")
+    if boot.console.startswith("ttyO") and _release(profile.kernel.version) < (2, 6, 37):
+        problems.append(f"boot.console = {boot.console}: the omap-serial ttyO names came with "
+                        f"Linux 2.6.37; kernel {profile.kernel.version} names its serial "
+                        "ports ttyS (console=ttyS0 on the Nook)")
     if card.image_mib * MIB > card.min_device_bytes:
         problems.append(f"sdcard.image_mib = {card.image_mib} MiB is larger than "
                         f"sdcard.min_device_bytes = {card.min_device_bytes}")
@@ -62,11 +66,25 @@ def preflight(profile: Profile) -> list[str]:
 
 
 def kernel_config_problems(profile: Profile, config_path: Path) -> list[str]:
-    """The root FS type must be built into the kernel (a module cannot mount /)."""
+    """What the kernel's final .config says about the card's root: its FS type
+    built in (a module cannot mount /), and its device name."""
     if not config_path.is_file():
         return [f"{config_path}: the kernel artifact has no final .config"]
     text = config_path.read_text(errors="replace")
     symbols = dict(re.findall(r"^CONFIG_(\w+)=(\S+)", text, re.M))
+    return _root_fs_problems(profile, config_path, text, symbols) + \
+        _root_device_problems(profile, config_path, symbols)
+
+
+def _root_device_problems(profile: Profile, config_path: Path, symbols: dict) -> list[str]:
+    device = profile.boot.root_device
+    if symbols.get("MMC_OMAP_CONSISTENT_NAMES") == "y" and device.startswith("/dev/mmcblk0"):
+        return [f"{config_path}: boot.root_device = {device} is the internal eMMC: with "
+                "MMC_OMAP_CONSISTENT_NAMES=y the eMMC registers first, the SD card is mmcblk1"]
+    return []
+
+
+def _root_fs_problems(profile: Profile, config_path: Path, text: str, symbols: dict) -> list[str]:
     version = _config_version(text) or _version_tuple(profile.kernel.version)
     root_fs = profile.sdcard.root_fs
     for alternative in _root_fs_symbols(root_fs, version):
@@ -93,6 +111,10 @@ def _root_fs_symbols(root_fs: str, version: tuple[int, int]) -> list[tuple[str, 
 def _config_version(text: str) -> tuple[int, int] | None:
     match = re.search(r"^# Linux\S*(?: kernel version:)? (\d+\.\d+)", text, re.M)
     return _version_tuple(match.group(1)) if match else None
+
+
+def _release(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", text)[:3])
 
 
 def _version_tuple(text: str) -> tuple[int, int]:

@@ -96,7 +96,7 @@ def test_docker_backend_gives_the_same_bytes_as_the_host(builds, qemu_virt, tmp_
         name = backends.resolve("docker")
     except BenchError as exc:
         pytest.skip(exc.one_line())
-    docker = backends.make(name, qemu_virt, PROJECT, mounts=(tmp_path,))
+    docker = backends.make(name, qemu_virt, PROJECT, mounts=(tmp_path,), log_dir=tmp_path / "docker")
     built = build_cold(tmp_path, qemu_virt, docker)
     assert built.meta["backend"] == "docker"
     assert built.meta["sha256"] == builds[0].meta["sha256"]
