@@ -100,16 +100,15 @@ class Store:
                 "error": f"{name} not made: worker {gone} died while making it"})
         return self._read(self.state.result(what))
 
-    def help_once(self) -> bool:
-        """Build one needed artifact nobody has claimed yet, if its deps are ready."""
+    def _claim_helpable(self) -> str | None:
+        """Claim a needed artifact nobody has claimed yet whose deps are ready."""
         for name in sorted(self.needed):
             what = f"artifact-{name}"
             if self.state.claimed(what) or not self._deps_ready(name):
                 continue
             if self.state.claim(what):
-                self._produce(name)
-                return True
-        return False
+                return name
+        return None
 
     def _deps_ready(self, name: str) -> bool:
         for dep in _RECIPES[name].deps:
@@ -125,9 +124,20 @@ class Store:
         """
         if self.state.result(what) is not None:
             return self.state.result(what)
-        start = time.time()
-        result = wait_until(lambda: self._result_or_orphan(what, orphan), self.help_once)
-        self.state.event("wait", what=label, start=start, end=time.time())
+        since = [time.time()]
+
+        def build_meanwhile() -> bool:
+            name = self._claim_helpable()
+            if name is None:
+                return False
+            # Time spent building is work, not waiting: the wait is recorded in pieces.
+            self.state.event("wait", what=label, start=since[0], end=time.time())
+            self._produce(name)
+            since[0] = time.time()
+            return True
+
+        result = wait_until(lambda: self._result_or_orphan(what, orphan), build_meanwhile)
+        self.state.event("wait", what=label, start=since[0], end=time.time())
         return result
 
     def _result_or_orphan(self, what: str, orphan: Callable[[str], dict]) -> dict | None:
