@@ -14,7 +14,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import QuillError
+from . import artifacts
+from .errors import InputError, QuillError
 
 _GATES: dict[int, "GateSpec"] = {}
 _CHECKS: dict[str, "GateSpec"] = {}  # marker name -> the check its tests need first
@@ -64,6 +65,23 @@ def gates() -> dict[int, GateSpec]:
 
 def checks() -> dict[str, GateSpec]:
     return dict(_CHECKS)
+
+
+def artifacts_needed(tests) -> set[str]:
+    """What the collected tests will ask for, (nodeid, fixture names, gate marker)
+    each: their artifact fixtures, their gates' needs, and all of those's deps.
+    Idle workers build these early."""
+    needed = set()
+    for nodeid, fixturenames, marker in tests:
+        needed |= {a for f in fixturenames if (a := artifacts.artifact_of_fixture(f))}
+        if marker is None:
+            continue
+        number = marker.args[0] if marker.args else None
+        if number not in _GATES:
+            raise InputError(f"{nodeid}: gate({number!r}) is not declared; "
+                             f"declared gates: {sorted(_GATES) or 'none'}")
+        needed |= {a for n, spec in _GATES.items() if n <= number for a in spec.needs}
+    return artifacts.with_deps(needed)
 
 
 class Gates:

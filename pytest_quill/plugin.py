@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from . import artifacts, gates, record
-from .report import allure, metrics
-from .report.publish import publish_run
-from .report.streams import stream_of
+from . import gates, record
 from .build import backends
 from .errors import QuillError
 from .options import add_options, read_options
+from .report import allure, metrics
+from .report.publish import publish_run
+from .report.streams import stream_of
 from .run import QuillRun, load, new_run_dir, prune_runs
 
 _RUN = pytest.StashKey[QuillRun]()
@@ -78,22 +78,14 @@ class _XdistController:
 
 
 def pytest_collection_modifyitems(config, items):
-    run = quill_run(config)
-    declared = gates.gates()
-    needed = set()
     for item in items:
         for mark in allure.label_marks(item.nodeid, item.iter_markers()):
             item.add_marker(mark)
-        needed |= {a for f in item.fixturenames if (a := artifacts.artifact_of_fixture(f))}
-        marker = item.get_closest_marker("gate")
-        if marker is None:
-            continue
-        number = marker.args[0] if marker.args else None
-        if number not in declared:
-            raise pytest.UsageError(f"{item.nodeid}: gate({number!r}) is not declared; "
-                                    f"declared gates: {sorted(declared) or 'none'}")
-        needed |= {a for n, spec in declared.items() if n <= number for a in spec.needs}
-    run.store.needed = artifacts.with_deps(needed)
+    try:
+        quill_run(config).store.needed = gates.artifacts_needed(
+            (item.nodeid, item.fixturenames, item.get_closest_marker("gate")) for item in items)
+    except QuillError as exc:
+        raise pytest.UsageError(exc.one_line()) from None
 
 
 @pytest.hookimpl(tryfirst=True)
