@@ -19,7 +19,7 @@ if [ -n "$missing" ]; then
     echo "setup: installing$missing"
     $SUDO apt-get update -q
     [ "$missing" != "${missing% nodejs*}" ] && missing="$missing npm"
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $missing
 fi
 
 # Foreign-arch RUN steps (armhf rootfs) need qemu-user registered in binfmt_misc.
