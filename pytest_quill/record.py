@@ -3,7 +3,6 @@ events every worker appended to the run's shared folder."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -40,10 +39,6 @@ def write_record(record: dict, reports: Path) -> Path:
     write_json_atomic(path, record)
     write_json_atomic(Path(record["run_dir"]) / "quill-run.json", record)
     return path
-
-
-def load_record(path: Path) -> dict:
-    return json.loads(path.read_text())
 
 
 def summary_lines(record: dict, relpath) -> list[str]:
