@@ -9,6 +9,7 @@ pytest_quill.bench; this file only wires the plan together.
 import dataclasses
 import time
 
+import allure
 import pytest
 
 from pytest_quill import artifact, gate
@@ -111,6 +112,21 @@ def profile(quill):
 @pytest.fixture(scope="session")
 def bench(quill):
     return the_bench(quill)
+
+
+@pytest.fixture(autouse=True)
+def console_slice(request):
+    """Each device test gets the console output of its own time attached."""
+    if "device" not in request.fixturenames:
+        yield
+        return
+    log = request.getfixturevalue("device").console.log_path
+    start = log.stat().st_size
+    yield
+    with open(log, "rb") as console:
+        console.seek(start)
+        allure.attach(console.read(), name="console during this test",
+                      attachment_type=allure.attachment_type.TEXT)
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from .build.backends.host import HostBackend
 from .build.context import Artifact, BuildContext
 from .cache import META, Cache
 from .errors import QuillError
+from .report import allure
 from .runstate import RunState, wait_until
 
 _RECIPES: dict[str, object] = {}  # artifact name -> recipe, filled by artifact()
@@ -47,14 +48,27 @@ def artifact(recipe, fixture: str | None = None):
         from .plugin import quill_run
 
         try:
-            return quill_run(request.config).store.get(recipe.name)
+            made = quill_run(request.config).store.get(recipe.name)
         except ArtifactUnavailable as exc:
             failure = exc.one_line()
+        else:
+            _attach_evidence(made, recipe)
+            return made
         pytest.fail(failure, pytrace=False)
 
     provide.__name__ = fixture_name
     provide.__doc__ = f"The {recipe.name} artifact, built once per run (pytest-quill)."
     return pytest.fixture(scope="session", name=fixture_name)(provide)
+
+
+def _attach_evidence(made: Artifact, recipe) -> None:
+    """To the report, once per worker: how it was made, its facts, and the files
+    the recipe names as evidence (a manifest, a card layout...)."""
+    allure.attach_file(made.file("build.log"), f"{made.name}: build log", "log")
+    allure.attach_file(made.file(META), f"{made.name}: facts (meta.json)", "json")
+    for relative in getattr(recipe, "evidence", ()):
+        kind = Path(relative).suffix.lstrip(".") or "text"
+        allure.attach_file(made.file(relative), f"{made.name}: {relative}", kind)
 
 
 def recipes() -> dict[str, object]:

@@ -29,6 +29,7 @@ class KernelRecipe:
     deps: tuple[str, ...] = ()
     tools = ("make", "arm-linux-gnueabihf-gcc", "arm-linux-gnueabi-gcc", "mkimage")
     version = "1"
+    evidence = ("config",)  # attached to the report beside the build log
 
     def fingerprint(self, profile: Profile, project_root: Path) -> dict:
         kernel = profile.section("kernel")

@@ -48,6 +48,7 @@ class RootfsRecipe:
     deps: tuple[str, ...] = ()
     tools = ("apt-get", "dpkg-deb")
     version = "1"
+    evidence = ("manifest.tsv",)  # attached to the report beside the build log
 
     def fingerprint(self, profile: Profile, project_root: Path) -> dict:
         sources = sources_dir(profile)

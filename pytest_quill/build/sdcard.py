@@ -129,6 +129,7 @@ class SdCardRecipe:
     deps = ("kernel", "rootfs")
     tools = ("sfdisk", "mcopy", "mkimage", "debugfs", "fakeroot", "tar")
     version = "1"
+    evidence = ("layout.json", "boot.cmd")  # attached to the report beside the build log
     # The image tools are host tools, whatever built the kernel: an old-toolchain
     # builder image (the Nook's) has an mke2fs without -d.
     runs_on = "host"

@@ -103,3 +103,12 @@ def test_the_runs_allure_results_carry_run_files_and_stream_labels():
         labels = json.loads(path.read_text())["labels"]
         features |= {label["value"] for label in labels if label["name"] == "feature"}
     assert features == {"A kernel", "B rootfs", "C bench", "D integration"}
+
+
+def test_the_runs_allure_results_hold_the_evidence():
+    """Build logs, the artifacts' facts and named files, and each device test's console."""
+    texts = "".join(p.read_text() for p in (ROOT / "reports" / "allure-results").glob("*.json"))
+    for name in ("kernel: build log", "kernel: facts (meta.json)", "kernel: config",
+                 "rootfs: manifest.tsv", "sdcard: layout.json", "sdcard: boot.cmd",
+                 "console during this test", "hardware profile", "run gantt"):
+        assert f'"name": "{name}"' in texts, name
