@@ -10,7 +10,6 @@ reports/benchmarks/kernel.json.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -18,10 +17,10 @@ import time
 from pathlib import Path
 
 from pytest_quill.build.backends.host import HostBackend
-from pytest_quill.build.context import BuildContext
 from pytest_quill.build.kernel import RECIPE, verify
 from pytest_quill.build.kernel_tree import MODULES_REL, source_identity, tree_label
-from pytest_quill.cache import META, Cache
+from pytest_quill.build.produce import build_or_reuse, key_of
+from pytest_quill.cache import Cache
 from pytest_quill.build.context import Artifact
 from pytest_quill.profile import load_profile
 
@@ -29,30 +28,13 @@ PROJECT = Path(__file__).resolve().parent.parent
 REPORT = PROJECT / "reports" / "benchmarks" / "kernel.json"
 
 
-def cache_key(profile, backend) -> str:
-    material = {"recipe": RECIPE.name, "version": RECIPE.version,
-                "fingerprint": RECIPE.fingerprint(profile, PROJECT),
-                "backend": backend.identity(list(RECIPE.tools))}
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
-
-
 def produce(profile, cache: Cache, jobs: int, log: Path, reuse: bool) -> Artifact:
-    """What the plugin's store does for one artifact: reuse by key, else build and publish."""
+    """The plugin's own step for one artifact: reuse by key, else build and publish."""
     backend = HostBackend()
-    key = cache_key(profile, backend)
-    with cache.lock(RECIPE.name, key):
-        found = cache.lookup(RECIPE.name, key)
-        if found and reuse:
-            return Artifact(RECIPE.name, key, found, "cached", log,
-                            json.loads((found / META).read_text()))
-        with cache.staging(RECIPE.name, key) as out:
-            ctx = BuildContext(name=RECIPE.name, profile=profile, out=out, log_path=log,
-                               backend=backend, deps={}, jobs=jobs,
-                               work_root=cache.root / "work", project_root=PROJECT)
-            meta = RECIPE.build(ctx)
-            (out / META).write_text(json.dumps(meta, indent=1))
-            path = cache.publish(out, RECIPE.name, key)
-    return Artifact(RECIPE.name, key, path, "built", log, meta)
+    key = key_of(RECIPE, profile, backend, {}, PROJECT)
+    return build_or_reuse(RECIPE, key, profile=profile, backend=backend, cache=cache, deps={},
+                          log=log, jobs=jobs, work_root=cache.root / "work",
+                          project_root=PROJECT, rebuild=not reuse)
 
 
 def touch_module(profile, cache: Cache) -> Path:

@@ -10,7 +10,6 @@ Debian's archive (the packages are downloaded on every cold build).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import sys
@@ -20,8 +19,9 @@ from pathlib import Path
 
 from pytest_quill.build import rootfs, rootfs_verify
 from pytest_quill.build import backends
-from pytest_quill.build.context import Artifact, BuildContext
-from pytest_quill.cache import META, Cache
+from pytest_quill.build.context import Artifact
+from pytest_quill.build.produce import build_or_reuse, key_of
+from pytest_quill.cache import Cache
 from pytest_quill.profile import load_profile
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -29,29 +29,11 @@ REPORT = PROJECT / "reports" / "benchmarks" / "rootfs.json"
 RECIPE = rootfs.RECIPE
 
 
-def cache_key(profile, backend) -> str:
-    material = {"recipe": RECIPE.name, "version": RECIPE.version,
-                "fingerprint": RECIPE.fingerprint(profile, PROJECT),
-                "backend": backend.identity(list(RECIPE.tools))}
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:20]
-
-
 def produce(profile, backend, cache: Cache, log: Path) -> Artifact:
-    """What the plugin's store does for one artifact: reuse by key, else build and publish."""
-    key = cache_key(profile, backend)
-    with cache.lock(RECIPE.name, key):
-        found = cache.lookup(RECIPE.name, key)
-        if found:
-            return Artifact(RECIPE.name, key, found, "cached", log,
-                            json.loads((found / META).read_text()))
-        with cache.staging(RECIPE.name, key) as out:
-            ctx = BuildContext(name=RECIPE.name, profile=profile, out=out, log_path=log,
-                               backend=backend, deps={}, jobs=2, work_root=cache.root / "work",
-                               project_root=PROJECT)
-            meta = RECIPE.build(ctx)
-            (out / META).write_text(json.dumps(meta, indent=1))
-            path = cache.publish(out, RECIPE.name, key)
-    return Artifact(RECIPE.name, key, path, "built", log, meta)
+    """The plugin's own step for one artifact: reuse by key, else build and publish."""
+    key = key_of(RECIPE, profile, backend, {}, PROJECT)
+    return build_or_reuse(RECIPE, key, profile=profile, backend=backend, cache=cache, deps={},
+                          log=log, jobs=2, work_root=cache.root / "work", project_root=PROJECT)
 
 
 def timed(label: str, action) -> tuple[dict, Artifact]:
@@ -79,7 +61,8 @@ def main() -> int:
     args = parser.parse_args()
     profile = load_profile(args.profile)
     scratch = Path(tempfile.mkdtemp(prefix="rootfs-bench-"))
-    backend = backends.make(backends.resolve(args.backend), profile, PROJECT, mounts=(scratch,))
+    backend = backends.make(backends.resolve(args.backend), profile, PROJECT, mounts=(scratch,),
+                            log_dir=scratch / "docker")
     try:
         first_cache, second_cache = Cache(scratch / "cache1"), Cache(scratch / "cache2")
         cold1, first = timed("cold build 1", lambda: produce(profile, backend, first_cache,

@@ -10,9 +10,6 @@ out tests in.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -22,7 +19,8 @@ from typing import Callable
 import pytest
 
 from .build.backends.host import HostBackend
-from .build.context import Artifact, BuildContext
+from .build.context import Artifact
+from .build.produce import build_or_reuse, key_of
 from .cache import META, Cache
 from .errors import QuillError
 from .report import allure
@@ -192,43 +190,14 @@ class Store:
     def _build_or_reuse(self, recipe, deps: dict[str, Artifact], log: Path, entry: dict) -> Artifact:
         backend = HostBackend() if getattr(recipe, "runs_on", "") == "host" else self.backend()
         entry["backend"] = backend.name
-        key = self._key(recipe, backend, deps)
-        entry["key"] = key
-        with self.cache.lock(recipe.name, key):
-            found = self.cache.lookup(recipe.name, key)
-            if found and not self._rebuilds(recipe.name):
-                log.write_text(f"cache hit: {recipe.name} {key} at {found}\n"
-                               f"(built by the log at {found / 'build.log'})\n")
-                return self._artifact(recipe.name, key, found, "cached", log)
-            with self.cache.staging(recipe.name, key) as out:
-                ctx = BuildContext(name=recipe.name, profile=self.profile, out=out, log_path=log,
-                                   backend=backend, deps=deps, jobs=self.jobs,
-                                   work_root=self.cache.root.parent / "work",
-                                   project_root=self.project_root)
-                ctx.note(f"building {recipe.name} {key} with the {backend.name} backend")
-                meta = recipe.build(ctx) or {}
-                (out / META).write_text(json.dumps(meta, indent=1, sort_keys=True))
-                shutil.copyfile(log, out / "build.log")
-                published = self.cache.publish(out, recipe.name, key)
-        return self._artifact(recipe.name, key, published, "built", log)
+        entry["key"] = key_of(recipe, self.profile, backend, deps, self.project_root)
+        return build_or_reuse(recipe, entry["key"], profile=self.profile, backend=backend,
+                              cache=self.cache, deps=deps, log=log, jobs=self.jobs,
+                              work_root=self.cache.root.parent / "work",
+                              project_root=self.project_root, rebuild=self._rebuilds(recipe.name))
 
     def _rebuilds(self, name: str) -> bool:
         return self.rebuild is not None and (not self.rebuild or name in self.rebuild)
-
-    def _key(self, recipe, backend, deps: dict[str, Artifact]) -> str:
-        inputs = {
-            "recipe": recipe.name,
-            "version": recipe.version,
-            "fingerprint": recipe.fingerprint(self.profile, self.project_root),
-            "backend": backend.identity(list(recipe.tools)),
-            "deps": {name: art.key for name, art in sorted(deps.items())},
-        }
-        blob = json.dumps(inputs, sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()[:20]
-
-    def _artifact(self, name: str, key: str, path: Path, status: str, log: Path) -> Artifact:
-        meta = json.loads((path / META).read_text())
-        return Artifact(name=name, key=key, path=path, status=status, log=log, meta=meta)
 
     def _read(self, result: dict) -> Artifact:
         if result["status"] == "failed":
