@@ -24,6 +24,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from ..digest import file_sha256
 from ..errors import BuildError
 from ..profile import Profile
 from . import rootfs_verify, tarball
@@ -58,7 +59,7 @@ class RootfsRecipe:
             "packages": list(profile.rootfs.packages),
             "dev_method": dev_method(profile),
             "mirror": MIRROR,
-            "sources": {path.relative_to(sources).as_posix(): tarball.sha256_of(path)
+            "sources": {path.relative_to(sources).as_posix(): file_sha256(path)
                         for path in sorted(sources.rglob("*")) if path.is_file()},
         }
 
@@ -166,7 +167,7 @@ def _package(ctx: BuildContext, tree: Path) -> dict:
     packages = tree / PACKAGES_FILE
     meta = {
         "arch": profile.target.debian_arch,
-        "sha256": tarball.sha256_of(path),
+        "sha256": file_sha256(path),
         "compressed_bytes": path.stat().st_size,
         "entries": len(entries),
         "backend": ctx.backend.name,

@@ -8,7 +8,6 @@ broke (NOOK.md 8-11) is checked before the first byte is written.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -17,6 +16,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from ..digest import file_sha256
 from ..errors import BuildError, VerifyError
 from ..profile import Profile
 from . import bootscript, diskimage
@@ -138,7 +138,7 @@ class SdCardRecipe:
         boot = profile.section("boot")
         boot["bootloader_files"] = [_file_identity(p) for p in profile.boot.bootloader_files]
         here = Path(__file__).parent
-        code = {name: _sha256(here / name) for name in ("sdcard.py", "diskimage.py",
+        code = {name: file_sha256(here / name) for name in ("sdcard.py", "diskimage.py",
                                                        "bootscript.py")}
         return {"sdcard": profile.section("sdcard"), "boot": boot,
                 "kernel_filesystems": list(profile.kernel.filesystems), "code": code}
@@ -165,7 +165,7 @@ class SdCardRecipe:
         diskimage.materialize(image, diskimage.needed_ranges(image, boot_part, root_part))
         files = boot_files + [
             {"partition": 2, "path": f"/lib/modules/{release}/{p.relative_to(modules)}",
-             "size": p.stat().st_size, "sha256": _sha256(p)}
+             "size": p.stat().st_size, "sha256": file_sha256(p)}
             for p in sorted(modules.rglob("*")) if p.is_file()]
         return self._publish(ctx, image, (boot_part, root_part), files, release)
 
@@ -178,7 +178,7 @@ class SdCardRecipe:
         sources += [(kernel.file("uImage"), "uImage"), (ctx.out / "boot.scr", "boot.scr")]
         diskimage.copy_to_fat(image, part, sources, ctx.run)
         return [{"partition": 1, "path": name, "size": source.stat().st_size,
-                 "sha256": _sha256(source)} for source, name in sources]
+                 "sha256": file_sha256(source)} for source, name in sources]
 
     def _fill_root(self, ctx: BuildContext, image: Path, part, work: Path,
                    rootfs: Artifact, modules: Path, release: str) -> None:
@@ -263,15 +263,7 @@ def _tree_bytes(tree: Path) -> int:
 
 
 def _file_identity(path: Path) -> dict:
-    return {"name": path.name, "sha256": _sha256(path) if path.is_file() else None}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return {"name": path.name, "sha256": file_sha256(path) if path.is_file() else None}
 
 
 RECIPE = SdCardRecipe()

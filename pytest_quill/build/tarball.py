@@ -74,14 +74,6 @@ def write_manifest(entries: list[Entry], dest: Path) -> None:
     dest.write_text("".join(entry.line() for entry in entries))
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def excluded(path: str) -> bool:
     return any(path == prefix or path.startswith(prefix + "/") for prefix in EXCLUDED)
 

@@ -7,7 +7,6 @@ cleaning them race each other (--clean-alluredir does).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ from pathlib import Path
 import allure
 from allure_commons.types import AttachmentType
 
+from ..digest import file_sha256
 from ..errors import QuillError
 from .streams import stream_of, story_of
 
@@ -171,7 +171,7 @@ def _artifact_entries(artifact: dict) -> dict[str, str]:
         entries[f"{name}.release"] = str(meta["release"])
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != "meta.json"
                        and p.suffix != ".log"):
-        entries[f"{name}.{path.name}.sha256"] = _sha256(path)
+        entries[f"{name}.{path.name}.sha256"] = file_sha256(path)
     return entries
 
 
@@ -180,14 +180,6 @@ def _meta(folder: Path) -> dict:
         return json.loads((folder / "meta.json").read_text())
     except (OSError, ValueError):
         return {}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _first_line(argv: list[str]) -> str:

@@ -7,6 +7,7 @@ import tarfile
 import pytest
 
 from pytest_quill.build import rootfs, rootfs_verify, tarball
+from pytest_quill.digest import file_sha256
 
 pytestmark = pytest.mark.gate(2)
 
@@ -73,4 +74,4 @@ def test_no_docs_locales_man_pages_or_apt_caches(contents):
 
 
 def test_sha256_in_meta_is_the_tarballs(rootfs_tarball):
-    assert tarball.sha256_of(rootfs_tarball.file(rootfs.TARBALL)) == rootfs_tarball.meta["sha256"]
+    assert file_sha256(rootfs_tarball.file(rootfs.TARBALL)) == rootfs_tarball.meta["sha256"]
