@@ -25,7 +25,7 @@ DEBIAN_PREFIX = "debian:"
 MODULES_REL = "drivers/squireos"
 MAKEFILE_REL = "drivers/Makefile"
 SOURCE_LINE = f'source "{MODULES_REL}/Kconfig"'
-MAKEFILE_LINE = f"obj-$(CONFIG_SQUIREOS)\t\t+= squireos/"
+MAKEFILE_LINE = "obj-$(CONFIG_SQUIREOS)\t\t+= squireos/"
 TIMECONST_REL = "kernel/timeconst.pl"
 
 

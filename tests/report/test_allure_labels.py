@@ -1,6 +1,5 @@
 """Allure labels, categories and run files (no browser: see test_allure_report_e2e.py)."""
 
-import hashlib
 import json
 import re
 import subprocess
