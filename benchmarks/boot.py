@@ -16,13 +16,14 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from figures import save
+
 from pytest_quill.bench.base import BenchOptions, bench_for
 from pytest_quill.bench.device import Device
 from pytest_quill.profile import load_profile
 
 PROJECT = Path(__file__).resolve().parent.parent
 RECORD = PROJECT / "reports" / "quill-run.json"
-REPORT = PROJECT / "reports" / "benchmarks" / "boot.json"
 
 
 def last_card() -> Path:
@@ -63,9 +64,7 @@ def main() -> None:
               "console_logs": str(logs)}
     print(f"median power-on -> shell: {medians['shell']:.2f} s over {args.runs} boots "
           f"(budget {profile.budgets.boot_to_shell_s:.0f} s); stages {medians}")
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"written {REPORT.relative_to(PROJECT)}")
+    save("boot", result)
 
 
 if __name__ == "__main__":

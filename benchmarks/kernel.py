@@ -10,11 +10,12 @@ reports/benchmarks/kernel.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
+
+from figures import FOLDER, save
 
 from pytest_quill.build.backends.host import HostBackend
 from pytest_quill.build.kernel import RECIPE, verify
@@ -25,7 +26,6 @@ from pytest_quill.build.context import Artifact
 from pytest_quill.profile import load_profile
 
 PROJECT = Path(__file__).resolve().parent.parent
-REPORT = PROJECT / "reports" / "benchmarks" / "kernel.json"
 
 
 def produce(profile, cache: Cache, jobs: int, log: Path, reuse: bool) -> Artifact:
@@ -57,7 +57,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="qemu-virt")
     parser.add_argument("--cache", type=Path,
-                        default=REPORT.parent / f"kernel-cache-{int(time.time())}")
+                        default=FOLDER / f"kernel-cache-{int(time.time())}")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     profile = load_profile(args.profile)
@@ -79,12 +79,9 @@ def main() -> int:
     sizes = artifact.meta["sizes"]
     print(f"release {artifact.meta['release']}; uImage {sizes['uImage']} B; "
           f"zImage {sizes['zImage']} B; verify: {problems or 'ok'}")
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps({"profile": profile.name, "jobs": args.jobs,
-                                  "cache": str(cache.root), "phases": phases,
-                                  "release": artifact.meta["release"], "sizes": sizes,
-                                  "verify": problems}, indent=1) + "\n")
-    print(f"wrote {REPORT}")
+    save("kernel", {"profile": profile.name, "jobs": args.jobs, "cache": str(cache.root),
+                    "phases": phases, "release": artifact.meta["release"], "sizes": sizes,
+                    "verify": problems})
     return 1 if problems else 0
 
 

@@ -22,23 +22,23 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import FOLDER, save
+
 from pytest_quill.report import metrics
 
 PROJECT = Path(__file__).resolve().parent.parent
 REPORTS = PROJECT / "reports"
 RECORD = REPORTS / "quill-run.json"
-OUT = REPORTS / "benchmarks"
 
 
 def main() -> int:
     args = parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
+    FOLDER.mkdir(parents=True, exist_ok=True)
     runs = [run_cold(workers, args.pytest_args, args.keep_caches) for workers in args.workers]
     result = {"machine": machine(), "suites": "suites/", "pytest_args": args.pytest_args,
               "runs": runs, **compare(runs)}
-    (OUT / "parallel.json").write_text(json.dumps(result, indent=2) + "\n")
     print_summary(result)
-    print(f"written: {(OUT / 'parallel.json').relative_to(PROJECT)}")
+    save("parallel", result)
     return 0 if all(r["exit_code"] in (0, 1) for r in runs) else 1
 
 
@@ -68,7 +68,7 @@ def run_cold(workers: int, extra: list[str], keep_cache: bool) -> dict:
             shutil.rmtree(cache, ignore_errors=True)
     record = fresh_record(since=began)
     if record is not None:
-        (OUT / f"parallel-n{workers}-record.json").write_text(json.dumps(record, indent=2) + "\n")
+        (FOLDER / f"parallel-n{workers}-record.json").write_text(json.dumps(record, indent=2) + "\n")
     figures = (record or {}).get("metrics") or (metrics.compute(record) if record else {})
     return {"workers": workers, "exit_code": exit_code, "wall_s": round(took, 1),
             "record": bool(record), "cache": str(cache) if keep_cache else None,

@@ -10,12 +10,13 @@ Debian's archive (the packages are downloaded on every cold build).
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from figures import save
 
 from pytest_quill.build import rootfs, rootfs_verify
 from pytest_quill.build import backends
@@ -25,7 +26,6 @@ from pytest_quill.cache import Cache
 from pytest_quill.profile import load_profile
 
 PROJECT = Path(__file__).resolve().parent.parent
-REPORT = PROJECT / "reports" / "benchmarks" / "rootfs.json"
 RECIPE = rootfs.RECIPE
 
 
@@ -77,13 +77,11 @@ def main() -> int:
                   "verify_problems": rootfs_verify.verify(first, profile)}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(result, indent=2) + "\n")
     print(f"tarball {result['compressed_bytes']:,} B compressed, "
           f"{result['uncompressed_file_bytes']:,} B of files, {result['entries']} entries; "
           f"same sha256 over two cold builds: {result['same_sha256_over_cold_builds']}; "
           f"verify: {result['verify_problems'] or 'passes'}")
-    print(f"written to {REPORT}")
+    save("rootfs", result)
     return 0
 
 

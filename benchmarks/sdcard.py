@@ -20,13 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import save
+
 from pytest_quill.build import readback, sdcard, writer
 from pytest_quill.build.backends.host import HostBackend
 from pytest_quill.build.context import Artifact, BuildContext
 from pytest_quill.profile import load_profile
 
 PROJECT = Path(__file__).resolve().parent.parent
-REPORT = PROJECT / "reports" / "benchmarks" / "sdcard.json"
 GARBAGE = b"\xa5OLD"
 
 
@@ -99,15 +100,13 @@ def main() -> int:
                   "readback_problems": problems, "sparse_write": write}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(result, indent=2) + "\n")
     print(f"{profile.name}, {inputs} inputs: image build {build_seconds} s "
           f"(median {result['build_median_s']} s); read-back {result['readback_seconds']} s, "
           f"{problems or 'no problem'}")
     print(f"sparse write: {write['written_bytes']:,} of {write['image_bytes']:,} bytes "
           f"({write['written_fraction']:.1%}) in {write['ranges']} ranges, "
           f"{write['seconds']} s incl. read-back")
-    print(f"written to {REPORT}")
+    save("sdcard", result)
     return 0
 
 
