@@ -111,9 +111,16 @@ def check_float_abi(contents: Contents, profile: Profile) -> list[str]:
 
 def check_min_kernel(contents: Contents, profile: Profile) -> list[str]:
     kernel = version_tuple(profile.kernel.version)
-    return [f"{path} needs kernel {elf.format_version(needed)}, profile {profile.name} has "
-            f"{profile.kernel.version}"
-            for path, needed in kernel_floors(contents).items() if needed > kernel]
+    too_new = [f"{path} needs kernel {elf.format_version(needed)}, profile {profile.name} has "
+               f"{profile.kernel.version}"
+               for path, needed in kernel_floors(contents).items() if needed > kernel]
+    # musl and other libcs check nothing at start-up: without the note there
+    # is no fact to judge by, and a silent pass would hide mistake 7.
+    unstated = [f"{path}: static program with no GNU ABI tag: its minimum kernel is unknown, "
+                f"so it cannot be judged against {profile.kernel.version} (profile {profile.name})"
+                for path, info in contents.elves.items()
+                if not info.abi_min_kernel and _is_static_program(path, info)]
+    return too_new + unstated
 
 
 def check_init_features(contents: Contents, profile: Profile) -> list[str]:

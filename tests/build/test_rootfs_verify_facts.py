@@ -84,6 +84,18 @@ def test_libc_and_static_busybox_newer_than_2_6_29_are_caught(tmp_path, arm_prog
     ]
 
 
+def test_a_static_program_that_states_no_kernel_floor_is_not_passed(tmp_path, arm_programs, nook):
+    """A libc that checks nothing at start-up (musl) must carry the note to be judged."""
+    root = make_tree(tmp_path / "t", arm_programs)
+    (root / LIBC_PATH).unlink()
+    subprocess.run(["arm-linux-gnueabihf-objcopy", "--remove-section", ".note.ABI-tag",
+                    root / "bin" / "busybox"], check=True)
+    contents = rootfs_verify.read_contents(pack(root))
+    assert rootfs_verify.check_min_kernel(contents, nook) == [
+        "bin/busybox: static program with no GNU ABI tag: its minimum kernel is unknown, so it "
+        "cannot be judged against 2.6.29 (profile nook-simple-touch)"]
+
+
 @pytest.mark.skipif(not ARMEL_LIBC.exists(), reason="libc6-armel-cross not installed")
 def test_armel_library_in_an_armhf_rootfs_is_caught(tmp_path, arm_programs, qemu_virt):
     root = make_tree(tmp_path / "t", arm_programs)
