@@ -3,7 +3,7 @@ rerun (cache hit), with the tarball's size and whether the bytes repeat.
 
     .venv/bin/python benchmarks/rootfs.py [--profile qemu-virt] [--backend host|docker]
 
-Prints wall seconds and sizes; writes reports/benchmarks/rootfs.json. Needs
+Prints wall seconds and sizes; writes reports/benchmarks/rootfs-PROFILE.json. Needs
 Debian's archive (the packages are downloaded on every cold build).
 """
 
@@ -81,7 +81,7 @@ def main() -> int:
           f"{result['uncompressed_file_bytes']:,} B of files, {result['entries']} entries; "
           f"same sha256 over two cold builds: {result['same_sha256_over_cold_builds']}; "
           f"verify: {result['verify_problems'] or 'passes'}")
-    save("rootfs", result)
+    save(f"rootfs-{profile.name}", result)
     return 0
 
 

@@ -57,10 +57,13 @@ class UImage:
 @dataclass(frozen=True)
 class Rootfs:
     recipe: Path  # minimal-boot.dockerfile
-    suite: str  # Debian suite the userland comes from
-    packages: tuple[str, ...]
+    suite: str  # Debian suite the packages (and busybox's toolchain) come from
+    packages: tuple[str, ...]  # Debian packages unpacked into the tree
     init_features: tuple[str, ...]  # what init may use, e.g. "devtmpfs"
     max_compressed_bytes: int
+    # debian: busybox-static from the suite; busybox-musl: busybox built here
+    # against musl, for kernels older than Debian's glibc runs on (3.2).
+    userland: Literal["debian", "busybox-musl"] = "debian"
 
 
 @dataclass(frozen=True)

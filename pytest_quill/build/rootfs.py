@@ -1,8 +1,10 @@
 """Stream B: the minimal Debian root filesystem, as rootfs.tar.gz + manifest.tsv.
 
-The tree is made by two scripts of squireos/rootfs/: fetch-packages.sh (the
+The tree is made by the scripts of squireos/rootfs/: fetch-packages.sh (the
 profile's packages and their dependencies for the target architecture,
-unpacked with a private apt root) and assemble.sh (busybox and its applet
+unpacked with a private apt root), build-busybox.sh (only for userland
+"busybox-musl": busybox from source, static against the target's musl, for
+kernels older than glibc allows) and assemble.sh (busybox and its applet
 links, kmod and its libraries, /etc, busybox init). The host backend runs
 them here; the Docker backend runs them in the first stage of
 minimal-boot.dockerfile and exports the image. No target binary runs on
@@ -11,7 +13,7 @@ way for both.
 
 Artifact folder: rootfs.tar.gz, manifest.tsv (path, octal mode, size,
 sha256 or '-', type). meta: arch, sha256, compressed_bytes, entries, backend,
-libc_min_kernel, suite, packages, dev_method.
+libc_min_kernel, suite, userland, packages, build_packages, dev_method.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 from ..digest import file_sha256
 from ..errors import BuildError
 from ..profile import Profile
-from . import rootfs_verify, tarball
+from . import debian_index, rootfs_verify, tarball
 from .context import BuildContext
 from .elf import format_version
 
@@ -36,6 +38,12 @@ ARCHIVE_MIRROR = "http://archive.debian.org/debian"
 TARBALL = rootfs_verify.TARBALL
 MANIFEST = "manifest.tsv"
 PACKAGES_FILE = "etc/squireos/packages"
+BUILD_PACKAGES_FILE = "etc/squireos/build-packages"
+# What build-busybox.sh links against, fetched for the target without dependencies.
+MUSL_BUILD_PACKAGES = ("musl-dev", "linux-libc-dev")
+# The cross gcc for each Debian architecture (package gcc-<triplet>).
+GNU_TRIPLET_OF = {"armel": "arm-linux-gnueabi", "armhf": "arm-linux-gnueabihf",
+                  "arm64": "aarch64-linux-gnu", "amd64": "x86_64-linux-gnu"}
 # The kernel opens /dev/console before init runs; /dev/null for early scripts.
 DEVICES = (tarball.Device("dev/console", 0o600, "char", 5, 1),
            tarball.Device("dev/null", 0o666, "char", 1, 3))
@@ -47,8 +55,8 @@ DOCKER_MOUNT_POINTS = ("dev/", "proc/", "sys/")
 class RootfsRecipe:
     name = "rootfs"
     deps: tuple[str, ...] = ()
-    tools = ("apt-get", "dpkg-deb")
-    version = "1"
+    tools = ("apt-get", "dpkg-deb", "make", "arm-linux-gnueabi-gcc", "arm-linux-gnueabihf-gcc")
+    version = "2"
     evidence = ("manifest.tsv",)  # attached to the report beside the build log
 
     def fingerprint(self, profile: Profile, project_root: Path) -> dict:
@@ -56,9 +64,13 @@ class RootfsRecipe:
         return {
             "debian_arch": profile.target.debian_arch,
             "suite": profile.rootfs.suite,
+            "userland": profile.rootfs.userland,
             "packages": list(profile.rootfs.packages),
+            "build_packages": list(build_packages(profile)),
             "dev_method": dev_method(profile),
             "mirror": MIRROR,
+            "package_index": debian_index.index_digest(MIRROR, profile.rootfs.suite,
+                                                       profile.target.debian_arch),
             "sources": {path.relative_to(sources).as_posix(): file_sha256(path)
                         for path in sorted(sources.rglob("*")) if path.is_file()},
         }
@@ -90,6 +102,14 @@ def dev_method(profile: Profile) -> str:
     return "devtmpfs" if "devtmpfs" in profile.rootfs.init_features else "mdev"
 
 
+def build_packages(profile: Profile) -> tuple[str, ...]:
+    return MUSL_BUILD_PACKAGES if profile.rootfs.userland == "busybox-musl" else ()
+
+
+def gnu_triplet(profile: Profile) -> str:
+    return GNU_TRIPLET_OF[profile.target.debian_arch]
+
+
 def check_suite_reachable(profile: Profile, log: str) -> None:
     """BuildError naming the suite when the mirror does not carry it."""
     suite = profile.rootfs.suite
@@ -119,7 +139,11 @@ def _tree_on_host(ctx: BuildContext, work: Path, tree: Path) -> None:
     profile = ctx.profile
     sources = sources_dir(profile)
     ctx.run(["sh", sources / "fetch-packages.sh", work, profile.target.debian_arch,
-             profile.rootfs.suite, MIRROR, *profile.rootfs.packages], cwd=work)
+             profile.rootfs.suite, MIRROR, *profile.rootfs.packages], cwd=work,
+            env={"BUILD_PACKAGES": " ".join(build_packages(profile))})
+    if profile.rootfs.userland == "busybox-musl":
+        ctx.run(["sh", sources / "build-busybox.sh", work, sources, gnu_triplet(profile), MIRROR],
+                cwd=work)
     ctx.run(["sh", sources / "assemble.sh", work, tree, sources, dev_method(profile)], cwd=work)
 
 
@@ -134,8 +158,12 @@ def _tree_in_docker(ctx: BuildContext, work: Path, tree: Path) -> None:
         buildargs = {"BUILDER_IMAGE": builder, "DEBIAN_ARCH": profile.target.debian_arch,
                      "SUITE": profile.rootfs.suite, "MIRROR": MIRROR,
                      "PACKAGES": " ".join(profile.rootfs.packages),
+                     "USERLAND": profile.rootfs.userland,
+                     "BUILD_PACKAGES": " ".join(build_packages(profile)),
+                     "TRIPLET": gnu_triplet(profile),
                      "DEV_METHOD": dev_method(profile)}
-        tag = f"quill-rootfs:{profile.target.debian_arch}-{profile.rootfs.suite}"
+        tag = (f"quill-rootfs:{profile.target.debian_arch}-{profile.rootfs.suite}-"
+               f"{profile.rootfs.userland}")
         # No platform: the image only carries DEBIAN_ARCH's files, nothing of them
         # runs during the build, so no binfmt emulation is needed.
         image = backend.build_image(profile.rootfs.recipe, sources_dir(profile), None, buildargs,
@@ -164,7 +192,6 @@ def _package(ctx: BuildContext, tree: Path) -> dict:
     entries = tarball.write(tree, path, DEVICES)
     tarball.write_manifest(entries, ctx.out / MANIFEST)
     floors = rootfs_verify.kernel_floors(rootfs_verify.read_contents(path))
-    packages = tree / PACKAGES_FILE
     meta = {
         "arch": profile.target.debian_arch,
         "sha256": file_sha256(path),
@@ -173,10 +200,16 @@ def _package(ctx: BuildContext, tree: Path) -> dict:
         "backend": ctx.backend.name,
         "libc_min_kernel": format_version(max(floors.values())) if floors else "",
         "suite": profile.rootfs.suite,
-        "packages": packages.read_text().splitlines() if packages.exists() else [],
+        "userland": profile.rootfs.userland,
+        "packages": _lines(tree / PACKAGES_FILE),
+        "build_packages": _lines(tree / BUILD_PACKAGES_FILE),
         "dev_method": dev_method(profile),
     }
     ctx.note(f"rootfs: {meta['entries']} entries, {meta['compressed_bytes']} bytes, "
              f"sha256 {meta['sha256']}, libc needs kernel {meta['libc_min_kernel'] or '-'}")
     return meta
 
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []

@@ -6,6 +6,8 @@
 #   WORK       fetch-packages.sh's folder (staging/, packages.txt)
 #   DEST       the tree to make (emptied first)
 #   SRC        this folder (overlay/, dev/, busybox-applets.list)
+# The applet links come from WORK/busybox.links when busybox was built here
+# (build-busybox.sh), else from busybox-applets.list (Debian's busybox-static).
 #   DEV_METHOD devtmpfs | mdev: how init fills /dev (dev/METHOD.sh)
 set -eu
 umask 022
@@ -26,7 +28,9 @@ done
 rm -rf "$dest/etc/init.d" "$dest"/usr/lib/*/gconv
 
 mkdir -p "$dest/bin" "$dest/sbin" "$dest/usr/bin" "$dest/usr/sbin"
-grep -v -e '^#' -e '^$' "$src/busybox-applets.list" | while read -r applet; do
+applets=$src/busybox-applets.list
+[ -f "$work/busybox.links" ] && applets=$work/busybox.links
+grep -v -e '^#' -e '^$' "$applets" | while read -r applet; do
     if [ ! -e "$dest/$applet" ] && [ ! -L "$dest/$applet" ]; then
         ln -s /bin/busybox "$dest/$applet"
     fi
@@ -38,6 +42,9 @@ done
 cp -R "$src/overlay/." "$dest/"
 cp "$src/dev/$dev_method.sh" "$dest/etc/init.d/dev"
 cp "$work/packages.txt" "$dest/etc/squireos/packages"
+if [ -f "$work/build-packages.txt" ]; then
+    cp "$work/build-packages.txt" "$dest/etc/squireos/build-packages"
+fi
 
 # Modes fixed here, not left to the checkout's umask: the tarball keeps them.
 find "$dest/etc" -type d -exec chmod 0755 {} +

@@ -13,7 +13,10 @@
 #   DEBIAN_ARCH     profile target.debian_arch, e.g. armhf
 #   SUITE           profile rootfs.suite, e.g. bookworm
 #   MIRROR          a Debian mirror that has SUITE
-#   PACKAGES        profile rootfs.packages, space separated
+#   PACKAGES        profile rootfs.packages, space separated (may be empty)
+#   USERLAND        debian | busybox-musl (busybox built here, build-busybox.sh)
+#   BUILD_PACKAGES  what build-busybox.sh links against, for DEBIAN_ARCH
+#   TRIPLET         the GNU triplet of DEBIAN_ARCH's cross gcc
 #   DEV_METHOD      devtmpfs | mdev (devtmpfs only when the kernel has it)
 ARG BUILDER_IMAGE
 ARG BUILD_PLATFORM=linux/amd64
@@ -23,8 +26,17 @@ ARG SUITE
 ARG MIRROR=http://deb.debian.org/debian
 ARG PACKAGES="busybox-static kmod"
 ARG DEV_METHOD=devtmpfs
+ARG USERLAND=debian
+ARG BUILD_PACKAGES=""
+ARG TRIPLET
+# Only busybox-musl compiles anything: the cross gcc, and gcc for its Kconfig tools.
+RUN if [ "$USERLAND" = busybox-musl ]; then \
+        apt-get update -q && apt-get install -q -y --no-install-recommends \
+            "gcc-$TRIPLET" gcc libc6-dev make bzip2; \
+    fi
 COPY . /src
-RUN sh /src/fetch-packages.sh /work "$DEBIAN_ARCH" "$SUITE" "$MIRROR" $PACKAGES \
+RUN BUILD_PACKAGES="$BUILD_PACKAGES" sh /src/fetch-packages.sh /work "$DEBIAN_ARCH" "$SUITE" "$MIRROR" $PACKAGES \
+ && if [ "$USERLAND" = busybox-musl ]; then sh /src/build-busybox.sh /work /src "$TRIPLET" "$MIRROR"; fi \
  && sh /src/assemble.sh /work /rootfs /src "$DEV_METHOD"
 
 FROM scratch

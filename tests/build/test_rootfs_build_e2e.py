@@ -3,33 +3,19 @@ cold: it passes the verifier, fits 30 MB, gives the same bytes both times, and
 the Nook profile's verifier rejects its bookworm libc. The Docker backend,
 when an engine answers, gives the very same bytes. Needs Debian's archive."""
 
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from pytest_quill.build import backends, rootfs, rootfs_verify
-from pytest_quill.build.backends.host import HostBackend
-from pytest_quill.build.context import Artifact, BuildContext
+from pytest_quill.build import backends, rootfs_verify
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
 
 pytestmark = pytest.mark.e2e
 
 PROJECT = Path(__file__).resolve().parents[2]
-QEMU_ARM = shutil.which("qemu-arm-static") or shutil.which("qemu-arm")
-
-
-def build_cold(folder: Path, profile, backend=None) -> Artifact:
-    out = folder / "out"
-    out.mkdir(parents=True)
-    ctx = BuildContext(name="rootfs", profile=profile, out=out, log_path=folder / "build.log",
-                       backend=backend or HostBackend(), deps={}, jobs=2,
-                       work_root=folder / "work", project_root=PROJECT)
-    meta = rootfs.RECIPE.build(ctx)
-    return Artifact("rootfs", "e2e", out, "built", ctx.log_path, meta)
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +24,8 @@ def qemu_virt():
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory, qemu_virt):
-    return [build_cold(tmp_path_factory.mktemp(f"cold{n}"), qemu_virt) for n in (1, 2)]
+def builds(tmp_path_factory, qemu_virt, build_rootfs_cold):
+    return [build_rootfs_cold(tmp_path_factory.mktemp(f"cold{n}"), qemu_virt) for n in (1, 2)]
 
 
 @pytest.fixture(scope="module")
@@ -72,17 +58,15 @@ def test_nook_profile_rejects_the_bookworm_libc(builds):
     assert builds[0].meta["libc_min_kernel"] == "3.2.0"
 
 
-@pytest.mark.skipif(QEMU_ARM is None, reason="qemu-user-static not installed")
-def test_kmod_runs_with_the_libraries_in_the_tree(unpacked):
-    done = subprocess.run([QEMU_ARM, "-L", unpacked, unpacked / "bin" / "kmod", "--version"],
+def test_kmod_runs_with_the_libraries_in_the_tree(unpacked, qemu_arm):
+    done = subprocess.run([qemu_arm, "-L", unpacked, unpacked / "bin" / "kmod", "--version"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("kmod version")
 
 
-@pytest.mark.skipif(QEMU_ARM is None, reason="qemu-user-static not installed")
-def test_busybox_has_every_applet_the_host_made_a_link_for(unpacked):
-    done = subprocess.run([QEMU_ARM, unpacked / "bin" / "busybox", "--list"],
+def test_busybox_has_every_applet_the_host_made_a_link_for(unpacked, qemu_arm):
+    done = subprocess.run([qemu_arm, unpacked / "bin" / "busybox", "--list"],
                           capture_output=True, text=True, check=True)
     applets = set(done.stdout.split())
     listed = {Path(line).name for line in
@@ -91,21 +75,23 @@ def test_busybox_has_every_applet_the_host_made_a_link_for(unpacked):
     assert listed <= applets
 
 
-def test_docker_backend_gives_the_same_bytes_as_the_host(builds, qemu_virt, tmp_path):
+def test_docker_backend_gives_the_same_bytes_as_the_host(builds, qemu_virt, tmp_path,
+                                                        build_rootfs_cold):
     try:
         name = backends.resolve("docker")
     except BenchError as exc:
         pytest.skip(exc.one_line())
     docker = backends.make(name, qemu_virt, PROJECT, mounts=(tmp_path,), log_dir=tmp_path / "docker")
-    built = build_cold(tmp_path, qemu_virt, docker)
+    built = build_rootfs_cold(tmp_path, qemu_virt, docker)
     assert built.meta["backend"] == "docker"
     assert built.meta["sha256"] == builds[0].meta["sha256"]
 
 
-def test_rootfs_built_for_the_host_architecture_is_refused(tmp_path, qemu_virt):
+def test_rootfs_built_for_the_host_architecture_is_refused(tmp_path, qemu_virt,
+                                                          build_rootfs_cold):
     """NOOK.md mistake 5, made for real: the packages fetched for amd64."""
     host_arch = load_profile("qemu-virt", {"target.debian_arch": '"amd64"'})
-    built = build_cold(tmp_path, host_arch)
+    built = build_rootfs_cold(tmp_path, host_arch)
     problems = rootfs_verify.verify(built, qemu_virt)
     assert "bin/busybox: ELF machine X86_64, profile qemu-virt needs ARM (target.elf_machine)" \
         in problems

@@ -46,12 +46,28 @@ def test_dev_method_follows_init_features(profile_name, method):
 
 
 def test_unreachable_suite_fails_naming_the_suite_and_the_mirror():
+    squeeze = load_profile("nook-simple-touch", {"rootfs.suite": '"squeeze"'})
     with pytest.raises(BuildError) as failure:
-        rootfs.check_suite_reachable(load_profile("nook-simple-touch"), "/tmp/rootfs.log")
+        rootfs.check_suite_reachable(squeeze, "/tmp/rootfs.log")
     message = failure.value.one_line()
     assert "Debian suite 'squeeze' (profile nook-simple-touch, rootfs.suite)" in message
     assert rootfs.MIRROR in message
     assert message.endswith("(log: /tmp/rootfs.log)")
+
+
+def test_nook_builds_busybox_against_musl_and_qemu_virt_takes_debians():
+    nook, qemu_virt = load_profile("nook-simple-touch"), load_profile("qemu-virt")
+    assert (nook.rootfs.userland, rootfs.build_packages(nook)) == ("busybox-musl",
+                                                                   ("musl-dev", "linux-libc-dev"))
+    assert rootfs.gnu_triplet(nook) == "arm-linux-gnueabi"
+    assert (qemu_virt.rootfs.userland, rootfs.build_packages(qemu_virt)) == ("debian", ())
+    assert rootfs.RECIPE.fingerprint(nook, None)["userland"] == "busybox-musl"
+
+
+def test_fingerprint_holds_the_suites_package_index_for_the_arch():
+    armel = rootfs.RECIPE.fingerprint(load_profile("nook-simple-touch"), None)["package_index"]
+    armhf = rootfs.RECIPE.fingerprint(load_profile("qemu-virt"), None)["package_index"]
+    assert len(armel) == len(armhf) == 64 and armel != armhf
 
 
 def docker_export(tmp_path):

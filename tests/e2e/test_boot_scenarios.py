@@ -3,7 +3,9 @@
 A kernel that cannot mount its root panics: gate 4 must close within seconds
 of power-on, quoting the panic and the console log, and the tests behind it
 skip with that reason. With the Nook's profile and nothing attached, the
-hardware tests skip saying what to connect, without a traceback.
+hardware tests skip saying what to connect, without a traceback. The Nook's
+own userland (busybox against musl, armel, /dev by mdev) boots on the QEMU
+bench and passes every suite there.
 """
 
 import json
@@ -61,3 +63,26 @@ def test_hardware_tests_without_a_nook_skip_saying_what_to_connect(tmp_path):
     assert skips, output[-3000:]
     assert all("connect the Nook's serial adapter at /dev/ttyUSB0" in line for line in skips), (
         "\n".join(skips))
+
+
+@pytest.mark.timeout(3600)
+def test_the_nooks_musl_userland_boots_and_passes_every_suite_on_qemu(tmp_path):
+    """The Nook profile's [rootfs] on qemu-virt: its kernel is the bench's, the rest is the Nook's."""
+    nook_rootfs = ["target.debian_arch=armel", "rootfs.userland=busybox-musl",
+                   "rootfs.packages=[]", "rootfs.init_features=[]"]
+    done = pytest_run(tmp_path, "-n", "2", "suites/",
+                      *[arg for setting in nook_rootfs for arg in ("--quill-set", setting)],
+                      timeout=3000)
+    assert done.returncode == 0, done.stdout[-3000:]
+    record = json.loads((tmp_path / "reports" / "quill-run.json").read_text())
+    assert all(gate["open"] for gate in record["gates"]), record["gates"]
+    outcomes = [t["outcome"] for t in record["tests"]]
+    assert outcomes.count("failed") == 0 and outcomes.count("passed") > 80
+    rootfs_entry = next(a for a in record["artifacts"] if a["name"] == "rootfs")
+    meta = json.loads((Path(rootfs_entry["path"]) / "meta.json").read_text())
+    assert (meta["userland"], meta["arch"], meta["libc_min_kernel"]) == (
+        "busybox-musl", "armel", "2.6.22")
+    boot_logs = (tmp_path / "reports").glob("runs/*/logs/console-first-boot-*.log")
+    console = "".join(path.read_text(errors="replace") for path in boot_logs
+                      if not path.name.endswith(".qemu.log"))
+    assert "squireos: loaded wisdom" in console and "squireos: boot complete" in console
