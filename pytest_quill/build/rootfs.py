@@ -161,7 +161,9 @@ def _tree_in_docker(ctx: BuildContext, work: Path, tree: Path) -> None:
                      "USERLAND": profile.rootfs.userland,
                      "BUILD_PACKAGES": " ".join(build_packages(profile)),
                      "TRIPLET": gnu_triplet(profile),
-                     "DEV_METHOD": dev_method(profile)}
+                     "DEV_METHOD": dev_method(profile),
+                     "PACKAGE_INDEX": debian_index.index_digest(
+                         MIRROR, profile.rootfs.suite, profile.target.debian_arch)}
         tag = (f"quill-rootfs:{profile.target.debian_arch}-{profile.rootfs.suite}-"
                f"{profile.rootfs.userland}")
         # No platform: the image only carries DEBIAN_ARCH's files, nothing of them
@@ -208,7 +210,6 @@ def _package(ctx: BuildContext, tree: Path) -> dict:
     ctx.note(f"rootfs: {meta['entries']} entries, {meta['compressed_bytes']} bytes, "
              f"sha256 {meta['sha256']}, libc needs kernel {meta['libc_min_kernel'] or '-'}")
     return meta
-
 
 
 def _lines(path: Path) -> list[str]:

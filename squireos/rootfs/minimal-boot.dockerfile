@@ -18,6 +18,8 @@
 #   BUILD_PACKAGES  what build-busybox.sh links against, for DEBIAN_ARCH
 #   TRIPLET         the GNU triplet of DEBIAN_ARCH's cross gcc
 #   DEV_METHOD      devtmpfs | mdev (devtmpfs only when the kernel has it)
+#   PACKAGE_INDEX   the suite's package index digest (build/debian_index.py):
+#                   a new one invalidates Docker's cached fetch layer
 ARG BUILDER_IMAGE
 ARG BUILD_PLATFORM=linux/amd64
 FROM --platform=${BUILD_PLATFORM} ${BUILDER_IMAGE} AS assemble
@@ -35,7 +37,8 @@ RUN if [ "$USERLAND" = busybox-musl ]; then \
             "gcc-$TRIPLET" gcc libc6-dev make bzip2; \
     fi
 COPY . /src
-RUN BUILD_PACKAGES="$BUILD_PACKAGES" sh /src/fetch-packages.sh /work "$DEBIAN_ARCH" "$SUITE" "$MIRROR" $PACKAGES \
+ARG PACKAGE_INDEX
+RUN sh /src/fetch-packages.sh /work "$DEBIAN_ARCH" "$SUITE" "$MIRROR" $PACKAGES \
  && if [ "$USERLAND" = busybox-musl ]; then sh /src/build-busybox.sh /work /src "$TRIPLET" "$MIRROR"; fi \
  && sh /src/assemble.sh /work /rootfs /src "$DEV_METHOD"
 
