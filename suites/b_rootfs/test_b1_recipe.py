@@ -1,5 +1,6 @@
-"""B1: the minimal Debian rootfs is built for the profile's architecture,
-with busybox, kmod and the SquireOS init, and nothing else."""
+"""B1: the minimal rootfs is built for the profile's architecture, with
+busybox (Debian's, or built against musl for an old kernel: rootfs.userland),
+the module tools and the SquireOS init, and nothing else."""
 
 import tarfile
 
@@ -43,6 +44,12 @@ def test_tarball_and_manifest_are_published_side_by_side(rootfs_tarball):
 def test_every_profile_package_was_installed(rootfs_tarball, profile):
     installed = {line.split()[0] for line in rootfs_tarball.meta["packages"]}
     assert set(profile.rootfs.packages) <= installed
+
+
+def test_userland_is_the_kind_the_profile_names(rootfs_tarball, profile):
+    assert rootfs_tarball.meta["userland"] == profile.rootfs.userland
+    built_with = {line.split()[0] for line in rootfs_tarball.meta["build_packages"]}
+    assert built_with == set(rootfs.build_packages(profile))
 
 
 def test_only_the_recipes_top_level_folders(members):
