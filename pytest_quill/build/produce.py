@@ -19,11 +19,19 @@ def key_of(recipe, profile, backend, deps: dict[str, Artifact], project_root: Pa
         "recipe": recipe.name,
         "version": recipe.version,
         "fingerprint": recipe.fingerprint(profile, project_root),
-        "backend": backend.identity(list(recipe.tools)),
+        "backend": toolchain_identity(recipe, backend),
         "deps": {name: art.key for name, art in sorted(deps.items())},
     }
     blob = json.dumps(inputs, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def toolchain_identity(recipe, backend) -> str:
+    """The versions of the recipe's tools, from the backend that runs them. A
+    recipe that builds its own Docker image has its toolchain in its fingerprint."""
+    if backend.name == "docker" and getattr(recipe, "own_docker_image", False):
+        return "docker"
+    return backend.identity(list(recipe.tools))
 
 
 def build_or_reuse(recipe, key: str, *, profile, backend, cache: Cache, deps: dict[str, Artifact],

@@ -58,6 +58,9 @@ class RootfsRecipe:
     tools = ("apt-get", "dpkg-deb", "make", "arm-linux-gnueabi-gcc", "arm-linux-gnueabihf-gcc")
     version = "2"
     evidence = ("manifest.tsv",)  # attached to the report beside the build log
+    # On Docker it builds its own image (minimal-boot.dockerfile, in the
+    # fingerprint with the package indices), never the kernel's builder image.
+    own_docker_image = True
 
     def fingerprint(self, profile: Profile, project_root: Path) -> dict:
         sources = sources_dir(profile)
@@ -69,8 +72,7 @@ class RootfsRecipe:
             "build_packages": list(build_packages(profile)),
             "dev_method": dev_method(profile),
             "mirror": MIRROR,
-            "package_index": debian_index.index_digest(MIRROR, profile.rootfs.suite,
-                                                       profile.target.debian_arch),
+            "package_index": package_index(profile),
             "sources": {path.relative_to(sources).as_posix(): file_sha256(path)
                         for path in sorted(sources.rglob("*")) if path.is_file()},
         }
@@ -100,6 +102,16 @@ def sources_dir(profile: Profile) -> Path:
 def dev_method(profile: Profile) -> str:
     """How init fills /dev: devtmpfs only where the profile allows it."""
     return "devtmpfs" if "devtmpfs" in profile.rootfs.init_features else "mdev"
+
+
+def package_index(profile: Profile) -> str:
+    """The suite's index digests: the target's packages, and for busybox-musl also
+    the build machine's, where the cross compiler comes from."""
+    suite = profile.rootfs.suite
+    target = debian_index.index_digest(MIRROR, suite, profile.target.debian_arch)
+    if profile.rootfs.userland != "busybox-musl":
+        return target
+    return f"{target} {debian_index.index_digest(MIRROR, suite, _native_debian_arch())}"
 
 
 def build_packages(profile: Profile) -> tuple[str, ...]:
@@ -162,8 +174,7 @@ def _tree_in_docker(ctx: BuildContext, work: Path, tree: Path) -> None:
                      "BUILD_PACKAGES": " ".join(build_packages(profile)),
                      "TRIPLET": gnu_triplet(profile),
                      "DEV_METHOD": dev_method(profile),
-                     "PACKAGE_INDEX": debian_index.index_digest(
-                         MIRROR, profile.rootfs.suite, profile.target.debian_arch)}
+                     "PACKAGE_INDEX": package_index(profile)}
         tag = (f"quill-rootfs:{profile.target.debian_arch}-{profile.rootfs.suite}-"
                f"{profile.rootfs.userland}")
         # No platform: the image only carries DEBIAN_ARCH's files, nothing of them

@@ -18,8 +18,8 @@
 #   BUILD_PACKAGES  what build-busybox.sh links against, for DEBIAN_ARCH
 #   TRIPLET         the GNU triplet of DEBIAN_ARCH's cross gcc
 #   DEV_METHOD      devtmpfs | mdev (devtmpfs only when the kernel has it)
-#   PACKAGE_INDEX   the suite's package index digest (build/debian_index.py):
-#                   a new one invalidates Docker's cached fetch layer
+#   PACKAGE_INDEX   the suite's package index digests (build/debian_index.py):
+#                   a new one invalidates Docker's cached toolchain and fetch layers
 ARG BUILDER_IMAGE
 ARG BUILD_PLATFORM=linux/amd64
 FROM --platform=${BUILD_PLATFORM} ${BUILDER_IMAGE} AS assemble
@@ -31,13 +31,13 @@ ARG DEV_METHOD=devtmpfs
 ARG USERLAND=debian
 ARG BUILD_PACKAGES=""
 ARG TRIPLET
+ARG PACKAGE_INDEX
 # Only busybox-musl compiles anything: the cross gcc, and gcc for its Kconfig tools.
 RUN if [ "$USERLAND" = busybox-musl ]; then \
         apt-get update -q && apt-get install -q -y --no-install-recommends \
             "gcc-$TRIPLET" gcc libc6-dev make bzip2; \
     fi
 COPY . /src
-ARG PACKAGE_INDEX
 RUN sh /src/fetch-packages.sh /work "$DEBIAN_ARCH" "$SUITE" "$MIRROR" $PACKAGES \
  && if [ "$USERLAND" = busybox-musl ]; then sh /src/build-busybox.sh /work /src "$TRIPLET" "$MIRROR"; fi \
  && sh /src/assemble.sh /work /rootfs /src "$DEV_METHOD"
