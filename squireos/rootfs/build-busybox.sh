@@ -24,7 +24,8 @@ musl_include=$toolchain/usr/include/$(basename "$musl_lib")
 rm -rf "$build"
 mkdir -p "$build/kernel-headers"
 # musl ships no kernel headers: busybox's <linux/...> and <asm/...> come from
-# linux-libc-dev, the same way Debian's own musl-gcc wrapper finds them.
+# linux-libc-dev, through a folder of their own so that glibc's headers
+# beside them never mix with musl's.
 for dir in linux asm-generic mtd; do
     ln -s "$toolchain/usr/include/$dir" "$build/kernel-headers/$dir"
 done
