@@ -21,19 +21,25 @@ from ..options import default_cache
 TIMEOUT_S = 15
 
 
-def index_digest(mirror: str, suite: str, arch: str, memory: Path | None = None) -> str:
-    """sha256 of dists/SUITE/main/binary-ARCH/Packages.xz, as InRelease lists it."""
-    memory = memory or Path(default_cache()) / "debian-index"
-    remembered = memory / _memory_name(mirror, suite, arch)
+def index_digests(mirror: str, suite: str, arches: tuple[str, ...],
+                  memory: Path | None = None) -> list[str]:
+    """For each architecture, the sha256 of dists/SUITE/main/binary-ARCH/Packages.xz
+    as InRelease lists it, from one fetch of InRelease."""
     try:
         text = _fetch(f"{mirror}/dists/{suite}/InRelease")
     except (urllib.error.URLError, OSError):
-        return remembered.read_text().strip() if remembered.is_file() else "unreachable"
-    digest = packages_sha256(text, arch)
-    if digest is None:
-        return "no index"
-    _remember(remembered, digest)
-    return digest
+        return [last_seen(mirror, suite, arch, memory) for arch in arches]
+    digests = {arch: packages_sha256(text, arch) for arch in arches}
+    for arch, digest in digests.items():
+        if digest:
+            _remember(_memory_file(mirror, suite, arch, memory), digest)
+    return [digests[arch] or "no index" for arch in arches]
+
+
+def last_seen(mirror: str, suite: str, arch: str, memory: Path | None = None) -> str:
+    """The digest the last index_digests call saw, without asking the mirror."""
+    remembered = _memory_file(mirror, suite, arch, memory)
+    return remembered.read_text().strip() if remembered.is_file() else "unreachable"
 
 
 def packages_sha256(inrelease: str, arch: str) -> str | None:
@@ -55,8 +61,9 @@ def _fetch(url: str) -> str:
         return response.read().decode(errors="replace")
 
 
-def _memory_name(mirror: str, suite: str, arch: str) -> str:
-    return hashlib.sha256(f"{mirror} {suite} {arch}".encode()).hexdigest()[:16]
+def _memory_file(mirror: str, suite: str, arch: str, memory: Path | None) -> Path:
+    name = hashlib.sha256(f"{mirror} {suite} {arch}".encode()).hexdigest()[:16]
+    return (memory or Path(default_cache()) / "debian-index") / name
 
 
 def _remember(path: Path, digest: str) -> None:

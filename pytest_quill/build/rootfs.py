@@ -105,13 +105,22 @@ def dev_method(profile: Profile) -> str:
 
 
 def package_index(profile: Profile) -> str:
-    """The suite's index digests: the target's packages, and for busybox-musl also
-    the build machine's, where the cross compiler comes from."""
-    suite = profile.rootfs.suite
-    target = debian_index.index_digest(MIRROR, suite, profile.target.debian_arch)
+    """The suite's index digests, asked of the mirror: the target's packages, and for
+    busybox-musl also the build machine's, where the cross compiler comes from."""
+    return " ".join(debian_index.index_digests(MIRROR, profile.rootfs.suite,
+                                               _index_arches(profile)))
+
+
+def _package_index_seen(profile: Profile) -> str:
+    """package_index as the key saw it moments ago, without a second fetch."""
+    return " ".join(debian_index.last_seen(MIRROR, profile.rootfs.suite, arch)
+                    for arch in _index_arches(profile))
+
+
+def _index_arches(profile: Profile) -> tuple[str, ...]:
     if profile.rootfs.userland != "busybox-musl":
-        return target
-    return f"{target} {debian_index.index_digest(MIRROR, suite, _native_debian_arch())}"
+        return (profile.target.debian_arch,)
+    return profile.target.debian_arch, _native_debian_arch()
 
 
 def build_packages(profile: Profile) -> tuple[str, ...]:
@@ -174,7 +183,7 @@ def _tree_in_docker(ctx: BuildContext, work: Path, tree: Path) -> None:
                      "BUILD_PACKAGES": " ".join(build_packages(profile)),
                      "TRIPLET": gnu_triplet(profile),
                      "DEV_METHOD": dev_method(profile),
-                     "PACKAGE_INDEX": package_index(profile)}
+                     "PACKAGE_INDEX": _package_index_seen(profile)}
         tag = (f"quill-rootfs:{profile.target.debian_arch}-{profile.rootfs.suite}-"
                f"{profile.rootfs.userland}")
         # No platform: the image only carries DEBIAN_ARCH's files, nothing of them

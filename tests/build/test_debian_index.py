@@ -48,19 +48,19 @@ def test_the_sha256_entry_of_the_archs_packages_xz_is_taken():
 
 def test_a_new_index_gives_a_new_digest(mirror, tmp_path):
     folder, url = mirror
-    before = debian_index.index_digest(url, "bookworm", "armhf", tmp_path / "memory")
+    [before] = debian_index.index_digests(url, "bookworm", ("armhf",), tmp_path / "memory")
     (folder / "dists" / "bookworm" / "InRelease").write_text(INRELEASE.replace("1111", "2222"))
-    after = debian_index.index_digest(url, "bookworm", "armhf", tmp_path / "memory")
+    [after] = debian_index.index_digests(url, "bookworm", ("armhf",), tmp_path / "memory")
     assert before == "1" * 64 and after.startswith("2222") and after != before
 
 
 def test_offline_the_last_digest_seen_is_used(mirror, tmp_path):
     folder, url = mirror
-    seen = debian_index.index_digest(url, "bookworm", "armel", tmp_path / "memory")
+    [seen] = debian_index.index_digests(url, "bookworm", ("armel",), tmp_path / "memory")
     (folder / "dists" / "bookworm" / "InRelease").unlink()  # the mirror answers 404 now
-    assert debian_index.index_digest(url, "bookworm", "armel", tmp_path / "memory") == seen
+    assert debian_index.index_digests(url, "bookworm", ("armel",), tmp_path / "memory") == [seen]
 
 
 def test_never_seen_and_unreachable_says_so(tmp_path):
-    digest = debian_index.index_digest("http://127.0.0.1:9", "bookworm", "armel", tmp_path / "m")
+    [digest] = debian_index.index_digests("http://127.0.0.1:9", "bookworm", ("armel",), tmp_path / "m")
     assert digest == "unreachable"
