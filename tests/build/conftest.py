@@ -29,6 +29,16 @@ def build_rootfs_cold():
 
 
 @pytest.fixture(scope="session")
+def cold_rootfs_twice(tmp_path_factory):
+    """cold_rootfs_twice(profile): two builds from nothing, each in a folder of its own."""
+    def build_twice(profile) -> list[Artifact]:
+        return [_build_rootfs(tmp_path_factory.mktemp(f"{profile.name}-cold{n}"), profile)
+                for n in (1, 2)]
+
+    return build_twice
+
+
+@pytest.fixture(scope="session")
 def qemu_arm() -> str:
     path = shutil.which("qemu-arm-static") or shutil.which("qemu-arm")
     if path is None:

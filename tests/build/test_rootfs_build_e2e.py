@@ -24,8 +24,8 @@ def qemu_virt():
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory, qemu_virt, build_rootfs_cold):
-    return [build_rootfs_cold(tmp_path_factory.mktemp(f"cold{n}"), qemu_virt) for n in (1, 2)]
+def builds(qemu_virt, cold_rootfs_twice):
+    return cold_rootfs_twice(qemu_virt)
 
 
 @pytest.fixture(scope="module")

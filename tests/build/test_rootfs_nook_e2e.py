@@ -24,8 +24,8 @@ def nook():
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory, nook, build_rootfs_cold):
-    return [build_rootfs_cold(tmp_path_factory.mktemp(f"nook{n}"), nook) for n in (1, 2)]
+def builds(nook, cold_rootfs_twice):
+    return cold_rootfs_twice(nook)
 
 
 @pytest.fixture(scope="module")
