@@ -92,12 +92,8 @@ class _Header:
 
     def _segments(self):
         """(type, offset, size) of each program header."""
-        fmt = f"{self.order}IIIIIIII" if self.bits == 32 else f"{self.order}IIQQQQQQ"
-        for index in range(self.phnum):
-            at = self.phoff + index * self.phentsize
-            if at + struct.calcsize(fmt) > len(self.data):
-                raise ValueError("program header table runs past the end of the file")
-            values = struct.unpack_from(fmt, self.data, at)
+        fmt = "IIIIIIII" if self.bits == 32 else "IIQQQQQQ"
+        for values in self._table(self.phoff, self.phnum, self.phentsize, fmt, "program header"):
             if self.bits == 32:
                 p_type, p_offset, _vaddr, _paddr, p_filesz = values[:5]
             else:
@@ -106,14 +102,19 @@ class _Header:
 
     def _note_sections(self):
         """(offset, size) of each SHT_NOTE section: objects without program headers (.ko, .o)."""
-        fmt = f"{self.order}IIIIIIIIII" if self.bits == 32 else f"{self.order}IIQQQQIIQQ"
-        for index in range(self.shnum):
-            at = self.shoff + index * self.shentsize
-            if at + struct.calcsize(fmt) > len(self.data):
-                raise ValueError("section header table runs past the end of the file")
-            values = struct.unpack_from(fmt, self.data, at)
+        fmt = "IIIIIIIIII" if self.bits == 32 else "IIQQQQIIQQ"
+        for values in self._table(self.shoff, self.shnum, self.shentsize, fmt, "section header"):
             if values[1] == SHT_NOTE:
                 yield values[4], values[5]
+
+    def _table(self, start: int, count: int, entry_size: int, fmt: str, what: str):
+        """The unpacked entries of a header table; ValueError when it runs past the file."""
+        fmt = self.order + fmt
+        for index in range(count):
+            at = start + index * entry_size
+            if at + struct.calcsize(fmt) > len(self.data):
+                raise ValueError(f"{what} table runs past the end of the file")
+            yield struct.unpack_from(fmt, self.data, at)
 
     def interpreter(self) -> str | None:
         for p_type, offset, size in self._segments():
