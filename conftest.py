@@ -14,10 +14,12 @@ import pytest
 
 from pytest_quill import artifact, gate
 from pytest_quill.bench.base import BenchOptions, bench_for
-from pytest_quill.bench.device import Device
-from pytest_quill.build import kernel, readback, rootfs, rootfs_verify, sdcard, writer
+from pytest_quill.boot.device import Device
+from pytest_quill.kernel import recipe as kernel
+from pytest_quill.card import readback, recipe as sdcard, writer
+from pytest_quill.rootfs import recipe as rootfs, verify as rootfs_verify
 from pytest_quill.errors import BenchError, QuillError, VerifyError
-from pytest_quill.gates import check
+from pytest_quill.run.gates import check
 from pytest_quill.plugin import quill_run
 
 kernel_uimage = artifact(kernel.RECIPE, fixture="kernel_uimage")

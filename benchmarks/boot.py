@@ -19,7 +19,7 @@ from pathlib import Path
 from figures import save
 
 from pytest_quill.bench.base import BenchOptions, bench_for
-from pytest_quill.bench.device import Device
+from pytest_quill.boot.device import Device
 from pytest_quill.profile import load_profile
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from figures import FOLDER, save
 
-from pytest_quill.build.backends.host import HostBackend
-from pytest_quill.build.kernel import RECIPE, verify
-from pytest_quill.build.kernel_tree import MODULES_REL, source_identity, tree_label
-from pytest_quill.build.produce import build_or_reuse, key_of
-from pytest_quill.cache import Cache
-from pytest_quill.build.context import Artifact
+from pytest_quill.engine.backends.host import HostBackend
+from pytest_quill.kernel.recipe import RECIPE, verify
+from pytest_quill.kernel.tree import MODULES_REL, source_identity, tree_label
+from pytest_quill.engine.produce import build_or_reuse, key_of
+from pytest_quill.run.cache import Cache
+from pytest_quill.engine.context import Artifact
 from pytest_quill.profile import load_profile
 
 PROJECT = Path(__file__).resolve().parent.parent

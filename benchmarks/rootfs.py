@@ -18,11 +18,11 @@ from pathlib import Path
 
 from figures import save
 
-from pytest_quill.build import rootfs, rootfs_verify
-from pytest_quill.build import backends
-from pytest_quill.build.context import Artifact
-from pytest_quill.build.produce import build_or_reuse, key_of
-from pytest_quill.cache import Cache
+from pytest_quill.rootfs import recipe as rootfs, verify as rootfs_verify
+from pytest_quill.engine import backends
+from pytest_quill.engine.context import Artifact
+from pytest_quill.engine.produce import build_or_reuse, key_of
+from pytest_quill.run.cache import Cache
 from pytest_quill.profile import load_profile
 
 PROJECT = Path(__file__).resolve().parent.parent

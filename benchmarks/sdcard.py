@@ -22,9 +22,9 @@ from pathlib import Path
 
 from figures import save
 
-from pytest_quill.build import readback, sdcard, writer
-from pytest_quill.build.backends.host import HostBackend
-from pytest_quill.build.context import Artifact, BuildContext
+from pytest_quill.card import readback, recipe as sdcard, writer
+from pytest_quill.engine.backends.host import HostBackend
+from pytest_quill.engine.context import Artifact, BuildContext
 from pytest_quill.profile import load_profile
 
 PROJECT = Path(__file__).resolve().parent.parent

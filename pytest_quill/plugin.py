@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from . import gates, record
-from .build import backends
+from .run import gates, record
+from .engine import backends
 from .errors import QuillError
-from .options import add_options, read_options
+from .run.options import add_options, read_options
 from .report import allure, metrics
 from .report.publish import publish_run
 from .report.streams import stream_of
-from .run import QuillRun, load, new_run_dir, prune_runs
+from .run.quill_run import QuillRun, load, new_run_dir, prune_runs
 
 _RUN = pytest.StashKey[QuillRun]()
 

@@ -6,7 +6,7 @@ was compiled."""
 
 import pytest
 
-from pytest_quill.build import kernel_modules
+from pytest_quill.kernel import modules as kernel_modules
 
 pytestmark = pytest.mark.gate(1)
 

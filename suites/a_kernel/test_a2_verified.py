@@ -2,7 +2,8 @@
 
 import pytest
 
-from pytest_quill.build import kconfig, kernel_elf, kernel_modules, uimage
+from pytest_quill.formats import kconfig, kernel_elf, uimage
+from pytest_quill.kernel import modules as kernel_modules
 
 pytestmark = pytest.mark.gate(2)
 

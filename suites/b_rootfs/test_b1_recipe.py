@@ -6,7 +6,7 @@ import tarfile
 
 import pytest
 
-from pytest_quill.build import rootfs
+from pytest_quill.rootfs import recipe as rootfs
 
 pytestmark = pytest.mark.gate(1)
 

@@ -6,7 +6,8 @@ import tarfile
 
 import pytest
 
-from pytest_quill.build import rootfs, rootfs_verify, tarball
+from pytest_quill.rootfs import recipe as rootfs, verify as rootfs_verify
+from pytest_quill.formats import tar as tarball
 from pytest_quill.digest import file_sha256
 
 pytestmark = pytest.mark.gate(2)

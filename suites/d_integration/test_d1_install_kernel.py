@@ -3,7 +3,7 @@ and a compiled boot.scr whose bootargs are the profile's."""
 
 import pytest
 
-from pytest_quill.build import bootscript, diskimage, readback
+from pytest_quill.card import bootscript, image as diskimage, readback
 
 pytestmark = pytest.mark.gate(2)
 

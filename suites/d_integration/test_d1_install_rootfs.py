@@ -3,7 +3,7 @@ modules for its release, and every block it uses is real data on the image."""
 
 import pytest
 
-from pytest_quill.build import readback
+from pytest_quill.card import readback
 
 pytestmark = pytest.mark.gate(2)
 

@@ -3,7 +3,7 @@ bootable FAT partition, then the root filesystem the kernel can mount."""
 
 import pytest
 
-from pytest_quill.build import diskimage, readback, sdcard
+from pytest_quill.card import image as diskimage, readback, recipe as sdcard
 
 pytestmark = pytest.mark.gate(2)
 

@@ -3,7 +3,7 @@ real card given with --quill-sd-device and read back from it."""
 
 import pytest
 
-from pytest_quill.build import readback, writer
+from pytest_quill.card import readback, writer
 
 pytestmark = pytest.mark.gate(3)
 

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from pytest_quill.bench.console import KERNEL_BAD_PATTERNS, Result
-from pytest_quill.bench.judge import stages
+from pytest_quill.boot.judge import stages
 
 # Gate 4 is the first boot itself: the first test reports its failure once,
 # the others look at the booted device and skip when it never came up.

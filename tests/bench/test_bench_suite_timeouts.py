@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.bench.judge import stages
+from pytest_quill.boot.judge import stages
 from pytest_quill.profile import known_profiles, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]

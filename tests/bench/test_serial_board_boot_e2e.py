@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.bench.device import Device
-from pytest_quill.bench.judge import stages
-from pytest_quill.build import diskimage
+from pytest_quill.boot.device import Device
+from pytest_quill.boot.judge import stages
+from pytest_quill.card import image as diskimage
 from pytest_quill.profile import load_profile
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]

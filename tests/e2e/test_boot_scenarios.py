@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.bench.base import BenchOptions, bench_for
-from pytest_quill.bench.device import Device
+from pytest_quill.boot.device import Device
 from pytest_quill.profile import load_profile
 
 pytestmark = pytest.mark.e2e

@@ -108,5 +108,5 @@ def test_failure_classes_defined_outside_errors_py_are_categorised_by_kind():
     class CardNotWritten(BuildError):
         pass
 
-    assert category_of("pytest_quill.build.writer.CardNotWritten: /dev/sdb: short write", "broken") == [
+    assert category_of("pytest_quill.card.writer.CardNotWritten: /dev/sdb: short write", "broken") == [
         "Build"]

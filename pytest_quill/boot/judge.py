@@ -1,0 +1,76 @@
+"""The first boot judged by stages, each timed from power-on.
+
+Stages come in order; a panic, an oops or a second bootloader banner (the
+board reset) ends the boot at once with the console lines that show it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..profile import Profile
+from ..bench.console import Console
+
+# busybox init with an "askfirst" console waits for Enter before the shell.
+_ASKFIRST = r"Please press Enter to activate this console"
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    pattern: str
+    timeout_s: float  # from the previous stage, before the timeout factor
+
+
+def stages(profile: Profile) -> list[Stage]:
+    """What a good boot shows, in order. Timeouts are generous: TCG on a shared host."""
+    return [
+        Stage("bootloader", profile.boot.bootloader_banner, 60),
+        # U-Boot's autoboot countdown (2 s in Debian's) and the load come first.
+        Stage("kernel_start", r"Starting kernel", 90),
+        Stage("linux", r"Linux version \S+", 60),
+        # 6.1 says "Run /sbin/init as init process"; 2.6.29 only "Freeing init memory".
+        Stage("init", r"Run \S+ as init process|Freeing (unused kernel|init)\b.*memory", 180),
+        Stage("shell", profile.boot.shell_prompt, 120),
+    ]
+
+
+@dataclass
+class BootReport:
+    stages: dict[str, float] = field(default_factory=dict)  # name -> seconds since power-on
+    budget_s: float = 0.0
+    log: str = ""
+
+    @property
+    def boot_to_shell_s(self) -> float:
+        return self.stages["shell"]
+
+    @property
+    def within_budget(self) -> bool:
+        return self.boot_to_shell_s <= self.budget_s
+
+    def record(self) -> dict:
+        """The run record's "boot" entry."""
+        return {"boot_time_s": round(self.boot_to_shell_s, 2), "budget_s": self.budget_s,
+                "within_budget": self.within_budget,
+                "stages": {name: round(at, 2) for name, at in self.stages.items()},
+                "log": self.log}
+
+
+def first_boot(console: Console, profile: Profile) -> BootReport:
+    """Watch a boot from power-on to the shell; BootError at the first bad sign."""
+    report = BootReport(budget_s=profile.budgets.boot_to_shell_s, log=str(console.log_path))
+    for stage in stages(profile):
+        _reach(console, stage)
+        report.stages[stage.name] = console.elapsed()
+        if stage.name == "bootloader":
+            console.watch(profile.boot.bootloader_banner,
+                          "the board reset (a second bootloader banner)")
+    return report
+
+
+def _reach(console: Console, stage: Stage) -> None:
+    what = f"stage {stage.name} ({stage.pattern!r})"
+    patterns = [stage.pattern, _ASKFIRST] if stage.name == "shell" else [stage.pattern]
+    while console.expect(patterns, stage.timeout_s, what=what) == 1:
+        console.sendline()

@@ -1,0 +1,269 @@
+"""Stream D1: the SD card image, made from the kernel and rootfs artifacts.
+
+No root, loop device or mount: sfdisk on a plain file, mkfs.vfat and mtools at
+the FAT's offset, `mke2fs -d` at the root partition's offset (under fakeroot
+when not root, so owners are 0:0 and device nodes exist). Every fact the Nook
+broke (NOOK.md 8-11) is checked before the first byte is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import tarfile
+import tempfile
+from pathlib import Path
+
+from ..digest import file_sha256
+from ..errors import BuildError, VerifyError
+from ..profile import Profile
+from . import bootscript, image as diskimage
+from ..engine.context import Artifact, BuildContext
+
+MIB = diskimage.MIB
+BOOT_LABEL = "QUILLBOOT"
+ROOT_LABEL = "quillroot"
+# Room mke2fs needs beyond the files: inode tables, journal, directories.
+ROOT_FILL_LIMIT = 0.8
+
+
+# Preflight: the profile and the kernel's config against the card's layout.
+
+def preflight(profile: Profile) -> list[str]:
+    """Problems with the card the profile asks for, found before building."""
+    problems = []
+    card, boot = profile.sdcard, profile.boot
+    if card.root_fs not in profile.kernel.filesystems:
+        problems.append(f"sdcard.root_fs = {card.root_fs} is not in kernel.filesystems "
+                        f"{list(profile.kernel.filesystems)} of {profile.path}")
+    example = ", ".join(f'"/path/{path.name}"' for path in boot.bootloader_files)
+    for path in boot.bootloader_files:
+        if not path.is_file():
+            problems.append(
+                f"boot.bootloader_files: {path} does not exist; put the file there or point to "
+                f"it with --quill-set 'boot.bootloader_files=[{example}]'")
+    names = [path.name.upper() for path in boot.bootloader_files]
+    if "MLO" in names and names[0] != "MLO":
+        problems.append(f"boot.bootloader_files: MLO is number {names.index('MLO') + 1}; "
+                        "the OMAP ROM loads the first file of the boot partition: MLO first")
+    number = re.search(r"(\d+)$", boot.root_device)
+    if boot.root_device.startswith("/dev/") and (number is None or number.group(1) != "2"):
+        problems.append(f"boot.root_device = {boot.root_device} is not partition 2; the card's "
+                        "root filesystem is partition 2")
+    if boot.console.startswith("ttyO") and _release(profile.kernel.version) < (2, 6, 37):
+        problems.append(f"boot.console = {boot.console}: the omap-serial ttyO names came with "
+                        f"Linux 2.6.37; kernel {profile.kernel.version} names its serial "
+                        "ports ttyS (console=ttyS0 on the Nook)")
+    if card.image_mib * MIB > card.min_device_bytes:
+        problems.append(f"sdcard.image_mib = {card.image_mib} MiB is larger than "
+                        f"sdcard.min_device_bytes = {card.min_device_bytes}")
+    if card.boot_mib + 2 > card.image_mib:
+        problems.append(f"sdcard.boot_mib = {card.boot_mib} leaves no root partition in "
+                        f"{card.image_mib} MiB")
+    return problems
+
+
+def kernel_config_problems(profile: Profile, config_path: Path) -> list[str]:
+    """What the kernel's final .config says about the card's root: its FS type
+    built in (a module cannot mount /), and its device name."""
+    if not config_path.is_file():
+        return [f"{config_path}: the kernel artifact has no final .config"]
+    text = config_path.read_text(errors="replace")
+    symbols = dict(re.findall(r"^CONFIG_(\w+)=(\S+)", text, re.M))
+    return _root_fs_problems(profile, config_path, text, symbols) + \
+        _root_device_problems(profile, config_path, symbols)
+
+
+def _root_device_problems(profile: Profile, config_path: Path, symbols: dict) -> list[str]:
+    device = profile.boot.root_device
+    if symbols.get("MMC_OMAP_CONSISTENT_NAMES") == "y" and device.startswith("/dev/mmcblk0"):
+        return [f"{config_path}: boot.root_device = {device} is the internal eMMC: with "
+                "MMC_OMAP_CONSISTENT_NAMES=y the eMMC registers first, the SD card is mmcblk1"]
+    return []
+
+
+def _root_fs_problems(profile: Profile, config_path: Path, text: str, symbols: dict) -> list[str]:
+    version = _config_version(text) or _version_tuple(profile.kernel.version)
+    root_fs = profile.sdcard.root_fs
+    for alternative in _root_fs_symbols(root_fs, version):
+        if all(symbols.get(name) == "y" for name in alternative):
+            return []
+    wanted = " or ".join("+".join(f"CONFIG_{n}=y" for n in alt)
+                         for alt in _root_fs_symbols(root_fs, version))
+    first = _root_fs_symbols(root_fs, version)[0][0]
+    has = f"CONFIG_{first}={symbols[first]}" if first in symbols else f"no CONFIG_{first}"
+    return [f"{config_path}: root FS {root_fs} (sdcard.root_fs) needs {wanted}; "
+            f"the kernel has {has}"]
+
+
+def _root_fs_symbols(root_fs: str, version: tuple[int, int]) -> list[tuple[str, ...]]:
+    """Config symbols that let the kernel mount ROOT_FS, as alternatives."""
+    if root_fs == "ext2":
+        return [("EXT2_FS",), ("EXT4_FS", "EXT4_USE_FOR_EXT2")]
+    if root_fs == "ext3":
+        # Since 4.3 the ext4 driver registers "ext3" itself.
+        return [("EXT3_FS",), ("EXT4_FS",)] if version >= (4, 3) else [("EXT3_FS",)]
+    return [("EXT4_FS",)]
+
+
+def _config_version(text: str) -> tuple[int, int] | None:
+    match = re.search(r"^# Linux\S*(?: kernel version:)? (\d+\.\d+)", text, re.M)
+    return _version_tuple(match.group(1)) if match else None
+
+
+def _release(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", text)[:3])
+
+
+def _version_tuple(text: str) -> tuple[int, int]:
+    major, minor = (re.findall(r"\d+", text) + ["0", "0"])[:2]
+    return int(major), int(minor)
+
+
+# The recipe.
+
+class SdCardRecipe:
+    name = "sdcard"
+    deps = ("kernel", "rootfs")
+    tools = ("sfdisk", "mcopy", "mkimage", "debugfs", "fakeroot", "tar")
+    version = "1"
+    evidence = ("layout.json", "boot.cmd")  # attached to the report beside the build log
+    # The image tools are host tools, whatever built the kernel: an old-toolchain
+    # builder image (the Nook's) has an mke2fs without -d.
+    runs_on = "host"
+
+    def fingerprint(self, profile: Profile, project_root: Path) -> dict:
+        boot = profile.section("boot")
+        boot["bootloader_files"] = [_file_identity(p) for p in profile.boot.bootloader_files]
+        here = Path(__file__).parent
+        code = {name: file_sha256(here / name) for name in ("recipe.py", "image.py",
+                                                       "bootscript.py")}
+        return {"sdcard": profile.section("sdcard"), "boot": boot,
+                "kernel_filesystems": list(profile.kernel.filesystems), "code": code}
+
+    def build(self, ctx: BuildContext) -> dict:
+        profile = ctx.profile
+        kernel, rootfs = ctx.deps["kernel"], ctx.deps["rootfs"]
+        problems = preflight(profile) + kernel_config_problems(profile, kernel.file("config"))
+        if problems:
+            raise VerifyError("; ".join(problems), log=str(ctx.log_path))
+        release = kernel.meta.get("release", "")
+        modules = kernel.file(f"modules/lib/modules/{release}")
+        if not release or not modules.is_dir():
+            raise VerifyError(f"{kernel.path}: no modules/lib/modules/{release} "
+                              "(kernel meta 'release')", log=str(ctx.log_path))
+        image = ctx.out / "card.img"
+        boot_part, root_part = diskimage.layout(profile.sdcard)
+        diskimage.create(image, profile.sdcard.image_mib * MIB)
+        diskimage.partition(image, (boot_part, root_part), ctx.run)
+        boot_files = self._fill_boot(ctx, image, boot_part, kernel)
+        with tempfile.TemporaryDirectory(prefix="quill-sdcard-") as work:
+            self._fill_root(ctx, image, root_part, Path(work), rootfs, modules, release)
+        # Holes are skipped by the writer: what the filesystem uses must be data.
+        diskimage.materialize(image, diskimage.needed_ranges(image, boot_part, root_part))
+        files = boot_files + [
+            {"partition": 2, "path": f"/lib/modules/{release}/{p.relative_to(modules)}",
+             "size": p.stat().st_size, "sha256": file_sha256(p)}
+            for p in sorted(modules.rglob("*")) if p.is_file()]
+        return self._publish(ctx, image, (boot_part, root_part), files, release)
+
+    def _fill_boot(self, ctx: BuildContext, image: Path, part, kernel: Artifact) -> list[dict]:
+        script = ctx.out / "boot.cmd"
+        script.write_text(bootscript.script_text(ctx.profile))
+        ctx.run(bootscript.mkimage_argv(script, ctx.out / "boot.scr"))
+        diskimage.make_fat(image, part, BOOT_LABEL, ctx.run)
+        sources = [(path, path.name) for path in ctx.profile.boot.bootloader_files]
+        sources += [(kernel.file("uImage"), "uImage"), (ctx.out / "boot.scr", "boot.scr")]
+        diskimage.copy_to_fat(image, part, sources, ctx.run)
+        return [{"partition": 1, "path": name, "size": source.stat().st_size,
+                 "sha256": file_sha256(source)} for source, name in sources]
+
+    def _fill_root(self, ctx: BuildContext, image: Path, part, work: Path,
+                   rootfs: Artifact, modules: Path, release: str) -> None:
+        tarball = rootfs.file("rootfs.tar.gz")
+        tar_bytes, links = _tar_listing(tarball)
+        needed = tar_bytes + _tree_bytes(modules)
+        if needed > part.size * ROOT_FILL_LIMIT:
+            raise BuildError(f"root tree of {needed // MIB} MiB (rootfs + modules) does not fit "
+                             f"partition 2 of {part.size // MIB} MiB (sdcard.image_mib)",
+                             log=str(ctx.log_path))
+        tree = work / "root"
+        tree.mkdir()
+        # /lib may be a link to usr/lib: follow the rootfs's own links.
+        target = tree / _resolve(f"lib/modules/{release}", links)
+        # One session: fakeroot's owners and device nodes live as long as it does.
+        ctx.run(_as_root(
+            ["tar", "-xzpf", str(tarball), "-C", str(tree), "--numeric-owner"],
+            ["mkdir", "-p", str(target)],
+            ["cp", "-a", f"{modules}/.", str(target)],
+            ["chown", "-R", "0:0", str(target.parent)],
+            diskimage.mke2fs_argv(image, part, ROOT_LABEL, tree)))
+
+    def _publish(self, ctx: BuildContext, image: Path, partitions, files, release) -> dict:
+        with open(image, "rb") as handle:
+            data_bytes = sum(length for _, length in diskimage.data_ranges(handle.fileno()))
+        layout = {"image": image.name, "size_bytes": image.stat().st_size,
+                  "disk_id": diskimage.DISK_ID, "data_bytes": data_bytes,
+                  "partitions": [p.as_dict() for p in partitions], "files": files}
+        (ctx.out / "layout.json").write_text(json.dumps(layout, indent=1) + "\n")
+        return {"size_bytes": layout["size_bytes"], "data_bytes": data_bytes,
+                "partitions": layout["partitions"],
+                "boot_files": [f["path"] for f in files if f["partition"] == 1],
+                "release": release}
+
+
+def _as_root(*steps: list[str]) -> list[str]:
+    """STEPS as one command run as root: as they are when root, else under fakeroot,
+    whose view (owners 0:0, device nodes) lasts for one session only."""
+    script = " && ".join(shlex.join(step) for step in steps)
+    return (["fakeroot"] if os.geteuid() != 0 else []) + ["sh", "-ec", script]
+
+
+def _tar_listing(tarball: Path) -> tuple[int, dict[str, str]]:
+    """The bytes a tarball unpacks to, and its symlinks (path -> target)."""
+    size, links = 0, {}
+    with tarfile.open(tarball) as tar:
+        for member in tar:
+            size += member.size
+            if member.issym():
+                links[os.path.normpath("/" + member.name).lstrip("/")] = member.linkname
+    return size, links
+
+
+def _resolve(relative: str, links: dict[str, str]) -> str:
+    """RELATIVE inside the rootfs with its links followed as the target sees them
+    (an absolute link /usr/lib means <root>/usr/lib), never leaving the root."""
+    parts, resolved, hops = relative.split("/"), [], 0
+    while parts:
+        part = parts.pop(0)
+        if part in ("", "."):
+            continue
+        if part == "..":
+            resolved = resolved[:-1]
+            continue
+        link = links.get("/".join(resolved + [part]))
+        if link is None:
+            resolved.append(part)
+            continue
+        hops += 1
+        if hops > 40:
+            raise BuildError(f"rootfs: too many levels of symbolic links at {relative}")
+        resolved = [] if link.startswith("/") else resolved
+        parts = link.split("/") + parts
+    return "/".join(resolved)
+
+
+def _tree_bytes(tree: Path) -> int:
+    total = 0
+    for folder, _dirs, names in os.walk(tree):
+        total += sum(os.lstat(os.path.join(folder, name)).st_size for name in names)
+    return total
+
+
+def _file_identity(path: Path) -> dict:
+    return {"name": path.name, "sha256": file_sha256(path) if path.is_file() else None}
+
+
+RECIPE = SdCardRecipe()

@@ -1,0 +1,271 @@
+"""Build in a container of the profile's builder image, at the host's own paths.
+
+The project root, the extra mounts (the cache, the reports) and the kernel's
+sources are bind-mounted at their host paths, so argv, cwd and every path a
+recipe writes mean the same thing on both backends. Containers run as the
+caller's uid:gid, so what they write belongs to the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+import docker
+import docker.errors
+import requests
+
+from ...errors import BenchError
+from ...profile import Profile
+from . import docker_images
+from ...kernel import tree as kernel_tree
+
+PRIVATE_URL = "unix:///run/pytest-quill/docker.sock"  # scripts/dockerd.sh starts it
+DEFAULT_URL = "unix:///var/run/docker.sock"
+OWNER_LABEL = "io.pytest-quill.owner"  # host:pid of the process that made a container
+_PROBE_TIMEOUT_S = 5
+# Runs argv with stderr on stdout's pipe, so the log keeps their order (as on the host);
+# a command that is not found exits 127 with the shell's message in the log.
+_MERGED_OUTPUT = ["sh", "-c", 'exec "$@" 2>&1', "sh"]
+# Tools reported by identity(): the first line of `tool --version`, or "missing".
+_VERSIONS_SCRIPT = ('for t in "$@"; do if command -v "$t" >/dev/null 2>&1; then '
+                    'printf "%s: %s\\n" "$t" "$("$t" --version 2>&1 | head -n1)"; '
+                    'else printf "%s: missing\\n" "$t"; fi; done')
+
+
+def engine_urls() -> list[str]:
+    """Where to look for an engine, in order: DOCKER_HOST, the private socket, the default."""
+    urls = [os.environ.get("DOCKER_HOST", ""), PRIVATE_URL, DEFAULT_URL]
+    return list(dict.fromkeys(url for url in urls if url))
+
+
+def find_engine() -> tuple[str | None, list[str]]:
+    """The URL of the first engine that answers, or None and why each did not."""
+    reasons = []
+    for url in engine_urls():
+        if url.startswith("unix://") and not Path(url[len("unix://"):]).exists():
+            reasons.append(f"{url}: no such socket")
+            continue
+        try:
+            docker.DockerClient(base_url=url, timeout=_PROBE_TIMEOUT_S).ping()
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            reasons.append(f"{url}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+            continue
+        return url, []
+    return None, reasons
+
+
+def docker_available() -> str | None:
+    """None when an engine answers; else why not, for each place looked at."""
+    url, reasons = find_engine()
+    return None if url else "; ".join(reasons)
+
+
+def ensure_engine(project_root: Path) -> str:
+    """The URL of an engine that answers, after starting the private one
+    (scripts/dockerd.sh) when none does."""
+    url, _ = find_engine()
+    if url:
+        return url
+    script = Path(project_root) / "scripts" / "dockerd.sh"
+    done = subprocess.run([str(script)], capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BenchError(f"{script}: could not start a Docker engine: {last}")
+    return done.stdout.strip()
+
+
+class DockerBackend:
+    name = "docker"
+
+    def __init__(self, profile: Profile, project_root: Path, mounts: tuple[Path, ...] = (),
+                 log_dir: Path | None = None):
+        self.profile = profile
+        self.project_root = Path(project_root).resolve()
+        self.mounts = tuple(Path(m).resolve() for m in mounts)
+        # Where the builder image's own build log goes (it is built lazily, once).
+        self.log_dir = Path(log_dir) if log_dir else self.project_root / "reports" / "docker"
+        self._client = None
+        self._builder: str | None = None
+        self._versions: dict[tuple[str, ...], str] = {}
+
+    @property
+    def client(self):
+        if self._client is None:
+            url, reasons = find_engine()
+            if url is None:
+                raise BenchError("Docker backend: no engine answers: " + "; ".join(reasons)
+                                 + " (start one with scripts/dockerd.sh)")
+            self._client = docker.DockerClient(base_url=url, timeout=None)
+            _remove_orphans(self._client)
+        return self._client
+
+    # -- the builder image ------------------------------------------------
+
+    def builder_tag(self) -> str:
+        """quill-builder/<name>:<hash of the Dockerfile>: a new Dockerfile is a new image."""
+        dockerfile = self.profile.kernel.docker_builder
+        if not dockerfile.is_file():
+            raise BenchError(f"{self.profile.path}: kernel.docker_builder {dockerfile}: "
+                             "no such file")
+        digest = hashlib.sha256(dockerfile.read_bytes()).hexdigest()[:16]
+        return f"quill-builder/{dockerfile.name.removesuffix('.dockerfile')}:{digest}"
+
+    def builder_image(self) -> str:
+        """The builder image's id, built on first use; one build across processes."""
+        if self._builder is None:
+            tag = self.builder_tag()
+            self._builder = self._present(tag) or self._build_once(tag)
+        return self._builder
+
+    def _build_once(self, tag: str) -> str:
+        with docker_images.image_lock(tag):
+            return self._present(tag) or self._build_builder(tag)
+
+    def _present(self, tag: str) -> str | None:
+        try:
+            return self.client.images.get(tag).id
+        except docker.errors.ImageNotFound:
+            return None
+
+    def _build_builder(self, tag: str) -> str:
+        dockerfile = self.profile.kernel.docker_builder
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"{tag.replace('/', '_').replace(':', '-')}.log"
+        started = time.monotonic()
+        with open(log_path, "ab") as log:
+            # An empty context: builder Dockerfiles COPY nothing, their hash is the tag.
+            with tempfile.TemporaryDirectory(prefix="quill-context-") as context:
+                image_id = docker_images.build_image(self.client, dockerfile, Path(context), None,
+                                                     {}, tag, log)
+            docker_images.note(log, f"builder image {tag} = {image_id[:19]} built in "
+                                    f"{time.monotonic() - started:.0f} s")
+        return image_id
+
+    # -- the Backend interface ---------------------------------------------
+
+    def identity(self, tools: list[str]) -> str:
+        """The builder image's id and the first --version line of each tool inside it."""
+        key = tuple(tools)
+        if key not in self._versions:
+            out = io.BytesIO()
+            code = self.run(["sh", "-c", _VERSIONS_SCRIPT, "sh", *tools], cwd=self.project_root,
+                            env=None, log=out, timeout=120)
+            if code != 0:
+                said = out.getvalue().decode(errors="replace").strip().splitlines() or ["no output"]
+                raise BenchError(f"builder image {self.builder_tag()}: tool versions query "
+                                 f"failed ({code}): {said[0]}")
+            self._versions[key] = out.getvalue().decode(errors="replace").strip()
+        return f"docker {self.builder_tag()} {self.builder_image()}\n{self._versions[key]}"
+
+    def run(self, argv: list[str], *, cwd: Path, env: dict | None, log: BinaryIO,
+            timeout: float) -> int:
+        container = self.client.containers.create(
+            self.builder_image(), _MERGED_OUTPUT + [str(a) for a in argv], working_dir=str(cwd),
+            environment=self._environment(env), user=f"{os.getuid()}:{os.getgid()}",
+            volumes=self._volumes(), labels={OWNER_LABEL: _owner()})
+        # Whatever happens (exit, timeout, Ctrl-C), the container is killed and removed.
+        try:
+            container.start()
+            pump = threading.Thread(target=_copy_output, args=(container, log), daemon=True)
+            pump.start()
+            code = _wait(container, argv, timeout)
+            pump.join(timeout=30)
+            return code
+        finally:
+            container.remove(force=True)
+
+    def _environment(self, env: dict | None) -> dict[str, str]:
+        # HOME=/tmp: the caller's uid has no home in the image, and tools (ccache) want one.
+        return {"HOME": "/tmp", **{k: str(v) for k, v in (env or {}).items()}}
+
+    def _volumes(self) -> dict[str, dict[str, str]]:
+        writable = [self.project_root, *self.mounts]
+        for path in writable:
+            path.mkdir(parents=True, exist_ok=True)
+        volumes = {str(p): {"bind": str(p), "mode": "rw"} for p in writable}
+        for path in _source_paths(self.profile):
+            volumes.setdefault(str(path), {"bind": str(path), "mode": "ro"})
+        return volumes
+
+    # -- images for recipes (the rootfs) -------------------------------------
+
+    def base_image(self, debian_arch: str, suite: str, log: BinaryIO) -> str:
+        return docker_images.base_image(self.client, debian_arch, suite, log)
+
+    def build_image(self, dockerfile: Path, context: Path, platform: str | None,
+                    buildargs: dict[str, str], tag: str, log: BinaryIO) -> str:
+        return docker_images.build_image(self.client, Path(dockerfile), Path(context), platform,
+                                         buildargs, tag, log)
+
+    def export_rootfs(self, image: str, dest_tar: Path, log: BinaryIO) -> None:
+        docker_images.export_rootfs(self.client, image, Path(dest_tar), log)
+
+
+def _source_paths(profile: Profile) -> list[Path]:
+    """The kernel's sources, mounted read-only: the Debian tarball's folder, or the tree."""
+    source = profile.kernel.source
+    kind = kernel_tree.source_kind(source) if source else None
+    if kind == "debian":
+        return [kernel_tree.debian_tarball(source).parent]
+    if kind == "path" and Path(source).exists():
+        return [Path(source).resolve()]
+    return []
+
+
+def _copy_output(container, log: BinaryIO) -> None:
+    try:
+        for chunk in container.logs(stream=True, follow=True):
+            log.write(chunk)
+            log.flush()
+    except (requests.exceptions.RequestException, docker.errors.APIError):
+        pass  # the container was removed under the stream (timeout, interrupt): nothing left
+
+
+def _wait(container, argv: list[str], timeout: float) -> int:
+    started = time.monotonic()
+    try:
+        return container.wait(timeout=timeout)["StatusCode"]
+    except requests.exceptions.RequestException as exc:
+        # The SDK reports a read timeout as a ConnectionError: the clock tells them apart.
+        if time.monotonic() - started >= timeout:
+            raise subprocess.TimeoutExpired(argv, timeout) from None
+        raise BenchError(f"Docker engine stopped answering while running {argv[0]}: "
+                         f"{exc}") from None
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _remove_orphans(client) -> None:
+    """Containers left by a process of this machine that died without cleaning up (SIGKILL)."""
+    host = socket.gethostname()
+    # Other processes remove their containers meanwhile (and may reap the same orphan).
+    for container in client.containers.list(all=True, filters={"label": OWNER_LABEL},
+                                            ignore_removed=True):
+        owner_host, _, pid = container.labels.get(OWNER_LABEL, "").rpartition(":")
+        if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+            try:
+                container.remove(force=True)
+            except docker.errors.APIError:
+                pass  # gone, or being removed by another reaper (409): either way not ours to do
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, and another user's
+    return True
+

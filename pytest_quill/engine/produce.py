@@ -1,0 +1,60 @@
+"""One artifact from its recipe: reused from the cache when its key is there,
+else built into a staging folder and published whole. What the plugin's store
+does for each artifact, and what the benchmarks time. No pytest inside."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+from ..run.cache import META, Cache
+from .context import Artifact, BuildContext
+
+
+def key_of(recipe, profile, backend, deps: dict[str, Artifact], project_root: Path) -> str:
+    """Everything that changes the output: recipe, its inputs, toolchain, deps."""
+    inputs = {
+        "recipe": recipe.name,
+        "version": recipe.version,
+        "fingerprint": recipe.fingerprint(profile, project_root),
+        "backend": toolchain_identity(recipe, backend),
+        "deps": {name: art.key for name, art in sorted(deps.items())},
+    }
+    blob = json.dumps(inputs, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def toolchain_identity(recipe, backend) -> str:
+    """The versions of the recipe's tools, from the backend that runs them. A
+    recipe that builds its own Docker image has its toolchain in its fingerprint."""
+    if backend.name == "docker" and getattr(recipe, "own_docker_image", False):
+        return "docker"
+    return backend.identity(list(recipe.tools))
+
+
+def build_or_reuse(recipe, key: str, *, profile, backend, cache: Cache, deps: dict[str, Artifact],
+                   log: Path, jobs: int, work_root: Path, project_root: Path,
+                   rebuild: bool = False) -> Artifact:
+    with cache.lock(recipe.name, key):
+        found = cache.lookup(recipe.name, key)
+        if found and not rebuild:
+            log.write_text(f"cache hit: {recipe.name} {key} at {found}\n"
+                           f"(built by the log at {found / 'build.log'})\n")
+            return published(recipe.name, key, found, "cached", log)
+        with cache.staging(recipe.name, key) as out:
+            ctx = BuildContext(name=recipe.name, profile=profile, out=out, log_path=log,
+                               backend=backend, deps=deps, jobs=jobs, work_root=work_root,
+                               project_root=project_root)
+            ctx.note(f"building {recipe.name} {key} with the {backend.name} backend")
+            meta = recipe.build(ctx) or {}
+            (out / META).write_text(json.dumps(meta, indent=1, sort_keys=True))
+            shutil.copyfile(log, out / "build.log")
+            path = cache.publish(out, recipe.name, key)
+    return published(recipe.name, key, path, "built", log)
+
+
+def published(name: str, key: str, path: Path, status: str, log: Path) -> Artifact:
+    meta = json.loads((path / META).read_text())
+    return Artifact(name=name, key=key, path=path, status=status, log=log, meta=meta)

@@ -1,0 +1,200 @@
+"""Stream A: the kernel artifact (tasks A1, A2) and its verifier (gate 2).
+
+Artifact folder: uImage, zImage, config, System.map, Module.symvers,
+modules/lib/modules/<release>/... (SquireOS under kernel/drivers/squireos/).
+meta: release, modules (load order), builtin, config_check, kconfig_chain,
+integration, uimage (header fields), sizes, ccache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from filelock import FileLock
+
+from ..errors import BuildError, InputError
+from ..profile import Profile
+from ..formats import kconfig, uimage
+from . import config as kernel_config, modules as kernel_modules, tree as kernel_tree
+from ..engine.context import Artifact, BuildContext
+from .make import KernelMake
+
+MODULES_SOURCE = Path("squireos/kernel/drivers/squireos")
+OUTPUT_FILES = ("uImage", "zImage", "config", "System.map")
+
+
+class KernelRecipe:
+    name = "kernel"
+    deps: tuple[str, ...] = ()
+    tools = ("make", "arm-linux-gnueabihf-gcc", "arm-linux-gnueabi-gcc", "mkimage")
+    version = "1"
+    evidence = ("config",)  # attached to the report beside the build log
+
+    def fingerprint(self, profile: Profile, project_root: Path) -> dict:
+        kernel = profile.section("kernel")
+        kernel["config_fragment"] = _file_hash(profile.kernel.config_fragment)
+        base = _config_base_file(profile, None)
+        kernel["config_base"] = _file_hash(base) if base else profile.kernel.config_base
+        kernel.pop("docker_builder")  # the backend's identity covers the toolchain
+        modules = project_root / MODULES_SOURCE
+        if not modules.is_dir():
+            raise InputError(f"{modules}: missing; the SquireOS modules are read from the "
+                             f"project root ({project_root})")
+        return {"source": kernel_tree.source_identity(profile.kernel.source),
+                "kernel": kernel, "uimage": profile.section("uimage"),
+                "arch": profile.target.arch,
+                "modules": {p.name: _file_hash(p) for p in sorted(modules.iterdir())
+                            if p.is_file()}}
+
+    def build(self, ctx: BuildContext) -> dict:
+        settings = ctx.profile.kernel
+        identity = kernel_tree.source_identity(settings.source)
+        label = kernel_tree.tree_label(identity)
+        source_ws = ctx.workspace(f"kernel-src/{label}")
+        # A tree and its build folders serve one build at a time (runs may share a cache).
+        with FileLock(str(source_ws / ".lock")):
+            tree = kernel_tree.prepare_tree(ctx, settings.source, identity, source_ws)
+            integration = kernel_tree.integrate(
+                tree, source_ws / "originals", ctx.project_root / MODULES_SOURCE,
+                settings.kconfig_parent, settings.perl_timeconst_fix)
+            ctx.note(f"integration: {integration}")
+            make = _kernel_make(ctx, tree, label)
+            final, config_check = _configure(ctx, make, tree, integration)
+            release = _compile(ctx, make, final)
+            meta = _collect(ctx, make, final, release)
+        return {**meta, "config_check": config_check, "integration": integration,
+                "kconfig_chain": kconfig.source_chain(tree, ctx.profile.target.arch,
+                                                      kernel_config.SQUIREOS_KCONFIG),
+                "source": identity, "ccache": make.ccache_dir is not None}
+
+
+def _kernel_make(ctx: BuildContext, tree: Path, label: str) -> KernelMake:
+    has_ccache = ctx.run(["sh", "-c", "command -v ccache"], cwd=tree, check=False) == 0
+    return KernelMake(tree=tree,
+                      build_dir=ctx.workspace(f"kernel-build/{ctx.profile.name}-{label}"),
+                      arch=ctx.profile.target.arch,
+                      cross_compile=ctx.profile.kernel.cross_compile, jobs=ctx.jobs,
+                      ccache_dir=ctx.workspace("ccache") if has_ccache else None)
+
+
+def _configure(ctx: BuildContext, make: KernelMake, tree: Path,
+               integration: dict) -> tuple[dict, dict]:
+    """config_base + fragment, then config_update; skipped when nothing that
+    shapes the .config changed, so a rerun stays incremental."""
+    settings = ctx.profile.kernel
+    fragment = settings.config_fragment.read_text() if settings.config_fragment else ""
+    dot_config = make.build_dir / ".config"
+    stamp_file = make.build_dir / ".quill-config-input"
+    stamp = _config_stamp(ctx.profile, tree, fragment, integration)
+    if not (dot_config.is_file() and stamp_file.is_file() and stamp_file.read_text() == stamp):
+        stamp_file.unlink(missing_ok=True)
+        _base_config(ctx, make, tree)
+        dot_config.write_text(kconfig.merge_config(dot_config.read_text(), fragment))
+        update = (make.argv(settings.config_update, parallel=False)
+                  if settings.config_update == "olddefconfig"
+                  else make.answering_defaults(settings.config_update))
+        ctx.run(update, cwd=tree, env=make.env())
+        stamp_file.write_text(stamp)
+    final = kconfig.parse_config(dot_config.read_text())
+    config_check = kernel_config.check(kconfig.parse_config(fragment), final, tree,
+                                       ctx.profile.target.arch, settings.kconfig_parent)
+    for problem in kernel_config.problem_lines(config_check):
+        ctx.note(f"config check: {problem}")
+    return final, config_check
+
+
+def _config_stamp(profile: Profile, tree: Path, fragment: str, integration: dict) -> str:
+    base = _config_base_file(profile, tree)
+    parts = [profile.kernel.config_base, base.read_text() if base else "", fragment,
+             integration["kconfig_parent"], (tree / kernel_config.SQUIREOS_KCONFIG).read_text()]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _base_config(ctx: BuildContext, make: KernelMake, tree: Path) -> None:
+    base = _config_base_file(ctx.profile, tree)
+    if base:
+        shutil.copyfile(base, make.build_dir / ".config")
+    else:
+        ctx.run(make.argv(ctx.profile.kernel.config_base, parallel=False), cwd=tree,
+                env=make.env())
+
+
+def _config_base_file(profile: Profile, tree: Path | None) -> Path | None:
+    """config_base as a file: relative to the profile's folder, else to the
+    tree (e.g. arch/arm/configs/X_defconfig); None for a make target."""
+    base = profile.kernel.config_base
+    if "/" not in base:
+        return None  # a make target: tinyconfig, omap3621_gossamer_evt1c_defconfig
+    for folder in (profile.path.parent, tree):
+        if folder is not None and (folder / base).is_file():
+            return (folder / base).resolve()
+    if tree is None:
+        return None  # a file of the tree: known once the tree is unpacked
+    raise InputError(f"kernel.config_base {base}: neither {profile.path.parent / base} "
+                     f"nor {tree / base} exists")
+
+
+def _compile(ctx: BuildContext, make: KernelMake, final: dict) -> str:
+    targets = [ctx.profile.kernel.image_target]
+    if final.get("MODULES") == "y":
+        targets.append("modules")
+    ctx.run(make.argv(*targets), cwd=make.tree, env=make.env())
+    return (make.build_dir / "include/config/kernel.release").read_text().strip()
+
+
+def _collect(ctx: BuildContext, make: KernelMake, final: dict, release: str) -> dict:
+    out = ctx.out
+    shutil.copyfile(make.image("zImage"), out / "zImage")
+    shutil.copyfile(make.build_dir / ".config", out / "config")
+    shutil.copyfile(make.build_dir / "System.map", out / "System.map")
+    if ctx.profile.kernel.image_target == "uImage":
+        shutil.copyfile(make.image("uImage"), out / "uImage")
+    else:
+        ctx.run(uimage.mkimage_argv(out / "zImage", out / "uImage", ctx.profile), cwd=out)
+    modules = kernel_modules.built_as(final, "m")
+    if final.get("MODULES") == "y":
+        _install_modules(ctx, make, release)
+    return {"release": release, "modules": modules,
+            "builtin": kernel_modules.built_as(final, "y"),
+            "uimage": uimage.read_header(out / "uImage").as_meta(),
+            "sizes": {name: (out / name).stat().st_size for name in ("uImage", "zImage")}}
+
+
+def _install_modules(ctx: BuildContext, make: KernelMake, release: str) -> None:
+    shutil.copyfile(make.build_dir / "Module.symvers", ctx.out / "Module.symvers")
+    ctx.run(make.argv("modules_install", parallel=False,
+                      INSTALL_MOD_PATH=str(ctx.out / "modules")),
+            cwd=make.tree, env=make.env())
+    installed = kernel_modules.modules_root(ctx.out, release)
+    for link in ("build", "source"):  # they point into the workspace, not the card
+        (installed / link).unlink(missing_ok=True)
+    if not (installed / "modules.dep").is_file():
+        raise BuildError(f"kernel: no modules.dep in {installed}: depmod did not run "
+                         f"(is kmod installed?)", log=str(ctx.log_path))
+
+
+def _file_hash(path: Path | None) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path else ""
+
+
+def verify(artifact: Artifact, profile: Profile) -> list[str]:
+    """One line per broken fact of the kernel artifact (gate 2)."""
+    missing = [f"{artifact.file(name)}: missing" for name in OUTPUT_FILES
+               if not artifact.file(name).is_file()]
+    if missing:
+        return missing
+    final = kconfig.parse_config(artifact.file("config").read_text())
+    problems = uimage.verify(artifact.file("uImage"), profile)
+    problems += kernel_config.problem_lines(artifact.meta.get("config_check", {}))
+    if artifact.meta.get("kconfig_chain") is None:
+        problems.append(f"{kernel_config.SQUIREOS_KCONFIG} is not sourced by any file "
+                        f"ARCH={profile.target.arch} reads (kernel.kconfig_parent = "
+                        f"{profile.kernel.kconfig_parent})")
+    problems += kernel_modules.check(artifact.path, artifact.meta.get("release", ""), final,
+                                     profile.kernel.squireos)
+    return problems
+
+
+RECIPE = KernelRecipe()

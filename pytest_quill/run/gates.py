@@ -1,0 +1,140 @@
+"""Quality gates: `@pytest.mark.gate(N)` means "this test needs gate N open".
+
+A gate is decided once per run by whichever worker first needs it, from the
+artifacts and checks its decider asks for, and published in the run's shared
+folder; every worker reads the same decision. A closed gate skips the tests
+behind it with the root failure as the reason; lower gates are decided first,
+so the reason is always the first thing that went wrong.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable
+
+from . import store as artifacts
+from ..errors import InputError, QuillError
+
+_GATES: dict[int, "GateSpec"] = {}
+_CHECKS: dict[str, "GateSpec"] = {}  # marker name -> the check its tests need first
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    number: int
+    name: str
+    decide: Callable  # decide(run) -> None, raises QuillError when closed
+    needs: tuple[str, ...]  # artifacts the decision builds: built early by idle workers
+
+
+@dataclass(frozen=True)
+class Decision:
+    number: int
+    name: str
+    open: bool
+    reason: str
+
+
+def gate(number: int, name: str, needs: tuple[str, ...] = ()):
+    """Declare gate `number`; the decorated function decides it."""
+
+    def register(decide: Callable) -> Callable:
+        _GATES[number] = GateSpec(number, name, decide, tuple(needs))
+        return decide
+
+    return register
+
+
+def check(marker: str, name: str):
+    """Declare what tests marked `marker` need before any gate: decided once per
+    run like a gate, so e.g. hardware tests skip with "connect the serial
+    adapter" before anything is built for them."""
+
+    def register(decide: Callable) -> Callable:
+        _CHECKS[marker] = GateSpec(0, name, decide, ())
+        return decide
+
+    return register
+
+
+def gates() -> dict[int, GateSpec]:
+    return dict(_GATES)
+
+
+def checks() -> dict[str, GateSpec]:
+    return dict(_CHECKS)
+
+
+def artifacts_needed(tests) -> set[str]:
+    """What the collected tests will ask for, (nodeid, fixture names, gate marker)
+    each: their artifact fixtures, their gates' needs, and all of those's deps.
+    Idle workers build these early."""
+    needed = set()
+    for nodeid, fixturenames, marker in tests:
+        needed |= {a for f in fixturenames if (a := artifacts.artifact_of_fixture(f))}
+        if marker is None:
+            continue
+        number = marker.args[0] if marker.args else None
+        if number not in _GATES:
+            raise InputError(f"{nodeid}: gate({number!r}) is not declared; "
+                             f"declared gates: {sorted(_GATES) or 'none'}")
+        needed |= {a for n, spec in _GATES.items() if n <= number for a in spec.needs}
+    return artifacts.with_deps(needed)
+
+
+class Gates:
+    """This worker's view of the run's gate decisions."""
+
+    def __init__(self, run):
+        self.run = run  # QuillRun: state, store, profile, bench...
+
+    def decision(self, number: int) -> Decision:
+        spec = _GATES[number]
+        closed = f"gate {number} ({spec.name}) closed:"
+        return self._shared(f"gate-{number}", spec, closed,
+                            lambda: self._lower_closed(number) or self._run(spec, closed))
+
+    def check(self, marker: str) -> Decision:
+        spec = _CHECKS[marker]
+        return self._shared(f"check-{marker}", spec, f"{spec.name} not ready:",
+                            lambda: self._run(spec, f"{spec.name} not ready:"))
+
+    def _shared(self, what: str, spec: GateSpec, closed: str, reason_of) -> Decision:
+        """Decide once per run (the first worker to ask), read by every worker."""
+        state = self.run.state
+        if state.result(what) is None and state.claim(what):
+            start = time.time()
+            reason = reason_of()
+            decided = {"number": spec.number, "name": spec.name, "open": not reason,
+                       "reason": reason, "start": start, "end": time.time()}
+            if spec.number:
+                state.event("gate", **decided)
+            state.publish(what, decided)
+        else:
+            self.run.store.wait(what, what.replace("-", " "), lambda gone: {
+                "number": spec.number, "name": spec.name, "open": False,
+                "reason": f"{closed} worker {gone} died deciding it"})
+        return Decision(**{k: v for k, v in state.result(what).items()
+                           if k in ("number", "name", "open", "reason")})
+
+    def _lower_closed(self, number: int) -> str:
+        for lower in sorted(n for n in _GATES if n < number):
+            decided = self.decision(lower)
+            if not decided.open:
+                return decided.reason
+        return ""
+
+    def _run(self, spec: GateSpec, closed: str) -> str:
+        """The reason the decider fails, in one line, or "" when it passes."""
+        try:
+            spec.decide(self.run)
+            return ""
+        except QuillError as exc:
+            return f"{closed} {exc.one_line()}"
+        except Exception as exc:  # a decider bug must close the gate, not hang the workers
+            log = self.run.state.logs / f"decider-{spec.name}.log"
+            log.write_text(traceback.format_exc())
+            return (f"{closed} decider crashed: {type(exc).__name__}: {exc} "
+                    f"(log: {self.run.relpath(log)})")

@@ -1,0 +1,112 @@
+"""The quill option group; each option can also be set in [tool.pytest.ini_options]."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+
+
+def default_cache() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(base, "pytest-quill")
+
+
+# name, ini key, default, help
+_VALUED = [
+    ("--quill-profile", "quill_profile", "qemu-virt",
+     "hardware profile: a name from hardware_profiles/ or a path to a .toml (default qemu-virt)"),
+    ("--quill-cache", "quill_cache", None,
+     "artifact cache shared by runs (default $XDG_CACHE_HOME/pytest-quill, else ~/.cache/pytest-quill)"),
+    ("--quill-backend", "quill_backend", "auto",
+     "where builds run: auto (Docker when a daemon answers, else host), docker, host"),
+    ("--quill-reports", "quill_reports", "reports",
+     "folder for the run record, logs and Allure results (default reports/ under the rootdir)"),
+    ("--quill-jobs", "quill_jobs", None,
+     "make -j for kernel builds (default: the CPU count, at least 2)"),
+    ("--quill-timeout-factor", "quill_timeout_factor", "1",
+     "multiply every console and boot timeout (slow machines, real hardware)"),
+    ("--quill-serial-port", "quill_serial_port", None,
+     "serial console of the real board, a pyserial URL (overrides the profile's bench.serial.port)"),
+    ("--quill-sd-device", "quill_sd_device", None,
+     "write the card image to this whole block device (hardware runs only; checked first)"),
+    ("--quill-sd-confirm", "quill_sd_confirm", None,
+     "consent for --quill-sd-device: the serial or size the refusal showed"),
+]
+
+
+def add_options(parser) -> None:
+    group = parser.getgroup("quill", "pytest-quill: the Nook typewriter MVP as fixtures and gates")
+    for flag, ini, default, text in _VALUED:
+        group.addoption(flag, dest=ini, default=None, help=text)
+        parser.addini(ini, text, default=default)
+    group.addoption("--quill-rebuild", dest="quill_rebuild", nargs="*", default=None,
+                    metavar="NAME", help="ignore cached artifacts: all, or the named ones "
+                    "(write --quill-rebuild=kernel before test paths)")
+    group.addoption("--quill-set", dest="quill_set", action="append", default=[],
+                    metavar="KEY=VALUE", help="override a profile value for this run, "
+                    "e.g. --quill-set boot.root_device=/dev/vda2 (repeatable)")
+
+
+@dataclass(frozen=True)
+class Options:
+    profile: str
+    cache: Path
+    backend: str
+    reports: Path
+    jobs: int
+    timeout_factor: float
+    serial_port: str | None
+    sd_device: str | None
+    sd_confirm: str | None
+    rebuild: frozenset[str] | None
+    overrides: dict
+
+
+def read_options(config) -> Options:
+    def value(ini: str):
+        given = config.getoption(ini)
+        return given if given is not None else config.getini(ini)
+
+    root = Path(config.rootpath)
+    return Options(
+        profile=value("quill_profile"),
+        cache=Path(value("quill_cache") or default_cache()).expanduser().resolve(),
+        backend=value("quill_backend"),
+        reports=(root / value("quill_reports")).resolve(),
+        jobs=_number(value("quill_jobs") or max(2, os.cpu_count() or 2), "--quill-jobs", int),
+        timeout_factor=_number(value("quill_timeout_factor"), "--quill-timeout-factor", float),
+        serial_port=value("quill_serial_port") or None,
+        sd_device=value("quill_sd_device") or None,
+        sd_confirm=value("quill_sd_confirm") or None,
+        rebuild=_rebuild(config.getoption("quill_rebuild")),
+        overrides=_overrides(config.getoption("quill_set")),
+    )
+
+
+def _number(text, flag: str, kind):
+    try:
+        number = kind(text)
+    except (TypeError, ValueError):
+        raise InputError(f"{flag} {text}: not a number") from None
+    if number <= 0:
+        raise InputError(f"{flag} {text}: must be greater than 0")
+    return number
+
+
+def _rebuild(names) -> frozenset[str] | None:
+    if names is None:
+        return None
+    return frozenset(n for name in names for n in name.split(",") if n)
+
+
+def _overrides(pairs: list[str]) -> dict:
+    found = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--quill-set {pair}: expected KEY=VALUE, e.g. boot.console=ttyS0")
+        found[key.strip()] = text.strip()
+    return found

@@ -1,0 +1,118 @@
+"""One process's view of a quill run: profile, shared folder, cache, store, gates."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import store as artifacts, gates
+from .store import Store
+from ..engine import backends
+from .cache import Cache
+from ..errors import BenchError, InputError, QuillError
+from .options import Options
+from ..profile import Profile, load_profile
+from .state import RunState
+
+KEEP_RUNS = 10
+STALE_S = 24 * 3600
+
+
+@dataclass
+class QuillRun:
+    options: Options
+    profile: Profile
+    worker: str  # xdist worker id, or "main" without xdist
+    workers: int
+    run_dir: Path
+    project_root: Path
+    started: float
+    state: RunState = field(init=False)
+    store: Store = field(init=False)
+    gates: gates.Gates = field(init=False)
+    extras: dict = field(default_factory=dict)  # per-process objects the conftest keeps
+    tests: list = field(default_factory=list)  # this process's test spans, for the record
+    _closers: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.state = RunState(self.run_dir, self.worker)
+        self.store = Store(
+            state=self.state, cache=Cache(self.options.cache / "artifacts"), profile=self.profile,
+            backend=self._backend, rebuild=self.options.rebuild, jobs=self.options.jobs,
+            project_root=self.project_root, relpath=self.relpath)
+        self.gates = gates.Gates(self)
+        self._made_backend = None
+
+    def _backend(self):
+        if self._made_backend is None:
+            mounts = (self.options.cache, self.options.reports)
+            self._made_backend = backends.make(self.backend_name(), self.profile,
+                                               self.project_root, mounts,
+                                               self.options.reports / "docker")
+        return self._made_backend
+
+    def backend_name(self) -> str:
+        """docker or host, decided once per run by the first worker that builds."""
+        decided = self.state.result("backend")
+        if decided is None and self.state.claim("backend"):
+            try:
+                decided = {"name": backends.resolve(self.options.backend), "error": ""}
+            except QuillError as exc:
+                decided = {"name": "", "error": exc.one_line()}
+            self.state.publish("backend", decided)
+        elif decided is None:
+            decided = self.store.wait("backend", "backend", lambda gone: {
+                "name": "", "error": f"worker {gone} died choosing the backend"})
+        if decided["error"]:
+            raise BenchError(decided["error"])
+        return decided["name"]
+
+    def artifact(self, name: str):
+        return self.store.get(name)
+
+    def on_close(self, closer) -> None:
+        """closer() runs when this process's session ends (power off a device...)."""
+        self._closers.append(closer)
+
+    def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
+
+    def relpath(self, path: Path) -> str:
+        try:
+            return os.path.relpath(path, self.project_root)
+        except ValueError:
+            return str(path)
+
+    def header(self) -> dict:
+        return {"profile": self.profile.name, "workers": self.workers,
+                "backend": (self.state.result("backend") or {}).get("name") or "none",
+                "started": self.started,
+                "cache": str(self.options.cache)}
+
+
+def load(options: Options) -> Profile:
+    unknown = sorted((options.rebuild or set()) - set(artifacts.recipes()))
+    if unknown and artifacts.recipes():
+        raise InputError(f"--quill-rebuild {', '.join(unknown)}: unknown artifact; known: "
+                         f"{', '.join(sorted(artifacts.recipes()))}")
+    return load_profile(options.profile, options.overrides)
+
+
+def new_run_dir(reports: Path) -> Path:
+    """Where this run's shared state and logs go; created on first use."""
+    return reports / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+
+
+def prune_runs(reports: Path) -> None:
+    """Keep the newest finished runs; a run still going (another pytest sharing
+    reports/) has no record yet and is left alone unless a day old."""
+    runs = sorted((reports / "runs").iterdir()) if (reports / "runs").is_dir() else []
+    finished = [run for run in runs if (run / "quill-run.json").exists()]
+    abandoned = [run for run in runs if run not in finished
+                 and time.time() - run.stat().st_mtime > STALE_S]
+    for old in finished[:-KEEP_RUNS] + abandoned:
+        shutil.rmtree(old, ignore_errors=True)

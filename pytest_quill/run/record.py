@@ -1,0 +1,60 @@
+"""The run record, reports/quill-run.json, merged by the controller from the
+events every worker appended to the run's shared folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from .state import RunState, write_json_atomic
+
+
+def build_record(state: RunState, header: dict) -> dict:
+    events = state.events()
+    by_kind: dict[str, list[dict]] = {}
+    for event in events:
+        by_kind.setdefault(event.pop("kind"), []).append(event)
+    record = {
+        **header,
+        "finished": time.time(),
+        "run_dir": str(state.dir),
+        "artifacts": sorted(by_kind.get("artifact", []), key=lambda e: e["start"]),
+        "gates": sorted(by_kind.get("gate", []), key=lambda e: e["number"]),
+        "waits": sorted(by_kind.get("wait", []), key=lambda e: e["start"]),
+        "tests": sorted(by_kind.get("test", []), key=lambda e: e["start"]),
+    }
+    boots = by_kind.get("boot", [])
+    if boots:
+        record["boot"] = min(boots, key=lambda e: e["start"])
+    return record
+
+
+def used_quill(record: dict) -> bool:
+    """Only runs that built or gated something replace the last run's record."""
+    return bool(record["artifacts"] or record["gates"])
+
+
+def write_record(record: dict, reports: Path) -> Path:
+    path = reports / "quill-run.json"
+    write_json_atomic(path, record)
+    write_json_atomic(Path(record["run_dir"]) / "quill-run.json", record)
+    return path
+
+
+def summary_lines(record: dict, relpath) -> list[str]:
+    lines = [f"profile {record['profile']}, {record['workers']} worker(s), "
+             f"backend {record.get('backend', '?')}"]
+    for gate in record["gates"]:
+        label = f"gate {gate['number']} ({gate['name']})"
+        if gate["open"]:
+            lines.append(f"{label}: open")
+        elif gate["reason"].startswith(label):
+            lines.append(gate["reason"])
+        else:
+            lines.append(f"{label}: closed, {gate['reason'].split(' closed:')[0]} is")
+    for art in record["artifacts"]:
+        took = art["end"] - art["start"]
+        lines.append(f"{art['name']:<8} {art['status']:<7} {took:7.1f} s on {art['worker']}"
+                     f"  log: {art['log']}")
+    lines.append(f"logs: {relpath(Path(record['run_dir']) / 'logs')}")
+    return lines

@@ -1,0 +1,207 @@
+"""Artifacts: session fixtures built once per run, in parallel, cached by content.
+
+Why not the FileLock recipe: it serialises independent builds and retries a
+failed one on every worker. Here each artifact is claimed by one worker of the
+run (runstate), its result (published folder or failure) is written once and
+read by all, and a worker that would only wait builds another needed artifact
+meanwhile, so kernel and rootfs build side by side whatever order xdist hands
+out tests in.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from ..engine.backends.host import HostBackend
+from ..engine.context import Artifact
+from ..engine.produce import build_or_reuse, key_of
+from .cache import META, Cache
+from ..errors import QuillError
+from ..report import allure
+from .state import RunState, wait_until
+
+_RECIPES: dict[str, object] = {}  # artifact name -> recipe, filled by artifact()
+_FIXTURES: dict[str, str] = {}  # fixture name -> artifact name
+
+
+class ArtifactUnavailable(QuillError):
+    """The artifact failed, or one it is made from did: the root cause, once."""
+
+    kind = "build"
+
+
+def artifact(recipe, fixture: str | None = None):
+    """Declare an artifact; returns the session fixture that yields its Artifact."""
+    _RECIPES[recipe.name] = recipe
+    fixture_name = fixture or recipe.name
+    _FIXTURES[fixture_name] = recipe.name
+
+    def provide(request) -> Artifact:
+        from ..plugin import quill_run
+
+        try:
+            made = quill_run(request.config).store.get(recipe.name)
+        except ArtifactUnavailable as exc:
+            failure = exc.one_line()
+        else:
+            _attach_evidence(made, recipe)
+            return made
+        pytest.fail(failure, pytrace=False)
+
+    provide.__name__ = fixture_name
+    provide.__doc__ = f"The {recipe.name} artifact, built once per run (pytest-quill)."
+    return pytest.fixture(scope="session", name=fixture_name)(provide)
+
+
+def _attach_evidence(made: Artifact, recipe) -> None:
+    """To the report, once per worker: how it was made, its facts, and the files
+    the recipe names as evidence (a manifest, a card layout...)."""
+    allure.attach_file(made.file("build.log"), f"{made.name}: build log", "log")
+    allure.attach_file(made.file(META), f"{made.name}: facts (meta.json)", "json")
+    for relative in getattr(recipe, "evidence", ()):
+        kind = Path(relative).suffix.lstrip(".") or "text"
+        allure.attach_file(made.file(relative), f"{made.name}: {relative}", kind)
+
+
+def recipes() -> dict[str, object]:
+    return dict(_RECIPES)
+
+
+def artifact_of_fixture(fixture_name: str) -> str | None:
+    return _FIXTURES.get(fixture_name)
+
+
+def with_deps(names: set[str]) -> set[str]:
+    closed, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name in closed or name not in _RECIPES:
+            continue
+        closed.add(name)
+        todo.extend(_RECIPES[name].deps)
+    return closed
+
+
+@dataclass
+class Store:
+    """This worker's view of the run's artifacts."""
+
+    state: RunState
+    cache: Cache
+    profile: object
+    backend: Callable[[], object]  # made on first use: Docker is asked only when needed
+    rebuild: set[str] | None  # None: nothing; empty set: all
+    jobs: int
+    project_root: Path
+    relpath: Callable[[Path], str]
+    needed: set[str] = field(default_factory=set)
+
+    def get(self, name: str) -> Artifact:
+        what = f"artifact-{name}"
+        if self.state.result(what) is None and self.state.claim(what):
+            self._produce(name)
+        else:
+            self.wait(what, f"artifact {name}", lambda gone: {
+                "status": "failed", "name": name, "log": "", "key": "", "path": "",
+                "error": f"{name} not made: worker {gone} died while making it"})
+        return self._read(self.state.result(what))
+
+    def _claim_helpable(self) -> str | None:
+        """Claim a needed artifact nobody has claimed yet whose deps are ready."""
+        for name in sorted(self.needed):
+            what = f"artifact-{name}"
+            if self.state.claimed(what) or not self._deps_ready(name):
+                continue
+            if self.state.claim(what):
+                return name
+        return None
+
+    def _deps_ready(self, name: str) -> bool:
+        for dep in _RECIPES[name].deps:
+            result = self.state.result(f"artifact-{dep}")
+            if result is None or result["status"] == "failed":
+                return False
+        return True
+
+    def wait(self, what: str, label: str, orphan: Callable[[str], dict]) -> dict:
+        """Wait for another worker's result, building what we can meanwhile.
+
+        orphan(worker) is the result published when that worker died first.
+        """
+        if self.state.result(what) is not None:
+            return self.state.result(what)
+        since = [time.time()]
+
+        def build_meanwhile() -> bool:
+            name = self._claim_helpable()
+            if name is None:
+                return False
+            # Time spent building is work, not waiting: the wait is recorded in pieces.
+            self.state.event("wait", what=label, start=since[0], end=time.time())
+            self._produce(name)
+            since[0] = time.time()
+            return True
+
+        result = wait_until(lambda: self._result_or_orphan(what, orphan), build_meanwhile)
+        self.state.event("wait", what=label, start=since[0], end=time.time())
+        return result
+
+    def _result_or_orphan(self, what: str, orphan: Callable[[str], dict]) -> dict | None:
+        result = self.state.result(what)
+        if result is None and (gone := self.state.claimant_gone(what)):
+            result = orphan(gone)
+            self.state.publish(what, result)
+        return result
+
+    def _produce(self, name: str) -> None:
+        recipe = _RECIPES[name]
+        log = self.state.logs / f"{name}.log"
+        entry = {"name": name, "log": self.relpath(log), "deps": list(recipe.deps),
+                 "key": "", "path": "", "backend": ""}
+        try:
+            deps = {dep: self.get(dep) for dep in recipe.deps}  # waits are their own events
+            entry["start"] = time.time()
+            artifact = self._build_or_reuse(recipe, deps, log, entry)
+            result = {**entry, "status": artifact.status, "path": str(artifact.path),
+                      "files": sorted(p.name for p in artifact.path.iterdir()),
+                      "meta": artifact.meta, "error": ""}
+        except ArtifactUnavailable as exc:
+            result = {**entry, "status": "failed", "error": f"{name} not made: {exc.message}",
+                      "log": exc.log or entry["log"]}
+        except QuillError as exc:
+            result = {**entry, "status": "failed", "error": f"{name} build failed: {exc.message}",
+                      "log": self.relpath(Path(exc.log)) if exc.log else entry["log"]}
+        except Exception as exc:  # a recipe bug still closes the gate once, with its trace logged
+            with open(log, "a") as out:
+                traceback.print_exc(file=out)
+            result = {**entry, "status": "failed",
+                      "error": f"{name} build crashed: {type(exc).__name__}: {exc}"}
+        result["end"] = time.time()
+        result.setdefault("start", result["end"])
+        self.state.event("artifact", **{k: v for k, v in result.items() if k != "meta"})
+        self.state.publish(f"artifact-{name}", result)
+
+    def _build_or_reuse(self, recipe, deps: dict[str, Artifact], log: Path, entry: dict) -> Artifact:
+        backend = HostBackend() if getattr(recipe, "runs_on", "") == "host" else self.backend()
+        entry["backend"] = backend.name
+        entry["key"] = key_of(recipe, self.profile, backend, deps, self.project_root)
+        return build_or_reuse(recipe, entry["key"], profile=self.profile, backend=backend,
+                              cache=self.cache, deps=deps, log=log, jobs=self.jobs,
+                              work_root=self.cache.root.parent / "work",
+                              project_root=self.project_root, rebuild=self._rebuilds(recipe.name))
+
+    def _rebuilds(self, name: str) -> bool:
+        return self.rebuild is not None and (not self.rebuild or name in self.rebuild)
+
+    def _read(self, result: dict) -> Artifact:
+        if result["status"] == "failed":
+            raise ArtifactUnavailable(result["error"], log=result.get("log") or None)
+        return Artifact(name=result["name"], key=result["key"], path=Path(result["path"]),
+                        status=result["status"], log=Path(result["log"]),
+                        meta=result.get("meta", {}))

@@ -1,0 +1,102 @@
+"""Boot judging on real console transcripts (a bench-dev boot of QEMU virt through
+U-Boot, and the same kernel without its root device), replayed through a socket."""
+
+import re
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pytest_quill.bench.console import Console
+from pytest_quill.boot.judge import first_boot, stages
+from pytest_quill.bench.streams import SocketStream
+from pytest_quill.errors import BootError
+from pytest_quill.profile import load_profile
+
+pytestmark = pytest.mark.timeout(60)
+
+DATA = Path(__file__).parent / "data"
+BOOT = (DATA / "qemu-virt-boot.log").read_bytes()
+PANIC = (DATA / "qemu-virt-panic.log").read_bytes()
+STAGE_NAMES = ["bootloader", "kernel_start", "linux", "init", "shell"]
+
+
+@dataclass
+class Wire:
+    device: socket.socket  # what the device sends, the test writes here
+    console: Console
+
+
+@pytest.fixture
+def wire(tmp_path):
+    device, console_end = socket.socketpair()
+    console = Console(SocketStream(console_end), tmp_path / "console.log", timeout_factor=0.05)
+    yield Wire(device, console)
+    device.close()
+    console.close()
+
+
+@pytest.fixture
+def replay(wire):
+    """replay(bytes) -> a Console that receives them, as a device would send them."""
+
+    def start(transcript: bytes) -> Console:
+        wire.device.sendall(transcript)
+        return wire.console
+
+    return start
+
+
+def test_a_good_boot_reaches_the_shell_by_every_stage(replay):
+    profile = load_profile("qemu-virt")
+    report = first_boot(replay(BOOT), profile)
+    assert list(report.stages) == STAGE_NAMES == [stage.name for stage in stages(profile)]
+    times = list(report.stages.values())
+    assert times == sorted(times)
+    assert report.boot_to_shell_s == report.stages["shell"]
+    assert report.within_budget
+    assert report.record()["stages"].keys() == set(STAGE_NAMES)
+
+
+def test_over_budget_is_reported_not_raised(replay):
+    profile = load_profile("qemu-virt", {"budgets.boot_to_shell_s": "0.0"})
+    report = first_boot(replay(BOOT), profile)
+    assert not report.within_budget
+    assert report.record()["within_budget"] is False
+
+
+def test_a_panic_is_a_boot_error_with_its_lines_and_the_log(replay, tmp_path):
+    with pytest.raises(BootError) as failure:
+        first_boot(replay(PANIC), load_profile("qemu-virt"))
+    error = failure.value
+    assert re.fullmatch(r"kernel panic at [0-9.]+ s after power-on: Kernel panic - not syncing: "
+                        r"VFS: Unable to mount root fs on unknown-block\(0,0\) \(log: (.*)\)",
+                        error.one_line()).group(1) == str(tmp_path / "console.log")
+    assert "CPU: 0 PID: 1 Comm: swapper" in error.message
+
+
+def test_a_second_bootloader_banner_is_a_reset(replay):
+    kernel_starts = BOOT.index(b"Starting kernel")
+    reset = BOOT[:kernel_starts] + b"Starting kernel ...\r\n\r\n" + BOOT[:kernel_starts]
+    with pytest.raises(BootError, match=r"^the board reset \(a second bootloader banner\) at "
+                                        r".*: U-Boot 2023\.01"):
+        first_boot(replay(reset), load_profile("qemu-virt"))
+
+
+def test_a_console_waiting_for_enter_gets_it(wire):
+    """busybox init's askfirst: the judge presses Enter, then the shell prompt comes."""
+    init_runs = BOOT.index(b"Run /sbin/init")
+    wire.device.sendall(BOOT[:init_runs] + b"Run /sbin/init as init process\r\n"
+                       b"\r\nPlease press Enter to activate this console. ")
+
+    def press_enter_then_prompt():
+        if wire.device.recv(16) == b"\n":
+            wire.device.sendall(b"\r\n/ # ")
+
+    answer = threading.Thread(target=press_enter_then_prompt)
+    answer.start()
+    report = first_boot(wire.console, load_profile("qemu-virt"))
+    answer.join()
+    assert list(report.stages) == STAGE_NAMES

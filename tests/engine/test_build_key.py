@@ -1,0 +1,58 @@
+"""The cache key's toolchain part: the backend's tool versions, except for a
+recipe that builds its own Docker image (the rootfs), which must not need the
+kernel's builder image (the Nook's cannot be made without an old base)."""
+
+from pathlib import Path
+
+import pytest
+
+from pytest_quill.rootfs import recipe as rootfs
+from pytest_quill.engine.produce import key_of, toolchain_identity
+from pytest_quill.errors import BenchError
+from pytest_quill.profile import load_profile
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+class DockerWithoutBuilder:
+    """A Docker backend whose builder image cannot be made, as for the Nook here."""
+
+    name = "docker"
+
+    def identity(self, tools):
+        raise BenchError("nook-builder.dockerfile: base image ubuntu:12.04 not present")
+
+
+class Backend:
+    def __init__(self, name, versions):
+        self.name, self.versions = name, versions
+
+    def identity(self, tools):
+        return f"{self.name} {self.versions} {' '.join(tools)}"
+
+
+class KernelLike:
+    name, deps, tools, version = "kernel", (), ("make",), "1"
+
+    def fingerprint(self, profile, project_root):
+        return {}
+
+
+def test_the_rootfs_key_on_docker_never_asks_the_kernels_builder():
+    nook = load_profile("nook-simple-touch")
+    key = key_of(rootfs.RECIPE, nook, DockerWithoutBuilder(), {}, PROJECT)
+    assert len(key) == 20
+    assert toolchain_identity(rootfs.RECIPE, DockerWithoutBuilder()) == "docker"
+
+
+def test_other_recipes_take_the_backends_tool_versions():
+    profile = load_profile("qemu-virt")
+    with pytest.raises(BenchError):
+        key_of(KernelLike(), profile, DockerWithoutBuilder(), {}, PROJECT)
+    old, new = Backend("docker", "gcc 12.2"), Backend("docker", "gcc 12.3")
+    assert key_of(KernelLike(), profile, old, {}, PROJECT) != key_of(KernelLike(), profile, new,
+                                                                      {}, PROJECT)
+
+
+def test_the_rootfs_key_on_the_host_holds_the_host_tools():
+    assert toolchain_identity(rootfs.RECIPE, Backend("host", "v")).startswith("host v apt-get")
