@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", default="qemu-virt")
     args = parser.parse_args()
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile, directory=PROJECT / "hardware_profiles")
     card = args.card or last_card()
     logs = Path(tempfile.mkdtemp(prefix="boot-bench-"))
     boots = []

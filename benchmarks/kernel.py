@@ -18,11 +18,11 @@ from pathlib import Path
 from figures import FOLDER, save
 
 from pytest_quill.engine.backends.host import HostBackend
+from pytest_quill.engine.cache import Cache
+from pytest_quill.engine.context import Artifact
+from pytest_quill.engine.produce import build_or_reuse, key_of
 from pytest_quill.kernel.recipe import RECIPE, verify
 from pytest_quill.kernel.tree import MODULES_REL, source_identity, tree_label
-from pytest_quill.engine.produce import build_or_reuse, key_of
-from pytest_quill.run.cache import Cache
-from pytest_quill.engine.context import Artifact
 from pytest_quill.profile import load_profile
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -60,7 +60,7 @@ def main() -> int:
                         default=FOLDER / f"kernel-cache-{int(time.time())}")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile, directory=PROJECT / "hardware_profiles")
     cache = Cache(args.cache.resolve())
     log = cache.root / "kernel-bench.log"
     log.parent.mkdir(parents=True, exist_ok=True)

@@ -18,12 +18,13 @@ from pathlib import Path
 
 from figures import save
 
-from pytest_quill.rootfs import recipe as rootfs, verify as rootfs_verify
 from pytest_quill.engine import backends
+from pytest_quill.engine.cache import Cache
 from pytest_quill.engine.context import Artifact
 from pytest_quill.engine.produce import build_or_reuse, key_of
-from pytest_quill.run.cache import Cache
 from pytest_quill.profile import load_profile
+from pytest_quill.rootfs import recipe as rootfs
+from pytest_quill.rootfs import verify as rootfs_verify
 
 PROJECT = Path(__file__).resolve().parent.parent
 RECIPE = rootfs.RECIPE
@@ -59,7 +60,7 @@ def main() -> int:
     parser.add_argument("--profile", default="qemu-virt")
     parser.add_argument("--backend", default="host", choices=("host", "docker"))
     args = parser.parse_args()
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile, directory=PROJECT / "hardware_profiles")
     scratch = Path(tempfile.mkdtemp(prefix="rootfs-bench-"))
     backend = backends.make(backends.resolve(args.backend), profile, PROJECT, mounts=(scratch,),
                             log_dir=scratch / "docker")

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from figures import save
 
-from pytest_quill.card import readback, recipe as sdcard, writer
+from pytest_quill.card import readback, writer
+from pytest_quill.card import recipe as sdcard
 from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.context import Artifact, BuildContext
 from pytest_quill.profile import load_profile
@@ -78,7 +79,7 @@ def main() -> int:
     parser.add_argument("--kernel", type=Path, help="a published kernel artifact folder")
     parser.add_argument("--rootfs", type=Path, help="a published rootfs artifact folder")
     args = parser.parse_args()
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile, directory=PROJECT / "hardware_profiles")
     scratch = Path(tempfile.mkdtemp(prefix="sdcard-bench-"))
     try:
         if args.kernel and args.rootfs:

@@ -1,11 +1,12 @@
 """pytest-quill: the Nook typewriter MVP as pytest fixtures and quality gates.
 
-The root conftest declares the plan with `artifact(recipe)` (session fixtures
-built once per run) and `gate(n, name)` (deciders for `@pytest.mark.gate(n)`).
+A project declares its plan in its root conftest's `pytest_quill_declare(plan)`
+hook: `plan.artifact(recipe)` (session fixtures built once per run) and
+`plan.gate(n, name)` (deciders for `@pytest.mark.gate(n)`). The Nook MVP's
+declaration is pytest_quill.mvp.
 """
 
-from .run.store import artifact
 from .engine.context import Artifact, BuildContext
-from .run.gates import gate
+from .plan import Plan
 
-__all__ = ["artifact", "gate", "Artifact", "BuildContext"]
+__all__ = ["Plan", "Artifact", "BuildContext"]

@@ -7,16 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from .run import gates, record
+from . import hooks
 from .engine import backends
 from .errors import QuillError
-from .run.options import add_options, read_options
+from .plan import Plan
+from .profile import load_profile
 from .report import allure, metrics
 from .report.publish import publish_run
 from .report.streams import stream_of
-from .run.quill_run import QuillRun, load, new_run_dir, prune_runs
+from .run import record
+from .run.options import add_options, read_options
+from .run.quill_run import RUN_KEY, QuillRun, new_run_dir, prune_runs, quill_run
 
-_RUN = pytest.StashKey[QuillRun]()
+OUTCOME = pytest.StashKey[str]()  # the phase that decided a test: "passed", "skipped (setup)"
+SKIP_REASON = pytest.StashKey[str]()
 
 MARKERS = [
     "gate(number): the test needs quality gate NUMBER open (1 build, 2 artifacts, "
@@ -26,8 +30,8 @@ MARKERS = [
 ]
 
 
-def quill_run(config) -> QuillRun:
-    return config.stash[_RUN]
+def pytest_addhooks(pluginmanager):
+    pluginmanager.add_hookspecs(hooks)
 
 
 def pytest_addoption(parser):
@@ -37,10 +41,13 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+    plan = Plan()
+    config.hook.pytest_quill_declare(plan=plan)
     try:
-        config.stash[_RUN] = _make_run(config)
+        config.stash[RUN_KEY] = _make_run(config, plan)
     except QuillError as exc:
         raise pytest.UsageError(exc.one_line()) from None
+    config.pluginmanager.register(plan.fixture_plugin(), "quill-artifacts")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistController(), "quill-xdist")
     results = _allure_results(config)
@@ -52,9 +59,10 @@ def _allure_results(config) -> str | None:
     return getattr(config.option, "allure_report_dir", None)
 
 
-def _make_run(config) -> QuillRun:
+def _make_run(config, plan: Plan) -> QuillRun:
     options = read_options(config)
-    profile = load(options)
+    plan.check_rebuild(options.rebuild)
+    profile = load_profile(options.profile, options.overrides, options.profiles)
     worker_input = getattr(config, "workerinput", None)
     if worker_input is None:
         backends.check_name(options.backend)
@@ -63,7 +71,7 @@ def _make_run(config) -> QuillRun:
     else:
         run_dir = worker_input["quill_run_dir"]
         worker, workers = worker_input["workerid"], worker_input["workercount"]
-    return QuillRun(options=options, profile=profile, worker=worker, workers=workers,
+    return QuillRun(options=options, profile=profile, plan=plan, worker=worker, workers=workers,
                     run_dir=Path(run_dir),
                     project_root=config.rootpath, started=time.time())
 
@@ -82,7 +90,8 @@ def pytest_collection_modifyitems(config, items):
         for mark in allure.label_marks(item.nodeid, item.iter_markers()):
             item.add_marker(mark)
     try:
-        quill_run(config).store.needed = gates.artifacts_needed(
+        run = quill_run(config)
+        run.store.needed = run.plan.artifacts_needed(
             (item.nodeid, item.fixturenames, item.get_closest_marker("gate")) for item in items)
     except QuillError as exc:
         raise pytest.UsageError(exc.one_line()) from None
@@ -91,7 +100,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     run = quill_run(item.config)
-    for marker_name in gates.checks():
+    for marker_name in run.plan.checks:
         if item.get_closest_marker(marker_name) is not None:
             decision = run.gates.check(marker_name)
             if not decision.open:
@@ -110,8 +119,7 @@ def pytest_runtest_protocol(item, nextitem):
     # Kept until the session ends: a run that builds and gates nothing leaves no folder.
     quill_run(item.config).tests.append(dict(
         nodeid=item.nodeid, start=start, end=time.time(), stream=stream_of(item.nodeid),
-        outcome=getattr(item, "_quill_outcome", "unknown"),
-        reason=getattr(item, "_quill_reason", "")))
+        outcome=item.stash.get(OUTCOME, "unknown"), reason=item.stash.get(SKIP_REASON, "")))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -120,16 +128,16 @@ def pytest_runtest_makereport(item, call):
     report = result.get_result()
     # The phase that decided the outcome: a skip or error in setup, else the call.
     if report.when == "call" or report.outcome != "passed":
-        item._quill_outcome = report.outcome if report.when == "call" else \
+        item.stash[OUTCOME] = report.outcome if report.when == "call" else \
             f"{report.outcome} ({report.when})"
         if report.skipped and isinstance(report.longrepr, tuple):
-            item._quill_reason = report.longrepr[2].removeprefix("Skipped: ")
+            item.stash[SKIP_REASON] = report.longrepr[2].removeprefix("Skipped: ")
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session):
     config = session.config
-    if _RUN not in config.stash:
+    if RUN_KEY not in config.stash:
         return
     run = quill_run(config)
     run.close()
@@ -141,19 +149,19 @@ def pytest_sessionfinish(session):
     made = record.build_record(run.state, run.header())
     if record.used_quill(made):
         made["metrics"] = metrics.compute(made)
-        run.extras["record_path"] = record.write_record(made, run.options.reports)
-        run.extras["record"] = made
+        run.record_path = record.write_record(made, run.options.reports)
+        run.record = made
         publish_run(made, run.options.reports, _allure_results(config), run.profile.path)
         prune_runs(run.options.reports)
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    if _RUN not in config.stash or "record" not in quill_run(config).extras:
+    if RUN_KEY not in config.stash or quill_run(config).record is None:
         return
     run = quill_run(config)
     terminalreporter.section("pytest-quill")
-    for line in record.summary_lines(run.extras["record"], run.relpath):
+    for line in record.summary_lines(run.record, run.relpath):
         terminalreporter.write_line(line)
-    for line in metrics.summary_lines(run.extras["record"]["metrics"]):
+    for line in metrics.summary_lines(run.record["metrics"]):
         terminalreporter.write_line(line)
-    terminalreporter.write_line(f"run record: {run.relpath(run.extras['record_path'])}")
+    terminalreporter.write_line(f"run record: {run.relpath(run.record_path)}")

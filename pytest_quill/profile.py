@@ -17,7 +17,14 @@ from typing import Literal
 
 from .errors import InputError
 
-PROFILES_DIR = Path(__file__).resolve().parent.parent / "hardware_profiles"
+# Profiles are the project's data: found under the folder the run names
+# (--quill-profiles, default <rootdir>/hardware_profiles), never beside this code.
+PROFILES_FOLDER = "hardware_profiles"
+
+
+def default_profiles_dir() -> Path:
+    """For callers outside a pytest run (benchmarks, scripts): the working folder's."""
+    return Path.cwd() / PROFILES_FOLDER
 
 
 @dataclass(frozen=True)
@@ -139,12 +146,13 @@ class Profile:
         return _plain(getattr(self, name))
 
 
-def known_profiles(directory: Path = PROFILES_DIR) -> list[str]:
-    return sorted(p.stem for p in directory.glob("*.toml"))
+def known_profiles(directory: Path | None = None) -> list[str]:
+    return sorted(p.stem for p in (directory or default_profiles_dir()).glob("*.toml"))
 
 
-def find_profile(name_or_path: str, directory: Path = PROFILES_DIR) -> Path:
+def find_profile(name_or_path: str, directory: Path | None = None) -> Path:
     """A profile by name (hardware_profiles/NAME.toml) or by path."""
+    directory = directory or default_profiles_dir()
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or "/" in name_or_path:
         if candidate.is_file():
@@ -152,8 +160,8 @@ def find_profile(name_or_path: str, directory: Path = PROFILES_DIR) -> Path:
         raise InputError(f"--quill-profile {name_or_path}: no such file")
     path = directory / f"{name_or_path}.toml"
     if path.is_file():
-        return path
-    known = ", ".join(known_profiles(directory)) or "none"
+        return path.resolve()  # its relative paths are relative to where it really is
+    known = ", ".join(known_profiles(directory)) or f"none in {directory}"
     raise InputError(
         f"--quill-profile {name_or_path}: unknown profile; known profiles: {known} "
         f"(or give a path to a .toml file)"
@@ -161,7 +169,7 @@ def find_profile(name_or_path: str, directory: Path = PROFILES_DIR) -> Path:
 
 
 def load_profile(
-    name_or_path: str, overrides: dict[str, str] | None = None, directory: Path = PROFILES_DIR
+    name_or_path: str, overrides: dict[str, str] | None = None, directory: Path | None = None
 ) -> Profile:
     path = find_profile(name_or_path, directory)
     try:

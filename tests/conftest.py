@@ -1,1 +1,68 @@
+"""Fixtures shared by the project's tests."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pytest_quill.profile import load_profile
+from tests.card.test_sdcard_image import build_card
+from tests.card.test_sdcard_nook_mistakes import nook_with_loaders
+from tests.card.test_sdcard_synthetic import CONFIG_NOOK, make_kernel
+
 pytest_plugins = ["pytester"]
+
+PROJECT = Path(__file__).resolve().parents[1]
+ARM_GCC = "arm-linux-gnueabihf-gcc"
+
+
+@pytest.fixture(scope="session")
+def qemu_virt():
+    return load_profile("qemu-virt", directory=PROJECT / "hardware_profiles")
+
+
+@pytest.fixture(scope="session")
+def nook():
+    return load_profile("nook-simple-touch", directory=PROJECT / "hardware_profiles")
+
+
+@pytest.fixture(scope="session")
+def profile(qemu_virt):
+    """The default profile (overrides the MVP's run profile in unit tests)."""
+    return qemu_virt
+
+
+@pytest.fixture
+def pytester(pytester):
+    """Inner pytest runs live in a temporary rootdir: they read this project's
+    hardware profiles from their own hardware_profiles/, as a project would."""
+    (pytester.path / "hardware_profiles").symlink_to(PROJECT / "hardware_profiles")
+    return pytester
+
+
+@pytest.fixture(scope="module")
+def loaders(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("loaders")
+    (folder / "MLO").write_bytes(b"x-loader" * 2000)
+    (folder / "u-boot.bin").write_bytes(b"u-boot 1.1.4" * 13000)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def nook_card(tmp_path_factory, loaders):
+    profile = nook_with_loaders(loaders)
+    base = tmp_path_factory.mktemp("nook")
+    kernel = make_kernel(base / "kernel", config=CONFIG_NOOK, load=0x80008000)
+    return (profile, *build_card(base, profile, kernel=kernel))
+
+
+@pytest.fixture(scope="module")
+def arm_programs(tmp_path_factory):
+    """A static ARM 'busybox' knowing the applets init and sh, and a dynamic ARM program."""
+    folder = tmp_path_factory.mktemp("arm")
+    source = folder / "applets.c"
+    source.write_text('__attribute__((used)) static const char names[] = "init\\0sh\\0";\n'
+                      "int main(int argc, char **argv) { return names[argc]; }\n")
+    subprocess.run([ARM_GCC, "-static", "-Os", "-s", "-o", folder / "static", source], check=True)
+    subprocess.run([ARM_GCC, "-Os", "-s", "-o", folder / "dynamic", source], check=True)
+    return folder

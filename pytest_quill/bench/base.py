@@ -1,13 +1,12 @@
-"""The bench interface, and the registry that picks a bench by profile.bench.kind.
+"""The bench interface, and how a profile's bench.kind finds its bench.
 
-A new bench is a new module that subclasses Bench and decorates it with
-@register("kind"); bench_for finds it by importing the package's modules.
+A new bench is a new module of this package named for its kind
+(bench.kind = "qemu" -> bench/qemu.py) whose BENCH is a Bench subclass.
 """
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +14,6 @@ from pathlib import Path
 from ..errors import InputError
 from ..profile import Profile
 from .console import Console
-
-_BENCHES: dict[str, type[Bench]] = {}
 
 
 @dataclass(frozen=True)
@@ -63,27 +60,24 @@ class Bench(ABC):
         self.close()
 
 
-def register(kind: str):
-    """Class decorator: the bench for profiles with bench.kind = kind."""
-
-    def add(cls: type[Bench]) -> type[Bench]:
-        cls.kind = kind
-        _BENCHES[kind] = cls
-        return cls
-
-    return add
-
-
 def bench_for(profile: Profile, run_dir: Path, options: BenchOptions | None = None) -> Bench:
-    _load_benches()
-    kind = profile.bench.kind
-    if kind not in _BENCHES:
-        known = ", ".join(sorted(_BENCHES)) or "none"
-        raise InputError(f"{profile.path}: bench.kind = {kind!r} has no bench; known: {known}")
-    return _BENCHES[kind](profile, run_dir, options or BenchOptions())
+    return bench_class(profile.bench.kind, profile.path)(profile, run_dir,
+                                                         options or BenchOptions())
 
 
-def _load_benches() -> None:
-    package = importlib.import_module(__package__)
-    for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{__package__}.{module.name}")
+def bench_class(kind: str, source: Path) -> type[Bench]:
+    module = None
+    if kind.isidentifier() and kind in known_kinds():
+        module = importlib.import_module(f"{__package__}.{kind}")
+    bench = getattr(module, "BENCH", None)
+    if not (isinstance(bench, type) and issubclass(bench, Bench)):
+        raise InputError(f"{source}: bench.kind = {kind!r} has no bench; "
+                         f"known: {', '.join(known_kinds())}")
+    return bench
+
+
+def known_kinds() -> list[str]:
+    """Modules of this package that define a bench (a BENCH)."""
+    folder = Path(__file__).parent
+    return sorted(path.stem for path in folder.glob("*.py")
+                  if "\nBENCH = " in path.read_text())

@@ -8,7 +8,6 @@ for power and keys. No TCP ports: instances never collide.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import signal
@@ -18,7 +17,8 @@ import time
 from pathlib import Path
 
 from ..errors import BenchError
-from .base import Bench, register
+from ..proc import die_with_parent
+from .base import Bench
 from .console import Console
 from .keys import qcodes
 from .qmp import Qmp
@@ -35,16 +35,8 @@ _USB_KEYBOARD = ["-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,bus=xhci.0"
 _START_S = 15  # QEMU makes its sockets within a second; TCG on a busy host is slower
 _KEY_HOLD_MS = 40  # long enough for the guest's USB HID polling to see each key
 _QUIT_S = 10
-_PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """In the child: QEMU is killed when the process that started it dies, even by SIGKILL.
-    (The parent is the thread that called power_on: call it from one that lives on.)"""
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-@register("qemu")
 class QemuBench(Bench):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,7 +93,7 @@ class QemuBench(Bench):
         with open(qemu_log, "wb") as output:
             self._proc = subprocess.Popen(self.command(disk, self._folder), stdin=subprocess.DEVNULL,
                                           stdout=output, stderr=subprocess.STDOUT,
-                                          start_new_session=True, preexec_fn=_die_with_parent)
+                                          start_new_session=True, preexec_fn=die_with_parent)
         try:
             self._connect(log_path, qemu_log)
         except BaseException:
@@ -163,3 +155,6 @@ class QemuBench(Bench):
             os.killpg(self._proc.pid, signal.SIGKILL)
             self._proc.wait()
         self._proc = None
+
+
+BENCH = QemuBench

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ProductError
 from ..bench.base import Bench
 from ..bench.console import Console, Result
+from ..errors import ProductError
 from .judge import BootReport, first_boot
 
 _SHELL_SETUP_S = 60

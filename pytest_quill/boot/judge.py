@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..profile import Profile
 from ..bench.console import Console
+from ..profile import Profile
 
 # busybox init with an "askfirst" console waits for Enter before the shell.
 _ASKFIRST = r"Please press Enter to activate this console"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import struct
 
-from ..profile import Profile
 from ..formats.uimage import HEADER_SIZE
+from ..profile import Profile
 
 
 def bootargs(profile: Profile) -> str:

@@ -13,11 +13,13 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from ..errors import QuillError
-from ..profile import Profile
-from . import bootscript, image as diskimage, recipe as sdcard
-from ..formats import uimage
 from ..engine.context import Artifact
+from ..errors import QuillError
+from ..formats import uimage
+from ..profile import Profile
+from . import bootscript
+from . import image as diskimage
+from . import recipe as sdcard
 
 FAT_VERSIONS = {"fat16": "FAT16", "fat32": "FAT32"}
 # debugfs's type names -> the manifest's, with the manifest's spellings accepted.

@@ -17,10 +17,14 @@ import tempfile
 from pathlib import Path
 
 from ..digest import file_sha256
-from ..errors import BuildError, VerifyError
-from ..profile import Profile
-from . import bootscript, image as diskimage
 from ..engine.context import Artifact, BuildContext
+from ..engine.recipe import Toolchain
+from ..errors import BuildError, VerifyError
+from ..formats import kconfig, tar
+from ..formats.version import version_tuple
+from ..profile import Profile
+from . import bootscript
+from . import image as diskimage
 
 MIB = diskimage.MIB
 BOOT_LABEL = "QUILLBOOT"
@@ -52,7 +56,7 @@ def preflight(profile: Profile) -> list[str]:
     if boot.root_device.startswith("/dev/") and (number is None or number.group(1) != "2"):
         problems.append(f"boot.root_device = {boot.root_device} is not partition 2; the card's "
                         "root filesystem is partition 2")
-    if boot.console.startswith("ttyO") and _release(profile.kernel.version) < (2, 6, 37):
+    if boot.console.startswith("ttyO") and version_tuple(profile.kernel.version) < (2, 6, 37):
         problems.append(f"boot.console = {boot.console}: the omap-serial ttyO names came with "
                         f"Linux 2.6.37; kernel {profile.kernel.version} names its serial "
                         "ports ttyS (console=ttyS0 on the Nook)")
@@ -71,7 +75,7 @@ def kernel_config_problems(profile: Profile, config_path: Path) -> list[str]:
     if not config_path.is_file():
         return [f"{config_path}: the kernel artifact has no final .config"]
     text = config_path.read_text(errors="replace")
-    symbols = dict(re.findall(r"^CONFIG_(\w+)=(\S+)", text, re.M))
+    symbols = kconfig.parse_config(text)
     return _root_fs_problems(profile, config_path, text, symbols) + \
         _root_device_problems(profile, config_path, symbols)
 
@@ -85,7 +89,7 @@ def _root_device_problems(profile: Profile, config_path: Path, symbols: dict) ->
 
 
 def _root_fs_problems(profile: Profile, config_path: Path, text: str, symbols: dict) -> list[str]:
-    version = _config_version(text) or _version_tuple(profile.kernel.version)
+    version = _config_version(text) or version_tuple(profile.kernel.version, 2)
     root_fs = profile.sdcard.root_fs
     for alternative in _root_fs_symbols(root_fs, version):
         if all(symbols.get(name) == "y" for name in alternative):
@@ -93,7 +97,7 @@ def _root_fs_problems(profile: Profile, config_path: Path, text: str, symbols: d
     wanted = " or ".join("+".join(f"CONFIG_{n}=y" for n in alt)
                          for alt in _root_fs_symbols(root_fs, version))
     first = _root_fs_symbols(root_fs, version)[0][0]
-    has = f"CONFIG_{first}={symbols[first]}" if first in symbols else f"no CONFIG_{first}"
+    has = f"CONFIG_{first}={symbols[first]}" if symbols.get(first, "n") != "n" else f"no CONFIG_{first}"
     return [f"{config_path}: root FS {root_fs} (sdcard.root_fs) needs {wanted}; "
             f"the kernel has {has}"]
 
@@ -110,16 +114,7 @@ def _root_fs_symbols(root_fs: str, version: tuple[int, int]) -> list[tuple[str, 
 
 def _config_version(text: str) -> tuple[int, int] | None:
     match = re.search(r"^# Linux\S*(?: kernel version:)? (\d+\.\d+)", text, re.M)
-    return _version_tuple(match.group(1)) if match else None
-
-
-def _release(text: str) -> tuple[int, ...]:
-    return tuple(int(n) for n in re.findall(r"\d+", text)[:3])
-
-
-def _version_tuple(text: str) -> tuple[int, int]:
-    major, minor = (re.findall(r"\d+", text) + ["0", "0"])[:2]
-    return int(major), int(minor)
+    return version_tuple(match.group(1), 2) if match else None
 
 
 # The recipe.
@@ -133,6 +128,9 @@ class SdCardRecipe:
     # The image tools are host tools, whatever built the kernel: an old-toolchain
     # builder image (the Nook's) has an mke2fs without -d.
     runs_on = "host"
+
+    def toolchain(self, profile: Profile) -> Toolchain:
+        return Toolchain()
 
     def fingerprint(self, profile: Profile, project_root: Path) -> dict:
         boot = profile.section("boot")
@@ -224,11 +222,11 @@ def _as_root(*steps: list[str]) -> list[str]:
 def _tar_listing(tarball: Path) -> tuple[int, dict[str, str]]:
     """The bytes a tarball unpacks to, and its symlinks (path -> target)."""
     size, links = 0, {}
-    with tarfile.open(tarball) as tar:
-        for member in tar:
+    with tarfile.open(tarball) as members:
+        for member in members:
             size += member.size
             if member.issym():
-                links[os.path.normpath("/" + member.name).lstrip("/")] = member.linkname
+                links[tar.member_path(member.name)] = member.linkname
     return size, links
 
 

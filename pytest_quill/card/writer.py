@@ -17,7 +17,8 @@ from typing import Callable
 
 from ..errors import BenchError, InputError
 from ..profile import Profile
-from . import blockdev, image as diskimage
+from . import blockdev
+from . import image as diskimage
 
 CHUNK = 4 << 20
 ALIGN = 4096  # device writes in whole pages

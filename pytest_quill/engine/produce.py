@@ -9,28 +9,30 @@ import json
 import shutil
 from pathlib import Path
 
-from ..run.cache import META, Cache
+from .backends.base import Backend
+from .cache import META, Cache
 from .context import Artifact, BuildContext
+from .recipe import Recipe
 
 
-def key_of(recipe, profile, backend, deps: dict[str, Artifact], project_root: Path) -> str:
+def key_of(recipe: Recipe, profile, backend: Backend, deps: dict[str, Artifact], project_root: Path) -> str:
     """Everything that changes the output: recipe, its inputs, toolchain, deps."""
     inputs = {
         "recipe": recipe.name,
         "version": recipe.version,
         "fingerprint": recipe.fingerprint(profile, project_root),
-        "backend": toolchain_identity(recipe, backend),
+        "backend": toolchain_identity(recipe, profile, backend),
         "deps": {name: art.key for name, art in sorted(deps.items())},
     }
     blob = json.dumps(inputs, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:20]
 
 
-def toolchain_identity(recipe, backend) -> str:
+def toolchain_identity(recipe: Recipe, profile, backend: Backend) -> str:
     """The versions of the recipe's tools, from the backend that runs them. A
-    recipe that builds its own Docker image has its toolchain in its fingerprint."""
-    if backend.name == "docker" and getattr(recipe, "own_docker_image", False):
-        return "docker"
+    recipe that builds its own images has its toolchain in its fingerprint."""
+    if backend.images is not None and recipe.toolchain(profile).dockerfile is None:
+        return backend.name
     return backend.identity(list(recipe.tools))
 
 

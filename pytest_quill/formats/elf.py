@@ -73,10 +73,6 @@ def parse(data: bytes) -> ElfInfo:
         raise ValueError(f"truncated ELF: {exc}") from None
 
 
-def format_version(version: tuple[int, ...]) -> str:
-    return ".".join(str(part) for part in version)
-
-
 class _Header:
     """The ELF header fields, and the program/section tables they point to."""
 

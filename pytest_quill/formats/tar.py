@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import io
 import os
+import posixpath
 import stat
 import tarfile
 from dataclasses import dataclass
@@ -50,6 +51,11 @@ class Entry:
 
     def line(self) -> str:
         return f"{self.path}\t{self.mode:04o}\t{self.size}\t{self.sha256}\t{self.type}\n"
+
+
+def member_path(name: str) -> str:
+    """A member's name as a path relative to the tree's root ("./bin/sh" -> "bin/sh")."""
+    return posixpath.normpath("/" + name).lstrip("/")
 
 
 def write(tree: Path, dest: Path, devices: tuple[Device, ...] = ()) -> list[Entry]:

@@ -14,11 +14,14 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from ..errors import BuildError, InputError
-from ..profile import Profile
-from ..formats import kconfig, uimage
-from . import config as kernel_config, modules as kernel_modules, tree as kernel_tree
 from ..engine.context import Artifact, BuildContext
+from ..engine.recipe import Toolchain
+from ..errors import BuildError, InputError
+from ..formats import kconfig, uimage
+from ..profile import Profile
+from . import config as kernel_config
+from . import modules as kernel_modules
+from . import tree as kernel_tree
 from .make import KernelMake
 
 MODULES_SOURCE = Path("squireos/kernel/drivers/squireos")
@@ -31,6 +34,12 @@ class KernelRecipe:
     tools = ("make", "arm-linux-gnueabihf-gcc", "arm-linux-gnueabi-gcc", "mkimage")
     version = "1"
     evidence = ("config",)  # attached to the report beside the build log
+    runs_on = "any"
+
+    def toolchain(self, profile: Profile) -> Toolchain:
+        """The profile's builder image, and the kernel's sources mounted read-only."""
+        return Toolchain(profile.kernel.docker_builder,
+                         tuple(kernel_tree.source_mounts(profile.kernel.source)))
 
     def fingerprint(self, profile: Profile, project_root: Path) -> dict:
         kernel = profile.section("kernel")

@@ -42,6 +42,16 @@ def debian_tarball(source: str) -> Path:
     return Path("/usr/src") / f"{package}.tar.xz"
 
 
+def source_mounts(source: str) -> list[Path]:
+    """What a container must see of the sources: the Debian tarball's folder, or the tree."""
+    kind = source_kind(source) if source else None
+    if kind == "debian":
+        return [debian_tarball(source).parent]
+    if kind == "path" and Path(source).exists():
+        return [Path(source).resolve()]
+    return []
+
+
 def source_identity(source: str) -> dict:
     """What names the exact sources: package version and tarball stamp, the
     tree's git revision (plus a hash of uncommitted changes), or the URL."""

@@ -17,10 +17,9 @@ from allure_commons.types import AttachmentType
 
 from ..digest import file_sha256
 from ..errors import QuillError
-from .streams import stream_of, story_of
+from .streams import story_of, stream_of
 
 EPIC = "Nook typewriter MVP"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Attachment kinds -> Allure types; any other kind is an extension, shown as text.
 KINDS = {
@@ -153,7 +152,7 @@ def environment(record: dict, profile_name: str) -> dict[str, str]:
         entries.update(_artifact_entries(artifact))
     entries["qemu"] = _first_line(["qemu-system-arm", "--version"])
     entries["u-boot-qemu"] = _first_line(["dpkg-query", "-W", "-f=${Version}", "u-boot-qemu"])
-    entries["git.commit"] = _git_commit()
+    entries["git.commit"] = _git_commit(record.get("project", "."))
     for name, value in (record.get("metrics") or {}).items():
         if isinstance(value, (int, float)):
             entries[f"metrics.{name}"] = str(value)
@@ -197,8 +196,8 @@ def _output(argv: list[str]) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def _git_commit() -> str:
-    git = ["git", "-C", str(PROJECT_ROOT)]
+def _git_commit(project: str) -> str:
+    git = ["git", "-C", project]
     commit = _output(git + ["rev-parse", "--short=12", "HEAD"])
     if not commit:
         return ""

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ..run.options import default_cache
+from ..engine.cache import default_cache
 
 TIMEOUT_S = 15
 

@@ -18,7 +18,6 @@ libc_min_kernel, suite, userland, packages, build_packages, dev_method.
 
 from __future__ import annotations
 
-import posixpath
 import shutil
 import tarfile
 import tempfile
@@ -27,12 +26,15 @@ import urllib.request
 from pathlib import Path
 
 from ..digest import file_sha256
-from ..errors import BuildError
-from ..profile import Profile
-from . import debian_index, verify as rootfs_verify
-from ..formats import tar as tarball
+from ..engine.backends.base import ImageBuilder
 from ..engine.context import BuildContext
-from ..formats.elf import format_version
+from ..engine.recipe import Toolchain
+from ..errors import BuildError
+from ..formats import tar as tarball
+from ..formats.version import format_version
+from ..profile import Profile
+from . import debian_index
+from . import verify as rootfs_verify
 
 MIRROR = "http://deb.debian.org/debian"
 ARCHIVE_MIRROR = "http://archive.debian.org/debian"
@@ -59,9 +61,12 @@ class RootfsRecipe:
     tools = ("apt-get", "dpkg-deb", "make", "arm-linux-gnueabi-gcc", "arm-linux-gnueabihf-gcc")
     version = "2"
     evidence = ("manifest.tsv",)  # attached to the report beside the build log
-    # On Docker it builds its own image (minimal-boot.dockerfile, in the
-    # fingerprint with the package indices), never the kernel's builder image.
-    own_docker_image = True
+    runs_on = "any"
+
+    def toolchain(self, profile: Profile) -> Toolchain:
+        """On Docker it builds its own image (minimal-boot.dockerfile, in the
+        fingerprint with the package indices): no builder image."""
+        return Toolchain()
 
     def fingerprint(self, profile: Profile, project_root: Path) -> dict:
         sources = sources_dir(profile)
@@ -83,8 +88,8 @@ class RootfsRecipe:
         scratch = Path(tempfile.mkdtemp(prefix="rootfs-", dir=ctx.workspace("rootfs")))
         try:
             tree = scratch / "tree"
-            if ctx.backend.name == "docker":
-                _tree_in_docker(ctx, scratch, tree)
+            if ctx.backend.images is not None:
+                _tree_in_images(ctx, ctx.backend.images, scratch, tree)
             else:
                 _tree_on_host(ctx, scratch, tree)
             return _package(ctx, tree)
@@ -169,10 +174,9 @@ def _tree_on_host(ctx: BuildContext, work: Path, tree: Path) -> None:
     ctx.run(["sh", sources / "assemble.sh", work, tree, sources, dev_method(profile)], cwd=work)
 
 
-def _tree_in_docker(ctx: BuildContext, work: Path, tree: Path) -> None:
+def _tree_in_images(ctx: BuildContext, backend: ImageBuilder, work: Path, tree: Path) -> None:
     """Build minimal-boot.dockerfile, export the image, unpack it without Docker's additions."""
     profile = ctx.profile
-    backend = ctx.backend
     exported = work / "export.tar"
     with open(ctx.log_path, "ab") as log:
         # The first stage runs natively: it only downloads and copies files.
@@ -197,7 +201,7 @@ def _tree_in_docker(ctx: BuildContext, work: Path, tree: Path) -> None:
 
 
 def from_image(member: tarfile.TarInfo) -> bool:
-    name = posixpath.normpath("/" + member.name).lstrip("/")
+    name = tarball.member_path(member.name)
     if name in DOCKER_ADDED or member.ischr() or member.isblk():
         return False
     return not any(name.startswith(point) for point in DOCKER_MOUNT_POINTS)

@@ -15,9 +15,11 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..profile import Profile
-from ..formats import elf
 from ..engine.context import Artifact
+from ..formats import elf
+from ..formats.tar import member_path
+from ..formats.version import format_version, version_tuple
+from ..profile import Profile
 
 TARBALL = "rootfs.tar.gz"
 
@@ -61,7 +63,7 @@ def read_contents(tarball: Path) -> Contents:
     members, elves, texts, busybox = {}, {}, {}, b""
     with tarfile.open(tarball, "r:gz") as tar:
         for info in tar:
-            path = _normal(info.name)
+            path = member_path(info.name)
             members[path] = info
             if not info.isreg():
                 continue
@@ -111,7 +113,7 @@ def check_float_abi(contents: Contents, profile: Profile) -> list[str]:
 
 def check_min_kernel(contents: Contents, profile: Profile) -> list[str]:
     kernel = version_tuple(profile.kernel.version)
-    too_new = [f"{path} needs kernel {elf.format_version(needed)}, profile {profile.name} has "
+    too_new = [f"{path} needs kernel {format_version(needed)}, profile {profile.name} has "
                f"{profile.kernel.version}"
                for path, needed in kernel_floors(contents).items() if needed > kernel]
     # musl and other libcs check nothing at start-up: without the note there
@@ -159,12 +161,6 @@ def kernel_floors(contents: Contents) -> dict[str, tuple[int, int, int]]:
             if info.abi_min_kernel and (LIBC.search(path) or _is_static_program(path, info))}
 
 
-def version_tuple(text: str) -> tuple[int, ...]:
-    """ "2.6.29" -> (2, 6, 29); "6.1" -> (6, 1, 0): a release family is its first release."""
-    numbers = [int(part) for part in re.findall(r"\d+", text)[:3]]
-    return tuple(numbers + [0] * (3 - len(numbers)))
-
-
 def _check_init(contents: Contents) -> list[str]:
     member = contents.members.get(INIT)
     if member is None:
@@ -187,11 +183,7 @@ def _resolve(contents: Contents, path: str, depth: int = 0) -> str | None:
         return path
     target = member.linkname
     joined = target if target.startswith("/") else posixpath.join(posixpath.dirname(path), target)
-    return _resolve(contents, _normal(joined), depth + 1)
-
-
-def _normal(name: str) -> str:
-    return posixpath.normpath("/" + name).lstrip("/")
+    return _resolve(contents, member_path(joined), depth + 1)
 
 
 def _parse_elf(data: bytes) -> elf.ElfInfo:

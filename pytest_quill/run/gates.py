@@ -14,11 +14,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable
 
-from . import store as artifacts
-from ..errors import InputError, QuillError
-
-_GATES: dict[int, "GateSpec"] = {}
-_CHECKS: dict[str, "GateSpec"] = {}  # marker name -> the check its tests need first
+from ..errors import QuillError
 
 
 @dataclass(frozen=True)
@@ -37,67 +33,22 @@ class Decision:
     reason: str
 
 
-def gate(number: int, name: str, needs: tuple[str, ...] = ()):
-    """Declare gate `number`; the decorated function decides it."""
-
-    def register(decide: Callable) -> Callable:
-        _GATES[number] = GateSpec(number, name, decide, tuple(needs))
-        return decide
-
-    return register
-
-
-def check(marker: str, name: str):
-    """Declare what tests marked `marker` need before any gate: decided once per
-    run like a gate, so e.g. hardware tests skip with "connect the serial
-    adapter" before anything is built for them."""
-
-    def register(decide: Callable) -> Callable:
-        _CHECKS[marker] = GateSpec(0, name, decide, ())
-        return decide
-
-    return register
-
-
-def gates() -> dict[int, GateSpec]:
-    return dict(_GATES)
-
-
-def checks() -> dict[str, GateSpec]:
-    return dict(_CHECKS)
-
-
-def artifacts_needed(tests) -> set[str]:
-    """What the collected tests will ask for, (nodeid, fixture names, gate marker)
-    each: their artifact fixtures, their gates' needs, and all of those's deps.
-    Idle workers build these early."""
-    needed = set()
-    for nodeid, fixturenames, marker in tests:
-        needed |= {a for f in fixturenames if (a := artifacts.artifact_of_fixture(f))}
-        if marker is None:
-            continue
-        number = marker.args[0] if marker.args else None
-        if number not in _GATES:
-            raise InputError(f"{nodeid}: gate({number!r}) is not declared; "
-                             f"declared gates: {sorted(_GATES) or 'none'}")
-        needed |= {a for n, spec in _GATES.items() if n <= number for a in spec.needs}
-    return artifacts.with_deps(needed)
-
-
 class Gates:
     """This worker's view of the run's gate decisions."""
 
-    def __init__(self, run):
-        self.run = run  # QuillRun: state, store, profile, bench...
+    def __init__(self, run, gates: dict[int, GateSpec], checks: dict[str, GateSpec]):
+        self.run = run  # QuillRun: what the deciders are handed
+        self.gates = gates
+        self.checks = checks
 
     def decision(self, number: int) -> Decision:
-        spec = _GATES[number]
+        spec = self.gates[number]
         closed = f"gate {number} ({spec.name}) closed:"
         return self._shared(f"gate-{number}", spec, closed,
                             lambda: self._lower_closed(number) or self._run(spec, closed))
 
     def check(self, marker: str) -> Decision:
-        spec = _CHECKS[marker]
+        spec = self.checks[marker]
         return self._shared(f"check-{marker}", spec, f"{spec.name} not ready:",
                             lambda: self._run(spec, f"{spec.name} not ready:"))
 
@@ -120,7 +71,7 @@ class Gates:
                            if k in ("number", "name", "open", "reason")})
 
     def _lower_closed(self, number: int) -> str:
-        for lower in sorted(n for n in _GATES if n < number):
+        for lower in sorted(n for n in self.gates if n < number):
             decided = self.decision(lower)
             if not decided.open:
                 return decided.reason

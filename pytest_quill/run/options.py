@@ -6,18 +6,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..engine.cache import default_cache
 from ..errors import InputError
-
-
-def default_cache() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(base, "pytest-quill")
-
 
 # name, ini key, default, help
 _VALUED = [
     ("--quill-profile", "quill_profile", "qemu-virt",
      "hardware profile: a name from hardware_profiles/ or a path to a .toml (default qemu-virt)"),
+    ("--quill-profiles", "quill_profiles", "hardware_profiles",
+     "folder of the hardware profiles, relative to the rootdir (default hardware_profiles/)"),
     ("--quill-cache", "quill_cache", None,
      "artifact cache shared by runs (default $XDG_CACHE_HOME/pytest-quill, else ~/.cache/pytest-quill)"),
     ("--quill-backend", "quill_backend", "auto",
@@ -53,6 +50,7 @@ def add_options(parser) -> None:
 @dataclass(frozen=True)
 class Options:
     profile: str
+    profiles: Path
     cache: Path
     backend: str
     reports: Path
@@ -73,6 +71,7 @@ def read_options(config) -> Options:
     root = Path(config.rootpath)
     return Options(
         profile=value("quill_profile"),
+        profiles=(root / value("quill_profiles")).resolve(),
         cache=Path(value("quill_cache") or default_cache()).expanduser().resolve(),
         backend=value("quill_backend"),
         reports=(root / value("quill_reports")).resolve(),

@@ -7,24 +7,37 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
-from . import store as artifacts, gates
-from .store import Store
+import pytest
+
 from ..engine import backends
-from .cache import Cache
-from ..errors import BenchError, InputError, QuillError
+from ..engine.cache import Cache
+from ..errors import BenchError, QuillError
+from ..profile import Profile
+from .gates import Gates
 from .options import Options
-from ..profile import Profile, load_profile
 from .state import RunState
+from .store import Store
+
+if TYPE_CHECKING:
+    from ..plan import Plan
 
 KEEP_RUNS = 10
 STALE_S = 24 * 3600
+RUN_KEY = pytest.StashKey["QuillRun"]()
+
+
+def quill_run(config) -> "QuillRun":
+    """The run of this pytest config (made by the plugin at configure time)."""
+    return config.stash[RUN_KEY]
 
 
 @dataclass
 class QuillRun:
     options: Options
     profile: Profile
+    plan: "Plan"
     worker: str  # xdist worker id, or "main" without xdist
     workers: int
     run_dir: Path
@@ -32,25 +45,29 @@ class QuillRun:
     started: float
     state: RunState = field(init=False)
     store: Store = field(init=False)
-    gates: gates.Gates = field(init=False)
-    extras: dict = field(default_factory=dict)  # per-process objects the conftest keeps
+    gates: Gates = field(init=False)
+    # What the project's declaration keeps per process (the bench, the booted
+    # device), each under its own typed pytest.StashKey.
+    stash: pytest.Stash = field(default_factory=pytest.Stash)
     tests: list = field(default_factory=list)  # this process's test spans, for the record
-    _closers: list = field(default_factory=list)
+    record: dict | None = None  # the controller's merged record, once written
+    record_path: Path | None = None
+    _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self):
         self.state = RunState(self.run_dir, self.worker)
         self.store = Store(
-            state=self.state, cache=Cache(self.options.cache / "artifacts"), profile=self.profile,
+            state=self.state, cache=Cache(self.options.cache / "artifacts"),
+            recipes=self.plan.recipes, profile=self.profile,
             backend=self._backend, rebuild=self.options.rebuild, jobs=self.options.jobs,
             project_root=self.project_root, relpath=self.relpath)
-        self.gates = gates.Gates(self)
+        self.gates = Gates(self, self.plan.gates, self.plan.checks)
         self._made_backend = None
 
     def _backend(self):
         if self._made_backend is None:
             mounts = (self.options.cache, self.options.reports)
-            self._made_backend = backends.make(self.backend_name(), self.profile,
-                                               self.project_root, mounts,
+            self._made_backend = backends.make(self.backend_name(), self.project_root, mounts,
                                                self.options.reports / "docker")
         return self._made_backend
 
@@ -73,7 +90,7 @@ class QuillRun:
     def artifact(self, name: str):
         return self.store.get(name)
 
-    def on_close(self, closer) -> None:
+    def on_close(self, closer: Callable[[], None]) -> None:
         """closer() runs when this process's session ends (power off a device...)."""
         self._closers.append(closer)
 
@@ -90,16 +107,8 @@ class QuillRun:
     def header(self) -> dict:
         return {"profile": self.profile.name, "workers": self.workers,
                 "backend": (self.state.result("backend") or {}).get("name") or "none",
-                "started": self.started,
+                "started": self.started, "project": str(self.project_root),
                 "cache": str(self.options.cache)}
-
-
-def load(options: Options) -> Profile:
-    unknown = sorted((options.rebuild or set()) - set(artifacts.recipes()))
-    if unknown and artifacts.recipes():
-        raise InputError(f"--quill-rebuild {', '.join(unknown)}: unknown artifact; known: "
-                         f"{', '.join(sorted(artifacts.recipes()))}")
-    return load_profile(options.profile, options.overrides)
 
 
 def new_run_dir(reports: Path) -> Path:

@@ -14,6 +14,8 @@ import socket
 import time
 from pathlib import Path
 
+from ..proc import pid_alive
+
 POLL_S = 0.2
 
 
@@ -63,13 +65,7 @@ class RunState:
             return None  # being written right now
         if claim.get("host") != socket.gethostname():
             return None
-        try:
-            os.kill(claim["pid"], 0)
-        except ProcessLookupError:
-            return claim["worker"]
-        except PermissionError:
-            pass
-        return None
+        return None if pid_alive(claim["pid"]) else claim["worker"]
 
     def publish(self, what: str, data: dict) -> None:
         self._ensure()

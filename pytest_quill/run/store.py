@@ -1,4 +1,4 @@
-"""Artifacts: session fixtures built once per run, in parallel, cached by content.
+"""The run's artifacts: built once per run, in parallel, cached by content.
 
 Why not the FileLock recipe: it serialises independent builds and retries a
 failed one on every worker. Here each artifact is claimed by one worker of the
@@ -16,18 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import pytest
-
 from ..engine.backends.host import HostBackend
+from ..engine.cache import Cache
 from ..engine.context import Artifact
 from ..engine.produce import build_or_reuse, key_of
-from .cache import META, Cache
+from ..engine.recipe import Recipe
 from ..errors import QuillError
-from ..report import allure
+from ..profile import Profile
 from .state import RunState, wait_until
-
-_RECIPES: dict[str, object] = {}  # artifact name -> recipe, filled by artifact()
-_FIXTURES: dict[str, str] = {}  # fixture name -> artifact name
 
 
 class ArtifactUnavailable(QuillError):
@@ -36,65 +32,14 @@ class ArtifactUnavailable(QuillError):
     kind = "build"
 
 
-def artifact(recipe, fixture: str | None = None):
-    """Declare an artifact; returns the session fixture that yields its Artifact."""
-    _RECIPES[recipe.name] = recipe
-    fixture_name = fixture or recipe.name
-    _FIXTURES[fixture_name] = recipe.name
-
-    def provide(request) -> Artifact:
-        from ..plugin import quill_run
-
-        try:
-            made = quill_run(request.config).store.get(recipe.name)
-        except ArtifactUnavailable as exc:
-            failure = exc.one_line()
-        else:
-            _attach_evidence(made, recipe)
-            return made
-        pytest.fail(failure, pytrace=False)
-
-    provide.__name__ = fixture_name
-    provide.__doc__ = f"The {recipe.name} artifact, built once per run (pytest-quill)."
-    return pytest.fixture(scope="session", name=fixture_name)(provide)
-
-
-def _attach_evidence(made: Artifact, recipe) -> None:
-    """To the report, once per worker: how it was made, its facts, and the files
-    the recipe names as evidence (a manifest, a card layout...)."""
-    allure.attach_file(made.file("build.log"), f"{made.name}: build log", "log")
-    allure.attach_file(made.file(META), f"{made.name}: facts (meta.json)", "json")
-    for relative in getattr(recipe, "evidence", ()):
-        kind = Path(relative).suffix.lstrip(".") or "text"
-        allure.attach_file(made.file(relative), f"{made.name}: {relative}", kind)
-
-
-def recipes() -> dict[str, object]:
-    return dict(_RECIPES)
-
-
-def artifact_of_fixture(fixture_name: str) -> str | None:
-    return _FIXTURES.get(fixture_name)
-
-
-def with_deps(names: set[str]) -> set[str]:
-    closed, todo = set(), list(names)
-    while todo:
-        name = todo.pop()
-        if name in closed or name not in _RECIPES:
-            continue
-        closed.add(name)
-        todo.extend(_RECIPES[name].deps)
-    return closed
-
-
 @dataclass
 class Store:
     """This worker's view of the run's artifacts."""
 
     state: RunState
     cache: Cache
-    profile: object
+    recipes: dict[str, Recipe]
+    profile: Profile
     backend: Callable[[], object]  # made on first use: Docker is asked only when needed
     rebuild: set[str] | None  # None: nothing; empty set: all
     jobs: int
@@ -123,7 +68,7 @@ class Store:
         return None
 
     def _deps_ready(self, name: str) -> bool:
-        for dep in _RECIPES[name].deps:
+        for dep in self.recipes[name].deps:
             result = self.state.result(f"artifact-{dep}")
             if result is None or result["status"] == "failed":
                 return False
@@ -160,7 +105,7 @@ class Store:
         return result
 
     def _produce(self, name: str) -> None:
-        recipe = _RECIPES[name]
+        recipe = self.recipes[name]
         log = self.state.logs / f"{name}.log"
         entry = {"name": name, "log": self.relpath(log), "deps": list(recipe.deps),
                  "key": "", "path": "", "backend": ""}
@@ -187,8 +132,10 @@ class Store:
         self.state.event("artifact", **{k: v for k, v in result.items() if k != "meta"})
         self.state.publish(f"artifact-{name}", result)
 
-    def _build_or_reuse(self, recipe, deps: dict[str, Artifact], log: Path, entry: dict) -> Artifact:
-        backend = HostBackend() if getattr(recipe, "runs_on", "") == "host" else self.backend()
+    def _build_or_reuse(self, recipe: Recipe, deps: dict[str, Artifact], log: Path,
+                        entry: dict) -> Artifact:
+        chosen = HostBackend() if recipe.runs_on == "host" else self.backend()
+        backend = chosen.with_toolchain(recipe.toolchain(self.profile))
         entry["backend"] = backend.name
         entry["key"] = key_of(recipe, self.profile, backend, deps, self.project_root)
         return build_or_reuse(recipe, entry["key"], profile=self.profile, backend=backend,

@@ -7,7 +7,7 @@
 # (assemble.sh). The same two scripts make the tree on the host backend, so
 # both backends give the same layout. The final stage holds only that tree.
 #
-# Build args (pytest_quill/build/rootfs.py passes them from the profile):
+# Build args (pytest_quill/rootfs/recipe.py passes them from the profile):
 #   BUILDER_IMAGE   a native Debian image with apt (the Docker backend's base_image)
 #   BUILD_PLATFORM  that image's platform, e.g. linux/amd64
 #   DEBIAN_ARCH     profile target.debian_arch, e.g. armhf
@@ -18,7 +18,7 @@
 #   BUILD_PACKAGES  what build-busybox.sh links against, for DEBIAN_ARCH
 #   TRIPLET         the GNU triplet of DEBIAN_ARCH's cross gcc
 #   DEV_METHOD      devtmpfs | mdev (devtmpfs only when the kernel has it)
-#   PACKAGE_INDEX   the suite's package index digests (build/debian_index.py):
+#   PACKAGE_INDEX   the suite's package index digests (pytest_quill/rootfs/debian_index.py):
 #                   a new one invalidates Docker's cached toolchain and fetch layers
 ARG BUILDER_IMAGE
 ARG BUILD_PLATFORM=linux/amd64

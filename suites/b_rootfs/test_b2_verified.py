@@ -6,9 +6,10 @@ import tarfile
 
 import pytest
 
-from pytest_quill.rootfs import recipe as rootfs, verify as rootfs_verify
-from pytest_quill.formats import tar as tarball
 from pytest_quill.digest import file_sha256
+from pytest_quill.formats import tar as tarball
+from pytest_quill.rootfs import recipe as rootfs
+from pytest_quill.rootfs import verify as rootfs_verify
 
 pytestmark = pytest.mark.gate(2)
 

@@ -3,7 +3,8 @@ and a compiled boot.scr whose bootargs are the profile's."""
 
 import pytest
 
-from pytest_quill.card import bootscript, image as diskimage, readback
+from pytest_quill.card import bootscript, readback
+from pytest_quill.card import image as diskimage
 
 pytestmark = pytest.mark.gate(2)
 

@@ -3,7 +3,9 @@ bootable FAT partition, then the root filesystem the kernel can mount."""
 
 import pytest
 
-from pytest_quill.card import image as diskimage, readback, recipe as sdcard
+from pytest_quill.card import image as diskimage
+from pytest_quill.card import readback
+from pytest_quill.card import recipe as sdcard
 
 pytestmark = pytest.mark.gate(2)
 

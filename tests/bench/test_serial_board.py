@@ -10,7 +10,7 @@ import pytest
 import serial
 
 from pytest_quill.bench.base import BenchOptions, bench_for
-from pytest_quill.bench.serial_board import SerialBoard
+from pytest_quill.bench.serial import SerialBoard
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
 

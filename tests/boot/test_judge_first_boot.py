@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.bench.console import Console
-from pytest_quill.boot.judge import first_boot, stages
 from pytest_quill.bench.streams import SocketStream
+from pytest_quill.boot.judge import first_boot, stages
 from pytest_quill.errors import BootError
 from pytest_quill.profile import load_profile
 

@@ -10,12 +10,20 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from tests.card.test_sdcard_synthetic import (ROOT_ENTRIES, RELEASE, build_context, make_kernel,
-                                   make_rootfs, tar_entry)
 
-from pytest_quill.card import image as diskimage, readback, recipe as sdcard
+from pytest_quill.card import image as diskimage
+from pytest_quill.card import readback
+from pytest_quill.card import recipe as sdcard
 from pytest_quill.engine.context import Artifact
 from pytest_quill.profile import load_profile
+from tests.card.test_sdcard_synthetic import (
+    RELEASE,
+    ROOT_ENTRIES,
+    build_context,
+    make_kernel,
+    make_rootfs,
+    tar_entry,
+)
 
 
 def build_card(base: Path, profile, kernel=None, rootfs=None):
@@ -143,7 +151,7 @@ def test_a_build_as_a_plain_user_gets_root_owned_files_through_fakeroot(as_nobod
     script = ("import sys; sys.path.insert(0, sys.argv[2]);"
               "from pathlib import Path; from tests.card.test_sdcard_image import build_card;"
               "from pytest_quill.card import readback; from pytest_quill.profile import "
-              "load_profile; p = load_profile('qemu-virt');"
+              "load_profile; p = load_profile('qemu-virt', directory=Path(sys.argv[2]) / 'hardware_profiles');"
               "card, k, r = build_card(Path(sys.argv[1]), p);"
               "print(readback.verify(card, p, k, r))")
     try:

@@ -4,37 +4,23 @@ the card is written (preflight, kernel config) or when it is read back."""
 import subprocess
 
 import pytest
-from tests.card.test_sdcard_image import build_card
-from tests.card.test_sdcard_synthetic import CONFIG_EXT4, CONFIG_NOOK, make_kernel
 
-from pytest_quill.card import image as diskimage, readback, recipe as sdcard
+from pytest_quill.card import image as diskimage
+from pytest_quill.card import readback
+from pytest_quill.card import recipe as sdcard
 from pytest_quill.engine.context import Artifact
 from pytest_quill.errors import VerifyError
 from pytest_quill.profile import load_profile
+from tests.card.test_sdcard_image import build_card
+from tests.card.test_sdcard_synthetic import CONFIG_EXT4, CONFIG_NOOK, make_kernel
 
 MTOOLS = {"MTOOLS_SKIP_CHECK": "1"}
 
 
-@pytest.fixture(scope="module")
-def loaders(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("loaders")
-    (folder / "MLO").write_bytes(b"x-loader" * 2000)
-    (folder / "u-boot.bin").write_bytes(b"u-boot 1.1.4" * 13000)
-    return folder
-
-
-def nook(loaders, **settings):
+def nook_with_loaders(loaders, **settings):
     files = f'["{loaders}/MLO", "{loaders}/u-boot.bin"]'
     return load_profile("nook-simple-touch",
                         overrides={"boot.bootloader_files": files, **settings})
-
-
-@pytest.fixture(scope="module")
-def nook_card(tmp_path_factory, loaders):
-    profile = nook(loaders)
-    base = tmp_path_factory.mktemp("nook")
-    kernel = make_kernel(base / "kernel", config=CONFIG_NOOK, load=0x80008000)
-    return (profile, *build_card(base, profile, kernel=kernel))
 
 
 def tampered(nook_card, tmp_path, *commands):
@@ -62,7 +48,7 @@ def test_good_nook_card_has_mlo_first_ext3_root_and_reads_back_clean(nook_card):
 
 def test_mistake_8_ext4_root_for_a_kernel_without_ext4_is_refused_before_writing(
         tmp_path, loaders):
-    profile = nook(loaders, **{"sdcard.root_fs": '"ext4"'})
+    profile = nook_with_loaders(loaders, **{"sdcard.root_fs": '"ext4"'})
     kernel = make_kernel(tmp_path / "kernel", config=CONFIG_NOOK)
     with pytest.raises(VerifyError) as caught:
         build_card(tmp_path, profile, kernel=kernel)
@@ -165,15 +151,15 @@ STALE_FOR_A_NEWER_KERNEL = {"kernel.version": '"3.0"'}
 ])
 def test_mistakes_10_and_11_a_card_made_with_the_wrong_bootargs_is_named(
         tmp_path, loaders, setting, fact):
-    wrong = nook(loaders, **setting)
+    wrong = nook_with_loaders(loaders, **setting)
     kernel = make_kernel(tmp_path / "kernel", config=CONFIG_NOOK)
     card, kernel, rootfs = build_card(tmp_path, wrong, kernel=kernel)
-    problems = readback.verify(card, nook(loaders), kernel, rootfs)
+    problems = readback.verify(card, nook_with_loaders(loaders), kernel, rootfs)
     assert problems == [f"{card.file('card.img')}: boot.scr: {fact}"]
 
 
 def test_mistake_11_root_device_that_is_not_partition_2_is_refused(loaders):
-    profile = nook(loaders, **{"boot.root_device": '"/dev/mmcblk1p1"'})
+    profile = nook_with_loaders(loaders, **{"boot.root_device": '"/dev/mmcblk1p1"'})
     assert sdcard.preflight(profile) == [
         "boot.root_device = /dev/mmcblk1p1 is not partition 2; the card's root filesystem is "
         "partition 2"]

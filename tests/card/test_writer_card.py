@@ -9,21 +9,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from pytest_quill.card import blockdev, readback, writer
+from pytest_quill.card import image as diskimage
+from pytest_quill.engine.context import Artifact
+from pytest_quill.errors import BenchError, InputError
+from pytest_quill.profile import load_profile
 from tests.card.test_blockdev_fakesys import MIB, FakeMachine
 from tests.card.test_sdcard_image import build_card
 from tests.card.test_sdcard_synthetic import CONFIG_NOOK, make_kernel
 
-from pytest_quill.card import blockdev, image as diskimage, readback, writer
-from pytest_quill.engine.context import Artifact
-from pytest_quill.errors import BenchError, InputError
-from pytest_quill.profile import load_profile
-
 GARBAGE = b"\xa5OLD"
-
-
-@pytest.fixture(scope="module")
-def profile():
-    return load_profile("qemu-virt")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.run.options import default_cache
+from pytest_quill.engine.cache import default_cache
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(7200)]
 

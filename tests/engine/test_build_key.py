@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.rootfs import recipe as rootfs
+from pytest_quill.engine.backends.base import Toolchain
 from pytest_quill.engine.produce import key_of, toolchain_identity
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
+from pytest_quill.rootfs import recipe as rootfs
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -18,12 +19,15 @@ class DockerWithoutBuilder:
     """A Docker backend whose builder image cannot be made, as for the Nook here."""
 
     name = "docker"
+    images = object()  # it can build images
 
     def identity(self, tools):
         raise BenchError("nook-builder.dockerfile: base image ubuntu:12.04 not present")
 
 
 class Backend:
+    images = None
+
     def __init__(self, name, versions):
         self.name, self.versions = name, versions
 
@@ -34,6 +38,9 @@ class Backend:
 class KernelLike:
     name, deps, tools, version = "kernel", (), ("make",), "1"
 
+    def toolchain(self, profile):
+        return Toolchain(Path("builder.dockerfile"))
+
     def fingerprint(self, profile, project_root):
         return {}
 
@@ -42,7 +49,7 @@ def test_the_rootfs_key_on_docker_never_asks_the_kernels_builder():
     nook = load_profile("nook-simple-touch")
     key = key_of(rootfs.RECIPE, nook, DockerWithoutBuilder(), {}, PROJECT)
     assert len(key) == 20
-    assert toolchain_identity(rootfs.RECIPE, DockerWithoutBuilder()) == "docker"
+    assert toolchain_identity(rootfs.RECIPE, nook, DockerWithoutBuilder()) == "docker"
 
 
 def test_other_recipes_take_the_backends_tool_versions():
@@ -55,4 +62,4 @@ def test_other_recipes_take_the_backends_tool_versions():
 
 
 def test_the_rootfs_key_on_the_host_holds_the_host_tools():
-    assert toolchain_identity(rootfs.RECIPE, Backend("host", "v")).startswith("host v apt-get")
+    assert toolchain_identity(rootfs.RECIPE, load_profile("qemu-virt"), Backend("host", "v")).startswith("host v apt-get")

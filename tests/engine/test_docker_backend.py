@@ -26,11 +26,17 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.engine.backends import docker_images
 from pytest_quill.engine.backends import docker as docker_backend
-from pytest_quill.engine.backends.docker import (DockerBackend, docker_available, ensure_engine, find_engine)
+from pytest_quill.engine.backends import docker_images
+from pytest_quill.engine.backends.docker import (
+    DockerBackend,
+    docker_available,
+    ensure_engine,
+    find_engine,
+)
 from pytest_quill.errors import BenchError, BuildError
 from pytest_quill.profile import load_profile
+from tests.builders import kernel_docker
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOBODY = 65534
@@ -46,7 +52,7 @@ def engine() -> str:
 
 @pytest.fixture(scope="session")
 def debian_base(engine, tmp_path_factory) -> str:
-    backend = DockerBackend(load_profile("qemu-virt"), tmp_path_factory.mktemp("base"))
+    backend = kernel_docker(load_profile("qemu-virt"), tmp_path_factory.mktemp("base"))
     with open(tmp_path_factory.mktemp("base-log") / "base.log", "ab") as log:
         return backend.base_image("amd64", "bookworm", log)
 
@@ -61,7 +67,7 @@ def backend_with_builder(tmp_path: Path, dockerfile_text: str, profile_name: str
         profile, kernel=dataclasses.replace(profile.kernel, docker_builder=dockerfile))
     project = tmp_path / "project"
     project.mkdir(exist_ok=True)
-    return DockerBackend(profile, project, mounts=(tmp_path / "cache",), log_dir=tmp_path / "logs")
+    return kernel_docker(profile, project, mounts=(tmp_path / "cache",), log_dir=tmp_path / "logs")
 
 
 @pytest.fixture
@@ -125,7 +131,7 @@ def test_files_written_in_the_container_belong_to_the_caller(backend, engine):
     project = Path(tempfile.mkdtemp(prefix="quill-owner-"))
     try:
         project.chmod(0o777)
-        shared = DockerBackend(backend.profile, project, log_dir=backend.log_dir)
+        shared = DockerBackend(project, log_dir=backend.log_dir).with_toolchain(backend.toolchain)
         shared.builder_image()  # known before the fork: nobody cannot read tmp_path
         shared._client = None  # the child connects as itself, not on the parent's socket
         socket_path = Path(engine.removeprefix("unix://"))
@@ -192,7 +198,7 @@ def test_containers_of_a_killed_process_are_removed_by_the_next_backend(backend)
     os.kill(child.pid, signal.SIGKILL)
     child.join()
     assert ours(backend, child.pid), "SIGKILL cannot clean up: the container should remain"
-    fresh = DockerBackend(backend.profile, backend.project_root, log_dir=backend.log_dir)
+    fresh = DockerBackend(backend.project_root, log_dir=backend.log_dir).with_toolchain(backend.toolchain)
     assert ours(fresh, child.pid) == []
 
 
@@ -243,7 +249,7 @@ def test_a_foreign_platform_without_binfmt_is_a_bench_error_naming_the_fix(engin
     arch = unregistered[0]
     dockerfile = tmp_path / "x.dockerfile"
     dockerfile.write_text("ARG BASE=debian:bookworm\nFROM ${BASE}\nRUN true\n")
-    backend = DockerBackend(load_profile("qemu-virt"), tmp_path)
+    backend = kernel_docker(load_profile("qemu-virt"), tmp_path)
     with pytest.raises(BenchError) as failure:
         backend.build_image(dockerfile, tmp_path, docker_images.PLATFORM_OF[arch], {},
                             "quill-test/never:1", io.BytesIO())
@@ -254,7 +260,7 @@ def test_a_foreign_platform_without_binfmt_is_a_bench_error_naming_the_fix(engin
 
 def test_the_nook_builder_failure_says_what_base_it_needs(engine, tmp_path):
     nook = load_profile("nook-simple-touch")
-    backend = DockerBackend(nook, tmp_path, log_dir=tmp_path / "logs")
+    backend = kernel_docker(nook, tmp_path, log_dir=tmp_path / "logs")
     if backend.client.images.list(name="ubuntu"):
         pytest.skip("an ubuntu image is present here: the Nook builder could really build")
     with pytest.raises(BuildError) as failure:

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.engine.backends import docker_images
-from pytest_quill.engine.backends.docker import DockerBackend, ensure_engine
+from pytest_quill.engine.backends.docker import ensure_engine
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
+from tests.builders import kernel_docker
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +44,7 @@ def elf_machine(header: bytes) -> int:
 
 def test_the_kernel_builder_image_cross_compiles_at_the_host_paths(engine, tmp_path):
     cache = tmp_path / "cache"
-    backend = DockerBackend(load_profile("qemu-virt"), tmp_path / "project", mounts=(cache,),
+    backend = kernel_docker(load_profile("qemu-virt"), tmp_path / "project", mounts=(cache,),
                             log_dir=tmp_path / "logs")
     identity = backend.identity(KERNEL_TOOLS)
     assert identity.startswith(f"docker {backend.builder_tag()} sha256:")
@@ -64,7 +65,7 @@ def test_the_kernel_sources_are_readable_but_not_writable_in_the_builder(engine,
     tarball = Path("/usr/src/linux-source-6.1.tar.xz")
     if not tarball.is_file():
         pytest.skip(f"{tarball} is not installed (apt-get install linux-source-6.1)")
-    backend = DockerBackend(load_profile("qemu-virt"), tmp_path, log_dir=tmp_path / "logs")
+    backend = kernel_docker(load_profile("qemu-virt"), tmp_path, log_dir=tmp_path / "logs")
     log = io.BytesIO()
     code = backend.run(["sh", "-c", f"xz -t {tarball} && ! touch /usr/src/quill-probe"],
                        cwd=tmp_path, env=None, log=log, timeout=300)
@@ -75,7 +76,7 @@ def test_the_kernel_sources_are_readable_but_not_writable_in_the_builder(engine,
 def test_a_debian_base_is_made_without_a_registry_and_cached_by_tag(engine, tmp_path):
     # trixie: a suite nothing else here uses, so the test makes it from nothing every time.
     tag = "quill-base/debian:trixie-amd64"
-    backend = DockerBackend(load_profile("qemu-virt"), tmp_path)
+    backend = kernel_docker(load_profile("qemu-virt"), tmp_path)
     client = backend.client
     if client.images.list(name=tag):
         client.images.remove(tag, force=True)
@@ -103,7 +104,7 @@ def test_a_foreign_arch_image_is_built_and_exported_as_a_rootfs(engine, tmp_path
     dockerfile = tmp_path / "foreign.dockerfile"
     dockerfile.write_text("ARG BASE=debian:bookworm\nFROM ${BASE}\n"
                           "RUN { uname -m; dpkg --print-architecture; } > /quill-arch\n")
-    backend = DockerBackend(load_profile("qemu-virt"), tmp_path)
+    backend = kernel_docker(load_profile("qemu-virt"), tmp_path)
     tag = f"quill-test/foreign:{uuid.uuid4().hex[:12]}"
     rootfs = tmp_path / "rootfs.tar"
     try:

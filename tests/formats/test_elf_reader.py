@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.formats import elf
+from pytest_quill.formats.version import format_version
 
 ARM_LIBC = Path("/usr/arm-linux-gnueabihf/lib/libc.so.6")
 ARMEL_LIBC = Path("/usr/arm-linux-gnueabi/lib/libc.so.6")
@@ -88,7 +89,7 @@ def test_non_elf_is_refused():
 
 
 def test_version_format():
-    assert elf.format_version((2, 6, 29)) == "2.6.29"
+    assert format_version((2, 6, 29)) == "2.6.29"
 
 
 @pytest.mark.skipif(not ARM_LIBC.exists(), reason="libc6-armhf-cross not installed")

@@ -8,8 +8,8 @@ import tarfile
 
 import pytest
 
-from pytest_quill.formats import tar as tarball
 from pytest_quill.digest import file_sha256
+from pytest_quill.formats import tar as tarball
 
 CONSOLE = tarball.Device("dev/console", 0o600, "char", 5, 1)
 

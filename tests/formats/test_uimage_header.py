@@ -12,11 +12,6 @@ from pytest_quill.profile import load_profile
 
 
 @pytest.fixture
-def profile():
-    return load_profile("qemu-virt")
-
-
-@pytest.fixture
 def made(tmp_path, profile):
     """A uImage made by mkimage from 100 KB of random 'zImage' at the profile's addresses."""
     zimage = tmp_path / "zImage"

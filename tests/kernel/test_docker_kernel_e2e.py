@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.kernel import recipe as kernel
-from pytest_quill.engine.backends.docker import DockerBackend, ensure_engine
+from pytest_quill.engine.backends.docker import ensure_engine
+from pytest_quill.engine.cache import default_cache
 from pytest_quill.engine.context import Artifact, BuildContext
 from pytest_quill.errors import BenchError
-from pytest_quill.run.options import default_cache
+from pytest_quill.kernel import recipe as kernel
 from pytest_quill.profile import load_profile
+from tests.builders import kernel_docker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
 
@@ -34,7 +35,7 @@ def built(tmp_path_factory):
     out = root / "out"
     out.mkdir()
     work = Path(default_cache()) / "work"
-    backend = DockerBackend(profile, PROJECT, mounts=(root, work), log_dir=root / "logs")
+    backend = kernel_docker(profile, PROJECT, mounts=(root, work), log_dir=root / "logs")
     ctx = BuildContext(name="kernel", profile=profile, out=out, log_path=root / "build.log",
                        backend=backend, deps={}, jobs=2, work_root=work,
                        project_root=PROJECT)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.kernel import recipe as kernel, modules as kernel_modules
-from pytest_quill.formats import uimage
 from pytest_quill.engine.context import Artifact
-from pytest_quill.profile import load_profile
+from pytest_quill.formats import uimage
+from pytest_quill.kernel import modules as kernel_modules
+from pytest_quill.kernel import recipe as kernel
 
 RELEASE = "6.1.192-quill"
 CC = "arm-linux-gnueabihf-gcc"
@@ -47,11 +47,6 @@ def make_ko(path: Path, source: str) -> None:
 def symvers(exports: list[tuple[str, str]]) -> str:
     return "".join(f"0x00000000\t{symbol}\t{module}\tEXPORT_SYMBOL_GPL\t\n"
                    for symbol, module in exports)
-
-
-@pytest.fixture
-def profile():
-    return load_profile("qemu-virt")
 
 
 def make_artifact(root: Path, profile, *, value="m", init=True, vermagic=RELEASE,

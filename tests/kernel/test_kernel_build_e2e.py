@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.kernel import recipe as kernel, modules as kernel_modules, tree as kernel_tree
 from pytest_quill.engine.backends.host import HostBackend
+from pytest_quill.engine.cache import default_cache
 from pytest_quill.engine.context import Artifact, BuildContext
-from pytest_quill.run.options import default_cache
-from pytest_quill.profile import load_profile
+from pytest_quill.kernel import modules as kernel_modules
+from pytest_quill.kernel import recipe as kernel
+from pytest_quill.kernel import tree as kernel_tree
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
 
@@ -44,11 +45,6 @@ class Builds:
     def tree(self, profile) -> Path:
         label = kernel_tree.tree_label(kernel_tree.source_identity(profile.kernel.source))
         return self.work_root / "kernel-src" / label / "tree"
-
-
-@pytest.fixture(scope="module")
-def profile():
-    return load_profile("qemu-virt")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ The mistaken inputs come from the stream tests' own helpers; a small stand-in
 run hands them to the deciders the way the run's store would.
 """
 
-import importlib.util
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,36 +14,37 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.boot.test_judge_module_strings import D3, printable
-from tests.card.test_sdcard_image import build_card
-from tests.card.test_sdcard_nook_mistakes import loaders, nook, nook_card, tampered  # noqa: F401
-from tests.card.test_sdcard_synthetic import CONFIG_NOOK, build_context, make_kernel, make_rootfs
-from tests.kernel.test_kernel_artifact_checks import RELEASE, make_artifact
-from tests.kernel.test_kernel_integration import (ARM_2629, FRAGMENT, bool_children, integrate,
-                                                  olddefconfig)
-from tests.kernel.test_kernel_integration import make_tree as make_kernel_tree
-from tests.rootfs.test_rootfs_verify_facts import LIBC_PATH, arm_programs, pack  # noqa: F401
-from tests.rootfs.test_rootfs_verify_facts import make_tree as make_root_tree
-
-from pytest_quill.run.store import ArtifactUnavailable
-from pytest_quill.formats import kconfig
-from pytest_quill.kernel import config as kernel_config, modules as kernel_modules
+from pytest_quill import mvp
 from pytest_quill.card import recipe as sdcard
 from pytest_quill.engine.context import Artifact
 from pytest_quill.errors import QuillError
+from pytest_quill.formats import kconfig
+from pytest_quill.kernel import config as kernel_config
+from pytest_quill.kernel import modules as kernel_modules
 from pytest_quill.profile import load_profile
+from pytest_quill.run.store import ArtifactUnavailable
+from tests.boot.test_judge_module_strings import D3, printable
+from tests.card.test_sdcard_image import build_card
+from tests.card.test_sdcard_nook_mistakes import nook_with_loaders, tampered
+from tests.card.test_sdcard_synthetic import (
+    CONFIG_NOOK,
+    build_context,
+    make_kernel,
+    make_rootfs,
+)
+from tests.kernel.test_kernel_artifact_checks import RELEASE, make_artifact
+from tests.kernel.test_kernel_integration import (
+    ARM_2629,
+    FRAGMENT,
+    bool_children,
+    integrate,
+    olddefconfig,
+)
+from tests.kernel.test_kernel_integration import make_tree as make_kernel_tree
+from tests.rootfs.test_rootfs_verify_facts import LIBC_PATH, pack
+from tests.rootfs.test_rootfs_verify_facts import make_tree as make_root_tree
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_plan():
-    spec = importlib.util.spec_from_file_location("quill_plan", ROOT / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-PLAN = load_plan()
 
 
 class ReadyBench:
@@ -63,8 +63,11 @@ class StandInRun:
 
     profile: object
     artifacts: dict = field(default_factory=dict)
-    extras: dict = field(default_factory=lambda: {"bench": ReadyBench()})
+    stash: pytest.Stash = field(default_factory=pytest.Stash)
     options: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(sd_device=None))
+
+    def __post_init__(self):
+        self.stash[mvp.BENCH] = ReadyBench()
 
     def artifact(self, name: str) -> Artifact:
         made = self.artifacts[name]
@@ -90,11 +93,6 @@ def refused_card(profile, base: Path, kernel: Artifact, rootfs: Artifact) -> Art
                                log=refusal.value.log)
 
 
-@pytest.fixture(scope="module")
-def nook_profile():
-    return load_profile("nook-simple-touch")
-
-
 # Mistakes 1-4: the kernel artifact, gate 2.
 
 def kernel_from_tree(base: Path, profile, asked: str, modules=None) -> Artifact:
@@ -117,27 +115,27 @@ def kernel_from_tree(base: Path, profile, asked: str, modules=None) -> Artifact:
 
 
 def test_a_sound_nook_kernel_from_an_arm_2629_tree_opens_gate_2_as_far_as_the_kernel(
-        tmp_path, nook_profile):
-    kernel = kernel_from_tree(tmp_path, nook_profile, FRAGMENT)
+        tmp_path, nook):
+    kernel = kernel_from_tree(tmp_path, nook, FRAGMENT)
     with pytest.raises(KeyError, match="rootfs"):  # past the kernel, on to the rootfs
-        PLAN.artifacts_gate(StandInRun(nook_profile, {"kernel": kernel}))
+        mvp.artifacts_gate(StandInRun(nook, {"kernel": kernel}))
 
 
 def test_mistake_1_kconfig_sourced_from_drivers_kconfig_on_arm_2629_closes_gate_2(tmp_path):
     profile = load_profile("nook-simple-touch",
                            overrides={"kernel.kconfig_parent": '"drivers/Kconfig"'})
     kernel = kernel_from_tree(tmp_path, profile, FRAGMENT)
-    message = closed(PLAN.artifacts_gate, StandInRun(profile, {"kernel": kernel}))
+    message = closed(mvp.artifacts_gate, StandInRun(profile, {"kernel": kernel}))
     assert message.startswith(
         "SQUIREOS not in the final .config: is its Kconfig sourced from a file ARCH=arm reads? "
         "(drivers/squireos/Kconfig is sourced from drivers/Kconfig, which ARCH=arm never reads)")
 
 
 @pytest.mark.parametrize("children", ["m", "y"])
-def test_mistake_2_bool_children_of_an_m_parent_close_gate_2(tmp_path, nook_profile, children):
+def test_mistake_2_bool_children_of_an_m_parent_close_gate_2(tmp_path, nook, children):
     asked = FRAGMENT.replace("_JESTER=m", f"_JESTER={children}")
-    kernel = kernel_from_tree(tmp_path, nook_profile, asked, bool_children(tmp_path))
-    message = closed(PLAN.artifacts_gate, StandInRun(nook_profile, {"kernel": kernel}))
+    kernel = kernel_from_tree(tmp_path, nook, asked, bool_children(tmp_path))
+    message = closed(mvp.artifacts_gate, StandInRun(nook, {"kernel": kernel}))
     if children == "m":
         assert "SQUIREOS_JESTER=n in the final .config, requested m: declared bool in " \
                "drivers/squireos/Kconfig: it can never be a module" in message
@@ -147,23 +145,23 @@ def test_mistake_2_bool_children_of_an_m_parent_close_gate_2(tmp_path, nook_prof
 
 
 def test_mistake_3_an_unexported_proc_root_closes_gate_2_naming_the_symbol(tmp_path,
-                                                                           nook_profile):
-    kernel = make_artifact(tmp_path / "kernel", nook_profile, export_root=False)
-    message = closed(PLAN.artifacts_gate, StandInRun(nook_profile, {"kernel": kernel}))
+                                                                           nook):
+    kernel = make_artifact(tmp_path / "kernel", nook, export_root=False)
+    message = closed(mvp.artifacts_gate, StandInRun(nook, {"kernel": kernel}))
     assert message.startswith("jester.ko: unresolved symbol squireos_root: not in "
                               "Module.symvers, nothing exports it (EXPORT_SYMBOL_GPL")
 
 
-def test_mistake_3_feature_modules_without_module_init_close_gate_2(tmp_path, nook_profile):
-    kernel = make_artifact(tmp_path / "kernel", nook_profile, init=False)
-    message = closed(PLAN.artifacts_gate, StandInRun(nook_profile, {"kernel": kernel}))
+def test_mistake_3_feature_modules_without_module_init_close_gate_2(tmp_path, nook):
+    kernel = make_artifact(tmp_path / "kernel", nook, init=False)
+    message = closed(mvp.artifacts_gate, StandInRun(nook, {"kernel": kernel}))
     assert message.startswith("jester.ko has no init_module: the module has no module_init()")
 
 
 def test_mistake_4_a_built_in_image_without_the_module_code_closes_gate_2(tmp_path):
     profile = load_profile("nook-simple-touch", overrides={"kernel.squireos": '"y"'})
     kernel = make_artifact(tmp_path / "kernel", profile, value="y")
-    message = closed(PLAN.artifacts_gate, StandInRun(profile, {"kernel": kernel}))
+    message = closed(mvp.artifacts_gate, StandInRun(profile, {"kernel": kernel}))
     assert message.startswith("squireos_core: SQUIREOS=y but System.map has no "
                               "squireos_core_init: the image holds none of squireos_core's code")
 
@@ -174,14 +172,14 @@ def rootfs_gate_message(base: Path, profile, root: Path) -> str:
     pack(root)
     rootfs = Artifact("rootfs", "r", root.parent, "built", base / "rootfs.log", {})
     kernel = make_artifact(base / "kernel", profile)
-    return closed(PLAN.artifacts_gate, StandInRun(profile, {"kernel": kernel, "rootfs": rootfs}))
+    return closed(mvp.artifacts_gate, StandInRun(profile, {"kernel": kernel, "rootfs": rootfs}))
 
 
 def test_mistake_5_a_rootfs_of_the_host_architecture_closes_gate_2(tmp_path, arm_programs,
-                                                                   nook_profile):
+                                                                   nook):
     root = make_root_tree(tmp_path / "t", arm_programs, "mdev")
     shutil.copy(shutil.which("ls"), root / "bin" / "busybox")  # what an x86-64 build holds
-    message = rootfs_gate_message(tmp_path, nook_profile, root)
+    message = rootfs_gate_message(tmp_path, nook, root)
     assert message.startswith("bin/busybox: ELF machine X86_64, profile nook-simple-touch "
                               "needs ARM (target.elf_machine)")
 
@@ -216,11 +214,11 @@ def card_run(profile, card, kernel, rootfs) -> StandInRun:
 
 
 def test_mistake_8_an_ext4_root_for_a_kernel_without_ext4_closes_gate_3(tmp_path, loaders):
-    profile = nook(loaders, **{"sdcard.root_fs": '"ext4"'})
+    profile = nook_with_loaders(loaders, **{"sdcard.root_fs": '"ext4"'})
     kernel = make_kernel(tmp_path / "kernel", config=CONFIG_NOOK, load=0x80008000)
     rootfs = make_rootfs(tmp_path / "rootfs")
     card = refused_card(profile, tmp_path, kernel, rootfs)
-    message = closed(PLAN.convergence_gate, card_run(profile, card, kernel, rootfs))
+    message = closed(mvp.convergence_gate, card_run(profile, card, kernel, rootfs))
     assert message.startswith("sdcard build failed: sdcard.root_fs = ext4 is not in "
                               "kernel.filesystems ['ext2', 'ext3', 'vfat']")
     assert "root FS ext4 (sdcard.root_fs) needs CONFIG_EXT4_FS=y; the kernel has no " \
@@ -233,7 +231,7 @@ def test_mistake_9_a_missing_mlo_closes_gate_3(tmp_path, loaders):
     kernel = make_kernel(tmp_path / "kernel", config=CONFIG_NOOK, load=0x80008000)
     rootfs = make_rootfs(tmp_path / "rootfs")
     card = refused_card(profile, tmp_path, kernel, rootfs)
-    message = closed(PLAN.convergence_gate, card_run(profile, card, kernel, rootfs))
+    message = closed(mvp.convergence_gate, card_run(profile, card, kernel, rootfs))
     assert message.startswith(f"sdcard build failed: boot.bootloader_files: {tmp_path}/nowhere/"
                               "MLO does not exist")
 
@@ -243,7 +241,7 @@ def test_mistake_9_boot_scr_left_as_text_closes_gate_3(nook_card, tmp_path):
     text = tmp_path / "boot.scr"
     text.write_text("setenv bootargs console=ttyS0,115200\n")
     card = tampered(nook_card, tmp_path, ["mcopy", "-o", str(text), "::boot.scr"])
-    message = closed(PLAN.convergence_gate, card_run(profile, card, kernel, rootfs))
+    message = closed(mvp.convergence_gate, card_run(profile, card, kernel, rootfs))
     assert "boot.scr on partition 1 is not a compiled script (mkimage -T script): 37 bytes, " \
            "shorter than a 64-byte uImage header" in message
 
@@ -253,7 +251,7 @@ def test_mistake_9_uenv_txt_and_no_mlo_on_the_card_close_gate_3(nook_card, tmp_p
     uenv = tmp_path / "uEnv.txt"
     uenv.write_text("bootargs=console=ttyS0\n")
     card = tampered(nook_card, tmp_path, ["mdel", "::MLO"], ["mcopy", str(uenv), "::uEnv.txt"])
-    message = closed(PLAN.convergence_gate, card_run(profile, card, kernel, rootfs))
+    message = closed(mvp.convergence_gate, card_run(profile, card, kernel, rootfs))
     assert "partition 1 has no MLO" in message
     assert "holds uEnv.txt; this boot must not rely on it" in message
 
@@ -272,8 +270,8 @@ STALE_FOR_A_NEWER_KERNEL = {"kernel.version": '"3.0"'}
 def test_mistakes_10_and_11_a_card_with_the_wrong_bootargs_closes_gate_3(
         tmp_path, loaders, mistake, setting, fact):
     kernel = make_kernel(tmp_path / "kernel", config=CONFIG_NOOK, load=0x80008000)
-    card, kernel, rootfs = build_card(tmp_path, nook(loaders, **setting), kernel=kernel)
-    message = closed(PLAN.convergence_gate, card_run(nook(loaders), card, kernel, rootfs))
+    card, kernel, rootfs = build_card(tmp_path, nook_with_loaders(loaders, **setting), kernel=kernel)
+    message = closed(mvp.convergence_gate, card_run(nook_with_loaders(loaders), card, kernel, rootfs))
     assert message == f"{card.file('card.img')}: boot.scr: {fact}"
 
 
@@ -288,11 +286,11 @@ def test_mistakes_10_and_11_made_in_the_profile_itself_close_gate_3(tmp_path, lo
     """The earlier attempt's way: the wrong value in its own settings, not a stale card.
     2.6.29 has no ttyO* (omap-serial names came in 2.6.37), and with
     MMC_OMAP_CONSISTENT_NAMES the eMMC is mmcblk0: the card is refused unmade."""
-    profile = nook(loaders, **setting)
+    profile = nook_with_loaders(loaders, **setting)
     kernel = make_kernel(tmp_path / "kernel", config=CONFIG_NOOK + config, load=0x80008000)
     rootfs = make_rootfs(tmp_path / "rootfs")
     card = refused_card(profile, tmp_path, kernel, rootfs)
-    assert fact in closed(PLAN.convergence_gate, card_run(profile, card, kernel, rootfs))
+    assert fact in closed(mvp.convergence_gate, card_run(profile, card, kernel, rootfs))
 
 
 # Mistake 12: the harness itself is the gate.

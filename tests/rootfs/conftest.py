@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.rootfs import recipe as rootfs
 from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.context import Artifact, BuildContext
+from pytest_quill.rootfs import recipe as rootfs
 
 PROJECT = Path(__file__).resolve().parents[2]
 

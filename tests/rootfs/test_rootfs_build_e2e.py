@@ -10,18 +10,13 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.engine import backends
-from pytest_quill.rootfs import verify as rootfs_verify
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
+from pytest_quill.rootfs import verify as rootfs_verify
 
 pytestmark = pytest.mark.e2e
 
 PROJECT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def qemu_virt():
-    return load_profile("qemu-virt")
 
 
 @pytest.fixture(scope="module")

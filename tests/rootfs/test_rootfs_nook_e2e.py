@@ -11,18 +11,12 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.engine import backends
+from pytest_quill.errors import BenchError
 from pytest_quill.formats import elf
 from pytest_quill.rootfs import verify as rootfs_verify
-from pytest_quill.errors import BenchError
-from pytest_quill.profile import load_profile
 
 PROJECT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def nook():
-    return load_profile("nook-simple-touch")
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import tarfile
 
 import pytest
 
-from pytest_quill.rootfs import recipe as rootfs
 from pytest_quill.errors import BuildError
 from pytest_quill.profile import load_profile
+from pytest_quill.rootfs import recipe as rootfs
 
 
 def test_recipe_contract():

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.rootfs import recipe as rootfs, verify as rootfs_verify
 from pytest_quill.formats import tar as tarball
+from pytest_quill.formats.version import version_tuple
 from pytest_quill.profile import load_profile
+from pytest_quill.rootfs import recipe as rootfs
+from pytest_quill.rootfs import verify as rootfs_verify
 
 CROSS_GCC = "arm-linux-gnueabihf-gcc"
 ARM_LIBC = Path("/usr/arm-linux-gnueabihf/lib/libc.so.6")
@@ -21,28 +23,6 @@ LIBC_PATH = "lib/arm-linux-gnueabihf/libc.so.6"
 
 pytestmark = pytest.mark.skipif(shutil.which(CROSS_GCC) is None or not ARM_LIBC.exists(),
                                 reason="gcc-arm-linux-gnueabihf not installed")
-
-
-@pytest.fixture(scope="module")
-def arm_programs(tmp_path_factory):
-    """A static ARM 'busybox' knowing the applets init and sh, and a dynamic ARM program."""
-    folder = tmp_path_factory.mktemp("arm")
-    source = folder / "applets.c"
-    source.write_text('__attribute__((used)) static const char names[] = "init\\0sh\\0";\n'
-                      "int main(int argc, char **argv) { return names[argc]; }\n")
-    subprocess.run([CROSS_GCC, "-static", "-Os", "-s", "-o", folder / "static", source], check=True)
-    subprocess.run([CROSS_GCC, "-Os", "-s", "-o", folder / "dynamic", source], check=True)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def qemu_virt():
-    return load_profile("qemu-virt")
-
-
-@pytest.fixture(scope="module")
-def nook():
-    return load_profile("nook-simple-touch")
 
 
 def make_tree(root: Path, arm_programs: Path, dev_method: str = "devtmpfs") -> Path:
@@ -181,4 +161,4 @@ def test_tarball_over_the_budget_is_caught(tmp_path, arm_programs):
 @pytest.mark.parametrize("text, version", [("2.6.29", (2, 6, 29)), ("6.1", (6, 1, 0)),
                                            ("3.2.0-4-armmp", (3, 2, 0))])
 def test_kernel_versions_compare_as_numbers(text, version):
-    assert rootfs_verify.version_tuple(text) == version
+    assert version_tuple(text) == version

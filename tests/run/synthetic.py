@@ -1,21 +1,28 @@
-"""A synthetic MVP for the mechanism's tests: artifacts that sleep and write a file.
+"""A synthetic MVP for the mechanism's tests: artifacts that sleep and write a file,
+declared with the real MVP's build and card gates.
 
 Each build appends its name to $QUILL_TEST_LEDGER, so a test can count attempts.
 """
 
 CONFTEST = '''
 import os, time
-from pytest_quill import artifact, gate
+from pytest_quill.engine.recipe import Toolchain
 from pytest_quill.errors import BuildError
+from pytest_quill.mvp import build_gate
 
 SPEC = {spec}
 
 class Sleepy:
     version = "1"
     tools = ()
+    evidence = ()
+    runs_on = "any"
 
     def __init__(self, name, secs, deps=(), fails=False):
         self.name, self.secs, self.deps, self.fails = name, secs, tuple(deps), fails
+
+    def toolchain(self, profile):
+        return Toolchain()
 
     def fingerprint(self, profile, project_root):
         return {{"secs": self.secs, "fails": self.fails}}
@@ -30,23 +37,20 @@ class Sleepy:
         (ctx.out / "payload.txt").write_text(self.name)
         return {{"made": self.name}}
 
-kernel_uimage = artifact(Sleepy("kernel", **SPEC["kernel"]), fixture="kernel_uimage")
-rootfs_tarball = artifact(Sleepy("rootfs", **SPEC["rootfs"]), fixture="rootfs_tarball")
-sd_card = artifact(Sleepy("sdcard", 0.2, deps=("kernel", "rootfs")), fixture="sd_card")
-
-@gate(1, "build", needs=("kernel", "rootfs"))
-def build_gate(run):
-    run.artifact("kernel")
-    run.artifact("rootfs")
-
-@gate(2, "artifacts")
 def artifacts_gate(run):
     if run.artifact("kernel").file("payload.txt").read_text() != "kernel":
         raise BuildError("kernel payload wrong")
 
-@gate(3, "convergence", needs=("sdcard",))
 def convergence_gate(run):
     run.artifact("sdcard")
+
+def pytest_quill_declare(plan):
+    plan.artifact(Sleepy("kernel", **SPEC["kernel"]), fixture="kernel_uimage")
+    plan.artifact(Sleepy("rootfs", **SPEC["rootfs"]), fixture="rootfs_tarball")
+    plan.artifact(Sleepy("sdcard", 0.2, deps=("kernel", "rootfs")), fixture="sd_card")
+    plan.gate(1, "build", needs=("kernel", "rootfs"))(build_gate)
+    plan.gate(2, "artifacts")(artifacts_gate)
+    plan.gate(3, "convergence", needs=("sdcard",))(convergence_gate)
 '''
 
 TESTS = '''

@@ -1,6 +1,7 @@
 """Gates are decided once per run, the same way whatever the worker count."""
 
 import pytest
+
 from tests.run.synthetic import make_project, record, run
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.errors import InputError
-from pytest_quill.profile import PROFILES_DIR, known_profiles, load_profile
+from pytest_quill.profile import known_profiles, load_profile
+
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_profiles_load_with_their_facts():
@@ -29,7 +31,7 @@ def test_profile_is_immutable():
 
 
 def broken(tmp_path, old, new):
-    text = (PROFILES_DIR / "qemu-virt.toml").read_text()
+    text = (PROJECT / "hardware_profiles" / "qemu-virt.toml").read_text()
     assert old in text
     path = tmp_path / "broken.toml"
     path.write_text(text.replace(old, new, 1))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...errors import BenchError, InputError
-from ...profile import Profile
 from .base import Backend
 
 BACKENDS = ("auto", "docker", "host")
@@ -30,12 +29,11 @@ def resolve(name: str) -> str:
     return "host" if reason else "docker"
 
 
-def make(name: str, profile: Profile, project_root: Path, mounts: tuple[Path, ...],
-         log_dir: Path) -> Backend:
+def make(name: str, project_root: Path, mounts: tuple[Path, ...], log_dir: Path) -> Backend:
     if name == "docker":
         from .docker import DockerBackend
 
-        return DockerBackend(profile, project_root, mounts=mounts, log_dir=log_dir)
+        return DockerBackend(project_root, mounts=mounts, log_dir=log_dir)
     from .host import HostBackend
 
     return HostBackend()

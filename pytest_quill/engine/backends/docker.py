@@ -1,13 +1,16 @@
-"""Build in a container of the profile's builder image, at the host's own paths.
+"""Build in a container of the recipe's builder image, at the host's own paths.
 
-The project root, the extra mounts (the cache, the reports) and the kernel's
-sources are bind-mounted at their host paths, so argv, cwd and every path a
-recipe writes mean the same thing on both backends. Containers run as the
+The project root, the extra mounts (the cache, the reports) and the sources
+the recipe's toolchain names are bind-mounted at their host paths, so argv,
+cwd and every path a recipe writes mean the same thing on both backends. The
+backend knows no stream: each recipe says which builder image and which
+source trees it needs (engine.recipe.Toolchain). Containers run as the
 caller's uid:gid, so what they write belongs to the caller.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import os
@@ -24,9 +27,9 @@ import docker.errors
 import requests
 
 from ...errors import BenchError
-from ...profile import Profile
+from ...proc import pid_alive
 from . import docker_images
-from ...kernel import tree as kernel_tree
+from .base import Toolchain
 
 PRIVATE_URL = "unix:///run/pytest-quill/docker.sock"  # scripts/dockerd.sh starts it
 DEFAULT_URL = "unix:///var/run/docker.sock"
@@ -86,16 +89,29 @@ def ensure_engine(project_root: Path) -> str:
 class DockerBackend:
     name = "docker"
 
-    def __init__(self, profile: Profile, project_root: Path, mounts: tuple[Path, ...] = (),
-                 log_dir: Path | None = None):
-        self.profile = profile
+    def __init__(self, project_root: Path, mounts: tuple[Path, ...] = (),
+                 log_dir: Path | None = None, toolchain: Toolchain = Toolchain()):
+        self.toolchain = toolchain
         self.project_root = Path(project_root).resolve()
         self.mounts = tuple(Path(m).resolve() for m in mounts)
         # Where the builder image's own build log goes (it is built lazily, once).
         self.log_dir = Path(log_dir) if log_dir else self.project_root / "reports" / "docker"
         self._client = None
-        self._builder: str | None = None
+        # Shared by every toolchain view of this engine: Dockerfile -> tag -> image id.
+        self._tags: dict[Path, str] = {}
+        self._builders: dict[str, str] = {}
         self._versions: dict[tuple[str, ...], str] = {}
+
+    @property
+    def images(self) -> "DockerBackend":
+        """The image capability (base images, image builds, exports): this engine."""
+        return self
+
+    def with_toolchain(self, toolchain: Toolchain) -> "DockerBackend":
+        """The same engine, running commands in the toolchain's builder image."""
+        view = copy.copy(self)
+        view.toolchain = toolchain
+        return view
 
     @property
     def client(self):
@@ -112,19 +128,23 @@ class DockerBackend:
 
     def builder_tag(self) -> str:
         """quill-builder/<name>:<hash of the Dockerfile>: a new Dockerfile is a new image."""
-        dockerfile = self.profile.kernel.docker_builder
-        if not dockerfile.is_file():
-            raise BenchError(f"{self.profile.path}: kernel.docker_builder {dockerfile}: "
-                             "no such file")
-        digest = hashlib.sha256(dockerfile.read_bytes()).hexdigest()[:16]
-        return f"quill-builder/{dockerfile.name.removesuffix('.dockerfile')}:{digest}"
+        dockerfile = self.toolchain.dockerfile
+        if dockerfile is None:
+            raise BenchError("Docker backend: this recipe names no builder image")
+        if dockerfile not in self._tags:
+            if not dockerfile.is_file():
+                raise BenchError(f"builder image {dockerfile}: no such file")
+            digest = hashlib.sha256(dockerfile.read_bytes()).hexdigest()[:16]
+            self._tags[dockerfile] = (f"quill-builder/{dockerfile.name.removesuffix('.dockerfile')}"
+                                      f":{digest}")
+        return self._tags[dockerfile]
 
     def builder_image(self) -> str:
         """The builder image's id, built on first use; one build across processes."""
-        if self._builder is None:
-            tag = self.builder_tag()
-            self._builder = self._present(tag) or self._build_once(tag)
-        return self._builder
+        tag = self.builder_tag()
+        if tag not in self._builders:
+            self._builders[tag] = self._present(tag) or self._build_once(tag)
+        return self._builders[tag]
 
     def _build_once(self, tag: str) -> str:
         with docker_images.image_lock(tag):
@@ -137,7 +157,7 @@ class DockerBackend:
             return None
 
     def _build_builder(self, tag: str) -> str:
-        dockerfile = self.profile.kernel.docker_builder
+        dockerfile = self.toolchain.dockerfile
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{tag.replace('/', '_').replace(':', '-')}.log"
         started = time.monotonic()
@@ -154,7 +174,7 @@ class DockerBackend:
 
     def identity(self, tools: list[str]) -> str:
         """The builder image's id and the first --version line of each tool inside it."""
-        key = tuple(tools)
+        key = (self.builder_tag(), *tools)
         if key not in self._versions:
             out = io.BytesIO()
             code = self.run(["sh", "-c", _VERSIONS_SCRIPT, "sh", *tools], cwd=self.project_root,
@@ -192,7 +212,7 @@ class DockerBackend:
         for path in writable:
             path.mkdir(parents=True, exist_ok=True)
         volumes = {str(p): {"bind": str(p), "mode": "rw"} for p in writable}
-        for path in _source_paths(self.profile):
+        for path in self.toolchain.sources:
             volumes.setdefault(str(path), {"bind": str(path), "mode": "ro"})
         return volumes
 
@@ -208,17 +228,6 @@ class DockerBackend:
 
     def export_rootfs(self, image: str, dest_tar: Path, log: BinaryIO) -> None:
         docker_images.export_rootfs(self.client, image, Path(dest_tar), log)
-
-
-def _source_paths(profile: Profile) -> list[Path]:
-    """The kernel's sources, mounted read-only: the Debian tarball's folder, or the tree."""
-    source = profile.kernel.source
-    kind = kernel_tree.source_kind(source) if source else None
-    if kind == "debian":
-        return [kernel_tree.debian_tarball(source).parent]
-    if kind == "path" and Path(source).exists():
-        return [Path(source).resolve()]
-    return []
 
 
 def _copy_output(container, log: BinaryIO) -> None:
@@ -253,19 +262,9 @@ def _remove_orphans(client) -> None:
     for container in client.containers.list(all=True, filters={"label": OWNER_LABEL},
                                             ignore_removed=True):
         owner_host, _, pid = container.labels.get(OWNER_LABEL, "").rpartition(":")
-        if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+        if owner_host == host and pid.isdigit() and not pid_alive(int(pid)):
             try:
                 container.remove(force=True)
             except docker.errors.APIError:
                 pass  # gone, or being removed by another reaper (409): either way not ours to do
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # alive, and another user's
-    return True
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import signal
@@ -10,9 +9,17 @@ import subprocess
 from pathlib import Path
 from typing import BinaryIO
 
+from ...proc import die_with_parent
+from .base import Toolchain
+
 
 class HostBackend:
     name = "host"
+    images = None  # no image capability: recipes build their trees here
+
+    def with_toolchain(self, toolchain: Toolchain) -> "HostBackend":
+        """The host's own tools serve every recipe."""
+        return self
 
     def identity(self, tools: list[str]) -> str:
         """The first --version line of each tool: a new compiler is a new key."""
@@ -34,7 +41,7 @@ class HostBackend:
         # and killed with us if pytest itself is killed (no orphan make in the tree).
         proc = subprocess.Popen(argv, cwd=cwd, env=merged, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True,
-                                preexec_fn=_die_with_parent)
+                                preexec_fn=die_with_parent)
         try:
             return proc.wait(timeout=timeout)
         except BaseException:
@@ -42,10 +49,3 @@ class HostBackend:
             proc.wait()
             raise
 
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -19,7 +19,8 @@ from pathlib import Path
 import serial
 
 from ..errors import BenchError
-from .base import Bench, register
+from . import operator
+from .base import Bench
 from .console import Console
 from .streams import SerialStream
 from .tools import CARD_TOOLS, missing_tools
@@ -28,7 +29,6 @@ _NETWORK_OPEN_S = 15
 _POWER_COMMAND_S = 60
 
 
-@register("serial")
 class SerialBoard(Bench):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,7 +56,7 @@ class SerialBoard(Bench):
 
     def _power_problems(self) -> list[str]:
         if self.config.power == "prompt":
-            return [] if _has_terminal() else [
+            return [] if operator.terminal_available() else [
                 f"power is by operator prompt but no terminal is attached: run at the bench "
                 f"with a terminal, or set bench.serial.power = \"command\" ({self.profile.path})"]
         if not self.config.power_on_command:
@@ -129,25 +129,12 @@ class SerialBoard(Bench):
             self._console = None
 
 
-def _has_terminal() -> bool:
-    try:
-        with open("/dev/tty", "r+"):
-            return True
-    except OSError:
-        return False
-
-
 def _ask_operator(instructions: str, port: str) -> None:
     """Show instructions on the controlling terminal (pytest's capture cannot hide it)."""
-    try:
-        with open("/dev/tty", "r+") as tty:
-            tty.write(f"\n[quill bench {port}] {instructions}\n")
-            tty.flush()
-            tty.readline()
-    except OSError:
+    if operator.ask(f"\n[quill bench {port}] {instructions}\n") is None:
         raise BenchError(f"the bench at {port} needs an operator but no terminal is attached: "
                          "connect the Nook's serial adapter and run at the bench, or set "
-                         "bench.serial.power = \"command\"") from None
+                         "bench.serial.power = \"command\"")
 
 
 def _holders(port: str) -> str:
@@ -164,3 +151,6 @@ def _holders(port: str) -> str:
         except OSError:
             continue
     return ", ".join(found)
+
+
+BENCH = SerialBoard

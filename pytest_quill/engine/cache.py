@@ -20,6 +20,11 @@ from filelock import FileLock
 META = "meta.json"
 
 
+def default_cache() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(base, "pytest-quill")
+
+
 class Cache:
     def __init__(self, root: Path):
         self.root = root

@@ -1,0 +1,28 @@
+"""The recipe protocol: what the engine asks of every artifact's maker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from ..profile import Profile
+from .backends.base import Toolchain
+from .context import BuildContext
+
+
+class Recipe(Protocol):
+    name: str  # the record's name: "kernel", "rootfs", "sdcard"
+    deps: tuple[str, ...]  # artifacts it is made from
+    tools: tuple[str, ...]  # programs whose --version enters the key
+    version: str  # bump when the recipe's output changes
+    evidence: tuple[str, ...]  # files of the output attached to the report
+    runs_on: str  # "any" backend, or "host" only
+
+    def toolchain(self, profile: Profile) -> Toolchain:
+        """The builder image and source mounts for a container backend."""
+
+    def fingerprint(self, profile: Profile, project_root: Path) -> dict:
+        """JSON-able: every input that changes the output."""
+
+    def build(self, ctx: BuildContext) -> dict:
+        """Write the outputs into ctx.out; return meta (JSON-able)."""

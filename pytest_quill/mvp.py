@@ -1,0 +1,150 @@
+"""The Nook typewriter MVP, declared with the plan: artifacts, gates, bench and device.
+
+Streams A and B make the kernel and the rootfs (built side by side under
+xdist), D1 makes the card from both; the gates say what must hold before the
+tests that need it run. A project loads this module as a plugin from its root
+conftest (`pytest_plugins = ["pytest_quill.mvp"]`); the work itself lives in
+the stream folders.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import allure
+import pytest
+
+from .bench import operator
+from .bench.base import Bench, BenchOptions, bench_for
+from .boot.device import Device
+from .card import readback, writer
+from .card import recipe as card_recipe
+from .errors import BenchError, QuillError, VerifyError
+from .kernel import recipe as kernel_recipe
+from .plan import Plan
+from .rootfs import recipe as rootfs_recipe
+from .rootfs import verify as rootfs_verify
+from .run.quill_run import QuillRun, quill_run
+
+BENCH = pytest.StashKey[Bench]()  # this process's bench
+DEVICE = pytest.StashKey[Device]()  # this process's booted device
+
+
+def pytest_quill_declare(plan: Plan) -> None:
+    plan.artifact(kernel_recipe.RECIPE, fixture="kernel_uimage")
+    plan.artifact(rootfs_recipe.RECIPE, fixture="rootfs_tarball")
+    plan.artifact(card_recipe.RECIPE, fixture="sd_card")
+    plan.check("hardware", "bench")(bench_ready)
+    plan.gate(1, "build", needs=("kernel", "rootfs"))(build_gate)
+    plan.gate(2, "artifacts")(artifacts_gate)
+    plan.gate(3, "convergence", needs=("sdcard",))(convergence_gate)
+    plan.gate(4, "boot")(boot_gate)
+
+
+def refuse(problems: list[str], error=VerifyError) -> None:
+    """The first three broken facts in one line; the suites' tests name each one."""
+    if problems:
+        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise error("; ".join(problems[:3]) + more)
+
+
+def the_bench(run: QuillRun) -> Bench:
+    """This process's bench for the run's profile (QEMU or the board)."""
+    if BENCH not in run.stash:
+        options = BenchOptions(timeout_factor=run.options.timeout_factor,
+                               serial_port=run.options.serial_port)
+        run.stash[BENCH] = bench_for(run.profile, run.run_dir, options)
+        run.on_close(run.stash[BENCH].close)
+    return run.stash[BENCH]
+
+
+def bench_ready(run: QuillRun) -> None:
+    refuse(the_bench(run).check(), BenchError)
+
+
+def build_gate(run: QuillRun) -> None:
+    run.artifact("kernel")
+    run.artifact("rootfs")
+
+
+def artifacts_gate(run: QuillRun) -> None:
+    refuse(kernel_recipe.verify(run.artifact("kernel"), run.profile))
+    refuse(rootfs_verify.verify(run.artifact("rootfs"), run.profile))
+
+
+def convergence_gate(run: QuillRun) -> None:
+    card = run.artifact("sdcard")
+    refuse(readback.verify(card, run.profile, run.artifact("kernel"), run.artifact("rootfs")))
+    bench_ready(run)
+    if run.options.sd_device:
+        report = writer.write_card(card.file("card.img"), run.options.sd_device, run.profile,
+                                   confirm=run.options.sd_confirm, prompt=operator.consent)
+        run.state.event("card", **dataclasses.asdict(report))
+
+
+def boot_gate(run: QuillRun) -> None:
+    """The first boot of the run: judged once, its device kept for this worker's tests."""
+    start = time.time()
+    device = run.stash.get(DEVICE, None) or _boot(run, "first-boot")
+    run.state.event("boot", start=start, end=time.time(), **device.boot.record())
+    run.stash[DEVICE] = device
+
+
+def _boot(run: QuillRun, label: str) -> Device:
+    card = run.artifact("sdcard").file("card.img")
+    log = run.state.logs / f"console-{label}-{run.worker}.log"
+    device = Device.boot_card(the_bench(run), card, log)
+    run.on_close(device.power_off)
+    return device
+
+
+@pytest.fixture(scope="session")
+def quill(request) -> QuillRun:
+    """The run itself: profile, gate decisions, artifacts, the record's events."""
+    return quill_run(request.config)
+
+
+@pytest.fixture(scope="session")
+def profile(quill):
+    return quill.profile
+
+
+@pytest.fixture(scope="session")
+def bench(quill):
+    return the_bench(quill)
+
+
+@pytest.fixture(autouse=True)
+def console_slice(request):
+    """Each device test gets the console output of its own time attached."""
+    if "device" not in request.fixturenames:
+        yield
+        return
+    log = request.getfixturevalue("device").console.log_path
+    start = log.stat().st_size
+    yield
+    with open(log, "rb") as console:
+        console.seek(start)
+        allure.attach(console.read(), name="console during this test",
+                      attachment_type=allure.attachment_type.TEXT)
+
+
+@pytest.fixture(scope="session")
+def device(quill) -> Device:
+    """A booted device with a shell: the first boot's on the worker that judged it,
+    a fresh boot of the same card on the others (QEMU instances are not shared)."""
+    if DEVICE not in quill.stash:
+        quill.stash[DEVICE] = _boot(quill, "tests")
+    return quill.stash[DEVICE]
+
+
+def pytest_sessionstart(session):
+    """A card device that will be refused is refused before anything is built."""
+    run = quill_run(session.config)
+    if not run.options.sd_device or hasattr(session.config, "workerinput"):
+        return
+    try:
+        writer.check_target_early(run.options.sd_device, run.profile)
+    except QuillError as exc:
+        raise pytest.UsageError(exc.one_line()) from None

@@ -1,0 +1,125 @@
+"""The plan: which artifacts a run can make, which gates and checks it decides.
+
+One Plan per pytest config (kept in its stash), filled by the
+`pytest_quill_declare(plan)` hook of the project's conftest (the Nook MVP:
+pytest_quill.mvp). Nothing is registered at import time, so two configs in one
+process (pytester) never see each other's plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Callable
+
+import pytest
+
+from .engine.cache import META
+from .engine.context import Artifact
+from .engine.recipe import Recipe
+from .errors import InputError
+from .report import allure
+from .run.gates import GateSpec
+from .run.quill_run import quill_run
+from .run.store import ArtifactUnavailable
+
+
+@dataclass
+class Plan:
+    recipes: dict[str, Recipe] = field(default_factory=dict)
+    fixtures: dict[str, str] = field(default_factory=dict)  # fixture name -> artifact name
+    gates: dict[int, GateSpec] = field(default_factory=dict)
+    checks: dict[str, GateSpec] = field(default_factory=dict)  # marker -> its check
+
+    def artifact(self, recipe: Recipe, fixture: str | None = None) -> None:
+        """Declare an artifact and the session fixture that yields it."""
+        self.recipes[recipe.name] = recipe
+        self.fixtures[fixture or recipe.name] = recipe.name
+
+    def gate(self, number: int, name: str, needs: tuple[str, ...] = ()):
+        """Declare gate `number`; the decorated function decides it."""
+
+        def register(decide: Callable) -> Callable:
+            self.gates[number] = GateSpec(number, name, decide, tuple(needs))
+            return decide
+
+        return register
+
+    def check(self, marker: str, name: str):
+        """What tests marked `marker` need before any gate: decided once per run
+        like a gate, so hardware tests skip with "connect the serial adapter"
+        before anything is built for them."""
+
+        def register(decide: Callable) -> Callable:
+            self.checks[marker] = GateSpec(0, name, decide, ())
+            return decide
+
+        return register
+
+    def with_deps(self, names: set[str]) -> set[str]:
+        closed, todo = set(), list(names)
+        while todo:
+            name = todo.pop()
+            if name in closed or name not in self.recipes:
+                continue
+            closed.add(name)
+            todo.extend(self.recipes[name].deps)
+        return closed
+
+    def artifacts_needed(self, tests) -> set[str]:
+        """What the collected tests will ask for, (nodeid, fixture names, gate marker)
+        each: their artifact fixtures, their gates' needs, and all of those's deps.
+        Idle workers build these early."""
+        needed = set()
+        for nodeid, fixturenames, marker in tests:
+            needed |= {self.fixtures[f] for f in fixturenames if f in self.fixtures}
+            if marker is None:
+                continue
+            number = marker.args[0] if marker.args else None
+            if number not in self.gates:
+                raise InputError(f"{nodeid}: gate({number!r}) is not declared; "
+                                 f"declared gates: {sorted(self.gates) or 'none'}")
+            needed |= {a for n, spec in self.gates.items() if n <= number for a in spec.needs}
+        return self.with_deps(needed)
+
+    def check_rebuild(self, names: frozenset[str] | None) -> None:
+        unknown = sorted((names or set()) - set(self.recipes))
+        if unknown:
+            raise InputError(f"--quill-rebuild {', '.join(unknown)}: unknown artifact; known: "
+                             f"{', '.join(sorted(self.recipes)) or 'none declared'}")
+
+    def fixture_plugin(self) -> ModuleType:
+        """A module holding one session fixture per declared artifact, for the
+        plugin manager to register (pytest reads fixtures of plugin modules)."""
+        holder = ModuleType("pytest_quill_artifacts")
+        for fixture_name, artifact_name in self.fixtures.items():
+            setattr(holder, fixture_name.replace("-", "_"),
+                    _artifact_fixture(fixture_name, self.recipes[artifact_name]))
+        return holder
+
+
+def _artifact_fixture(fixture_name: str, recipe: Recipe):
+    def provide(request) -> Artifact:
+        try:
+            made = quill_run(request.config).store.get(recipe.name)
+        except ArtifactUnavailable as exc:
+            failure = exc.one_line()
+        else:
+            _attach_evidence(made, recipe)
+            return made
+        pytest.fail(failure, pytrace=False)
+
+    provide.__name__ = fixture_name
+    provide.__doc__ = f"The {recipe.name} artifact, built once per run (pytest-quill)."
+    return pytest.fixture(scope="session", name=fixture_name)(provide)
+
+
+def _attach_evidence(made: Artifact, recipe: Recipe) -> None:
+    """To the report, once per worker: how it was made, its facts, and the files
+    the recipe names as evidence (a manifest, a card layout...)."""
+    allure.attach_file(made.file("build.log"), f"{made.name}: build log", "log")
+    allure.attach_file(made.file(META), f"{made.name}: facts (meta.json)", "json")
+    for relative in recipe.evidence:
+        kind = Path(relative).suffix.lstrip(".") or "text"
+        allure.attach_file(made.file(relative), f"{made.name}: {relative}", kind)
