@@ -1,13 +1,24 @@
-"""The ELF facts a root filesystem is judged by: which machine a file is for,
-its class and byte order, whether it is statically linked, and the minimum
-kernel its GNU ABI tag note states (glibc refuses to start on an older one:
-"FATAL: kernel too old").
+"""ELF facts, read with pyelftools: which machine a file is for, its class and
+byte order, its ARM float ABI, whether it needs a loader, the minimum kernel its
+GNU ABI tag note states (glibc refuses to start on an older one: "FATAL: kernel
+too old"), its sections, its symbols and a module's .modinfo.
+
+A file that is not ELF, or whose headers run past its end, is a ValueError
+naming the file (when read from a path) and what is wrong.
 """
 
 from __future__ import annotations
 
+import io
+import mmap
 import struct
 from dataclasses import dataclass
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+from elftools.elf.enums import ENUM_E_MACHINE, ENUM_E_TYPE
+from elftools.elf.sections import SymbolTableSection
 
 MAGIC = b"\x7fELF"
 
@@ -19,11 +30,13 @@ TYPES = {1: "REL", 2: "EXEC", 3: "DYN", 4: "CORE"}
 PT_INTERP = 3
 PT_NOTE = 4
 SHT_NOTE = 7
+SHF_ALLOC = 0x2
 NT_GNU_ABI_TAG = 1
-ABI_TAG_OS_LINUX = 0
 # ARM EABI e_flags: which float calling convention (armhf or armel) a file uses.
 EF_ARM_ABI_FLOAT_SOFT = 0x200
 EF_ARM_ABI_FLOAT_HARD = 0x400
+# What pyelftools (and the struct and text decoding under it) raise on a broken file.
+_BROKEN = (ELFError, ValueError, struct.error, EOFError)
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,35 @@ class ElfInfo:
             return "hard"
         return "soft" if self.flags & EF_ARM_ABI_FLOAT_SOFT else None
 
+    @property
+    def static(self) -> bool:
+        """No program interpreter: the kernel starts it as it is (a static
+        executable or static PIE; a shared library has none either)."""
+        return self.interpreter is None
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    address: int  # sh_addr: where it is loaded (0 for what is not loaded)
+    size: int
+    type: str  # "SHT_PROGBITS", "SHT_NOBITS", "SHT_NOTE"... as pyelftools names it
+    flags: int = 0  # sh_flags
+
+    @property
+    def alloc(self) -> bool:
+        """Occupies memory when the file is loaded (SHF_ALLOC)."""
+        return bool(self.flags & SHF_ALLOC)
+
+
+@dataclass(frozen=True)
+class Symbol:
+    name: str
+    defined: bool  # not SHN_UNDEF
+    local: bool  # STB_LOCAL
+    address: int = 0  # st_value as nm and System.map show it (an ARM Thumb function's bit 0 clear)
+    size: int = 0
+
 
 def is_elf(data: bytes) -> bool:
     return data[:4] == MAGIC
@@ -52,97 +94,155 @@ def is_elf(data: bytes) -> bool:
 
 def parse(data: bytes) -> ElfInfo:
     """ELF facts of a whole file's bytes; ValueError when it is not a sound ELF."""
-    if not is_elf(data) or len(data) < 52:
-        raise ValueError("not an ELF file")
-    bits = {1: 32, 2: 64}.get(data[4])
-    endian = {1: "little", 2: "big"}.get(data[5])
-    if bits is None or endian is None:
-        raise ValueError(f"bad ELF ident: class {data[4]}, data {data[5]}")
-    try:
-        header = _Header(data, bits, endian)
+    return Elf(data).info()
+
+
+def symbols(path: Path) -> list[Symbol]:
+    return Elf(path).symbols()
+
+
+def modinfo(path: Path) -> dict[str, str]:
+    """A module's .modinfo strings (vermagic, license, depends...)."""
+    return Elf(path).modinfo()
+
+
+class Elf:
+    """One ELF file: its bytes (a tar member) or a path (mapped, not read whole)."""
+
+    def __init__(self, source: Path | bytes):
+        if isinstance(source, (bytes, bytearray)):
+            self.name, stream = "", io.BytesIO(source)
+        else:
+            self.name, stream = str(source), _mapped(Path(source))
+        head = stream.read(6)
+        stream.seek(0, io.SEEK_END)
+        size = stream.tell()
+        stream.seek(0)
+        if not is_elf(head) or size < 52:
+            raise self._error("not an ELF file")
+        if head[4] not in (1, 2) or head[5] not in (1, 2):
+            raise self._error(f"bad ELF ident: class {head[4]}, data {head[5]}")
+        try:
+            self.elf = ELFFile(stream)
+        except _BROKEN as exc:
+            raise self._error(f"truncated ELF: {exc}") from None
+
+    def _error(self, message: str) -> ValueError:
+        return ValueError(f"{self.name}: {message}" if self.name else message)
+
+    def info(self) -> ElfInfo:
+        header = self.elf.header
+        machine = _number(header["e_machine"], ENUM_E_MACHINE)
+        kind = _number(header["e_type"], ENUM_E_TYPE)
+        segments = self._segments()
         return ElfInfo(
-            machine=MACHINES.get(header.machine, f"EM_{header.machine}"),
-            bits=bits,
-            endian=endian,
-            type=TYPES.get(header.type, str(header.type)),
-            interpreter=header.interpreter(),
-            abi_min_kernel=header.abi_min_kernel(),
-            flags=header.flags,
+            machine=MACHINES.get(machine, f"EM_{machine}"),
+            bits=self.elf.elfclass,
+            endian="little" if self.elf.little_endian else "big",
+            type=TYPES.get(kind, str(kind)),
+            interpreter=self._interpreter(segments),
+            abi_min_kernel=self._abi_min_kernel(segments),
+            flags=header["e_flags"],
         )
-    except struct.error as exc:
-        raise ValueError(f"truncated ELF: {exc}") from None
 
+    def sections(self) -> list[Section]:
+        return [Section(section.name, section["sh_addr"], section["sh_size"],
+                        str(section["sh_type"]), section["sh_flags"])
+                for section in self._sections()]
 
-class _Header:
-    """The ELF header fields, and the program/section tables they point to."""
-
-    def __init__(self, data: bytes, bits: int, endian: str):
-        self.data = data
-        self.order = "<" if endian == "little" else ">"
-        word, offset = ("I", "I") if bits == 32 else ("Q", "Q")
-        fmt = f"{self.order}HHI{word}{offset}{offset}IHHHHHH"
-        fields = struct.unpack_from(fmt, data, 16)
-        (self.type, self.machine, _version, _entry, self.phoff, self.shoff, self.flags,
-         _ehsize, self.phentsize, self.phnum, self.shentsize, self.shnum, _shstrndx) = fields
-        self.bits = bits
-
-    def _segments(self):
-        """(type, offset, size) of each program header."""
-        fmt = "IIIIIIII" if self.bits == 32 else "IIQQQQQQ"
-        for values in self._table(self.phoff, self.phnum, self.phentsize, fmt, "program header"):
-            if self.bits == 32:
-                p_type, p_offset, _vaddr, _paddr, p_filesz = values[:5]
-            else:
-                p_type, _flags, p_offset, _vaddr, _paddr, p_filesz = values[:6]
-            yield p_type, p_offset, p_filesz
-
-    def _note_sections(self):
-        """(offset, size) of each SHT_NOTE section: objects without program headers (.ko, .o)."""
-        fmt = "IIIIIIIIII" if self.bits == 32 else "IIQQQQIIQQ"
-        for values in self._table(self.shoff, self.shnum, self.shentsize, fmt, "section header"):
-            if values[1] == SHT_NOTE:
-                yield values[4], values[5]
-
-    def _table(self, start: int, count: int, entry_size: int, fmt: str, what: str):
-        """The unpacked entries of a header table; ValueError when it runs past the file."""
-        fmt = self.order + fmt
-        for index in range(count):
-            at = start + index * entry_size
-            if at + struct.calcsize(fmt) > len(self.data):
-                raise ValueError(f"{what} table runs past the end of the file")
-            yield struct.unpack_from(fmt, self.data, at)
-
-    def interpreter(self) -> str | None:
-        for p_type, offset, size in self._segments():
-            if p_type == PT_INTERP:
-                return self.data[offset:offset + size].rstrip(b"\0").decode(errors="replace")
+    def section_bytes(self, name: str) -> bytes | None:
+        for section in self._sections():
+            if section.name == name:
+                return self._read(section.data, "section " + name)
         return None
 
-    def abi_min_kernel(self) -> tuple[int, int, int] | None:
-        regions = [(offset, size) for p_type, offset, size in self._segments() if p_type == PT_NOTE]
-        if not regions:
-            regions = list(self._note_sections())
-        for offset, size in regions:
-            found = self._abi_tag_in(offset, size)
-            if found:
-                return found
+    def symbols(self) -> list[Symbol]:
+        """The .symtab's named symbols (none when the file is stripped)."""
+        table = next((s for s in self._sections()
+                      if s.name == ".symtab" and isinstance(s, SymbolTableSection)), None)
+        if table is None:
+            return []
+        thumb = self.elf.header["e_machine"] == "EM_ARM"
+        return self._read(lambda: [
+            Symbol(symbol.name, symbol["st_shndx"] != "SHN_UNDEF",
+                   symbol["st_info"]["bind"] == "STB_LOCAL",
+                   symbol["st_value"] & ~1 if thumb and symbol["st_info"]["type"] == "STT_FUNC"
+                   else symbol["st_value"], symbol["st_size"])
+            for symbol in table.iter_symbols() if symbol.name], "symbol table")
+
+    def symbol(self, name: str) -> Symbol | None:
+        """The symbol NAME (a defined one first), e.g. stext or _text of a vmlinux."""
+        found = sorted((s for s in self.symbols() if s.name == name), key=lambda s: not s.defined)
+        return found[0] if found else None
+
+    def modinfo(self) -> dict[str, str]:
+        """.modinfo's key=value strings; the first value of a repeated key."""
+        info: dict[str, str] = {}
+        for item in (self.section_bytes(".modinfo") or b"").split(b"\0"):
+            key, sep, value = item.decode(errors="replace").partition("=")
+            if sep:
+                info.setdefault(key, value)
+        return info
+
+    def _segments(self) -> list:
+        header = self.elf.header
+        count = header["e_phnum"]
+        if count:
+            last = header["e_phoff"] + (count - 1) * header["e_phentsize"]
+            if last + self.elf.structs.Elf_Phdr.sizeof() > self.elf.stream_len:
+                raise self._error("program header table runs past the end of the file")
+        return self._read(lambda: list(self.elf.iter_segments()), "program header table")
+
+    def _sections(self) -> list:
+        header = self.elf.header
+        count = header["e_shnum"]
+        if count:
+            last = header["e_shoff"] + (count - 1) * header["e_shentsize"]
+            if last + self.elf.structs.Elf_Shdr.sizeof() > self.elf.stream_len:
+                raise self._error("section header table runs past the end of the file")
+        return self._read(lambda: list(self.elf.iter_sections()), "section header table")
+
+    def _interpreter(self, segments) -> str | None:
+        for segment in segments:
+            if segment["p_type"] == "PT_INTERP":
+                data = self._read(segment.data, "interpreter")
+                return data.rstrip(b"\0").decode(errors="replace")
         return None
 
-    def _abi_tag_in(self, offset: int, size: int) -> tuple[int, int, int] | None:
-        end = min(offset + size, len(self.data))
-        at = offset
-        while at + 12 <= end:
-            namesz, descsz, note_type = struct.unpack_from(f"{self.order}III", self.data, at)
-            name_at = at + 12
-            desc_at = name_at + _align4(namesz)
-            name = self.data[name_at:name_at + namesz].rstrip(b"\0")
-            if name == b"GNU" and note_type == NT_GNU_ABI_TAG and descsz >= 16:
-                os_id, major, minor, patch = struct.unpack_from(f"{self.order}IIII", self.data, desc_at)
-                if os_id == ABI_TAG_OS_LINUX:
-                    return major, minor, patch
-            at = desc_at + _align4(descsz)
+    def _abi_min_kernel(self, segments) -> tuple[int, int, int] | None:
+        """From the PT_NOTE segments; objects without program headers (.ko, .o)
+        have it in their SHT_NOTE sections. A note cut off by the file's end is
+        not read."""
+        notes = [s for s in segments if s["p_type"] == "PT_NOTE"]
+        if not notes:
+            notes = [s for s in self._sections() if s["sh_type"] == "SHT_NOTE"]
+        for region in notes:
+            try:
+                for note in region.iter_notes():
+                    if (note["n_name"] == "GNU" and note["n_type"] == "NT_GNU_ABI_TAG"
+                            and note["n_descsz"] >= 16
+                            and note["n_desc"]["abi_os"] == "ELF_NOTE_OS_LINUX"):
+                        desc = note["n_desc"]
+                        return desc["abi_major"], desc["abi_minor"], desc["abi_tiny"]
+            except _BROKEN:
+                continue
         return None
 
+    def _read(self, action, what: str):
+        try:
+            return action()
+        except _BROKEN as exc:
+            raise self._error(f"broken {what}: {exc}") from None
 
-def _align4(size: int) -> int:
-    return (size + 3) & ~3
+
+def _mapped(path: Path):
+    """The file mapped read-only: pyelftools seeks in it without reading it whole."""
+    with open(path, "rb") as handle:
+        if not path.stat().st_size:
+            return io.BytesIO(b"")
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def _number(value, names: dict) -> int:
+    """A header field pyelftools names ("EM_ARM") back to its number."""
+    return value if isinstance(value, int) else names.get(value, -1)

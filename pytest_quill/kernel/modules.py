@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..formats.kernel_elf import Elf, modinfo
+from ..errors import VerifyError
+from ..formats import elf
 
 # Load order: the core first (it exports the proc root), unload in reverse.
 SQUIREOS_MODULES = (
@@ -69,14 +70,18 @@ def check_ko(ko: Path, symbol: str, release: str, exports: dict[str, str]) -> li
     if not ko.is_file():
         return [f"{ko}: missing, though {symbol}=m in the final .config"]
     problems = []
-    symbols = Elf(ko).symbols()
+    try:
+        module = elf.Elf(ko)
+        symbols, info = module.symbols(), module.modinfo()
+    except ValueError as error:  # not an ELF file, or a broken one
+        raise VerifyError(str(error)) from None
     defined = {s.name for s in symbols if s.defined}
     if "init_module" not in defined:
         problems.append(f"{ko.name} has no init_module: the module has no module_init()")
     for missing in unresolved(symbols, exports):
         problems.append(f"{ko.name}: unresolved symbol {missing}: not in Module.symvers, "
                         f"nothing exports it (EXPORT_SYMBOL_GPL in the module that defines it?)")
-    vermagic = modinfo(ko).get("vermagic", "")
+    vermagic = info.get("vermagic", "")
     if vermagic.split(" ")[0] != release:
         problems.append(f"{ko.name}: vermagic {vermagic.strip()!r} does not match "
                         f"kernel release {release}")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pytest_quill.formats import kconfig, kernel_elf, uimage
+from pytest_quill.formats import elf, kconfig, uimage
 from pytest_quill.kernel import modules as kernel_modules
 
 pytestmark = pytest.mark.gate(2)
@@ -43,19 +43,19 @@ def ko(kernel_uimage, profile, request):
 @pytest.mark.parametrize("ko", MODULES, indirect=True)
 def test_module_has_no_unresolved_symbol(ko, kernel_uimage):
     exports = kernel_modules.exported_symbols(kernel_uimage.file("Module.symvers"))
-    assert kernel_modules.unresolved(kernel_elf.Elf(ko).symbols(), exports) == []
+    assert kernel_modules.unresolved(elf.Elf(ko).symbols(), exports) == []
 
 
 @pytest.mark.parametrize("ko", MODULES, indirect=True)
 def test_module_vermagic_is_the_kernel_release(ko, kernel_uimage):
-    vermagic = kernel_elf.modinfo(ko)["vermagic"]
+    vermagic = elf.modinfo(ko)["vermagic"]
     assert vermagic.split()[0] == kernel_uimage.meta["release"]
 
 
 @pytest.mark.parametrize("ko", MODULES, indirect=True)
 def test_module_is_gpl_with_an_init_function(ko):
-    assert kernel_elf.modinfo(ko)["license"] == "GPL"
-    assert "init_module" in {s.name for s in kernel_elf.Elf(ko).symbols() if s.defined}
+    assert elf.modinfo(ko)["license"] == "GPL"
+    assert "init_module" in {s.name for s in elf.Elf(ko).symbols() if s.defined}
 
 
 def test_proc_root_exported_by_squireos_core(kernel_uimage, profile):
