@@ -40,12 +40,22 @@ def broken(tmp_path, old, new):
 
 @pytest.mark.parametrize("old, new, message", [
     ('cpu = "cortex-a15"\ndescription', 'cpu = "cortex-a15"\ncolour = "red"\ndescription',
-     r"broken.toml: unknown key target.colour; allowed in \[target\]: arch, debian_arch,"),
+     r"broken.toml: target.colour is an unknown key; allowed in \[target\]: arch, debian_arch,"),
     ('root_fs = "ext4"', 'root_fs = "btrfs"',
      r"broken.toml: sdcard.root_fs = 'btrfs' is not allowed; allowed values: 'ext2', 'ext3', 'ext4'"),
     ("baud = 115200", 'baud = "fast"', r"broken.toml: boot.baud must be an integer, got 'fast'"),
     ('console = "ttyAMA0"\n', "", r"broken.toml: missing key boot.console \(a string\)"),
-    ("image_mib = 64", "image_mib = 48", r"sdcard.image_mib = 48 must be a power of two"),
+    ("image_mib = 64", "image_mib = 48", r"sdcard.image_mib = 48 is not allowed; it must be an "
+                                         r"integer, a power of two"),
+    ("image_mib = 64", "image_mib = 0", r"broken.toml: sdcard.image_mib = 0 is not allowed"),
+    ("boot_mib = 16", "boot_mib = 63", r"broken.toml: sdcard.boot_mib = 63 must be smaller than "
+                                       r"sdcard.image_mib - 1 = 63"),
+    ("module_load_s = 2", "module_load_s = nan", r"broken.toml: budgets.module_load_s = nan is "
+                                                 r"not allowed; it must be a number, finite and "
+                                                 r"greater than 0"),
+    ("os_memory_mib = 96", "os_memory_mib = -96", r"budgets.os_memory_mib = -96 is not allowed"),
+    ("max_compressed_bytes = 30_000_000", "max_compressed_bytes = 0",
+     r"rootfs.max_compressed_bytes = 0 is not allowed; it must be an integer, greater than 0"),
     ('kind = "qemu"', 'kind = "serial"', r"bench.kind = 'serial' needs a \[bench.serial\] table"),
 ])
 def test_bad_profile_names_file_key_and_allowed_values(tmp_path, old, new, message):
@@ -55,10 +65,53 @@ def test_bad_profile_names_file_key_and_allowed_values(tmp_path, old, new, messa
     assert "\n" not in caught.value.one_line()
 
 
-def test_override_is_validated_like_the_file():
+def test_override_is_validated_like_the_file_and_named_as_given():
     assert load_profile("qemu-virt", {"boot.root_device": "/dev/vdb2"}).boot.root_device == "/dev/vdb2"
-    with pytest.raises(InputError, match="sdcard.root_fs = 'zfs' is not allowed"):
+    with pytest.raises(InputError) as caught:
         load_profile("qemu-virt", {"sdcard.root_fs": "zfs"})
+    assert caught.value.one_line().startswith(
+        "--quill-set sdcard.root_fs=zfs: sdcard.root_fs = 'zfs' is not allowed")
+
+
+@pytest.mark.parametrize("overrides, source", [
+    ({"sdcard.boot_mib": "63", "sdcard.image_mib": "64"}, "--quill-set sdcard.boot_mib=63"),
+    ({"sdcard": "{image_mib = 0}"}, "--quill-set sdcard={image_mib = 0}"),
+    ({"boot.commands": "[1]"}, "--quill-set boot.commands=[1]"),
+    ({"boot.console": '"ttyS0"', "budgets.module_load_s": "0"},
+     "--quill-set budgets.module_load_s=0"),
+])
+def test_the_error_names_the_quill_set_that_gave_the_value(overrides, source):
+    with pytest.raises(InputError) as caught:
+        load_profile("qemu-virt", overrides)
+    assert caught.value.one_line().startswith(source + ": "), caught.value.one_line()
+
+
+def test_a_fact_broken_by_the_file_is_not_blamed_on_an_unrelated_quill_set(tmp_path):
+    path = broken(tmp_path, "boot_mib = 16", "boot_mib = 63")
+    with pytest.raises(InputError) as caught:
+        load_profile(str(path), {"boot.console": '"ttyS0"'})
+    assert caught.value.one_line().startswith(f"{path}: sdcard.boot_mib = 63 must be smaller")
+
+
+@pytest.mark.parametrize("name", ["qemu-virt", "board_2", "nook+v1.2"])
+def test_names_safe_in_a_path_are_accepted(name):
+    assert load_profile("qemu-virt", {"name": f'"{name}"'}).name == name
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", ".hidden", "a..b", "", "tab\tname", "é"])
+def test_names_unsafe_in_a_path_are_refused(name):
+    with pytest.raises(InputError, match=r"name = .* is not allowed; it must be a string, safe "
+                                         r"in a path"):
+        load_profile("qemu-virt", {"name": f'"{name}"'})
+
+
+def test_the_sizes_and_budgets_loaded_are_the_files():
+    nook = load_profile("nook-simple-touch")
+    assert (nook.sdcard.image_mib, nook.sdcard.boot_mib) == (128, 32)
+    assert nook.budgets.boot_to_shell_s == 20.0 and isinstance(nook.budgets.boot_to_shell_s, float)
+    assert nook.section("budgets") == {"boot_to_shell_s": 20.0, "os_memory_mib": 96,
+                                       "module_load_s": 2.0}
+    assert nook.section("boot")["bootloader_files"][0].endswith("squireos/boot/nook/MLO")
 
 
 def test_unknown_profile_on_the_command_line_is_a_usage_error(pytester):
