@@ -3,7 +3,9 @@
 #
 #   scripts/dockerd.sh         print the URL of an engine that answers; start a
 #                              private one (socket, data and state under
-#                              /run/pytest-quill and /var/lib/pytest-quill) if none does
+#                              /run/pytest-quill and /var/lib/pytest-quill) if none does.
+#                              A DOCKER_HOST set to another engine must answer: the
+#                              script fails naming it rather than use another engine
 #   scripts/dockerd.sh stop    stop the private engine this script started
 #
 # Runs as root, or re-runs itself through sudo. The URL goes to stdout (for
@@ -33,7 +35,17 @@ as_root() {
 }
 
 start() {
-    for url in ${DOCKER_HOST:-} "$PRIVATE_URL" unix:///var/run/docker.sock; do
+    # A DOCKER_HOST is a choice: it answers, or that is the error (never another engine).
+    # Only the private engine's own URL is ours to start.
+    if [ -n "${DOCKER_HOST:-}" ] && [ "$DOCKER_HOST" != "$PRIVATE_URL" ]; then
+        if answers "$DOCKER_HOST"; then
+            echo "$DOCKER_HOST"
+            return 0
+        fi
+        say "DOCKER_HOST=$DOCKER_HOST does not answer; start that engine, or unset DOCKER_HOST to use the private engine ($PRIVATE_URL) or the default socket"
+        exit 1
+    fi
+    for url in "$PRIVATE_URL" unix:///var/run/docker.sock; do
         if answers "$url"; then
             echo "$url"
             return 0

@@ -281,19 +281,32 @@ def test_dockerd_script_starts_nothing_when_an_engine_answers(engine):
     assert (pidfile.read_text() if pidfile.exists() else None) == before
 
 
-def test_docker_available_falls_back_past_a_dead_docker_host(engine, monkeypatch):
+def test_a_dead_docker_host_is_not_replaced_by_the_engine_that_answers(engine, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")
-    assert docker_available() is None
-    assert find_engine()[0] != "tcp://127.0.0.1:9"
+    reason = docker_available()
+    assert reason.startswith("DOCKER_HOST=tcp://127.0.0.1:9 does not answer (")
+    assert find_engine()[0] is None
 
 
 def test_docker_available_says_why_for_each_place_it_looked(monkeypatch, tmp_path):
-    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
     monkeypatch.setattr(docker_backend, "PRIVATE_URL", f"unix://{tmp_path}/private.sock")
     monkeypatch.setattr(docker_backend, "DEFAULT_URL", f"unix://{tmp_path}/default.sock")
     reason = docker_available()
     assert reason is not None
-    dead_tcp, private, default = reason.split("; ")
-    assert dead_tcp.startswith("tcp://127.0.0.1:9: ") and "refused" in dead_tcp.lower()
+    private, default = reason.split("; ")
     assert private == f"unix://{tmp_path}/private.sock: no such socket"
     assert default == f"unix://{tmp_path}/default.sock: no such socket"
+
+
+def test_a_dead_docker_host_is_said_with_its_reason_and_the_way_out(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")
+    reason = docker_available()
+    assert reason.startswith("DOCKER_HOST=tcp://127.0.0.1:9 does not answer (")
+    assert "refused" in reason.lower() and "\n" not in reason
+    assert reason.endswith("start that engine, or unset DOCKER_HOST to use the private engine "
+                           "(scripts/dockerd.sh) or the default socket")
+
+
+def test_the_builder_image_says_which_programs_it_lacks(backend):
+    assert backend.missing(["sh", "tar", "quill-no-such-program"]) == ["quill-no-such-program"]

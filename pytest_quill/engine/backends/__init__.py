@@ -16,13 +16,17 @@ def check_name(name: str) -> None:
 
 
 def resolve(name: str) -> str:
-    """--quill-backend NAME -> docker or host; auto takes Docker when a daemon answers."""
+    """--quill-backend NAME -> docker or host; auto takes Docker when an engine answers,
+    the host when none is configured and none answers. A DOCKER_HOST that does not
+    answer is a BenchError naming it, whatever NAME (never a silent switch)."""
     check_name(name)
     if name == "host":
         return "host"
-    from .docker import docker_available
+    from .docker import chosen_engine, docker_available
 
     reason = docker_available()
+    if reason and chosen_engine():
+        raise BenchError(f"--quill-backend {name}: {reason}")
     if name == "docker" and reason:
         raise BenchError(f"--quill-backend docker: no Docker engine answers: {reason} "
                          "(start one with scripts/dockerd.sh, or use --quill-backend host)")

@@ -44,10 +44,15 @@ _VERSIONS_SCRIPT = ('for t in "$@"; do if command -v "$t" >/dev/null 2>&1; then 
                     'else printf "%s: missing\\n" "$t"; fi; done')
 
 
+def chosen_engine() -> str:
+    """DOCKER_HOST, when set: the one engine to use (never replaced by another)."""
+    return os.environ.get("DOCKER_HOST", "").strip()
+
+
 def engine_urls() -> list[str]:
-    """Where to look for an engine, in order: DOCKER_HOST, the private socket, the default."""
-    urls = [os.environ.get("DOCKER_HOST", ""), PRIVATE_URL, DEFAULT_URL]
-    return list(dict.fromkeys(url for url in urls if url))
+    """Where to look for an engine: DOCKER_HOST alone when it is set, else the
+    private socket (scripts/dockerd.sh), then the default one."""
+    return [chosen_engine()] if chosen_engine() else [PRIVATE_URL, DEFAULT_URL]
 
 
 def find_engine() -> tuple[str | None, list[str]]:
@@ -67,17 +72,27 @@ def find_engine() -> tuple[str | None, list[str]]:
 
 
 def docker_available() -> str | None:
-    """None when an engine answers; else why not, for each place looked at."""
+    """None when an engine answers; else why not in one line, naming DOCKER_HOST
+    when it chose the engine, else each place looked at."""
     url, reasons = find_engine()
-    return None if url else "; ".join(reasons)
+    if url:
+        return None
+    if chosen_engine():
+        return (f"DOCKER_HOST={chosen_engine()} does not answer ({reasons[0].partition(': ')[2]}); "
+                "start that engine, or unset DOCKER_HOST to use the private engine "
+                "(scripts/dockerd.sh) or the default socket")
+    return "; ".join(reasons)
 
 
 def ensure_engine(project_root: Path) -> str:
     """The URL of an engine that answers, after starting the private one
-    (scripts/dockerd.sh) when none does."""
+    (scripts/dockerd.sh) when none does. A DOCKER_HOST that does not answer is
+    not replaced by it: BenchError naming DOCKER_HOST."""
     url, _ = find_engine()
     if url:
         return url
+    if chosen_engine() not in ("", PRIVATE_URL):
+        raise BenchError(docker_available())
     script = Path(project_root) / "scripts" / "dockerd.sh"
     done = subprocess.run([str(script)], capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
@@ -116,10 +131,11 @@ class DockerBackend:
     @property
     def client(self):
         if self._client is None:
-            url, reasons = find_engine()
+            url, _ = find_engine()
             if url is None:
-                raise BenchError("Docker backend: no engine answers: " + "; ".join(reasons)
-                                 + " (start one with scripts/dockerd.sh)")
+                raise BenchError(f"Docker backend: no engine answers: {docker_available()}"
+                                 + ("" if chosen_engine() else
+                                    " (start one with scripts/dockerd.sh)"))
             self._client = docker.DockerClient(base_url=url, timeout=None)
             _remove_orphans(self._client)
         return self._client
@@ -185,6 +201,11 @@ class DockerBackend:
                                  f"failed ({code}): {said[0]}")
             self._versions[key] = out.getvalue().decode(errors="replace").strip()
         return f"docker {self.builder_tag()} {self.builder_image()}\n{self._versions[key]}"
+
+    def missing(self, tools: list[str]) -> list[str]:
+        """The tools identity() found missing in the builder image (asked once)."""
+        lines = self.identity(tools).splitlines()[1:]
+        return [line.split(": ")[0] for line in lines if line.endswith(": missing")]
 
     def run(self, argv: list[str], *, cwd: Path, env: dict | None, log: BinaryIO,
             timeout: float) -> int:
