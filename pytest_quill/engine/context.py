@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import BuildError
+from ..errors import BenchError, BuildError
 from ..profile import Profile
 from .backends.base import Backend
 from .logscan import first_error_line
+from .space import NO_SPACE, disk_full_line
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,12 @@ class BuildContext:
             code = self.backend.run([str(a) for a in argv], cwd=cwd or self.out, env=env,
                                     log=log, timeout=timeout)
         if code != 0 and check:
-            raise BuildError(self._error_since(start), log=str(self.log_path))
+            said = self._said_since(start)
+            full = [line.strip() for line in said.splitlines() if NO_SPACE in line]
+            if full:  # the disk, not the recipe: where, and how much space there is
+                raise BenchError(disk_full_line(cwd or self.out, said=full[0]),
+                                 log=str(self.log_path))
+            raise BuildError(first_error_line(said), log=str(self.log_path))
         return code
 
     def workspace(self, label: str) -> Path:
@@ -61,7 +70,20 @@ class BuildContext:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def _error_since(self, offset: int) -> str:
+    @contextmanager
+    def scratch(self, label: str):
+        """A fresh folder under workspace(label) for a tree made in steps (an
+        unpacked source, an exported image): removed when the block ends, however
+        it ends (a half-extracted tree never stays behind). Move what must stay
+        out of it (os.replace) before the block ends."""
+        path = self.workspace(label) / f".scratch-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        path.mkdir()
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def _said_since(self, offset: int) -> str:
         with open(self.log_path, "rb") as log:
             log.seek(offset)
-            return first_error_line(log.read().decode(errors="replace"))
+            return log.read().decode(errors="replace")

@@ -7,12 +7,17 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import time
 from pathlib import Path
+from typing import Callable
 
+from ..errors import BenchError, QuillError
 from .backends.base import Backend
 from .cache import META, Cache
 from .context import Artifact, BuildContext
 from .recipe import Recipe
+from .space import disk_full_line, is_disk_full
+from .tools import builds_own_images, check_tools
 
 
 def key_of(recipe: Recipe, profile, backend: Backend, deps: dict[str, Artifact], project_root: Path) -> str:
@@ -31,30 +36,62 @@ def key_of(recipe: Recipe, profile, backend: Backend, deps: dict[str, Artifact],
 def toolchain_identity(recipe: Recipe, profile, backend: Backend) -> str:
     """The versions of the recipe's tools, from the backend that runs them. A
     recipe that builds its own images has its toolchain in its fingerprint."""
-    if backend.images is not None and recipe.toolchain(profile).dockerfile is None:
+    if builds_own_images(recipe, profile, backend):
         return backend.name
     return backend.identity(list(recipe.tools))
 
 
 def build_or_reuse(recipe, key: str, *, profile, backend, cache: Cache, deps: dict[str, Artifact],
                    log: Path, jobs: int, work_root: Path, project_root: Path,
-                   rebuild: bool = False) -> Artifact:
-    with cache.lock(recipe.name, key):
-        found = cache.lookup(recipe.name, key)
-        if found and not rebuild:
-            log.write_text(f"cache hit: {recipe.name} {key} at {found}\n"
-                           f"(built by the log at {found / 'build.log'})\n")
-            return published(recipe.name, key, found, "cached", log)
-        with cache.staging(recipe.name, key) as out:
-            ctx = BuildContext(name=recipe.name, profile=profile, out=out, log_path=log,
-                               backend=backend, deps=deps, jobs=jobs, work_root=work_root,
-                               project_root=project_root)
-            ctx.note(f"building {recipe.name} {key} with the {backend.name} backend")
-            meta = recipe.build(ctx) or {}
-            (out / META).write_text(json.dumps(meta, indent=1, sort_keys=True))
-            shutil.copyfile(log, out / "build.log")
-            path = cache.publish(out, recipe.name, key)
+                   rebuild: bool = False, on_wait: Callable[[str], None] | None = None
+                   ) -> Artifact:
+    """The published artifact. Waiting on another run's build of the key is said in
+    the log (and to on_wait); before building, every program the recipe will call
+    must be on the backend (BenchError naming it and its package); disk full is a
+    BenchError naming the path and the space, with nothing left behind."""
+    def note(line: str) -> None:
+        with open(log, "a") as out:
+            out.write(f"[quill {time.strftime('%H:%M:%S')}] {line}\n")
+        if on_wait:
+            on_wait(line)
+
+    try:
+        with cache.lock(recipe.name, key, on_wait=note):
+            found = cache.lookup(recipe.name, key)
+            if found and not rebuild:
+                with open(log, "a") as out:
+                    out.write(f"cache hit: {recipe.name} {key} at {found}\n"
+                              f"(built by the log at {found / 'build.log'})\n")
+                return published(recipe.name, key, found, "cached", log)
+            check_tools(recipe, profile, backend, log=str(log))
+            with cache.staging(recipe.name, key) as out:
+                ctx = BuildContext(name=recipe.name, profile=profile, out=out, log_path=log,
+                                   backend=backend, deps=deps, jobs=jobs, work_root=work_root,
+                                   project_root=project_root)
+                ctx.note(f"building {recipe.name} {key} with the {backend.name} backend")
+                meta = recipe.build(ctx) or {}
+                (out / META).write_text(json.dumps(meta, indent=1, sort_keys=True))
+                shutil.copyfile(log, out / "build.log")
+                path = cache.publish(out, recipe.name, key)
+    except QuillError as exc:
+        if exc.log is None:
+            exc.log = str(log)
+        _log_failure(log, exc.message.strip().splitlines()[0] if exc.message.strip() else exc.kind)
+        raise
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        line = disk_full_line(Path(exc.filename or cache.entry(recipe.name, key)))
+        raise BenchError(line, log=str(log)) from None
     return published(recipe.name, key, path, "built", log)
+
+
+def _log_failure(log: Path, line: str) -> None:
+    try:
+        with open(log, "a") as out:
+            out.write(f"[quill {time.strftime('%H:%M:%S')}] failed: {line}\n")
+    except OSError:
+        pass  # the disk is full: the error itself still says it
 
 
 def published(name: str, key: str, path: Path, status: str, log: Path) -> Artifact:

@@ -14,6 +14,9 @@ class Recipe(Protocol):
     name: str  # the record's name: "kernel", "rootfs", "sdcard"
     deps: tuple[str, ...]  # artifacts it is made from
     tools: tuple[str, ...]  # programs whose --version enters the key
+    # Every program of tools must be on the backend before a build starts
+    # (engine/tools.py), unless the recipe says per profile what its build calls
+    # with an optional method: needs(profile) -> tuple[str, ...].
     version: str  # bump when the recipe's output changes
     evidence: tuple[str, ...]  # files of the output attached to the report
     runs_on: str  # "any" backend, or "host" only

@@ -41,6 +41,9 @@ class Backend(Protocol):
     def identity(self, tools: list[str]) -> str:
         """What makes this backend's output differ: toolchain versions, image id."""
 
+    def missing(self, tools: list[str]) -> list[str]:
+        """The tools that are not there, in order (checked before a build starts)."""
+
     def run(self, argv: list[str], *, cwd: Path, env: dict | None, log: BinaryIO,
             timeout: float) -> int:
         """Run argv with cwd (same path on every backend), stdout+stderr into log."""

@@ -34,6 +34,9 @@ class HostBackend:
             lines.append(f"{tool}: {first[0] if first else 'unknown'}")
         return "host\n" + "\n".join(lines)
 
+    def missing(self, tools: list[str]) -> list[str]:
+        return [tool for tool in tools if shutil.which(tool) is None]
+
     def run(self, argv: list[str], *, cwd: Path, env: dict | None, log: BinaryIO,
             timeout: float) -> int:
         merged = {**os.environ, **(env or {})}
