@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..engine.cache import default_cache
+from ..engine.cache import default_cache, lock_wait_s
 from ..errors import InputError
 
 # name, ini key, default, help
@@ -64,17 +66,20 @@ class Options:
 
 
 def read_options(config) -> Options:
+    """The options, every value and folder checked: InputError names the first bad one."""
     def value(ini: str):
         given = config.getoption(ini)
         return given if given is not None else config.getini(ini)
 
     root = Path(config.rootpath)
+    lock_wait_s()  # QUILL_LOCK_WAIT_S, read when a run waits on another's build
     return Options(
         profile=value("quill_profile"),
         profiles=(root / value("quill_profiles")).resolve(),
-        cache=Path(value("quill_cache") or default_cache()).expanduser().resolve(),
+        cache=usable_folder(Path(value("quill_cache") or default_cache()).expanduser(),
+                            "--quill-cache"),
         backend=value("quill_backend"),
-        reports=(root / value("quill_reports")).resolve(),
+        reports=usable_folder(root / value("quill_reports"), "--quill-reports"),
         jobs=_number(value("quill_jobs") or max(2, os.cpu_count() or 2), "--quill-jobs", int),
         timeout_factor=_number(value("quill_timeout_factor"), "--quill-timeout-factor", float),
         serial_port=value("quill_serial_port") or None,
@@ -85,13 +90,33 @@ def read_options(config) -> Options:
     )
 
 
+def usable_folder(path: Path, flag: str) -> Path:
+    """PATH resolved, once it is sure a run can write there: a folder it can write
+    in, or one it can create (probed in the nearest existing parent, nothing left)."""
+    path = path.resolve()
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{flag} {path}: exists and is not a folder; give a folder")
+    probe = path
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"{flag} {path}: cannot be created: {probe} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".quill-probe-", dir=probe))
+    except OSError as exc:
+        what = "is not writable" if probe == path else f"cannot be created in {probe}"
+        raise InputError(f"{flag} {path}: {what}: {exc.strerror}") from None
+    return path
+
+
 def _number(text, flag: str, kind):
+    allowed = "a whole number" if kind is int else "a finite number"
     try:
         number = kind(text)
     except (TypeError, ValueError):
-        raise InputError(f"{flag} {text}: not a number") from None
-    if number <= 0:
-        raise InputError(f"{flag} {text}: must be greater than 0")
+        number = None
+    if number is None or not (number > 0 and math.isfinite(number)):
+        raise InputError(f"{flag} {text}: must be {allowed} greater than 0")
     return number
 
 
