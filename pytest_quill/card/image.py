@@ -4,9 +4,10 @@ Writing goes through a `run(argv, env=None)` callable (BuildContext.run in a
 recipe, so every tool lands in the build log); reading captures the tools'
 output here. Offsets are bytes from the start of the image.
 
-An image hole means "don't care": the writer skips holes. mke2fs zeroes inode
-tables and the journal by punching holes, so the blocks a filesystem uses are
-written back as real zeros (`materialize`) before the image is published.
+An image hole means "don't care": `bmaptool create` leaves holes out of the
+card's map, so they are never written. mke2fs zeroes inode tables and the
+journal by punching holes, so the blocks a filesystem uses are written back as
+real zeros (`materialize`) before the map is made.
 """
 
 from __future__ import annotations
@@ -134,8 +135,13 @@ def materialize(image: Path, ranges: list[tuple[int, int]]) -> int:
 def unwritten_bytes(image: Path, ranges: list[tuple[int, int]]) -> int:
     """How many bytes inside RANGES are holes of the image."""
     with open(image, "rb") as handle:
-        data = data_ranges(handle.fileno())
-    return sum(length for start, size in ranges for _, length in _holes_within(data, start, size))
+        return bytes_outside(ranges, data_ranges(handle.fileno()))
+
+
+def bytes_outside(ranges: list[tuple[int, int]], covered: list[tuple[int, int]]) -> int:
+    """How many bytes inside RANGES no range of COVERED (sorted) holds."""
+    return sum(length for start, size in ranges
+               for _, length in _holes_within(covered, start, size))
 
 
 def data_ranges(fd: int) -> list[tuple[int, int]]:

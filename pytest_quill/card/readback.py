@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..engine.context import Artifact
 from ..errors import QuillError
-from ..formats import uimage
+from ..formats import bmap, uimage
 from ..profile import Profile
 from . import bootscript
 from . import image as diskimage
@@ -44,6 +44,7 @@ def verify(artifact: Artifact, profile: Profile, kernel: Artifact, rootfs: Artif
         lambda: check_boot_script(image, profile),
         lambda: check_root_tree(image, profile, rootfs),
         lambda: check_modules(image, profile, kernel),
+        lambda: check_block_map(image),
         lambda: check_used_blocks_written(image, profile),
     ]
     problems = []
@@ -243,14 +244,38 @@ def check_modules(image: Path, profile: Profile, kernel: Artifact) -> list[str]:
     return problems
 
 
+def check_block_map(image: Path) -> list[str]:
+    """card.bmap is this image's map: its size, and every mapped range's checksum."""
+    path = bmap.beside(image)
+    if not path.is_file():
+        return [f"{image}: no {path.name} beside it (bmaptool create): nothing says which "
+                "ranges a card needs"]
+    try:
+        mapping = bmap.read(path)
+    except ValueError as error:
+        return [str(error)]
+    if mapping.image_size != image.stat().st_size:
+        return [f"{path}: maps an image of {mapping.image_size} bytes, {image} has "
+                f"{image.stat().st_size}"]
+    with open(image, "rb") as handle:
+        mismatches, _ = bmap.check(handle.fileno(), mapping)
+    return [f"{image}: {m.range.describe()} differ from {path.name}'s {mapping.checksum_type}"
+            for m in mismatches]
+
+
 def check_used_blocks_written(image: Path, profile: Profile) -> list[str]:
-    """A sparse writer skips holes: every byte that matters must be data."""
-    holes = diskimage.unwritten_bytes(image, diskimage.needed_ranges(
-        image, *diskimage.layout(profile.sdcard)))
-    if holes:
-        return [f"{image}: {holes} bytes of the partition table, the FAT's metadata or the "
+    """bmaptool writes only the mapped ranges: every byte that matters must be in card.bmap."""
+    path = bmap.beside(image)
+    try:
+        mapped = bmap.read(path).byte_ranges()
+    except (OSError, ValueError):
+        return []  # check_block_map names a missing or broken map
+    needed = diskimage.needed_ranges(image, *diskimage.layout(profile.sdcard))
+    unmapped = diskimage.bytes_outside(needed, mapped)
+    if unmapped:
+        return [f"{image}: {unmapped} bytes of the partition table, the FAT's metadata or the "
                 "blocks partition 2's filesystem uses are holes; a sparse write would leave "
-                "the card's old bytes there"]
+                f"the card's old bytes there ({path.name} does not map them)"]
     return []
 
 

@@ -2,8 +2,10 @@
 
 No root, loop device or mount: sfdisk on a plain file, mkfs.vfat and mtools at
 the FAT's offset, `mke2fs -d` at the root partition's offset (under fakeroot
-when not root, so owners are 0:0 and device nodes exist). Every fact the Nook
-broke (NOOK.md 8-11) is checked before the first byte is written.
+when not root, so owners are 0:0 and device nodes exist), then `bmaptool create`
+writes card.bmap beside card.img: the ranges a card needs, with their checksums.
+Every fact the Nook broke (NOOK.md 8-11) is checked before the first byte is
+written.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ..digest import file_sha256
 from ..engine.context import Artifact, BuildContext
 from ..engine.recipe import Toolchain
 from ..errors import BuildError, VerifyError
-from ..formats import kconfig, tar
+from ..formats import bmap, kconfig, tar
 from ..formats.version import version_tuple
 from ..profile import Profile
 from . import bootscript
@@ -122,9 +124,10 @@ def _config_version(text: str) -> tuple[int, int] | None:
 class SdCardRecipe:
     name = "sdcard"
     deps = ("kernel", "rootfs")
-    tools = ("sfdisk", "mcopy", "mkimage", "debugfs", "fakeroot", "tar")
-    version = "1"
-    evidence = ("layout.json", "boot.cmd")  # attached to the report beside the build log
+    tools = ("sfdisk", "mcopy", "mkimage", "debugfs", "fakeroot", "tar", "bmaptool")
+    version = "2"  # 2: card.bmap beside card.img
+    # Attached to the report beside the build log.
+    evidence = ("layout.json", "boot.cmd", "card.bmap")
     # The image tools are host tools, whatever built the kernel: an old-toolchain
     # builder image (the Nook's) has an mke2fs without -d.
     runs_on = "host"
@@ -159,8 +162,9 @@ class SdCardRecipe:
         boot_files = self._fill_boot(ctx, image, boot_part, kernel)
         with tempfile.TemporaryDirectory(prefix="quill-sdcard-") as work:
             self._fill_root(ctx, image, root_part, Path(work), rootfs, modules, release)
-        # Holes are skipped by the writer: what the filesystem uses must be data.
+        # Holes are left out of the map: what the filesystem uses must be data.
         diskimage.materialize(image, diskimage.needed_ranges(image, boot_part, root_part))
+        ctx.run(["bmaptool", "create", "-o", str(bmap.beside(image)), str(image)])
         files = boot_files + [
             {"partition": 2, "path": f"/lib/modules/{release}/{p.relative_to(modules)}",
              "size": p.stat().st_size, "sha256": file_sha256(p)}
@@ -200,10 +204,11 @@ class SdCardRecipe:
             diskimage.mke2fs_argv(image, part, ROOT_LABEL, tree)))
 
     def _publish(self, ctx: BuildContext, image: Path, partitions, files, release) -> dict:
-        with open(image, "rb") as handle:
-            data_bytes = sum(length for _, length in diskimage.data_ranges(handle.fileno()))
+        mapping = bmap.read(bmap.beside(image))
+        data_bytes = mapping.mapped_bytes  # what bmaptool writes to a card
         layout = {"image": image.name, "size_bytes": image.stat().st_size,
                   "disk_id": diskimage.DISK_ID, "data_bytes": data_bytes,
+                  "bmap": mapping.path.name, "mapped_ranges": len(mapping.ranges),
                   "partitions": [p.as_dict() for p in partitions], "files": files}
         (ctx.out / "layout.json").write_text(json.dumps(layout, indent=1) + "\n")
         return {"size_bytes": layout["size_bytes"], "data_bytes": data_bytes,

@@ -1,27 +1,35 @@
-"""Write a card image to a real card: refuse the wrong disk, ask consent, write
-only the image's data (its holes are don't-care by construction, see
-diskimage), fsync, read back from the device and compare.
+"""Write a card image to a real card: refuse the wrong disk, ask consent, then
+`bmaptool copy --bmap card.bmap card.img DEVICE`: only the ranges the map lists
+(the image's holes are don't-care by construction, see diskimage), each checked
+against the map's checksum as it is read from the image; then read those ranges
+back from the device and check them against the same map.
 
-Refusals and a missing consent are InputErrors raised before a byte is
-written; a failing card is a BenchError naming the offset.
+Refusals, a missing consent and a missing map are InputErrors raised before a
+byte is written; an image that differs from its map is a VerifyError; a failing
+card is a BenchError naming the range and the offset.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
+import re
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..errors import BenchError, InputError
+from ..errors import BenchError, InputError, VerifyError
+from ..formats import bmap
+from ..proc import die_with_parent
 from ..profile import Profile
 from . import blockdev
-from . import image as diskimage
 
-CHUNK = 4 << 20
-ALIGN = 4096  # device writes in whole pages
+BMAPTOOL = "bmaptool"
+# bmaptool --debug's line per batch written; its only progress output off a terminal.
+WROTE = re.compile(r"wrote (\d+) blocks out of (\d+)")
+MISMATCH = re.compile(r"checksum mismatch for blocks range (\d+)-(\d+)")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 Progress = Callable[[str, int, int], None]  # (phase "write"|"verify", done bytes, total bytes)
 
 
@@ -29,10 +37,11 @@ Progress = Callable[[str, int, int], None]  # (phase "write"|"verify", done byte
 class WriteReport:
     device: str
     image_bytes: int
-    written_bytes: int
+    written_bytes: int  # the bytes card.bmap maps
     ranges: int
     sha256: str  # of the written ranges, as read back from the device
     seconds: float
+    bmap: str = ""
 
 
 def write_card(image: Path, device: str | Path, profile: Profile, *, confirm: str | None = None,
@@ -42,8 +51,9 @@ def write_card(image: Path, device: str | Path, profile: Profile, *, confirm: st
     """--quill-sd-device DEVICE [--quill-sd-confirm SERIAL|SIZE]: the whole path."""
     target = check_target(image, device, profile, sysfs_root=sysfs_root, proc_root=proc_root,
                           dev_root=dev_root, allow_files=allow_files)
+    block_map(image)  # a missing or foreign map is refused before asking
     require_consent(target, confirm, prompt)
-    return write_image(image, target.node, progress=progress, exclusive=target.is_block)
+    return write_image(image, target.node, progress=progress)
 
 
 def check_target(image: Path, device: str | Path, profile: Profile, *,
@@ -85,108 +95,122 @@ def require_consent(target: blockdev.BlockDevice, confirm: str | None,
                      + (f" (or {target.size_bytes})" if target.serial else ""))
 
 
+def block_map(image: Path) -> bmap.BlockMap:
+    """The image's map (card.bmap beside card.img), checked to be this image's size."""
+    path = bmap.beside(image)
+    if not path.is_file():
+        raise InputError(f"{image}: no {path.name} beside it; the card recipe writes one "
+                         f"(bmaptool create -o {path.name} {image.name})")
+    try:
+        found = bmap.read(path)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    if found.image_size != image.stat().st_size:
+        raise InputError(f"{path}: maps an image of {found.image_size} bytes, {image} has "
+                         f"{image.stat().st_size}: not this image's map")
+    return found
+
+
 def write_ranges(image: Path) -> list[tuple[int, int]]:
-    """The image's data, rounded out to whole pages and merged."""
-    with open(image, "rb") as handle:
-        data = diskimage.data_ranges(handle.fileno())
-    size = image.stat().st_size
-    merged: list[tuple[int, int]] = []
-    for start, length in data:
-        begin = start // ALIGN * ALIGN
-        end = min(size, -(-(start + length) // ALIGN) * ALIGN)
-        if merged and begin <= sum(merged[-1]):
-            previous = merged.pop()
-            begin, end = previous[0], max(end, sum(previous))
-        merged.append((begin, end - begin))
-    return merged
+    """The byte ranges written to the card: the ones card.bmap maps."""
+    return block_map(image).byte_ranges()
 
 
-def write_image(image: Path, node: Path, *, progress: Progress | None = None,
-                exclusive: bool = True) -> WriteReport:
-    """Write IMAGE's data ranges to NODE, fsync, read them back and compare."""
+def write_image(image: Path, node: Path, *, progress: Progress | None = None) -> WriteReport:
+    """bmaptool copy IMAGE to NODE through its map, then read the ranges back."""
     started = time.monotonic()
-    ranges = write_ranges(image)
-    total = sum(length for _, length in ranges)
+    mapping = block_map(image)
     report = progress or (lambda phase, done, whole: None)
-    # O_EXCL on a block device: the kernel refuses it while anything holds the device.
-    flags = os.O_WRONLY | os.O_CLOEXEC | (os.O_EXCL if exclusive else 0)
-    with open(image, "rb") as source:
-        expected = _copy(source.fileno(), node, flags, ranges, total, report)
-    found = _hash_back(node, ranges, total, report)
-    for (start, wrote), (_, read) in zip(expected[1], found[1]):
-        if wrote != read:
-            raise BenchError(f"{node}: read back differs from {image} in the range at offset "
-                             f"{start}")
-    return WriteReport(str(node), image.stat().st_size, total, len(ranges), found[0],
-                       time.monotonic() - started)
+    bmaptool_copy(image, mapping, node, report)
+    found = verify_written(image, mapping, node, report)
+    return WriteReport(str(node), image.stat().st_size, mapping.mapped_bytes,
+                       len(mapping.ranges), found, time.monotonic() - started,
+                       str(mapping.path))
 
 
-def _copy(source: int, node: Path, flags: int, ranges, total: int, report: Progress):
-    """Write the ranges; the image's per-range digests, for the read-back."""
+def bmaptool_copy(image: Path, mapping: bmap.BlockMap, node: Path, report: Progress) -> None:
+    """bmaptool copy: it opens a block device O_EXCL (refused while anything holds
+    it), checks each range of the image against the map, writes it and syncs.
+    A regular file as NODE is truncated to the image first (bmaptool's rule)."""
+    total = mapping.mapped_bytes
+    argv = [BMAPTOOL, "--debug", "copy", "--bmap", str(mapping.path), str(image), str(node)]
     try:
-        device = os.open(node, flags)
+        tool = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, errors="replace",
+                                preexec_fn=die_with_parent)
     except OSError as error:
-        raise BenchError(f"{node}: cannot open for writing: {error.strerror}") from None
-    whole, digests, done = hashlib.sha256(), [], 0
+        raise InputError(f"{BMAPTOOL}: cannot run it ({error.strerror}); install Debian's "
+                         "bmap-tools (scripts/apt-packages.txt)") from None
+    lines, done = [], 0
+    for line in tool.stderr:
+        lines.append(ANSI.sub("", line.rstrip()))
+        wrote = WROTE.search(line)
+        if wrote:
+            blocks, whole = int(wrote.group(1)), int(wrote.group(2))
+            done = total if blocks == whole else blocks * mapping.block_size
+            report("write", done, total)
+    if tool.wait() != 0:
+        raise _copy_error(image, mapping, node, lines)
+    if done != total:
+        report("write", total, total)
+
+
+def _copy_error(image: Path, mapping: bmap.BlockMap, node: Path, lines: list[str]):
+    text = "\n".join(lines)
+    mismatch = MISMATCH.search(text)
+    if mismatch:
+        first, last = int(mismatch.group(1)), int(mismatch.group(2))
+        item = next((r for r in mapping.ranges if (r.first, r.last) == (first, last)), None)
+        where = item.describe() if item else f"blocks {first}-{last}"
+        return VerifyError(f"{image}: {where} differ from {mapping.path.name}'s checksum; "
+                           f"bmaptool stopped there, {node} is partly written")
+    return BenchError(f"{node}: write failed: {BMAPTOOL}: {_tool_error(lines)}")
+
+
+def _tool_error(lines: list[str]) -> str:
+    """bmaptool's own error, else the last line of its traceback."""
+    marker = "bmaptool: ERROR: "
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        if line.startswith(marker) and "here is the traceback" not in line:
+            rest = [more for more in lines[index + 1:] if more and not more.startswith("bmap")]
+            return " ".join([line[len(marker):].rstrip(":"), *rest[:1]])
+    return next((line for line in reversed(lines) if line.strip()), "no output")
+
+
+def verify_written(image: Path, mapping: bmap.BlockMap, node: Path,
+                   report: Progress | None = None) -> str:
+    """Read the mapped ranges back from NODE past the page cache and check each
+    against the map; the sha256 of all of them. A range that differs is named
+    with the offset of its first differing byte."""
+    report = report or (lambda phase, done, whole: None)
     try:
-        for start, length in ranges:
-            digest = hashlib.sha256()
-            for offset, block in _blocks(source, start, length, "image"):
-                _write_all(device, block, offset, node)
-                digest.update(block)
-                whole.update(block)
-                done += len(block)
-                report("write", done, total)
-            digests.append((start, digest.hexdigest()))
-        os.fsync(device)
+        device = os.open(node, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as error:
-        raise BenchError(f"{node}: fsync failed: {error.strerror}") from None
-    finally:
-        os.close(device)
-    return whole.hexdigest(), digests
-
-
-def _write_all(device: int, block: bytes, offset: int, node: Path) -> None:
-    view = memoryview(block)
-    while view:
-        try:
-            count = os.pwrite(device, view, offset)
-        except OSError as error:
-            raise BenchError(f"{node}: write failed at offset {offset}: {error.strerror}") \
-                from None
-        if count == 0:
-            raise BenchError(f"{node}: write failed at offset {offset}: no space left")
-        view, offset = view[count:], offset + count
-
-
-def _hash_back(node: Path, ranges, total: int, report: Progress):
-    """The same digests, read from the device past the page cache."""
-    device = os.open(node, os.O_RDONLY | os.O_CLOEXEC)
-    whole, digests, done = hashlib.sha256(), [], 0
+        raise BenchError(f"{node}: cannot open to read back: {error.strerror}") from None
     try:
         os.posix_fadvise(device, 0, 0, os.POSIX_FADV_DONTNEED)
-        for start, length in ranges:
-            digest = hashlib.sha256()
-            for _, block in _blocks(device, start, length, str(node)):
-                digest.update(block)
-                whole.update(block)
-                done += len(block)
-                report("verify", done, total)
-            digests.append((start, digest.hexdigest()))
+        mismatches, digest = bmap.check(
+            device, mapping, progress=lambda done, whole: report("verify", done, whole))
+        if mismatches:
+            item = mismatches[0].range
+            more = f" (and {len(mismatches) - 1} more ranges)" if len(mismatches) > 1 else ""
+            raise BenchError(f"{node}: read back differs from {mapping.path.name} in "
+                             f"{item.describe()}, first at offset "
+                             f"{_first_difference(image, device, item)}{more}")
+    except OSError as error:
+        raise BenchError(f"{node}: {error}") from None
     finally:
         os.close(device)
-    return whole.hexdigest(), digests
+    return digest
 
 
-def _blocks(fd: int, start: int, length: int, name: str):
-    offset, end = start, start + length
-    while offset < end:
-        try:
-            block = os.pread(fd, min(CHUNK, end - offset), offset)
-        except OSError as error:
-            raise BenchError(f"{name}: read failed at offset {offset}: {error.strerror}") \
-                from None
-        if not block:
-            raise BenchError(f"{name}: read failed at offset {offset}: end of data")
-        yield offset, block
-        offset += len(block)
+def _first_difference(image: Path, device: int, item: bmap.Range) -> int:
+    with open(image, "rb") as source:
+        for offset in range(item.start, item.end, bmap.CHUNK):
+            length = min(bmap.CHUNK, item.end - offset)
+            want, got = os.pread(source.fileno(), length, offset), os.pread(device, length, offset)
+            if want != got:
+                return offset + next(i for i, (a, b) in enumerate(zip(want, got + bytes(length)))
+                                     if a != b)
+    return item.start

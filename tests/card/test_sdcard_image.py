@@ -15,6 +15,7 @@ from pytest_quill.card import image as diskimage
 from pytest_quill.card import readback
 from pytest_quill.card import recipe as sdcard
 from pytest_quill.engine.context import Artifact
+from pytest_quill.formats import bmap
 from pytest_quill.profile import load_profile
 from tests.card.test_sdcard_synthetic import (
     RELEASE,
@@ -102,12 +103,43 @@ def test_image_is_sparse_yet_every_block_the_root_fs_uses_is_data(qemu_card):
     assert 0 < card.meta["data_bytes"] < image.stat().st_size // 2
 
 
+def test_card_bmap_maps_every_range_a_card_needs(qemu_card):
+    profile, card, _, _ = qemu_card
+    image = card.file("card.img")
+    mapping = bmap.read(card.file("card.bmap"))
+    assert (mapping.image_size, mapping.block_size) == (64 << 20, 4096)
+    assert mapping.mapped_bytes == card.meta["data_bytes"]
+    needed = diskimage.needed_ranges(image, *diskimage.layout(profile.sdcard))
+    assert diskimage.bytes_outside(needed, mapping.byte_ranges()) == 0
+    assert readback.check_block_map(image) == []
+
+
+def test_a_corrupted_range_of_the_image_is_named_by_its_map(tmp_path, qemu_card):
+    _, card, _, _ = qemu_card
+    image = tmp_path / "card.img"
+    subprocess.run(["cp", "--sparse=always", str(card.file("card.img")), str(image)], check=True)
+    assert readback.check_block_map(image) == [
+        f"{image}: no card.bmap beside it (bmaptool create): nothing says which ranges a card "
+        "needs"]
+    (tmp_path / "card.bmap").write_bytes(card.file("card.bmap").read_bytes())
+    item = bmap.read(tmp_path / "card.bmap").ranges[-1]
+    with open(image, "r+b") as handle:
+        old = os.pread(handle.fileno(), 1, item.end - 1)
+        os.pwrite(handle.fileno(), bytes([old[0] ^ 0xFF]), item.end - 1)
+    assert readback.check_block_map(image) == [
+        f"{image}: blocks {item.first}-{item.last} (bytes {item.start}-{item.end - 1}) differ "
+        "from card.bmap's sha256"]
+
+
 def test_a_card_with_a_punched_inode_table_is_caught(tmp_path, qemu_card):
     profile, card, kernel, rootfs = qemu_card
     copy = tmp_path / "card"
     copy.mkdir()
     subprocess.run(["cp", "--sparse=always", str(card.file("card.img")), str(copy)], check=True)
     (copy / "boot.scr").write_bytes(card.file("boot.scr").read_bytes())
+    # The punched image's own map: bmaptool create leaves its holes out.
+    subprocess.run(["bmaptool", "create", "-o", str(copy / "card.bmap"), str(copy / "card.img")],
+                   check=True, capture_output=True)
     punched = Artifact("sdcard", "p" * 16, copy, "built", card.log, card.meta)
     problems = readback.verify(punched, profile, kernel, rootfs)
     assert any("filesystem uses are holes; a sparse write" in p for p in problems), problems

@@ -1,5 +1,6 @@
 """The card writer on a fake machine: each refusal is one line and writes nothing;
-a good card gets exactly the image's data, read back and compared."""
+a good card gets exactly the ranges of the image's map (bmaptool copy), read
+back and checked against the map; a corrupted range is named."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 from pytest_quill.card import blockdev, readback, writer
 from pytest_quill.card import image as diskimage
 from pytest_quill.engine.context import Artifact
-from pytest_quill.errors import BenchError, InputError
+from pytest_quill.errors import BenchError, InputError, VerifyError
+from pytest_quill.formats import bmap
 from pytest_quill.profile import load_profile
 from tests.card.test_blockdev_fakesys import MIB, FakeMachine
 from tests.card.test_sdcard_image import build_card
@@ -37,7 +39,14 @@ def image(tmp_path):
                              (40 * MIB, os.urandom(2 * MIB))):
             handle.seek(offset)
             handle.write(data)
+    make_map(path)
     return path
+
+
+def make_map(image: Path) -> Path:
+    subprocess.run(["bmaptool", "create", "-o", str(bmap.beside(image)), str(image)],
+                   check=True, capture_output=True)
+    return bmap.beside(image)
 
 
 def untouched_proof(path: Path) -> tuple:
@@ -149,21 +158,68 @@ def test_this_machines_own_disk_is_refused():
     assert line and line.startswith(f"refusing /dev/{disks[0]} (")
 
 
-def test_writes_only_the_image_data_and_leaves_the_holes_alone(machine, image, profile):
+def test_writes_only_the_mapped_ranges_through_bmaptool(machine, image, profile):
+    """End to end through bmaptool, a regular file standing in for the card. bmaptool
+    truncates a regular file before writing, so outside the map it reads zeros; a
+    block device keeps its old bytes there (see the nook tests below)."""
     card = machine.disk("sdb", "usb", 64 * MIB, removable=True, fill=GARBAGE)
     seen = []
     report = writer.write_card(image, card, profile, confirm=str(64 * MIB), allow_files=True,
                                progress=lambda *step: seen.append(step), **machine.roots())
     ranges = writer.write_ranges(image)
+    assert ranges == [(0, 4096), (MIB, 12288), (40 * MIB, 2 * MIB)]
     assert report.written_bytes == sum(length for _, length in ranges) < 4 * MIB
     assert report.ranges == len(ranges) == 3
+    assert report.bmap == str(bmap.beside(image))
     data = card.read_bytes()
     source = image.read_bytes()
     for start, length in ranges:
         assert data[start:start + length] == source[start:start + length]
-    assert data[10 * MIB:10 * MIB + 4] == GARBAGE and data[60 * MIB:60 * MIB + 4] == GARBAGE
+    assert data[10 * MIB:10 * MIB + 4] == bytes(4) and len(data) == 64 * MIB
     assert seen[-1] == ("verify", report.written_bytes, report.written_bytes)
     assert ("write", report.written_bytes, report.written_bytes) in seen
+
+
+def test_an_image_without_its_map_is_refused_before_consent(machine, image, profile):
+    card = machine.disk("sdb", "usb", 64 * MIB, removable=True, fill=GARBAGE)
+    bmap.beside(image).unlink()
+    asked = []
+    with pytest.raises(InputError, match=r"card.img: no card.bmap beside it; the card recipe"):
+        writer.write_card(image, card, profile, prompt=asked.append, allow_files=True,
+                          **machine.roots())
+    assert asked == [] and card.read_bytes()[:4] == GARBAGE
+
+
+def test_an_image_changed_after_its_map_is_stopped_by_bmaptool_and_named(tmp_path, image):
+    with open(image, "r+b") as handle:
+        handle.seek(41 * MIB + 7)
+        handle.write(b"X")
+    with pytest.raises(VerifyError) as caught:
+        writer.write_image(image, tmp_path / "card")
+    assert caught.value.one_line() == (
+        f"{image}: blocks 10240-10751 (bytes {40 * MIB}-{42 * MIB - 1}) differ from "
+        f"card.bmap's checksum; bmaptool stopped there, {tmp_path / 'card'} is partly written")
+
+
+def test_a_corrupted_range_on_the_card_is_named_with_its_offset(tmp_path, image):
+    card = tmp_path / "card"
+    writer.write_image(image, card)
+    with open(card, "r+b") as handle:
+        handle.seek(MIB + 5000)
+        handle.write(b"\xff")
+    with pytest.raises(BenchError) as caught:
+        writer.verify_written(image, writer.block_map(image), card)
+    assert caught.value.one_line() == (
+        f"{card}: read back differs from card.bmap in blocks 256-258 "
+        f"(bytes {MIB}-{MIB + 12287}), first at offset {MIB + 5000}")
+
+
+def test_a_card_shorter_than_the_map_is_named_with_the_offset(tmp_path, image):
+    card = tmp_path / "card"
+    writer.write_image(image, card)
+    os.truncate(card, 41 * MIB)
+    with pytest.raises(BenchError, match=rf"^{card}: read failed at offset {40 * MIB}: "):
+        writer.verify_written(image, writer.block_map(image), card)
 
 
 @pytest.fixture(scope="module")
@@ -197,32 +253,54 @@ def fsck_root(device: Path, profile, tmp_path: Path) -> subprocess.CompletedProc
     return subprocess.run(["e2fsck", "-fn", str(copy)], capture_output=True, text=True)
 
 
-def test_a_nook_card_written_over_garbage_reads_back_and_checks_clean(tmp_path, machine,
-                                                                       nook_card):
-    """The holes the writer skips are don't-care: the card's old bytes stay there and
-    the root filesystem still checks clean."""
+def mapped_over_garbage(image: Path, device: Path) -> Path:
+    """What bmaptool copy leaves on a block device: the map's ranges from the image,
+    the card's old bytes everywhere else (a regular file, it would truncate first)."""
+    device.write_bytes(GARBAGE * (image.stat().st_size // len(GARBAGE)))
+    with open(image, "rb") as source, open(device, "r+b") as dest:
+        for start, length in writer.write_ranges(image):
+            os.pwrite(dest.fileno(), os.pread(source.fileno(), length, start), start)
+    return device
+
+
+def test_a_nook_card_written_through_bmaptool_reads_back_and_checks_clean(tmp_path, machine,
+                                                                          nook_card):
     profile, card, kernel, rootfs = nook_card
     device = written_over_garbage(machine, card.file("card.img"), profile)
     written = tmp_path / "written"
     written.mkdir()
     os.link(device, written / "card.img")
-    (written / "boot.scr").write_bytes(card.file("boot.scr").read_bytes())
+    for name in ("boot.scr", "card.bmap"):
+        (written / name).write_bytes(card.file(name).read_bytes())
     on_card = Artifact("sdcard", "w" * 16, written, "built", card.log, card.meta)
     assert readback.verify(on_card, profile, kernel, rootfs) == []
     fsck = fsck_root(device, profile, tmp_path)
     assert fsck.returncode == 0, fsck.stdout + fsck.stderr
 
 
+def test_a_nook_card_over_garbage_keeps_old_bytes_outside_its_map_and_checks_clean(
+        tmp_path, nook_card):
+    """The holes the map leaves out are don't-care: the card's old bytes stay there
+    and the root filesystem still checks clean."""
+    profile, card, _, _ = nook_card
+    device = mapped_over_garbage(card.file("card.img"), tmp_path / "mmcblk0")
+    assert GARBAGE in device.read_bytes()[60 * MIB:]
+    fsck = fsck_root(device, profile, tmp_path)
+    assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+
+
 def test_the_same_card_with_its_zeroed_blocks_as_holes_fails_fsck_over_garbage(
-        tmp_path, machine, nook_card):
+        tmp_path, nook_card):
+    """A map made from an image whose zeroed blocks are holes leaves those blocks out."""
     profile, card, _, _ = nook_card
     punched = tmp_path / "punched.img"
     subprocess.run(["cp", "--sparse=always", str(card.file("card.img")), str(punched)],
                    check=True)
-    fsck = fsck_root(written_over_garbage(machine, punched, profile), profile, tmp_path)
+    make_map(punched)
+    fsck = fsck_root(mapped_over_garbage(punched, tmp_path / "mmcblk0"), profile, tmp_path)
     assert fsck.returncode != 0 and "Inode bitmap differences" in fsck.stdout
 
 
 def test_a_device_that_fails_a_write_is_reported_with_the_offset(image):
     with pytest.raises(BenchError, match=r"^/dev/full: (write|fsync) failed"):
-        writer.write_image(image, Path("/dev/full"), exclusive=False)
+        writer.write_image(image, Path("/dev/full"))
