@@ -23,6 +23,7 @@ from .report import allure
 from .run.gates import GateSpec
 from .run.quill_run import quill_run
 from .run.store import ArtifactUnavailable
+from .run.verdict import report_once
 
 
 @dataclass
@@ -101,14 +102,15 @@ class Plan:
 
 def _artifact_fixture(fixture_name: str, recipe: Recipe):
     def provide(request) -> Artifact:
+        run = quill_run(request.config)
         try:
-            made = quill_run(request.config).store.get(recipe.name)
+            made = run.store.get(recipe.name)
         except ArtifactUnavailable as exc:
-            failure = exc.one_line()
-        else:
-            _attach_evidence(made, recipe)
-            return made
-        pytest.fail(failure, pytrace=False)
+            if exc.root in run.gate_reported:
+                pytest.skip(exc.one_line())
+            report_once(run.state, f"artifact-{exc.root}", exc.kind, exc.one_line())
+        _attach_evidence(made, recipe)
+        return made
 
     provide.__name__ = fixture_name
     provide.__doc__ = f"The {recipe.name} artifact, built once per run (pytest-quill)."

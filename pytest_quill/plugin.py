@@ -10,6 +10,7 @@ import pytest
 from . import hooks
 from .engine import backends
 from .errors import QuillError
+from .gate_items import GateItem, decided_items
 from .plan import Plan
 from .profile import load_profile
 from .report import allure, metrics
@@ -85,16 +86,22 @@ class _XdistController:
         node.workerinput["quill_run_dir"] = str(run.run_dir)
 
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        for mark in allure.label_marks(item.nodeid, item.iter_markers()):
-            item.add_marker(mark)
+@pytest.hookimpl(trylast=True)  # after -m/-k deselection: decide what the selection needs
+def pytest_collection_modifyitems(session, config, items):
+    run = quill_run(config)
     try:
-        run = quill_run(config)
         run.store.needed = run.plan.artifacts_needed(
             (item.nodeid, item.fixturenames, item.get_closest_marker("gate")) for item in items)
     except QuillError as exc:
         raise pytest.UsageError(exc.one_line()) from None
+    decided = decided_items(session, run.plan, items)
+    run.gate_reported = frozenset(run.plan.with_deps(
+        {name for item in decided if isinstance(item, GateItem)
+         for name in run.plan.gates[item.number].needs}))
+    items[:0] = decided
+    for item in items:
+        for mark in allure.label_marks(item.nodeid, item.iter_markers()):
+            item.add_marker(mark)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -126,6 +133,8 @@ def pytest_runtest_protocol(item, nextitem):
 def pytest_runtest_makereport(item, call):
     result = yield
     report = result.get_result()
+    if call.excinfo is not None and isinstance(call.excinfo.value, QuillError):
+        report.longrepr = call.excinfo.value.one_line()  # the harness's failures are one line
     # The phase that decided the outcome: a skip or error in setup, else the call.
     if report.when == "call" or report.outcome != "passed":
         item.stash[OUTCOME] = report.outcome if report.when == "call" else \

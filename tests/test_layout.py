@@ -16,6 +16,7 @@ LAYERS = [
     {"boot"},
     {"run"},
     {"plan"},
+    {"gate_items"},
     {"mvp"},
     {"plugin", "cli"},
 ]

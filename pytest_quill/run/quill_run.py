@@ -50,6 +50,9 @@ class QuillRun:
     # device), each under its own typed pytest.StashKey.
     stash: pytest.Stash = field(default_factory=pytest.Stash)
     tests: list = field(default_factory=list)  # this process's test spans, for the record
+    # Artifacts whose failure a selected gate's own result reports (so their
+    # fixtures skip instead): decided at collection, the same on every worker.
+    gate_reported: frozenset[str] = frozenset()
     record: dict | None = None  # the controller's merged record, once written
     record_path: Path | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)

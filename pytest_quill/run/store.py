@@ -27,9 +27,14 @@ from .state import RunState, wait_until
 
 
 class ArtifactUnavailable(QuillError):
-    """The artifact failed, or one it is made from did: the root cause, once."""
+    """The artifact failed, or one it is made from did: the root cause, once.
+    root: the artifact whose making failed; kind: that failure's class."""
 
-    kind = "build"
+    def __init__(self, message: str, log: str | None = None, root: str = "",
+                 kind: str = "build"):
+        super().__init__(message, log)
+        self.root = root
+        self.kind = kind
 
 
 @dataclass
@@ -54,6 +59,7 @@ class Store:
         else:
             self.wait(what, f"artifact {name}", lambda gone: {
                 "status": "failed", "name": name, "log": "", "key": "", "path": "",
+                "root": name, "failure": "bench",
                 "error": f"{name} not made: worker {gone} died while making it"})
         return self._read(self.state.result(what))
 
@@ -118,19 +124,23 @@ class Store:
                       "meta": artifact.meta, "error": ""}
         except ArtifactUnavailable as exc:
             result = {**entry, "status": "failed", "error": f"{name} not made: {exc.message}",
+                      "root": exc.root, "failure": exc.kind,
                       "log": exc.log or entry["log"]}
         except QuillError as exc:
-            result = {**entry, "status": "failed", "error": f"{name} build failed: {exc.message}",
+            # A bench failure (no engine, a missing program, a full disk) is no build failure.
+            said = "not made" if exc.kind == "bench" else "build failed"
+            result = {**entry, "status": "failed", "error": f"{name} {said}: {exc.message}",
+                      "root": name, "failure": exc.kind,
                       "log": self.relpath(Path(exc.log)) if exc.log else entry["log"]}
         except Exception as exc:  # a recipe bug still closes the gate once, with its trace logged
             with open(log, "a") as out:
                 traceback.print_exc(file=out)
-            result = {**entry, "status": "failed",
+            result = {**entry, "status": "failed", "root": name, "failure": "build",
                       "error": f"{name} build crashed: {type(exc).__name__}: {exc}"}
         result["end"] = time.time()
         result.setdefault("start", result["end"])
+        self.state.publish(f"artifact-{name}", result)  # first: nobody may wait on a lost result
         self.state.event("artifact", **{k: v for k, v in result.items() if k != "meta"})
-        self.state.publish(f"artifact-{name}", result)
 
     def _build_or_reuse(self, recipe: Recipe, deps: dict[str, Artifact], log: Path,
                         entry: dict) -> Artifact:
@@ -148,7 +158,9 @@ class Store:
 
     def _read(self, result: dict) -> Artifact:
         if result["status"] == "failed":
-            raise ArtifactUnavailable(result["error"], log=result.get("log") or None)
+            raise ArtifactUnavailable(result["error"], log=result.get("log") or None,
+                                      root=result.get("root", result["name"]),
+                                      kind=result.get("failure", "build"))
         return Artifact(name=result["name"], key=result["key"], path=Path(result["path"]),
                         status=result["status"], log=Path(result["log"]),
                         meta=result.get("meta", {}))

@@ -43,6 +43,7 @@ def test_a_kernel_panic_closes_gate_4_with_the_panic_lines(tmp_path):
     assert not gate["open"]
     reason = gate["reason"]
     assert "kernel panic" in reason and "Unable to mount root fs" in reason, reason
+    assert done.returncode == 1, done.stdout[-3000:]
     after_power_on = float(re.search(r"at ([\d.]+) s after power-on", reason).group(1))
     assert after_power_on < 30
     log = Path(re.search(r"\(log: (\S+)\)", reason).group(1))
@@ -61,8 +62,12 @@ def test_hardware_tests_without_a_nook_skip_saying_what_to_connect(tmp_path):
     done = pytest_run(tmp_path, "-m", "hardware", "--quill-profile", "nook-simple-touch",
                       "suites/", timeout=800)
     output = done.stdout + done.stderr
-    assert done.returncode == 0, output[-3000:]
+    # Nothing ran: not a green run. The bench check is the one failure, saying what to connect.
+    assert done.returncode == 1, output[-3000:]
     assert "Traceback" not in output
+    failures = output.split("= FAILURES =", 1)[1]
+    assert "quill check: bench (hardware)" in failures
+    assert "connect the Nook's serial adapter at /dev/ttyUSB0" in failures
     skips = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
     assert skips, output[-3000:]
     assert all("connect the Nook's serial adapter at /dev/ttyUSB0" in line for line in skips), (

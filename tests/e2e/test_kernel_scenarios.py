@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BROKEN = "drivers/squireos/wisdom.c"
 
 
-def run_suites(project: Path, reports: Path, *extra: str) -> tuple[dict, str]:
+def run_suites(project: Path, reports: Path, *extra: str) -> tuple[dict, str, int]:
     argv = [sys.executable, "-m", "pytest", "-n", "2", "suites/", "-rs",
             "--quill-backend", "host", "--quill-cache", default_cache(),
             "--quill-reports", str(reports), *extra]
@@ -31,7 +31,7 @@ def run_suites(project: Path, reports: Path, *extra: str) -> tuple[dict, str]:
     output = done.stdout + done.stderr
     record = reports / "quill-run.json"
     assert record.is_file(), f"no run record; pytest said:\n{output[-3000:]}"
-    return json.loads(record.read_text()), output
+    return json.loads(record.read_text()), output, done.returncode
 
 
 def gates_of(record: dict) -> dict[int, dict]:
@@ -55,7 +55,7 @@ def broken_project(tmp_path_factory) -> Path:
 
 
 def test_a_module_compile_error_is_built_once_and_closes_gate_1(broken_project, tmp_path):
-    record, output = run_suites(broken_project, tmp_path / "reports")
+    record, output, code = run_suites(broken_project, tmp_path / "reports")
     kernels = [a for a in record["artifacts"] if a["name"] == "kernel"]
     assert [k["status"] for k in kernels] == ["failed"], kernels
     error = kernels[0]["error"]
@@ -64,11 +64,17 @@ def test_a_module_compile_error_is_built_once_and_closes_gate_1(broken_project, 
     assert gate["open"] is False and "wisdom.c:" in gate["reason"]
     assert (broken_project / kernels[0]["log"]).is_file()  # the record's paths: project-relative
     assert "gate 1 (build) closed" in output and "no_such_initialiser" in output
+    # The run is red, and the compiler's line is its one failure (gate 1's own result).
+    assert code == 1, output[-3000:]
+    failures = output.split("= FAILURES =", 1)[1].split("= pytest-quill =", 1)[0]
+    assert failures.count("quill gate 1 (build)") == 1 and "no_such_initialiser" in failures
+    assert "Traceback" not in output
 
 
 def test_a_kconfig_sourced_from_arch_x86_closes_gate_2_naming_the_dropped_symbols(tmp_path):
-    record, output = run_suites(ROOT, tmp_path / "reports",
-                                "--quill-set", "kernel.kconfig_parent=arch/x86/Kconfig")
+    record, output, code = run_suites(ROOT, tmp_path / "reports",
+                                      "--quill-set", "kernel.kconfig_parent=arch/x86/Kconfig")
+    assert code == 1, output[-3000:]
     gates = gates_of(record)
     assert gates[1]["open"] is True, gates[1]
     assert gates[2]["open"] is False

@@ -41,7 +41,11 @@ def test_main_run_passed_every_suite_test_with_none_skipped(main_run):
     assert len(outcomes) >= 20
     assert outcomes.pop(NEEDS_A_REAL_CARD)[1].startswith("no --quill-sd-device given")
     assert {nodeid: o for nodeid, o in outcomes.items() if o[0] != "passed"} == {}
-    streams = {nodeid.split("/")[1] for nodeid in outcomes}
+    gates = sorted(nodeid for nodeid in outcomes if not nodeid.startswith("suites/"))
+    assert gates == ["::quill check: bench (hardware)", "::quill gate 1 (build)",
+                     "::quill gate 2 (artifacts)", "::quill gate 3 (convergence)",
+                     "::quill gate 4 (boot)"]
+    streams = {nodeid.split("/")[1] for nodeid in outcomes if nodeid.startswith("suites/")}
     assert streams == {"a_kernel", "b_rootfs", "c_bench", "d_integration"}
 
 

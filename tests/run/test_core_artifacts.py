@@ -16,7 +16,7 @@ def spans(rec, status=None):
 def test_independent_artifacts_build_at_the_same_time_on_different_workers(pytester, monkeypatch):
     ledger = make_project(pytester, monkeypatch)
     result = run(pytester, "-n", "3")
-    result.assert_outcomes(passed=12)
+    result.assert_outcomes(passed=15)
     built = spans(record(pytester), "built")
     kernel, rootfs = built["kernel"], built["rootfs"]
     assert kernel["worker"] != rootfs["worker"]
@@ -39,9 +39,9 @@ def test_a_waiting_worker_builds_the_other_artifact_meanwhile(pytester, monkeypa
 
 def test_second_run_reuses_the_cache_without_building(pytester, monkeypatch):
     ledger = make_project(pytester, monkeypatch)
-    run(pytester, "-n", "2").assert_outcomes(passed=12)
+    run(pytester, "-n", "2").assert_outcomes(passed=15)
     ledger.write_text("")
-    run(pytester, "-n", "2").assert_outcomes(passed=12)
+    run(pytester, "-n", "2").assert_outcomes(passed=15)
     assert ledger.read_text() == ""
     statuses = {a["name"]: a["status"] for a in record(pytester)["artifacts"]}
     assert statuses == {"kernel": "cached", "rootfs": "cached", "sdcard": "cached"}
@@ -49,9 +49,9 @@ def test_second_run_reuses_the_cache_without_building(pytester, monkeypatch):
 
 def test_rebuild_named_artifact_ignores_its_cache_entry_only(pytester, monkeypatch):
     ledger = make_project(pytester, monkeypatch)
-    run(pytester, "-n", "2").assert_outcomes(passed=12)
+    run(pytester, "-n", "2").assert_outcomes(passed=15)
     ledger.write_text("")
-    run(pytester, "-n", "2", "--quill-rebuild=rootfs").assert_outcomes(passed=12)
+    run(pytester, "-n", "2", "--quill-rebuild=rootfs").assert_outcomes(passed=15)
     assert ledger.read_text().split() == ["rootfs"]
 
 
@@ -66,7 +66,11 @@ def test_failed_build_is_attempted_once_and_every_dependent_skips_with_the_root_
         pytester, monkeypatch):
     ledger = make_project(pytester, monkeypatch, kernel={"secs": 0.5, "fails": True})
     result = run(pytester, "-n", "3")
-    result.assert_outcomes(passed=1, skipped=10, errors=1)
+    result.assert_outcomes(passed=1, failed=1, skipped=13)
+    assert result.ret == 1  # a closed gate turns the run red, reported once as gate 1's failure
+    result.stdout.fnmatch_lines(["*_ quill gate 1 (build) _*", "gate 1 (build) closed: kernel "
+                                 "build failed: drivers/squireos/jester.c:42:7: error: boom*"])
+    assert "Traceback" not in result.stdout.str()
     assert ledger.read_text().split().count("kernel") == 1
     result.stdout.fnmatch_lines([
         "SKIPPED [[]10[]] *gate 1 (build) closed: kernel build failed: "

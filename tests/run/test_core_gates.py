@@ -10,7 +10,9 @@ def test_gate_outcomes_do_not_depend_on_the_worker_count(pytester, monkeypatch, 
     ledger = make_project(pytester, monkeypatch, kernel={"secs": 0.3, "fails": True},
                           rootfs={"secs": 0.3})
     result = run(pytester, "-n", workers)
-    result.assert_outcomes(passed=1, skipped=10, errors=1)
+    # The root cause fails once (gate 1's own result), whatever the worker count.
+    result.assert_outcomes(passed=1, failed=1, skipped=13)
+    assert result.ret == 1
     assert ledger.read_text().split().count("kernel") == 1
     gates = {g["number"]: g for g in record(pytester)["gates"]}
     assert {n: g["open"] for n, g in gates.items()} == {1: False, 2: False, 3: False}
@@ -21,7 +23,9 @@ def test_gate_outcomes_do_not_depend_on_the_worker_count(pytester, monkeypatch, 
 @pytest.mark.parametrize("workers", ["0", "3"])
 def test_open_gates_let_every_test_run(pytester, monkeypatch, workers):
     make_project(pytester, monkeypatch, kernel={"secs": 0.3}, rootfs={"secs": 0.3})
-    run(pytester, "-n", workers).assert_outcomes(passed=12)
+    result = run(pytester, "-n", workers)
+    result.assert_outcomes(passed=15)  # 12 tests and gates 1-3 as results of their own
+    assert result.ret == 0
     assert [g["open"] for g in record(pytester)["gates"]] == [True, True, True]
 
 
@@ -30,7 +34,8 @@ def test_gate_decided_by_a_failing_check_names_the_check(pytester, monkeypatch):
     conftest = pytester.path / "conftest.py"
     conftest.write_text(conftest.read_text().replace('!= "kernel"', '!= "other"'))
     result = run(pytester, "-n", "2")
-    result.assert_outcomes(passed=2, skipped=10)
+    result.assert_outcomes(passed=3, failed=1, skipped=11)  # gate 1 passed, gate 2 failed
+    assert result.ret == 1
     result.stdout.fnmatch_lines(["*gate 2 (artifacts) closed: kernel payload wrong*"])
 
 
@@ -43,13 +48,13 @@ def test_undeclared_gate_number_is_a_usage_error(pytester, monkeypatch):
 
 def test_run_record_holds_artifacts_gates_waits_and_tests(pytester, monkeypatch):
     make_project(pytester, monkeypatch)
-    run(pytester, "-n", "3").assert_outcomes(passed=12)
+    run(pytester, "-n", "3").assert_outcomes(passed=15)
     rec = record(pytester)
     assert rec["profile"] == "qemu-virt" and rec["workers"] == 3
     assert rec["started"] < rec["finished"]
     for art in rec["artifacts"]:
         assert set(art) >= {"name", "worker", "start", "end", "status", "key", "log", "path"}
         assert (pytester.path / art["log"]).is_file()
-    assert len(rec["tests"]) == 12
+    assert len(rec["tests"]) == 15
     assert all(w["end"] >= w["start"] for w in rec["waits"])
     assert any(w["what"].startswith(("artifact", "gate")) for w in rec["waits"])

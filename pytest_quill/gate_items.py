@@ -1,0 +1,61 @@
+"""Each gate and check a run decides is a result of its own: open passes, closed
+by its own cause fails (once per run, with the reason and the log's path),
+closed by a lower gate skips. So a closed gate makes the run's exit code 1
+even when every test behind it is a skip, and JUnit and Allure show it."""
+
+from __future__ import annotations
+
+import pytest
+
+from .plan import Plan
+from .run.gates import Decision
+from .run.quill_run import quill_run
+from .run.verdict import report_once
+
+
+class _Decided(pytest.Item):
+    def decision(self) -> Decision:
+        raise NotImplementedError
+
+    def runtest(self) -> None:
+        decided = self.decision()
+        if decided.open:
+            return
+        if decided.cause == "lower":
+            pytest.skip(decided.reason)
+        report_once(quill_run(self.config).state, decided.cause, decided.failure, decided.reason)
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
+class GateItem(_Decided):
+    def __init__(self, *, number: int, **kwargs):
+        super().__init__(**kwargs)
+        self.number = number
+
+    def decision(self) -> Decision:
+        return quill_run(self.config).gates.decision(self.number)
+
+
+class CheckItem(_Decided):
+    def __init__(self, *, marker: str, **kwargs):
+        super().__init__(**kwargs)
+        self.marker = marker
+
+    def decision(self) -> Decision:
+        return quill_run(self.config).gates.check(self.marker)
+
+
+def decided_items(session: pytest.Session, plan: Plan, items: list) -> list[pytest.Item]:
+    """The checks and gates the selected tests need, lowest gate first."""
+    wanted = [m.args[0] for item in items if (m := item.get_closest_marker("gate")) and m.args]
+    top = max(wanted, default=0)
+    checks = [CheckItem.from_parent(session, name=f"quill check: {spec.name} ({marker})",
+                                    marker=marker)
+              for marker, spec in plan.checks.items()
+              if any(item.get_closest_marker(marker) for item in items)]
+    gates = [GateItem.from_parent(session, name=f"quill gate {number} ({spec.name})",
+                                  number=number)
+             for number, spec in sorted(plan.gates.items()) if number <= top]
+    return checks + gates
