@@ -30,6 +30,9 @@ if [ -e /proc/sys/fs/binfmt_misc/register ] && [ ! -e /proc/sys/fs/binfmt_misc/q
     $SUDO update-binfmts --enable qemu-arm || true
 fi
 
+# The nook-twin bench's U-Boot (Versatile AB), built once from Debian's source.
+sh scripts/twin-u-boot.sh
+
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi

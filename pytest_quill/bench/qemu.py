@@ -31,7 +31,6 @@ _DISK_DEVICES = {
     "virtio": ["-device", "virtio-blk-device,drive=card"],
     "sd": ["-device", "sdhci-pci", "-device", "sd-card,drive=card"],
 }
-_USB_KEYBOARD = ["-device", "qemu-xhci,id=xhci", "-device", "usb-kbd,bus=xhci.0"]
 _START_S = 15  # QEMU makes its sockets within a second; TCG on a busy host is slower
 _KEY_HOLD_MS = 40  # long enough for the guest's USB HID polling to see each key
 _QUIT_S = 10
@@ -69,14 +68,24 @@ class QemuBench(Bench):
         config = self.config
         return [
             config.binary, "-M", config.machine, "-cpu", config.cpu,
-            "-m", str(config.memory_mib), "-bios", str(config.bios),
+            "-m", str(config.memory_mib), f"-{config.firmware_as}", str(config.bios),
             "-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot",
             "-serial", f"unix:{folder / 'serial.sock'},server=on,wait=on",
             "-qmp", f"unix:{folder / 'qmp.sock'},server=on,wait=off",
-            "-drive", f"if=none,file={disk},format=raw,id=card",
-            *_DISK_DEVICES[config.disk_interface],
-            *(_USB_KEYBOARD if config.usb_keyboard else []),
+            *self._disk(disk), *(self._usb_keyboard() if config.usb_keyboard else []),
         ]
+
+    def _disk(self, disk: Path) -> list[str]:
+        if self.config.disk_interface == "sd-slot":  # the board's own slot takes the drive
+            return ["-drive", f"if=sd,file={disk},format=raw"]
+        return ["-drive", f"if=none,file={disk},format=raw,id=card",
+                *_DISK_DEVICES[self.config.disk_interface]]
+
+    def _usb_keyboard(self) -> list[str]:
+        controller = self.config.usb_controller
+        if not controller:  # the board's own host controller (versatile: OHCI on its PCI)
+            return ["-usb", "-device", "usb-kbd"]
+        return ["-device", f"{controller},id=usbhost", "-device", "usb-kbd,bus=usbhost.0"]
 
     def power_on(self, card_image: Path, log_path: Path) -> Console:
         if self._proc is not None:

@@ -125,3 +125,23 @@ def test_one_device_per_bench(tmp_path, blank_card):
         with pytest.raises(BenchError, match=r"QEMU bench already powered on \(pid \d+, console "
                                              r".*first.log\): one device per bench"):
             bench.power_on(blank_card, tmp_path / "second.log")
+
+
+def test_a_board_with_its_own_sd_slot_and_usb_host_boots_u_boot_as_its_kernel(tmp_path):
+    """The twin's way (versatileab): QEMU ignores -bios there, the card goes in the
+    PL181 slot, the keyboard on the board's own OHCI."""
+    bench = qemu_bench(tmp_path, **{"bench.qemu.machine": "versatileab",
+                                    "bench.qemu.firmware_as": "kernel",
+                                    "bench.qemu.disk_interface": "sd-slot",
+                                    "bench.qemu.usb_controller": '""'})
+    argv = bench.command(tmp_path / "card.img", tmp_path)
+    assert argv[argv.index("-kernel") + 1] == str(bench.config.bios) and "-bios" not in argv
+    assert argv[argv.index("-drive") + 1] == f"if=sd,file={tmp_path / 'card.img'},format=raw"
+    assert argv[argv.index("-usb"):argv.index("-usb") + 3] == ["-usb", "-device", "usb-kbd"]
+
+
+def test_the_virt_board_keeps_its_bios_virtio_card_and_xhci_keyboard(tmp_path):
+    argv = qemu_bench(tmp_path).command(tmp_path / "card.img", tmp_path)
+    assert "-bios" in argv and "-kernel" not in argv and "-usb" not in argv
+    assert "virtio-blk-device,drive=card" in argv
+    assert argv[-4:] == ["-device", "qemu-xhci,id=usbhost", "-device", "usb-kbd,bus=usbhost.0"]
