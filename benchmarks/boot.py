@@ -1,10 +1,10 @@
 """First boot on the QEMU bench: power-on -> shell, median of several boots.
 
-    .venv/bin/python benchmarks/boot.py [--card PATH] [--runs 5] [--profile qemu-virt]
+    .venv/bin/python benchmarks/boot.py [--card PATH] [--runs 5] [--profile qemu-virt] [--set KEY=VALUE]
 
 The card defaults to the sdcard artifact of the last run (reports/quill-run.json,
 written by `pytest -n 3 suites/`). Prints each boot's stage times and the
-medians; writes reports/benchmarks/boot.json.
+medians; writes reports/benchmarks/boot-PROFILE.json.
 """
 
 from __future__ import annotations
@@ -46,8 +46,11 @@ def main() -> None:
     parser.add_argument("--card", type=Path)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", default="qemu-virt")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a profile value, as --quill-set (e.g. kernel.source=PATH)")
     args = parser.parse_args()
-    profile = load_profile(args.profile, directory=PROJECT / "hardware_profiles")
+    profile = load_profile(args.profile, dict(pair.split("=", 1) for pair in args.set),
+                           directory=PROJECT / "hardware_profiles")
     card = args.card or last_card()
     logs = Path(tempfile.mkdtemp(prefix="boot-bench-"))
     boots = []
@@ -64,7 +67,7 @@ def main() -> None:
               "console_logs": str(logs)}
     print(f"median power-on -> shell: {medians['shell']:.2f} s over {args.runs} boots "
           f"(budget {profile.budgets.boot_to_shell_s:.0f} s); stages {medians}")
-    save("boot", result)
+    save(f"boot-{profile.name}", result)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """Kernel artifact timings: cold build, warm rerun (cache hit), one module .c touched.
 
-    .venv/bin/python benchmarks/kernel.py [--profile qemu-virt] [--cache DIR] [--jobs 2]
+    .venv/bin/python benchmarks/kernel.py [--profile qemu-virt] [--set KEY=VALUE] [--cache DIR] [--jobs 2]
 
 A cold build needs a fresh --cache (the default is a new folder under
 reports/benchmarks/). Prints wall seconds and sizes; writes
-reports/benchmarks/kernel.json.
+reports/benchmarks/kernel-PROFILE.json.
 """
 
 from __future__ import annotations
@@ -56,11 +56,14 @@ def timed(label: str, action) -> tuple[dict, Artifact]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="qemu-virt")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a profile value, as --quill-set (e.g. kernel.source=PATH)")
     parser.add_argument("--cache", type=Path,
                         default=FOLDER / f"kernel-cache-{int(time.time())}")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    profile = load_profile(args.profile, directory=PROJECT / "hardware_profiles")
+    profile = load_profile(args.profile, dict(pair.split("=", 1) for pair in args.set),
+                           directory=PROJECT / "hardware_profiles")
     cache = Cache(args.cache.resolve())
     log = cache.root / "kernel-bench.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -79,9 +82,10 @@ def main() -> int:
     sizes = artifact.meta["sizes"]
     print(f"release {artifact.meta['release']}; uImage {sizes['uImage']} B; "
           f"zImage {sizes['zImage']} B; verify: {problems or 'ok'}")
-    save("kernel", {"profile": profile.name, "jobs": args.jobs, "cache": str(cache.root),
-                    "phases": phases, "release": artifact.meta["release"], "sizes": sizes,
-                    "verify": problems})
+    save(f"kernel-{profile.name}", {"profile": profile.name, "jobs": args.jobs,
+                                    "cache": str(cache.root), "phases": phases,
+                                    "release": artifact.meta["release"], "sizes": sizes,
+                                    "verify": problems})
     return 1 if problems else 0
 
 

@@ -16,12 +16,14 @@ def test_card_tools_are_present():
         raise BenchError("; ".join(missing))
 
 
+@pytest.mark.hardware
 def test_bench_is_ready(bench):
     problems = bench.check()
     if problems:
         raise BenchError("; ".join(problems))
 
 
+@pytest.mark.hardware
 def test_the_bench_powers_on_into_the_bootloader(bench, profile, tmp_path):
     """The console and power work before any card exists: QEMU's U-Boot answers on
     a blank disk. A real board needs the card, so it is first powered in D2."""
