@@ -3,7 +3,8 @@
 Each check_* reads one part of the card and returns problems; verify() runs
 them all. The Nook's card mistakes (NOOK.md 8-11) each have their own line:
 a root FS the kernel cannot mount, a text boot.scr, a missing or misplaced
-MLO, uEnv.txt, the wrong console name, the wrong root device.
+MLO, uEnv.txt, the wrong console name, the wrong root device; and a boot.scr
+that does not fit the U-Boot it runs in (uboot_env.check_card).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ..engine.context import Artifact
 from ..errors import QuillError
 from ..formats import bmap, uimage
 from ..profile import Profile
-from . import bootscript
+from . import bootscript, uboot_env
 from . import image as diskimage
 from . import recipe as sdcard
 
@@ -42,6 +43,7 @@ def verify(artifact: Artifact, profile: Profile, kernel: Artifact, rootfs: Artif
         lambda: check_filesystems(image, profile, kernel),
         lambda: check_boot_files(image, profile, kernel, artifact),
         lambda: check_boot_script(image, profile),
+        lambda: uboot_env.check_card(image, profile),
         lambda: check_root_tree(image, profile, rootfs),
         lambda: check_modules(image, profile, kernel),
         lambda: check_block_map(image),

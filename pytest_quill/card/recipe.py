@@ -25,7 +25,7 @@ from ..errors import BuildError, VerifyError
 from ..formats import bmap, kconfig, tar
 from ..formats.version import version_tuple
 from ..profile import Profile
-from . import bootscript
+from . import bootscript, uboot_env
 from . import image as diskimage
 
 MIB = diskimage.MIB
@@ -140,9 +140,11 @@ class SdCardRecipe:
         boot["bootloader_files"] = [_file_identity(p) for p in profile.boot.bootloader_files]
         here = Path(__file__).parent
         code = {name: file_sha256(here / name) for name in ("recipe.py", "image.py",
-                                                       "bootscript.py")}
+                                                       "bootscript.py", "uboot_env.py")}
+        # The U-Boot that judges boot.scr is named in the meta (bench.qemu.bios for qemu-virt).
         return {"sdcard": profile.section("sdcard"), "boot": boot,
-                "kernel_filesystems": list(profile.kernel.filesystems), "code": code}
+                "kernel_filesystems": list(profile.kernel.filesystems), "code": code,
+                "uboot": uboot_env.identity(profile)}
 
     def build(self, ctx: BuildContext) -> dict:
         profile = ctx.profile
@@ -214,7 +216,7 @@ class SdCardRecipe:
         return {"size_bytes": layout["size_bytes"], "data_bytes": data_bytes,
                 "partitions": layout["partitions"],
                 "boot_files": [f["path"] for f in files if f["partition"] == 1],
-                "release": release}
+                "release": release, "boot_script_uboot": uboot_env.describe(ctx.profile)}
 
 
 def _as_root(*steps: list[str]) -> list[str]:
