@@ -33,11 +33,13 @@ RUN_TIME = {
     "fdtcontroladdr": "U-Boot's device tree, set at start",
     "filesize": "bytes read by the last load command",
     "fileaddr": "where the last load command loaded",
-    # The Nook's board code: SD or eMMC, read by its autodetectmmc.
     "bootdevice": "the device the ROM booted from, set by the board code",
     "stdin": "console input", "stdout": "console output", "stderr": "console errors",
     "ver": "the version string",
 }
+# Set by one board's code (the Nook's: SD or eMMC): accepted only where the
+# default environment itself reads it (the Nook's autodetectmmc does).
+BOARD_SET = {"bootdevice"}
 LOADS = {"fatload", "fatls", "fatinfo", "fatsize", "fatsave", "fatwrite", "load", "ls", "size",
          "fstype", "ext2load", "ext2ls", "ext4load", "ext4ls", "ext4size"}
 ADDRESS_ARGS = {"fatload": [3], "load": [3], "ext2load": [3], "ext4load": [3], "autoscr": [1],
@@ -68,7 +70,9 @@ class Environment:
                        if uboot.command_name(c) in ("autoscr", "source")), None)
         devices = [_boot_device(env, name, c) for name, c in commands if _loads_script(c)]
         defined = set(env) | {v for _, c in commands for v in uboot.sets(uboot.words(c))}
-        defined |= {name for name in RUN_TIME if found.has_string(name)}
+        reads = {v for value in env.values() for v in uboot.variables(value)}
+        defined |= {name for name in RUN_TIME if found.has_string(name)
+                    and (name not in BOARD_SET or name in reads)}
         device = next((d for d in devices if d), None)
         return cls(found, label, runner, device, frozenset(defined))
 
@@ -85,13 +89,14 @@ def uboot_path(profile: Profile) -> tuple[Path | None, str]:
 
 
 def environment(profile: Profile) -> tuple[Environment | None, str]:
-    """The script's U-Boot environment, or None and why there is no check."""
+    """The script's U-Boot environment and the profile key naming it, or None and why
+    there is no check."""
     path, key = uboot_path(profile)
     if path is None:
         return None, ("no U-Boot to check boot.scr against: no u-boot.bin in "
                       "boot.bootloader_files and no bench.qemu.bios")
     try:
-        return Environment.of(uboot.read(path)), f"{path} ({key})"
+        return Environment.of(uboot.read(path)), key
     except (OSError, ValueError) as error:
         return None, f"boot.scr not checked against a U-Boot: {key} {path}: {error}"
 
@@ -105,7 +110,9 @@ def describe(profile: Profile) -> dict:
     return {"checked": True, "path": str(found.path), "from": why, "sha256": found.sha256,
             "version": found.version, "variables": len(found.env),
             "commands": len(found.commands),
-            "runs_scripts_with": env.runner[1] if env.runner else None}
+            "runs_scripts_with": env.runner[1] if env.runner else None,
+            "run_time_variables": {name: why for name, why in RUN_TIME.items()
+                                   if name in env.defined and name not in found.env}}
 
 
 def identity(profile: Profile) -> dict | None:

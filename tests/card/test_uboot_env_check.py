@@ -112,6 +112,10 @@ def test_variables_nobody_sets(nook_env, debian_env):
         "boot.scr line 1: `bootm ${kernel_addr_r} - ${fdt_addr_r}`: ${fdt_addr_r} "
         + unset.format(debian_env.uboot.path)]
     assert problems("setenv kaddr 0x81c08000\nbootm ${kaddr}\nrun bootscript\n", nook_env) == []
+    # bootdevice: the Nook's board code sets it (its autodetectmmc reads it); Debian's does not.
+    assert problems("echo ${bootdevice}\n", nook_env) == []
+    assert problems("echo ${bootdevice}\n", debian_env)[0].endswith(
+        "${bootdevice} " + unset.format(debian_env.uboot.path))
     assert problems("run nothing\n", nook_env) == [
         "boot.scr line 1: `run nothing`: no variable nothing to run: not in the default "
         f"environment of {nook_env.uboot.path}, not set earlier by the script"]
@@ -130,8 +134,10 @@ def test_which_u_boot_judges_a_profile(loaders, tmp_path):
     assert uboot_env.uboot_path(nook) == (NOOK_BOOT / "u-boot.bin", "boot.bootloader_files")
     assert uboot_env.uboot_path(virt) == (virt.bench.qemu.bios, "bench.qemu.bios")
     described = uboot_env.describe(nook)
-    assert (described["checked"], described["variables"], described["commands"],
-            described["runs_scripts_with"]) == (True, 24, 59, "autoscr ${loadaddr}")
+    assert (described["checked"], described["from"], described["variables"],
+            described["commands"], described["runs_scripts_with"]) == \
+        (True, "boot.bootloader_files", 24, 59, "autoscr ${loadaddr}")
+    assert "fdtcontroladdr" in uboot_env.describe(virt)["run_time_variables"]
     nothing = load_profile("nook-simple-touch", overrides={"boot.bootloader_files": "[]"})
     assert uboot_env.describe(nothing) == {"checked": False, "reason": (
         "no U-Boot to check boot.scr against: no u-boot.bin in boot.bootloader_files and no "
