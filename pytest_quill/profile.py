@@ -52,10 +52,10 @@ class Kernel:
     kconfig_parent: str  # the Kconfig file that ARCH really reads for drivers
     squireos: Literal["m", "y"]  # modules or built in
     image_target: str  # zImage, or uImage for trees that make it themselves
-    perl_timeconst_fix: bool  # 2.6.29's timeconst.pl breaks on modern Perl
     docker_builder: Path  # Dockerfile of the toolchain image
     has_devtmpfs: bool
     filesystems: tuple[str, ...]  # root filesystems this kernel can mount
+    compat_patches: Path | None = None  # folder of *.patch applied in name order; "" = none
 
 
 @dataclass(frozen=True)

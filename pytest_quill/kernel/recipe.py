@@ -3,7 +3,8 @@
 Artifact folder: uImage, zImage, config, System.map, Module.symvers,
 modules/lib/modules/<release>/... (SquireOS under kernel/drivers/squireos/).
 meta: release, modules (load order), builtin, config_check, kconfig_chain,
-integration, uimage (header fields), sizes, ccache.
+integration, compat (the patches applied to the tree: name, sha256, status),
+vmlinux (entry, allocated sections), uimage (header fields), sizes, ccache.
 """
 
 from __future__ import annotations
@@ -19,39 +20,56 @@ from ..engine.recipe import Toolchain
 from ..errors import BuildError, InputError
 from ..formats import kconfig, uimage
 from ..profile import Profile
+from . import compat
 from . import config as kernel_config
 from . import modules as kernel_modules
 from . import tree as kernel_tree
+from . import verify as kernel_verify
 from .make import KernelMake
 
 MODULES_SOURCE = Path("squireos/kernel/drivers/squireos")
-OUTPUT_FILES = ("uImage", "zImage", "config", "System.map")
+OUTPUT_FILES = kernel_verify.OUTPUT_FILES
 
 
 class KernelRecipe:
     name = "kernel"
     deps: tuple[str, ...] = ()
     tools = ("make", "arm-linux-gnueabihf-gcc", "arm-linux-gnueabi-gcc", "mkimage")
-    version = "1"
+    version = "2"
     evidence = ("config",)  # attached to the report beside the build log
     runs_on = "any"
 
+    def needs(self, profile: Profile) -> tuple[str, ...]:
+        """The programs this profile's build calls (one cross compiler, not both)."""
+        settings = profile.kernel
+        kind = kernel_tree.source_kind(settings.source) if settings.source else ""
+        unpack = {"debian": ("tar", "xz"), "git": ("git",),
+                  "tarball": ("tar", "xz" if settings.source.endswith("xz") else "gzip")}
+        return (("make", f"{settings.cross_compile}gcc", "mkimage")
+                + (("patch",) if settings.compat_patches else ()) + unpack.get(kind, ()))
+
     def toolchain(self, profile: Profile) -> Toolchain:
-        """The profile's builder image, and the kernel's sources mounted read-only."""
+        """The profile's builder image; mounted read-only: the kernel's sources (a
+        relative path from the working folder, the project root of a run) and
+        the compat patches."""
+        patches = profile.kernel.compat_patches
         return Toolchain(profile.kernel.docker_builder,
-                         tuple(kernel_tree.source_mounts(profile.kernel.source)))
+                         tuple(kernel_tree.source_mounts(profile.kernel.source))
+                         + ((patches,) if patches else ()))
 
     def fingerprint(self, profile: Profile, project_root: Path) -> dict:
         kernel = profile.section("kernel")
         kernel["config_fragment"] = _file_hash(profile.kernel.config_fragment)
+        kernel["compat_patches"] = compat.fingerprint(profile.kernel.compat_patches)
         base = _config_base_file(profile, None)
         kernel["config_base"] = _file_hash(base) if base else profile.kernel.config_base
         kernel.pop("docker_builder")  # the backend's identity covers the toolchain
+        kernel.pop("source")  # its identity below (a tarball's: its content, not its folder)
         modules = project_root / MODULES_SOURCE
         if not modules.is_dir():
             raise InputError(f"{modules}: missing; the SquireOS modules are read from the "
                              f"project root ({project_root})")
-        return {"source": kernel_tree.source_identity(profile.kernel.source),
+        return {"source": kernel_tree.source_identity(profile.kernel.source, project_root),
                 "kernel": kernel, "uimage": profile.section("uimage"),
                 "arch": profile.target.arch,
                 "modules": {p.name: _file_hash(p) for p in sorted(modules.iterdir())
@@ -59,21 +77,28 @@ class KernelRecipe:
 
     def build(self, ctx: BuildContext) -> dict:
         settings = ctx.profile.kernel
-        identity = kernel_tree.source_identity(settings.source)
+        identity = kernel_tree.source_identity(settings.source, ctx.project_root)
+        if kernel_tree.source_kind(settings.source) in ("path", "tarball") \
+                and not Path(settings.source).is_absolute():
+            ctx.note(f"kernel.source {settings.source} is relative: taken from the project "
+                     f"root, {kernel_tree.local_source(settings.source, ctx.project_root)}")
         label = kernel_tree.tree_label(identity)
         source_ws = ctx.workspace(f"kernel-src/{label}")
+        wanted = compat.patches(settings.compat_patches)
         # A tree and its build folders serve one build at a time (runs may share a cache).
         with FileLock(str(source_ws / ".lock")):
             tree = kernel_tree.prepare_tree(ctx, settings.source, identity, source_ws)
+            patches = compat.sync(ctx, tree, wanted, source_ws / "compat")
             integration = kernel_tree.integrate(
                 tree, source_ws / "originals", ctx.project_root / MODULES_SOURCE,
-                settings.kconfig_parent, settings.perl_timeconst_fix)
+                settings.kconfig_parent)
             ctx.note(f"integration: {integration}")
             make = _kernel_make(ctx, tree, label)
             final, config_check = _configure(ctx, make, tree, integration)
             release = _compile(ctx, make, final)
             meta = _collect(ctx, make, final, release)
         return {**meta, "config_check": config_check, "integration": integration,
+                "compat": {"folder": str(settings.compat_patches or ""), "patches": patches},
                 "kconfig_chain": kconfig.source_chain(tree, ctx.profile.target.arch,
                                                       kernel_config.SQUIREOS_KCONFIG),
                 "source": identity, "ccache": make.ccache_dir is not None}
@@ -167,6 +192,7 @@ def _collect(ctx: BuildContext, make: KernelMake, final: dict, release: str) -> 
         _install_modules(ctx, make, release)
     return {"release": release, "modules": modules,
             "builtin": kernel_modules.built_as(final, "y"),
+            "vmlinux": kernel_verify.vmlinux_record(make.build_dir / "vmlinux"),
             "uimage": uimage.read_header(out / "uImage").as_meta(),
             "sizes": {name: (out / name).stat().st_size for name in ("uImage", "zImage")}}
 
@@ -189,21 +215,8 @@ def _file_hash(path: Path | None) -> str:
 
 
 def verify(artifact: Artifact, profile: Profile) -> list[str]:
-    """One line per broken fact of the kernel artifact (gate 2)."""
-    missing = [f"{artifact.file(name)}: missing" for name in OUTPUT_FILES
-               if not artifact.file(name).is_file()]
-    if missing:
-        return missing
-    final = kconfig.parse_config(artifact.file("config").read_text())
-    problems = uimage.verify(artifact.file("uImage"), profile)
-    problems += kernel_config.problem_lines(artifact.meta.get("config_check", {}))
-    if artifact.meta.get("kconfig_chain") is None:
-        problems.append(f"{kernel_config.SQUIREOS_KCONFIG} is not sourced by any file "
-                        f"ARCH={profile.target.arch} reads (kernel.kconfig_parent = "
-                        f"{profile.kernel.kconfig_parent})")
-    problems += kernel_modules.check(artifact.path, artifact.meta.get("release", ""), final,
-                                     profile.kernel.squireos)
-    return problems
+    """One line per broken fact of the kernel artifact (gate 2): kernel/verify.py."""
+    return kernel_verify.verify(artifact, profile)
 
 
 RECIPE = KernelRecipe()

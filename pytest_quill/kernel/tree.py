@@ -1,11 +1,13 @@
 """The kernel tree the recipe builds from: a copy of the user's sources in a
 workspace, with the SquireOS integration applied (task A1).
 
-The user's tree is never edited: a Debian source tarball is unpacked once into
-the workspace, a path is copied (hard links where possible, and every edit
-replaces a file by rename, so a linked inode is never written), a git URL is
-cloned. Integration is recomputed from the saved originals every time, so
-applying it twice changes nothing and a new kconfig_parent undoes the old one.
+The user's tree is never edited: a Debian source tarball or a tarball given
+as kernel.source is unpacked once into the workspace, a path is copied (hard
+links where possible, and every edit replaces a file by rename, so a linked
+inode is never written), a git URL is cloned. A relative path (tree or
+tarball) is taken from the project root. Integration is recomputed from the
+saved originals every time, so applying it twice changes nothing and a new
+kconfig_parent undoes the old one.
 """
 
 from __future__ import annotations
@@ -19,19 +21,21 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import BuildError, InputError
+from . import tarball
 
 DEBIAN_PREFIX = "debian:"
 MODULES_REL = "drivers/squireos"
 MAKEFILE_REL = "drivers/Makefile"
 SOURCE_LINE = f'source "{MODULES_REL}/Kconfig"'
 MAKEFILE_LINE = "obj-$(CONFIG_SQUIREOS)\t\t+= squireos/"
-TIMECONST_REL = "kernel/timeconst.pl"
 
 
 def source_kind(source: str) -> str:
     if source.startswith(DEBIAN_PREFIX):
         return "debian"
+    if tarball.is_tarball(source):
+        return "tarball"
     if re.match(r"^(https?|git|ssh)://|^git@|\.git(#.*)?$", source):
         return "git"
     return "path"
@@ -42,28 +46,46 @@ def debian_tarball(source: str) -> Path:
     return Path("/usr/src") / f"{package}.tar.xz"
 
 
-def source_mounts(source: str) -> list[Path]:
-    """What a container must see of the sources: the Debian tarball's folder, or the tree."""
+def local_source(source: str, root: Path | None = None) -> Path:
+    """A path source (tree or tarball): a relative one is taken from ROOT, the
+    project root (default: the working folder, where pytest runs)."""
+    return (Path(root or Path.cwd()) / source).resolve()
+
+
+def source_mounts(source: str, root: Path | None = None) -> list[Path]:
+    """What a container must see of the sources: the Debian tarball's folder, the
+    given tarball's folder, or the tree."""
     kind = source_kind(source) if source else None
     if kind == "debian":
         return [debian_tarball(source).parent]
-    if kind == "path" and Path(source).exists():
-        return [Path(source).resolve()]
+    if kind in ("path", "tarball") and local_source(source, root).exists():
+        path = local_source(source, root)
+        return [path.parent if kind == "tarball" else path]
     return []
 
 
-def source_identity(source: str) -> dict:
-    """What names the exact sources: package version and tarball stamp, the
-    tree's git revision (plus a hash of uncommitted changes), or the URL."""
+def source_identity(source: str, root: Path | None = None) -> dict:
+    """What names the exact sources: package version and tarball stamp, a given
+    tarball's sha256, the tree's git revision (plus a hash of uncommitted
+    changes), or the URL."""
     if not source:
-        raise InputError("kernel.source is empty: give a tree path or a git URL "
-                         "(--quill-set kernel.source=...)")
+        raise InputError("kernel.source is empty: give a tree path, a .tar.xz/.tar.gz of "
+                         "one, or a git URL (--quill-set kernel.source=...)")
     kind = source_kind(source)
     if kind == "debian":
         return _debian_identity(source)
     if kind == "git":
         return {"kind": "git", "url": source}
-    return _path_identity(Path(source))
+    path = local_source(source, root)
+    if not path.exists():
+        relative = "" if Path(source).is_absolute() else \
+            f" (a relative kernel.source is taken from the project root {root or Path.cwd()})"
+        raise InputError(f"kernel.source {source}: {path} does not exist{relative}")
+    if kind == "tarball":
+        if not path.is_file():
+            raise InputError(f"kernel.source {source}: {path} is not a file")
+        return {"kind": "tarball", "name": path.name, "sha256": tarball.tarball_sha256(path)}
+    return _path_identity(path)
 
 
 def _debian_identity(source: str) -> dict:
@@ -96,36 +118,44 @@ def _path_identity(tree: Path) -> dict:
 
 def tree_label(identity: dict) -> str:
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
-    name = identity.get("package") or Path(identity.get("path") or identity["url"]).name
+    name = (identity.get("package") or identity.get("name")
+            or Path(identity.get("path") or identity["url"]).name)
     return f"{re.sub(r'[^A-Za-z0-9._-]', '_', name)}-{digest}"
 
 
 def prepare_tree(ctx, source: str, identity: dict, workspace: Path) -> Path:
-    """The workspace's copy of the sources, made once (published by rename)."""
+    """The workspace's copy of the sources, made once in a scratch folder (removed
+    however the making ends: a half-extracted tree never stays) and published by
+    rename."""
     tree = workspace / "tree"
     if tree.is_dir():
         ctx.note(f"kernel tree reused: {tree}")
         return tree
-    staging = workspace / "staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
     kind = identity["kind"]
-    if kind == "debian":
-        ctx.run(["tar", "-xf", identity["tarball"], "-C", str(staging)], cwd=workspace)
-        (top,) = [p for p in staging.iterdir() if p.is_dir()]
-    elif kind == "git":
-        url, _, ref = source.partition("#")
-        top = staging / "src"
-        ctx.run(["git", "clone", "--quiet", url, str(top)], cwd=workspace)
-        if ref:
-            ctx.run(["git", "-C", str(top), "checkout", "--quiet", ref], cwd=workspace)
-    else:
-        top = staging / "src"
-        if ctx.run(["cp", "-al", source, str(top)], cwd=workspace, check=False) != 0:
-            shutil.rmtree(top, ignore_errors=True)
-            ctx.run(["cp", "-a", source, str(top)], cwd=workspace)
-    os.replace(top, tree)
-    shutil.rmtree(staging, ignore_errors=True)
+    with ctx.scratch(str(workspace.relative_to(ctx.work_root))) as staging:
+        if kind in ("debian", "tarball"):
+            packed = (identity["tarball"] if kind == "debian"
+                      else str(local_source(source, ctx.project_root)))
+            ctx.note(f"kernel.source {source}: unpacking {packed}")
+            ctx.run(["tar", "-xf", packed, "-C", str(staging)], cwd=workspace)
+            top = tarball.find_top(staging)
+            if top is None:
+                raise BuildError(f"kernel.source {source}: no kernel tree in {packed} (no "
+                                 f"folder with a Makefile, arch/ and Kconfig or Kbuild)",
+                                 log=str(ctx.log_path))
+            ctx.note(f"kernel top folder: {top.relative_to(staging)}")
+        elif kind == "git":
+            url, _, ref = source.partition("#")
+            top = staging / "src"
+            ctx.run(["git", "clone", "--quiet", url, str(top)], cwd=workspace)
+            if ref:
+                ctx.run(["git", "-C", str(top), "checkout", "--quiet", ref], cwd=workspace)
+        else:
+            top, given = staging / "src", str(local_source(source, ctx.project_root))
+            if ctx.run(["cp", "-al", given, str(top)], cwd=workspace, check=False) != 0:
+                shutil.rmtree(top, ignore_errors=True)
+                ctx.run(["cp", "-a", given, str(top)], cwd=workspace)
+        os.replace(top, tree)
     return tree
 
 
@@ -198,13 +228,7 @@ def with_makefile_line(makefile_text: str) -> str:
     return makefile_text.rstrip("\n") + f"\n{MAKEFILE_LINE}\n"
 
 
-def with_timeconst_fix(perl_text: str) -> str:
-    """2.6.29's timeconst.pl: defined(@array) is an error on Perl 5.22+."""
-    return perl_text.replace("defined(@val)", "@val")
-
-
-def integrate(tree: Path, originals: Path, modules_src: Path, kconfig_parent: str,
-              timeconst_fix: bool) -> dict:
+def integrate(tree: Path, originals: Path, modules_src: Path, kconfig_parent: str) -> dict:
     """Put drivers/squireos into the tree and make ARCH's Kconfig and the
     drivers Makefile reach it. Idempotent."""
     if not (tree / kconfig_parent).is_file():
@@ -212,8 +236,6 @@ def integrate(tree: Path, originals: Path, modules_src: Path, kconfig_parent: st
     edits = TreeEdits(tree, originals)
     wanted = {kconfig_parent: with_source_line(edits.original(kconfig_parent)),
               MAKEFILE_REL: with_makefile_line(edits.original(MAKEFILE_REL))}
-    if timeconst_fix and (tree / TIMECONST_REL).is_file():
-        wanted[TIMECONST_REL] = with_timeconst_fix(edits.original(TIMECONST_REL))
     changed = edits.apply(wanted) + sync_dir(modules_src, tree / MODULES_REL)
     return {"kconfig_parent": kconfig_parent, "makefile": MAKEFILE_REL,
             "source_line": SOURCE_LINE, "makefile_line": MAKEFILE_LINE,

@@ -259,7 +259,11 @@ def test_a_foreign_platform_without_binfmt_is_a_bench_error_naming_the_fix(engin
 
 
 def test_the_nook_builder_failure_says_what_base_it_needs(engine, tmp_path):
+    """The Ubuntu 12.04 builder, for users who have that image (the Nook profile
+    itself builds with Debian's cross compiler)."""
     nook = load_profile("nook-simple-touch")
+    nook = dataclasses.replace(nook, kernel=dataclasses.replace(
+        nook.kernel, docker_builder=PROJECT_ROOT / "squireos/docker/nook-builder.dockerfile"))
     backend = kernel_docker(nook, tmp_path, log_dir=tmp_path / "logs")
     if backend.client.images.list(name="ubuntu"):
         pytest.skip("an ubuntu image is present here: the Nook builder could really build")

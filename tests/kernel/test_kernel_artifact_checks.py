@@ -20,6 +20,12 @@ CC = "arm-linux-gnueabihf-gcc"
 NAMES = [name for name, _ in kernel_modules.SQUIREOS_MODULES]
 KERNEL_EXPORTS = ("proc_create", "remove_proc_entry", "_printk")
 
+# vmlinux's allocated sections as the recipe records them: the text first, at stext.
+SOUND_VMLINUX = {"entry": "0xc0008000", "sections": [
+    {"name": ".text.head", "address": "0xc0008000", "size": 0x3d4},
+    {"name": ".text", "address": "0xc0100000", "size": 0x31a8c6},
+    {"name": ".data", "address": "0xc035e000", "size": 0x2e840}]}
+
 pytestmark = pytest.mark.skipif(shutil.which(CC) is None, reason=f"{CC} missing")
 
 
@@ -58,8 +64,8 @@ def make_artifact(root: Path, profile, *, value="m", init=True, vermagic=RELEASE
     symbols = {f"CONFIG_{symbol}": value for _, symbol in kernel_modules.SQUIREOS_MODULES}
     (root / "config").write_text("CONFIG_MODULES=y\n" + "".join(
         f"{key}={val}\n" for key, val in symbols.items()))
-    (root / "System.map").write_text("".join(
-        f"c0{i:06x} T {name}\n" for i, name in enumerate(("start_kernel",) + map_symbols)))
+    (root / "System.map").write_text("c0008000 T stext\n" + "".join(
+        f"c01{i:05x} T {name}\n" for i, name in enumerate(("start_kernel",) + map_symbols)))
     exports = [(s, "vmlinux") for s in KERNEL_EXPORTS]
     if export_root:
         exports.append(("squireos_root", "drivers/squireos/squireos_core"))
@@ -70,7 +76,8 @@ def make_artifact(root: Path, profile, *, value="m", init=True, vermagic=RELEASE
                     module_source(name, init=init or name == "squireos_core",
                                   vermagic=vermagic))
     meta = {"release": RELEASE, "config_check": {"problems": []},
-            "kconfig_chain": ["Kconfig", "drivers/Kconfig", "drivers/squireos/Kconfig"]}
+            "kconfig_chain": ["Kconfig", "drivers/Kconfig", "drivers/squireos/Kconfig"],
+            "vmlinux": SOUND_VMLINUX}
     (root / "meta.json").write_text(json.dumps(meta))
     return Artifact("kernel", "k", root, "built", root / "log", meta)
 

@@ -41,7 +41,6 @@ ARM_2629 = {
     "drivers/base/Kconfig": 'config STANDALONE\n\tbool "Standalone drivers"\n\tdefault y\n',
     "drivers/Makefile": "obj-y\t\t\t\t+= base/\n",
     "fs/Kconfig": 'config EXT3_FS\n\ttristate "ext3"\n\tdefault y\n',
-    "kernel/timeconst.pl": "if (defined(@val)) {\n\tprint @val;\n}\n",
 }
 
 pytestmark = pytest.mark.skipif(shutil.which("kconfig-conf") is None,
@@ -71,8 +70,8 @@ def old_arm(tmp_path):
     return make_tree(tmp_path / "linux-2.6.29", ARM_2629)
 
 
-def integrate(tree: Path, parent: str, modules: Path = MODULES, fix: bool = False) -> dict:
-    return kernel_tree.integrate(tree, tree.parent / "originals", modules, parent, fix)
+def integrate(tree: Path, parent: str, modules: Path = MODULES) -> dict:
+    return kernel_tree.integrate(tree, tree.parent / "originals", modules, parent)
 
 
 def test_the_source_line_goes_inside_the_device_drivers_menu_of_arch_arm_kconfig(old_arm):
@@ -104,13 +103,6 @@ def test_a_new_kconfig_parent_undoes_the_old_one(old_arm):
     assert kernel_tree.SOURCE_LINE in (old_arm / "arch/arm/Kconfig").read_text()
 
 
-def test_the_timeconst_fix_is_applied_only_when_asked(old_arm):
-    integrate(old_arm, "arch/arm/Kconfig", fix=True)
-    assert "if (@val)" in (old_arm / "kernel/timeconst.pl").read_text()
-    integrate(old_arm, "arch/arm/Kconfig", fix=False)
-    assert "defined(@val)" in (old_arm / "kernel/timeconst.pl").read_text()
-
-
 def test_an_unknown_kconfig_parent_is_an_input_error(old_arm):
     with pytest.raises(Exception, match="kernel.kconfig_parent arch/mips/Kconfig: no such file"):
         integrate(old_arm, "arch/mips/Kconfig")
@@ -138,7 +130,7 @@ def test_a_user_tree_is_copied_and_never_edited(old_arm, tmp_path):
     identity = kernel_tree.source_identity(str(old_arm))
     workspace = ctx.workspace("kernel-src/x")
     copy = kernel_tree.prepare_tree(ctx, str(old_arm), identity, workspace)
-    kernel_tree.integrate(copy, workspace / "originals", MODULES, "arch/arm/Kconfig", True)
+    kernel_tree.integrate(copy, workspace / "originals", MODULES, "arch/arm/Kconfig")
     assert kernel_tree.SOURCE_LINE in (copy / "arch/arm/Kconfig").read_text()
     assert {p: p.read_bytes() for p in old_arm.rglob("*") if p.is_file()} == before
     assert kernel_tree.prepare_tree(ctx, str(old_arm), identity, workspace) == copy
