@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+LOCALE = ("LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES")
+
 
 @dataclass(frozen=True)
 class KernelMake:
@@ -31,7 +33,10 @@ class KernelMake:
         return ["sh", "-c", 'yes "" | exec "$@"', "sh", *self.argv(*targets, parallel=False)]
 
     def env(self) -> dict[str, str]:
-        env = {"KBUILD_BUILD_USER": "quill", "KBUILD_BUILD_HOST": "quill"}
+        # One locale on every backend: ccache hashes these variables, so a host
+        # with LANG=C.UTF-8 and a container with none would never share a hit.
+        env = {"KBUILD_BUILD_USER": "quill", "KBUILD_BUILD_HOST": "quill",
+               **{name: "C" for name in LOCALE}}
         if self.ccache_dir:
             # content: the Docker backend's compiler has another mtime but the same bytes.
             env.update(CCACHE_DIR=str(self.ccache_dir), CCACHE_COMPILERCHECK="content")

@@ -44,3 +44,10 @@ def test_oldconfig_gets_an_empty_answer_to_every_question(tmp_path):
     done = subprocess.run(argv[:4] + ["sh", str(asks)], capture_output=True, text=True,
                           timeout=10)
     assert done.stdout == "answers:[][]\n"
+
+
+def test_one_locale_on_every_backend_so_ccache_hits_are_shared():
+    """ccache hashes LANG and LC_*: the host's LANG=C.UTF-8 against a container's
+    none made every Docker build after a host build miss (and the other way)."""
+    env = kmake(Path("/work/ccache")).env()
+    assert {env[name] for name in ("LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES")} == {"C"}
