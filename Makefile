@@ -5,6 +5,17 @@ PYTEST = .venv/bin/pytest
 RESULTS = reports/allure-results
 SUITES = $(PYTEST) -n 3 suites/ --alluredir $(RESULTS)
 
+# The Nook's own tree (../shared holds it for tests and CI; users give theirs):
+# the 2.6.29 twin's whole suite on QEMU, and the Nook's kernel, rootfs and card
+# with no board attached (its hardware tests need the device).
+NST_KERNEL = ../shared/sources/nst-kernel-3f80ffb9.tar.xz
+NOOK_BOOT = ../shared/nook/boot
+NOOK_RUNS = $(PYTEST) -n 3 suites/ --quill-profile nook-twin --quill-reports reports/nook-twin \
+	    --quill-set kernel.source=$(NST_KERNEL) && \
+	$(PYTEST) -n 3 suites/ --quill-profile nook-simple-touch --quill-reports reports/nook-simple-touch \
+	    --quill-set kernel.source=$(NST_KERNEL) -m "not hardware" \
+	    --quill-set 'boot.bootloader_files=["$(CURDIR)/$(NOOK_BOOT)/MLO","$(CURDIR)/$(NOOK_BOOT)/u-boot.bin"]'
+
 .PHONY: setup docker run test report clean
 
 setup:
@@ -21,6 +32,7 @@ test: docker
 	$(PYTEST) -n 2 tests/ -m "not e2e"
 	$(SUITES)
 	sh scripts/report.sh
+	$(NOOK_RUNS)
 	$(PYTEST) tests/ -m e2e
 
 report:

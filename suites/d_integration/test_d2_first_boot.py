@@ -62,3 +62,11 @@ def test_boot_to_shell_within_budget(device, profile, record_property):
     assert device.boot.boot_to_shell_s <= profile.budgets.boot_to_shell_s, (
         f"boot to shell {device.boot.boot_to_shell_s:.1f} s, budget "
         f"{profile.budgets.boot_to_shell_s:.0f} s; stages {device.boot.stages}")
+
+
+def test_the_running_kernel_is_the_one_built(device, kernel_uimage, profile):
+    """The card booted this run's kernel: its release, of the profile's version (2.6.29 on
+    the Nook and its twin)."""
+    running = device.output("uname -r")
+    assert running == kernel_uimage.meta["release"]
+    assert running.startswith(profile.kernel.version)
