@@ -21,7 +21,11 @@ def test_shipped_profiles_load_with_their_facts():
     assert nook.kernel.config_update == "oldconfig" and nook.kernel.has_devtmpfs is False
     assert nook.boot.console == "ttyS0" and nook.sdcard.root_fs == "ext3"
     assert [p.name for p in nook.boot.bootloader_files] == ["MLO", "u-boot.bin"]
-    assert known_profiles() == ["nook-simple-touch", "qemu-virt"]
+    assert known_profiles() == ["nook-simple-touch", "nook-twin", "qemu-virt"]
+    twin = load_profile("nook-twin")
+    assert (twin.kernel.version, twin.kernel.compat_patches) == ("2.6.29",
+                                                                 nook.kernel.compat_patches)
+    assert twin.bench.qemu.machine == "versatileab" and twin.boot.root_device == "/dev/mmcblk0p2"
 
 
 def test_profile_is_immutable():
@@ -119,7 +123,7 @@ def test_unknown_profile_on_the_command_line_is_a_usage_error(pytester):
     result = pytester.runpytest_subprocess("--quill-profile", "no-such-board")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["ERROR: --quill-profile no-such-board: unknown profile; "
-                                 "known profiles: nook-simple-touch, qemu-virt*"])
+                                 "known profiles: nook-simple-touch, nook-twin, qemu-virt*"])
     assert "Traceback" not in result.stderr.str()
 
 
