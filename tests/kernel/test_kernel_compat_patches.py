@@ -168,7 +168,7 @@ def test_the_users_tree_is_never_written_by_a_patch(ctx, tmp_path):
 
 def test_the_nook_patches_in_name_order_and_in_the_key(nook, qemu_virt, tree):
     names = [p.name for p in compat.patches(NOOK_PATCHES)]
-    assert names == sorted(names) and len(names) == 8
+    assert names == sorted(names) and len(names) == 9
     assert names[5] == "06-vmlinux-no-build-id.patch"
     assert compat.patches(None) == []
     nook = dataclasses.replace(nook, kernel=dataclasses.replace(nook.kernel, source=str(tree)))
