@@ -21,7 +21,7 @@ PACKAGE_OF = {
     "flex": "flex", "kmod": "kmod", "depmod": "kmod", "modinfo": "kmod", "ccache": "ccache",
     "git": "git", "apt-get": "apt", "dpkg-deb": "dpkg", "mmdebstrap": "mmdebstrap",
     "qemu-system-arm": "qemu-system-arm", "qemu-system-aarch64": "qemu-system-arm",
-    "docker": "docker.io", "dockerd": "docker.io",
+    "docker": "docker.io", "dockerd": "docker.io", "bmaptool": "bmap-tools", "patch": "patch",
 }
 
 
