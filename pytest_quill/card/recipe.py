@@ -132,6 +132,9 @@ class SdCardRecipe:
     # builder image (the Nook's) has an mke2fs without -d.
     runs_on = "host"
 
+    def needs(self, profile: Profile) -> tuple[str, ...]:
+        return (*self.tools, "mkfs.vfat", "mke2fs", "dumpe2fs", "blkid", "mdir")
+
     def toolchain(self, profile: Profile) -> Toolchain:
         return Toolchain()
 

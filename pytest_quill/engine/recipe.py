@@ -21,6 +21,9 @@ class Recipe(Protocol):
     evidence: tuple[str, ...]  # files of the output attached to the report
     runs_on: str  # "any" backend, or "host" only
 
+    def needs(self, profile: Profile) -> tuple[str, ...]:
+        """The programs the build calls for this profile, checked before it starts."""
+
     def toolchain(self, profile: Profile) -> Toolchain:
         """The builder image and source mounts for a container backend."""
 

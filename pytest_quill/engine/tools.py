@@ -52,10 +52,8 @@ def builds_own_images(recipe, profile, backend) -> bool:
 
 
 def programs_of(recipe, profile) -> tuple[str, ...]:
-    """What the recipe's build will call: recipe.needs(profile) when the recipe
-    says it per profile, else every program of recipe.tools."""
-    needs = getattr(recipe, "needs", None)
-    return tuple(needs(profile)) if callable(needs) else tuple(recipe.tools)
+    """What the recipe's build will call for this profile."""
+    return tuple(recipe.needs(profile))
 
 
 def check_tools(recipe, profile, backend, log: str | None = None) -> None:

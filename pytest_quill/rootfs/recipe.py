@@ -63,6 +63,12 @@ class RootfsRecipe:
     evidence = ("manifest.tsv",)  # attached to the report beside the build log
     runs_on = "any"
 
+    def needs(self, profile: Profile) -> tuple[str, ...]:
+        fetch = ("apt-get", "dpkg-deb")
+        if profile.rootfs.userland == "busybox-musl":
+            return (*fetch, "make", f"{gnu_triplet(profile)}-gcc")
+        return fetch
+
     def toolchain(self, profile: Profile) -> Toolchain:
         """On Docker it builds its own image (minimal-boot.dockerfile, in the
         fingerprint with the package indices): no builder image."""

@@ -21,6 +21,9 @@ class Sleepy:
     def __init__(self, name, secs, deps=(), fails=False):
         self.name, self.secs, self.deps, self.fails = name, secs, tuple(deps), fails
 
+    def needs(self, profile):
+        return self.tools
+
     def toolchain(self, profile):
         return Toolchain()
 
