@@ -16,7 +16,7 @@ from tests.card.test_sdcard_image import build_card
 from tests.card.test_sdcard_synthetic import CONFIG_NOOK, make_kernel
 
 ROOT = Path(__file__).resolve().parents[2]
-NOOK_BOOT = ROOT.parent / "shared/nook/boot"
+NOOK_BOOT = (ROOT.parent / "shared/nook/boot").resolve()  # as the profile resolves its paths
 DEBIAN_UBOOT = Path("/usr/lib/u-boot/qemu_arm/u-boot.bin")
 OLD_NOOK_COMMANDS = '["mmcinit 1", "fatload mmc 1 0x81c00000 uImage", "bootm 0x81c00000"]'
 
