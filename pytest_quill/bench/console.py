@@ -20,6 +20,7 @@ import pexpect
 from pexpect.spawnbase import SpawnBase
 
 from ..errors import BootError
+from ..formats.terminal import ANSI_PARTIAL, strip_ansi
 from .streams import ByteStream
 
 # What a healthy kernel never prints; the reason is the report's first words.
@@ -29,8 +30,6 @@ KERNEL_BAD_PATTERNS = {
     r"\bBUG: ": "kernel BUG",
     r"-+\[ cut here \]-+": "kernel warning (cut here)",
 }
-_ANSI = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|[()][A-Za-z0-9]|[A-Za-z=>])")
-_ANSI_PARTIAL = re.compile(r"\x1b(\[[0-9;?]*|[()])?$")
 _TAIL_CHARS = 16_000
 _SETTLE_S = 1.0  # after a bad pattern, how long the rest of its report may take to arrive
 _PROMPT = ("QUILL", "-SH# ")  # sent split so the shell's echo of PS1=... never matches
@@ -73,11 +72,11 @@ class _StreamSpawn(SpawnBase):
 
     def _clean(self, text: str, final: bool = False) -> str:
         text = self._carry + text
-        partial = None if final else _ANSI_PARTIAL.search(text)
+        partial = None if final else ANSI_PARTIAL.search(text)
         self._carry = text[partial.start():] if partial else ""
         if partial:
             text = text[:partial.start()]
-        text = _ANSI.sub("", text).replace("\r", "")
+        text = strip_ansi(text).replace("\r", "")
         self.tail = (self.tail + text)[-_TAIL_CHARS:]
         return text
 

@@ -21,6 +21,7 @@ from typing import Callable
 
 from ..errors import BenchError, InputError, VerifyError
 from ..formats import bmap
+from ..formats.terminal import strip_ansi
 from ..proc import die_with_parent
 from ..profile import Profile
 from . import blockdev
@@ -29,7 +30,6 @@ BMAPTOOL = "bmaptool"
 # bmaptool --debug's line per batch written; its only progress output off a terminal.
 WROTE = re.compile(r"wrote (\d+) blocks out of (\d+)")
 MISMATCH = re.compile(r"checksum mismatch for blocks range (\d+)-(\d+)")
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 Progress = Callable[[str, int, int], None]  # (phase "write"|"verify", done bytes, total bytes)
 
 
@@ -143,7 +143,7 @@ def bmaptool_copy(image: Path, mapping: bmap.BlockMap, node: Path, report: Progr
                          "bmap-tools (scripts/apt-packages.txt)") from None
     lines, done = [], 0
     for line in tool.stderr:
-        lines.append(ANSI.sub("", line.rstrip()))
+        lines.append(strip_ansi(line.rstrip()))
         wrote = WROTE.search(line)
         if wrote:
             blocks, whole = int(wrote.group(1)), int(wrote.group(2))

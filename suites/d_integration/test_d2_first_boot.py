@@ -6,16 +6,15 @@ import pytest
 
 from pytest_quill.bench.console import KERNEL_BAD_PATTERNS, Result
 from pytest_quill.boot.judge import stages
+from pytest_quill.formats.terminal import strip_ansi
 
 # Gate 4 is the first boot itself: the first test reports its failure once,
 # the others look at the booted device and skip when it never came up.
 pytestmark = [pytest.mark.gate(4), pytest.mark.hardware, pytest.mark.timeout(900)]
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
 
 def console_text(device) -> str:
-    return _ANSI.sub("", device.console.log_path.read_text(errors="replace")).replace("\r", "")
+    return strip_ansi(device.console.log_path.read_text(errors="replace")).replace("\r", "")
 
 
 @pytest.mark.gate(3)
