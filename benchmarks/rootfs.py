@@ -62,7 +62,7 @@ def main() -> int:
     args = parser.parse_args()
     profile = load_profile(args.profile, directory=PROJECT / "hardware_profiles")
     scratch = Path(tempfile.mkdtemp(prefix="rootfs-bench-"))
-    backend = backends.make(backends.resolve(args.backend), profile, PROJECT, mounts=(scratch,),
+    backend = backends.make(backends.resolve(args.backend), PROJECT, mounts=(scratch,),
                             log_dir=scratch / "docker")
     try:
         first_cache, second_cache = Cache(scratch / "cache1"), Cache(scratch / "cache2")

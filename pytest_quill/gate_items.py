@@ -30,12 +30,17 @@ class _Decided(pytest.Item):
 
 
 class GateItem(_Decided):
-    def __init__(self, *, number: int, **kwargs):
+    def __init__(self, *, number: int, checks: tuple[str, ...], **kwargs):
         super().__init__(**kwargs)
         self.number = number
+        self.checks = checks  # every test behind this gate needs these checks open too
 
     def decision(self) -> Decision:
-        return quill_run(self.config).gates.decision(self.number)
+        gates = quill_run(self.config).gates
+        for marker in self.checks:  # nothing is built for tests that cannot run anyway
+            if not (check := gates.check(marker)).open:
+                pytest.skip(check.reason)
+        return gates.decision(self.number)
 
 
 class CheckItem(_Decided):
@@ -56,6 +61,14 @@ def decided_items(session: pytest.Session, plan: Plan, items: list) -> list[pyte
               for marker, spec in plan.checks.items()
               if any(item.get_closest_marker(marker) for item in items)]
     gates = [GateItem.from_parent(session, name=f"quill gate {number} ({spec.name})",
-                                  number=number)
+                                  number=number, checks=_shared_checks(plan, items, number))
              for number, spec in sorted(plan.gates.items()) if number <= top]
     return checks + gates
+
+
+def _shared_checks(plan: Plan, items: list, number: int) -> tuple[str, ...]:
+    """The checks every selected test that needs gate NUMBER (or a higher one) carries."""
+    behind = [item for item in items
+              if (m := item.get_closest_marker("gate")) and m.args and m.args[0] >= number]
+    return tuple(marker for marker in plan.checks
+                 if all(item.get_closest_marker(marker) for item in behind))

@@ -45,7 +45,7 @@ def broken_project(tmp_path_factory) -> Path:
     project.mkdir()
     for name in ("conftest.py", "pyproject.toml"):
         shutil.copy2(ROOT / name, project / name)
-    for folder in ("suites", "squireos"):
+    for folder in ("suites", "squireos", "hardware_profiles"):
         shutil.copytree(ROOT / folder, project / folder)
     source = project / "squireos/kernel" / BROKEN
     source.write_text(source.read_text().replace(

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_quill.engine import backends
 from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.context import Artifact, BuildContext
+from pytest_quill.errors import BenchError
 from pytest_quill.rootfs import recipe as rootfs
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -44,3 +46,17 @@ def qemu_arm() -> str:
     if path is None:
         pytest.skip("qemu-user-static not installed")
     return path
+
+
+@pytest.fixture
+def docker_backend():
+    """docker_backend(folder): the Docker backend as the store makes it, mounting folder;
+    the test skips when no engine answers."""
+    def make(folder: Path):
+        try:
+            name = backends.resolve("docker")
+        except BenchError as exc:
+            pytest.skip(exc.one_line())
+        return backends.make(name, PROJECT, mounts=(folder,), log_dir=folder / "docker")
+
+    return make

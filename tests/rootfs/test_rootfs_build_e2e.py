@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.engine import backends
-from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
 from pytest_quill.rootfs import verify as rootfs_verify
 
@@ -72,13 +70,8 @@ def test_busybox_has_every_applet_the_host_made_a_link_for(unpacked, qemu_arm):
 
 
 def test_docker_backend_gives_the_same_bytes_as_the_host(builds, qemu_virt, tmp_path,
-                                                        build_rootfs_cold):
-    try:
-        name = backends.resolve("docker")
-    except BenchError as exc:
-        pytest.skip(exc.one_line())
-    docker = backends.make(name, qemu_virt, PROJECT, mounts=(tmp_path,), log_dir=tmp_path / "docker")
-    built = build_rootfs_cold(tmp_path, qemu_virt, docker)
+                                                        build_rootfs_cold, docker_backend):
+    built = build_rootfs_cold(tmp_path, qemu_virt, docker_backend(tmp_path))
     assert built.meta["backend"] == "docker"
     assert built.meta["sha256"] == builds[0].meta["sha256"]
 

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.engine import backends
-from pytest_quill.errors import BenchError
 from pytest_quill.formats import elf
 from pytest_quill.rootfs import verify as rootfs_verify
 
@@ -69,12 +67,7 @@ def test_busybox_runs_the_init_applets_on_an_arm_cpu(busybox, qemu_arm):
 
 
 def test_docker_backend_gives_the_same_bytes_as_the_host(builds, nook, tmp_path,
-                                                        build_rootfs_cold):
-    try:
-        name = backends.resolve("docker")
-    except BenchError as exc:
-        pytest.skip(exc.one_line())
-    docker = backends.make(name, nook, PROJECT, mounts=(tmp_path,), log_dir=tmp_path / "docker")
-    built = build_rootfs_cold(tmp_path, nook, docker)
+                                                        build_rootfs_cold, docker_backend):
+    built = build_rootfs_cold(tmp_path, nook, docker_backend(tmp_path))
     assert built.meta["backend"] == "docker"
     assert built.meta["sha256"] == builds[0].meta["sha256"]
