@@ -27,8 +27,6 @@ class BenchOptions:
 class Bench(ABC):
     """Power, console and keyboard of one device, whatever provides them."""
 
-    kind: str
-
     def __init__(self, profile: Profile, run_dir: Path, options: BenchOptions):
         self.profile = profile
         self.run_dir = Path(run_dir)
