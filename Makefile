@@ -10,11 +10,15 @@ SUITES = $(PYTEST) -n 3 suites/ --alluredir $(RESULTS)
 # with no board attached (its hardware tests need the device).
 NST_KERNEL = ../shared/sources/nst-kernel-3f80ffb9.tar.xz
 NOOK_BOOT = ../shared/nook/boot
+ifeq ($(wildcard $(NST_KERNEL)),)
+NOOK_RUNS = @echo "make test: no $(NST_KERNEL): the Nook and twin runs need the nst-kernel tree"
+else
 NOOK_RUNS = $(PYTEST) -n 3 suites/ --quill-profile nook-twin --quill-reports reports/nook-twin \
 	    --quill-set kernel.source=$(NST_KERNEL) && \
 	$(PYTEST) -n 3 suites/ --quill-profile nook-simple-touch --quill-reports reports/nook-simple-touch \
 	    --quill-set kernel.source=$(NST_KERNEL) -m "not hardware" \
 	    --quill-set 'boot.bootloader_files=["$(CURDIR)/$(NOOK_BOOT)/MLO","$(CURDIR)/$(NOOK_BOOT)/u-boot.bin"]'
+endif
 
 .PHONY: setup docker run test report clean
 
