@@ -185,22 +185,22 @@ class Elf:
         return info
 
     def _segments(self) -> list:
-        header = self.elf.header
-        count = header["e_phnum"]
-        if count:
-            last = header["e_phoff"] + (count - 1) * header["e_phentsize"]
-            if last + self.elf.structs.Elf_Phdr.sizeof() > self.elf.stream_len:
-                raise self._error("program header table runs past the end of the file")
-        return self._read(lambda: list(self.elf.iter_segments()), "program header table")
+        return self._table("p", self.elf.structs.Elf_Phdr, self.elf.iter_segments,
+                           "program header table")
 
     def _sections(self) -> list:
+        return self._table("s", self.elf.structs.Elf_Shdr, self.elf.iter_sections,
+                           "section header table")
+
+    def _table(self, letter: str, entry, entries, what: str) -> list:
+        """A header table (e_phoff/e_shoff...), bounds-checked before pyelftools reads it."""
         header = self.elf.header
-        count = header["e_shnum"]
+        count = header[f"e_{letter}hnum"]
         if count:
-            last = header["e_shoff"] + (count - 1) * header["e_shentsize"]
-            if last + self.elf.structs.Elf_Shdr.sizeof() > self.elf.stream_len:
-                raise self._error("section header table runs past the end of the file")
-        return self._read(lambda: list(self.elf.iter_sections()), "section header table")
+            last = header[f"e_{letter}hoff"] + (count - 1) * header[f"e_{letter}hentsize"]
+            if last + entry.sizeof() > self.elf.stream_len:
+                raise self._error(f"{what} runs past the end of the file")
+        return self._read(lambda: list(entries()), what)
 
     def _interpreter(self, segments) -> str | None:
         for segment in segments:

@@ -201,9 +201,14 @@ def test_an_image_changed_after_its_map_is_stopped_by_bmaptool_and_named(tmp_pat
         f"card.bmap's checksum; bmaptool stopped there, {tmp_path / 'card'} is partly written")
 
 
-def test_a_corrupted_range_on_the_card_is_named_with_its_offset(tmp_path, image):
+def written_card(tmp_path, image):
     card = tmp_path / "card"
     writer.write_image(image, card)
+    return card
+
+
+def test_a_corrupted_range_on_the_card_is_named_with_its_offset(tmp_path, image):
+    card = written_card(tmp_path, image)
     with open(card, "r+b") as handle:
         handle.seek(MIB + 5000)
         handle.write(b"\xff")
@@ -215,8 +220,7 @@ def test_a_corrupted_range_on_the_card_is_named_with_its_offset(tmp_path, image)
 
 
 def test_a_card_shorter_than_the_map_is_named_with_the_offset(tmp_path, image):
-    card = tmp_path / "card"
-    writer.write_image(image, card)
+    card = written_card(tmp_path, image)
     os.truncate(card, 41 * MIB)
     with pytest.raises(BenchError, match=rf"^{card}: read failed at offset {40 * MIB}: "):
         writer.verify_written(image, writer.block_map(image), card)
