@@ -14,6 +14,9 @@ from .run.verdict import report_once
 
 
 class _Decided(pytest.Item):
+    # Plugins that read every item's fixtures (labgrid's) meet these too: they use none.
+    fixturenames: tuple[str, ...] = ()
+
     def decision(self) -> Decision:
         raise NotImplementedError
 

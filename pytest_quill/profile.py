@@ -56,6 +56,10 @@ class Kernel:
     has_devtmpfs: bool
     filesystems: tuple[str, ...]  # root filesystems this kernel can mount
     compat_patches: Path | None = None  # folder of *.patch applied in name order; "" = none
+    # ccache's remote storage shared by every runner (redis://HOST:PORT, http://...); "" = local only
+    ccache_remote: Annotated[str, Rule("empty, or a redis://, redis+unix:// or http:// URL",
+                                       lambda s: s == "" or bool(re.match(
+                                           r"(redis|redis\+unix|http|https)://.", s)))] = ""
 
 
 @dataclass(frozen=True)
@@ -126,10 +130,18 @@ class Serial:
 
 
 @dataclass(frozen=True)
+class Labgrid:
+    coordinator: str  # HOST:PORT of the labgrid coordinator (gRPC)
+    place: str  # the place reserved and acquired for the run
+    acquire_timeout_s: Seconds = 600  # how long to wait while another run holds the place
+
+
+@dataclass(frozen=True)
 class Bench:
-    kind: Literal["qemu", "serial"]
+    kind: Literal["qemu", "serial", "labgrid"]
     qemu: Qemu | None = None
     serial: Serial | None = None
+    labgrid: Labgrid | None = None
 
 
 @dataclass(frozen=True)
