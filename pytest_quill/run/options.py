@@ -33,6 +33,9 @@ _VALUED = [
      "write the card image to this whole block device (hardware runs only; checked first)"),
     ("--quill-sd-confirm", "quill_sd_confirm", None,
      "consent for --quill-sd-device: the serial or size the refusal showed"),
+    ("--quill-progress", "quill_progress", "auto",
+     "live progress of builds, boots and gates: auto (in place on a terminal, plain lines "
+     "otherwise), plain, off"),
 ]
 
 
@@ -47,6 +50,9 @@ def add_options(parser) -> None:
     group.addoption("--quill-set", dest="quill_set", action="append", default=[],
                     metavar="KEY=VALUE", help="override a profile value for this run, "
                     "e.g. --quill-set boot.root_device=/dev/vda2 (repeatable)")
+    group.addoption("--quill-keep-bench", dest="quill_keep_bench", action="store_true",
+                    help="leave the booted QEMU running after the run and print how to "
+                    "attach to its console")
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ class Options:
     sd_confirm: str | None
     rebuild: frozenset[str] | None
     overrides: dict
+    progress: str = "auto"
+    keep_bench: bool = False
 
 
 def read_options(config) -> Options:
@@ -87,6 +95,8 @@ def read_options(config) -> Options:
         sd_confirm=value("quill_sd_confirm") or None,
         rebuild=_rebuild(config.getoption("quill_rebuild")),
         overrides=_overrides(config.getoption("quill_set")),
+        progress=_choice(value("quill_progress"), "--quill-progress", ("auto", "plain", "off")),
+        keep_bench=bool(config.getoption("quill_keep_bench")),
     )
 
 
@@ -118,6 +128,12 @@ def _number(text, flag: str, kind):
     if number is None or not (number > 0 and math.isfinite(number)):
         raise InputError(f"{flag} {text}: must be {allowed} greater than 0")
     return number
+
+
+def _choice(text: str, flag: str, allowed: tuple[str, ...]) -> str:
+    if text not in allowed:
+        raise InputError(f"{flag} {text}: must be one of {', '.join(allowed)}")
+    return text
 
 
 def _rebuild(names) -> frozenset[str] | None:
