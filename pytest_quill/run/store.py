@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..engine.backends.base import Backend
 from ..engine.backends.host import HostBackend
 from ..engine.cache import Cache
 from ..engine.context import Artifact
@@ -24,6 +25,13 @@ from ..engine.recipe import Recipe
 from ..errors import QuillError
 from ..profile import Profile
 from .state import RunState, wait_until
+
+
+def recipe_backend(recipe: Recipe, profile: Profile, backend: Callable[[], Backend]) -> Backend:
+    """The backend a recipe's build runs on (the host for host-only recipes: backend()
+    is not asked), set up for its toolchain; its key's toolchain identity comes from it."""
+    chosen = HostBackend() if recipe.runs_on == "host" else backend()
+    return chosen.with_toolchain(recipe.toolchain(profile))
 
 
 class ArtifactUnavailable(QuillError):
@@ -144,8 +152,7 @@ class Store:
 
     def _build_or_reuse(self, recipe: Recipe, deps: dict[str, Artifact], log: Path,
                         entry: dict) -> Artifact:
-        chosen = HostBackend() if recipe.runs_on == "host" else self.backend()
-        backend = chosen.with_toolchain(recipe.toolchain(self.profile))
+        backend = recipe_backend(recipe, self.profile, self.backend)
         entry["backend"] = backend.name
         entry["key"] = key_of(recipe, self.profile, backend, deps, self.project_root)
         return build_or_reuse(recipe, entry["key"], profile=self.profile, backend=backend,

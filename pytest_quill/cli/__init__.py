@@ -1,0 +1,46 @@
+"""quill: boot, flash and inspect the cached artifacts of a profile, with the
+plugin's own code (docs/quill.md). Entry point of the `quill` console script."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import InputError, QuillError
+from . import boot, flash, status
+from .cached import NotCached
+from .common import EXIT_FAILED, EXIT_INPUT, EXIT_NOT_CACHED
+
+
+def parser() -> argparse.ArgumentParser:
+    made = argparse.ArgumentParser(
+        prog="quill", description="Boot, flash and inspect the cards pytest-quill made "
+                                  "(run from the project's folder).")
+    commands = made.add_subparsers(metavar="COMMAND", required=True)
+    for command in (boot, flash, status):
+        command.add_parser(commands)
+    return made
+
+
+def main(argv: list[str] | None = None, machine: flash.Machine = flash.Machine()) -> int:
+    """The exit status: 0 done, 1 failed (bench, boot, write), 2 bad input or a
+    refused device, 3 nothing cached. machine: where `flash` looks (tests: a fake one)."""
+    args = parser().parse_args(argv)
+    try:
+        if args.command is flash.run:
+            return flash.run(args, machine)
+        return args.command(args)
+    except NotCached as exc:
+        return said(exc, EXIT_NOT_CACHED)
+    except InputError as exc:
+        return said(exc, EXIT_INPUT)
+    except QuillError as exc:
+        return said(exc, EXIT_FAILED)
+    except KeyboardInterrupt:
+        print("quill: interrupted", file=sys.stderr)
+        return 130
+
+
+def said(error: QuillError, code: int) -> int:
+    print(f"quill: {error.one_line()}", file=sys.stderr)
+    return code

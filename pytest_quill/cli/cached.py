@@ -1,0 +1,105 @@
+"""What the cache holds for a profile, found by the keys a run would compute now
+(each recipe's fingerprint, its toolchain's identity, its deps' keys: the
+store's own functions), without building anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..card import recipe as card_recipe
+from ..engine import backends
+from ..engine.cache import Cache
+from ..engine.context import Artifact
+from ..engine.produce import key_of, published
+from ..engine.recipe import Recipe
+from ..errors import QuillError
+from ..run.store import recipe_backend
+from .common import Setup
+
+CARD_IMAGE = "card.img"
+
+
+class NotCached(QuillError):
+    kind = "cache"
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    key: str  # "" while a dep is not cached: its key is part of this one's
+    artifact: Artifact | None  # None: not in the cache
+    missing_dep: str = ""
+    backend: str = ""  # whose toolchain identity is in the key
+
+
+def entries(setup: Setup) -> list[Entry]:
+    """Every artifact of the plan, deps first, with its key and its cache entry."""
+    cache = Cache(setup.cache / "artifacts")
+    made: list = []
+
+    def backend():
+        if not made:  # asked once, and only for a recipe that is not host-only
+            name = backends.resolve(setup.backend)
+            made.append(backends.make(name, setup.project_root, (setup.cache, setup.reports),
+                                      setup.reports / "docker"))
+        return made[0]
+
+    found: dict[str, Artifact] = {}
+    listed = []
+    for recipe in in_dep_order(setup.plan.recipes):
+        absent = [dep for dep in recipe.deps if dep not in found]
+        if absent:
+            listed.append(Entry(recipe.name, "", None, absent[0]))
+            continue
+        view = recipe_backend(recipe, setup.profile, backend)
+        key = key_of(recipe, setup.profile, view, {dep: found[dep] for dep in recipe.deps},
+                     setup.project_root)
+        path = cache.lookup(recipe.name, key)
+        if path:
+            found[recipe.name] = published(recipe.name, key, path, "cached", path / "build.log")
+        listed.append(Entry(recipe.name, key, found.get(recipe.name), backend=view.name))
+    return listed
+
+
+def in_dep_order(recipes: dict[str, Recipe]) -> list[Recipe]:
+    ordered: list[Recipe] = []
+
+    def visit(name: str) -> None:
+        if name in recipes and recipes[name] not in ordered:
+            for dep in recipes[name].deps:
+                visit(dep)
+            ordered.append(recipes[name])
+
+    for name in sorted(recipes):
+        visit(name)
+    return ordered
+
+
+def cached_card(setup: Setup, args: argparse.Namespace) -> Path:
+    """The card image a run of these options would use; NotCached naming the command
+    that makes it."""
+    card = next(e for e in entries(setup) if e.name == card_recipe.RECIPE.name)
+    if card.artifact is not None:
+        return card.artifact.file(CARD_IMAGE)
+    why = (f"{card.missing_dep} is not cached either" if card.missing_dep
+           else f"nothing under key {card.key}")
+    raise NotCached(f"no card cached for profile {setup.profile.name} ({why}); make one with: "
+                    f"{run_command(args)}")
+
+
+def run_command(args: argparse.Namespace) -> str:
+    """The pytest run that makes the artifacts these options name."""
+    words = ["pytest", "-n", "3", "suites/", "--quill-profile", args.profile]
+    for flag, value, default in (("--quill-profiles", args.profiles, "hardware_profiles"),
+                                 ("--quill-cache", args.cache, None),
+                                 ("--quill-reports", args.reports, "reports"),
+                                 ("--quill-backend", args.backend, "auto")):
+        if value != default:
+            words += [flag, value]
+    for key, value in args.overrides or ():
+        words += ["--quill-set", f"{key}={value}"]
+    return shlex.join(words)

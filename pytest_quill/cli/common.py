@@ -1,0 +1,72 @@
+"""What every quill subcommand takes: the profile and the folders a run would use.
+
+Each option also answers to the plugin's own spelling (--quill-profile,
+--quill-set, ...): the plugin's messages, which quill shows unchanged, name
+those, and a command a message suggests must work as written.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import mvp
+from ..engine.backends import BACKENDS
+from ..engine.cache import default_cache
+from ..plan import Plan
+from ..profile import PROFILES_FOLDER, Profile, load_profile
+from ..run.options import usable_folder
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_NOT_CACHED = 0, 1, 2, 3
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("what a run would use (as pytest's --quill-* options)")
+    group.add_argument("--profile", "--quill-profile", default="qemu-virt", metavar="NAME|PATH",
+                       help="hardware profile: a name from --profiles or a .toml path "
+                            "(default qemu-virt)")
+    group.add_argument("--profiles", "--quill-profiles", default=PROFILES_FOLDER,
+                       metavar="FOLDER", help="folder of the profiles (default ./hardware_profiles)")
+    group.add_argument("--cache", "--quill-cache", default=None, metavar="FOLDER",
+                       help="artifact cache (default $XDG_CACHE_HOME/pytest-quill, "
+                            "else ~/.cache/pytest-quill)")
+    group.add_argument("--reports", "--quill-reports", default="reports", metavar="FOLDER",
+                       help="the runs' reports folder: last run record, logs (default ./reports)")
+    group.add_argument("--backend", "--quill-backend", default="auto", choices=BACKENDS,
+                       help="the backend whose toolchain the keys name, as the run's "
+                            "(default auto)")
+    group.add_argument("--set", "--quill-set", dest="overrides", action="append", default=None,
+                       type=key_value, metavar="KEY=VALUE",
+                       help="override a profile value, as the run did (repeatable)")
+
+
+def key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"{text}: expected KEY=VALUE, e.g. boot.console=ttyS0")
+    return key.strip(), value.strip()
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The profile and folders of the options, checked; the MVP's plan."""
+
+    profile: Profile
+    plan: Plan
+    cache: Path
+    reports: Path
+    backend: str  # auto | docker | host, resolved when a key is computed
+    project_root: Path
+
+
+def setup(args: argparse.Namespace) -> Setup:
+    """InputError naming the first bad option."""
+    root = Path.cwd()
+    plan = Plan()
+    mvp.pytest_quill_declare(plan)
+    profile = load_profile(args.profile, dict(args.overrides or ()), (root / args.profiles).resolve())
+    return Setup(profile=profile, plan=plan,
+                 cache=usable_folder(Path(args.cache or default_cache()).expanduser(), "--cache"),
+                 reports=(root / args.reports).resolve(), backend=args.backend,
+                 project_root=root)

@@ -1,0 +1,111 @@
+"""The device's console handed to the person at the terminal, until the escape key.
+
+What the device prints is read from the console's log, which the console's own
+reader writes every byte to as it comes (raw, so the terminal sees the shell's
+line editing as the device meant it); what is typed goes to the console byte
+for byte (the terminal in raw mode: Ctrl-C is the device's). The console's
+expect side only watches for the end: the device gone, or a panic.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import select
+import termios
+import threading
+import time
+import tty
+from contextlib import contextmanager
+from typing import BinaryIO
+
+from ..bench.console import Console
+from ..errors import BootError
+
+ESCAPE = b"\x1d"
+ESCAPE_NAME = "Ctrl-]"
+_NEVER = r"(?!)"  # a pattern nothing matches: expect() returns only on the console's end
+_POLL_S = 0.05
+
+
+def attach(console: Console, stdin: int, stdout: BinaryIO) -> tuple[str, bool]:
+    """Copy both ways until the escape key, the end of input or the console's end.
+    Returns why it ended, and whether that was the device failing (a panic)."""
+    ended = threading.Event()
+    why: list[tuple[str, bool]] = []
+    start = console.log_path.stat().st_size
+    copier = threading.Thread(target=_copy_output, args=(console, start, stdout, ended),
+                              name="quill-output", daemon=True)
+    watcher = threading.Thread(target=_watch_end, args=(console, ended, why),
+                               name="quill-watch", daemon=True)
+    with _raw(stdin):
+        copier.start()
+        watcher.start()
+        console.sendline()  # a fresh prompt to start from
+        why.append(_copy_input(console, stdin, ended))
+        ended.set()
+        watcher.join()
+        copier.join()
+    return why[0]
+
+
+def _copy_input(console: Console, stdin: int, ended: threading.Event) -> tuple[str, bool]:
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while not ended.is_set():
+        ready, _, _ = select.select([stdin], [], [], _POLL_S * 4)
+        if not ready:
+            continue
+        data = os.read(stdin, 1024)
+        if not data:
+            return "end of input", False
+        typed, escape, _ = data.partition(ESCAPE)
+        if typed:
+            console.send(decoder.decode(typed))
+        if escape:
+            return f"{ESCAPE_NAME} pressed", False
+    return "", False  # the watcher said why
+
+
+def _copy_output(console: Console, start: int, stdout: BinaryIO,
+                 ended: threading.Event) -> None:
+    with open(console.log_path, "rb") as log:
+        log.seek(start)
+        while True:
+            data = log.read(65536)
+            if data:
+                stdout.write(data)
+                stdout.flush()
+            elif ended.is_set():
+                return
+            else:
+                time.sleep(_POLL_S)
+
+
+def _watch_end(console: Console, ended: threading.Event,
+               why: list[tuple[str, bool]]) -> None:
+    while not ended.is_set():
+        try:
+            console.expect(_NEVER, 0.5, what="the end of the session")
+        except BootError as error:
+            # A quiet second is no end; the console closing (the device powered
+            # off) is one; a bad pattern (a panic) is the device failing.
+            if str(error).startswith("timed out"):
+                continue
+            closed = str(error).startswith("the console closed")
+            why.append(("the device's console closed (it powered off or reset)", False)
+                       if closed else (error.one_line(), True))
+            ended.set()
+
+
+@contextmanager
+def _raw(fd: int):
+    """The terminal in raw mode (every key to the device), restored whatever happens."""
+    if not os.isatty(fd):
+        yield
+        return
+    saved = termios.tcgetattr(fd)
+    tty.setraw(fd)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
