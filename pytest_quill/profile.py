@@ -131,8 +131,12 @@ class Serial:
 
 @dataclass(frozen=True)
 class Labgrid:
-    coordinator: str  # HOST:PORT of the labgrid coordinator (gRPC)
-    place: str  # the place reserved and acquired for the run
+    coordinator: Annotated[str, Rule("HOST:PORT", lambda s: bool(re.fullmatch(r"[\w.-]+:\d+", s)))]
+    # The place reserved and acquired for the run, by name, or "" for any place with the tags.
+    place: str = ""
+    # "key=value" place tags (labgrid-client set-tags) a place must have: any free one will do.
+    tags: Annotated[tuple[str, ...], Rule("key=value pairs, keys [a-z][a-z0-9_]+", lambda tags: all(
+        re.fullmatch(r"[a-z][a-z0-9_]+=[\w.-]*", tag) for tag in tags))] = ()
     acquire_timeout_s: Seconds = 600  # how long to wait while another run holds the place
 
 

@@ -1,0 +1,172 @@
+"""A board in a labgrid lab: the place is reserved and acquired from the coordinator
+for this process's device tests, and released at the session's end (or on Ctrl-C).
+
+The place's resources, by name: "console", a NetworkSerialPort (ser2net) the
+Console reads exactly as the serial board's; "keyboard", an optional
+NetworkSerialPort to a serial-to-USB-keyboard adapter that types each byte it is
+sent and echoes it once typed; a power resource (NetworkPowerPort, PDUDaemonPort)
+switched by labgrid's own driver. Without power or keyboard, the operator does
+it, as at the serial bench. The card is the one in the board (see docs/labgrid.md).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import serial
+from labgrid.driver import NetworkPowerDriver, PDUDaemonDriver
+from labgrid.exceptions import NoResourceFoundError
+from labgrid.target import Target
+
+from ..errors import BenchError
+from . import operator
+from .base import Bench
+from .console import Console
+from .labgrid_place import PlaceLease
+from .streams import SerialStream
+from .tools import CARD_TOOLS, missing_tools
+
+# labgrid's power drivers by the resource they switch.
+_POWER_DRIVERS = {"NetworkPowerPort": NetworkPowerDriver, "PDUDaemonPort": PDUDaemonDriver}
+_URL_SCHEMES = {"rfc2217": "rfc2217", "raw": "socket"}  # NetworkSerialPort.protocol
+_OPEN_S = 15  # ser2net answers at once; a busy coordinator host may not
+_KEY_ECHO_S = 5
+
+
+class LabgridBench(Bench):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.config = self.profile.bench.labgrid
+        self.lease = PlaceLease(self.config, self._say)
+        self._target: Target | None = None
+        self._power = None  # labgrid's power driver, when the place has a power resource
+        self._keyboard: serial.SerialBase | None = None
+        self._console: Console | None = None
+
+    def _say(self, text: str) -> None:
+        """To the terminal (pytest's capture keeps sys.stderr, not the original) and the run's log."""
+        line = f"[quill labgrid pid {os.getpid()}] {text}"
+        print(line, file=sys.__stderr__, flush=True)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.run_dir / "labgrid.log", "a") as log:
+            log.write(f"{time.strftime('%H:%M:%S')} {line}\n")
+
+    def check(self) -> list[str]:
+        if not (self.config.place or self.config.tags):
+            return [f"bench.labgrid needs a place or tags ({self.profile.path})"]
+        try:
+            problems = self.lease.problems()
+        except BenchError as error:
+            problems = [error.message]
+        return problems + missing_tools(CARD_TOOLS)
+
+    def _hold(self) -> Target:
+        """The acquired place's resources; the first call waits for the place."""
+        if self._target is None:
+            self._target = self.lease.acquire()
+            self._power = self._power_driver()
+        return self._target
+
+    def _power_driver(self):
+        for resource in self._target.resources:
+            driver = _POWER_DRIVERS.get(type(resource).__name__)
+            if driver is not None:
+                power = driver(self._target, name=None)
+                self._target.activate(power)
+                return power
+        return None
+
+    def _port(self, name: str) -> serial.SerialBase | None:
+        """The place's NetworkSerialPort called name, opened; None when it has none."""
+        try:
+            resource = self._target.get_resource("NetworkSerialPort", name=name)
+        except NoResourceFoundError:
+            return None
+        scheme = _URL_SCHEMES.get(resource.protocol)
+        if scheme is None:
+            raise BenchError(f"place {self.lease.place}: {name} has protocol "
+                             f"{resource.protocol!r}; known: {', '.join(_URL_SCHEMES)}")
+        url = f"{scheme}://{resource.host}:{resource.port}"
+        deadline = time.monotonic() + _OPEN_S
+        while True:
+            try:
+                return serial.serial_for_url(url, baudrate=resource.speed, timeout=_KEY_ECHO_S)
+            except serial.SerialException as error:
+                if time.monotonic() > deadline:
+                    raise BenchError(f"place {self.lease.place}: {name} at {url} cannot be "
+                                     f"opened: {error}") from None
+                time.sleep(0.2)
+
+    def power_on(self, card_image: Path, log_path: Path) -> Console:
+        if self._console is not None:
+            raise BenchError(f"place {self.lease.place} already powered on")
+        self._hold()
+        log_path = Path(log_path)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        # Open before power-on: the bootloader's first bytes are kept.
+        port = self._port("console")
+        if port is None:
+            raise BenchError(f"place {self.lease.place} has no NetworkSerialPort named "
+                             "\"console\" (labgrid-client -p PLACE show)")
+        try:
+            self._switch(True, f"Insert the card written from {card_image}, press Enter "
+                               "here, then power the board on.")
+            self._keyboard = self._port("keyboard")
+        except BaseException:
+            port.close()
+            raise
+        self._console = Console(SerialStream(port), log_path, self.options.timeout_factor)
+        return self._console
+
+    def _switch(self, on: bool, instructions: str) -> None:
+        if self._power is None:
+            _ask_operator(instructions, self.lease.place)
+        elif on:
+            self._power.on()
+        else:
+            self._power.off()
+
+    def send_keys(self, text: str) -> None:
+        if self._keyboard is None:
+            _ask_operator(f"Type on the board's USB keyboard, exactly:\n\n    {text}\n\n"
+                          "then press Enter here.", self.lease.place)
+            return
+        for char in text.encode():
+            # One key at a time, each echoed once typed: the guest has it when this returns.
+            self._keyboard.write(bytes([char]))
+            echo = self._keyboard.read(1)
+            if echo != bytes([char]):
+                raise BenchError(f"place {self.lease.place}: the keyboard did not echo "
+                                 f"{chr(char)!r} within {_KEY_ECHO_S} s (got {echo!r})")
+
+    def power_off(self) -> None:
+        if self._console is None:
+            return
+        try:
+            self._switch(False, "You may power the board off now; press Enter here.")
+        finally:
+            if self._keyboard is not None:
+                self._keyboard.close()
+                self._keyboard = None
+            self._console.close()
+            self._console = None
+
+    def close(self) -> None:
+        try:
+            self.power_off()
+        finally:
+            self._target = self._power = None
+            self.lease.release()
+
+
+def _ask_operator(instructions: str, place: str | None) -> None:
+    if operator.ask(f"\n[quill labgrid place {place}] {instructions}\n") is None:
+        raise BenchError(f"place {place} needs an operator (it has no power or keyboard "
+                         "resource) but no terminal is attached: add the resource to the "
+                         "place, or run at the bench")
+
+
+BENCH = LabgridBench

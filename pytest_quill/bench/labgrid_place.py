@@ -1,0 +1,184 @@
+"""A labgrid place held by one process: reserved, acquired, its resources, released.
+
+The coordinator hands each place to one client at a time: a reservation (the
+place's name, or tags any free place may match) waits its turn in the
+coordinator's queue, is allocated a place, and only its owner may acquire it.
+Every process is its own client, named HOST/USER.quill-PID, so a run that
+waits can say which run (or which labgrid-client user) holds the board.
+A session is opened per step and closed again: nothing idles on the gRPC
+stream while the tests run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import grpc
+from labgrid import target_factory
+from labgrid.remote.client import ClientSession, ensure_event_loop
+from labgrid.remote.client import Error as ClientError
+from labgrid.remote.common import Reservation, ReservationState
+from labgrid.remote.generated import labgrid_coordinator_pb2 as messages
+from labgrid.target import Target
+
+from ..errors import BenchError
+from ..profile import Labgrid
+
+_POLL_S = 1.0  # how often a waiting reservation is polled (it expires unpolled after 60 s)
+_CONNECT_S = 15
+
+
+class _RunSession(ClientSession):
+    """labgrid's client session under this process's own name."""
+
+    def getuser(self):
+        return f"{super().getuser()}.quill-{os.getpid()}"
+
+
+class PlaceLease:
+    """The place a bench.labgrid profile names, for as long as this process needs it."""
+
+    def __init__(self, config: Labgrid, say: Callable[[str], None]):
+        self.config = config
+        self.say = say  # progress and waiting messages, one line each
+        self.place: str | None = None  # the acquired place's name
+        self._token: str | None = None  # our reservation
+        self._loop = None
+
+    @property
+    def wanted(self) -> str:
+        tags = " ".join(self.config.tags)
+        return f"place {self.config.place}" if self.config.place else f"a place tagged {tags}"
+
+    def _filter(self) -> dict[str, str]:
+        tags = dict(tag.split("=", 1) for tag in self.config.tags)
+        return {**tags, "name": self.config.place} if self.config.place else tags
+
+    def _run(self, coroutine):
+        return self._loop.run_until_complete(coroutine)
+
+    def _open(self) -> ClientSession:
+        self._loop = ensure_event_loop()
+        session = _RunSession(self.config.coordinator, self._loop)
+        try:
+            self._run(asyncio.wait_for(session.start(), _CONNECT_S))
+        except (ClientError, TimeoutError, grpc.RpcError) as error:
+            self._close(session)
+            raise BenchError(f"labgrid coordinator {self.config.coordinator} cannot be reached "
+                             f"(bench.labgrid.coordinator): {error}") from None
+        return session
+
+    def _close(self, session: ClientSession) -> None:
+        self._run(session.stop())
+        self._run(session.close())
+
+    def _call(self, session: ClientSession, method: str, request):
+        try:
+            reply = self._run(getattr(session.stub, method)(request))
+            self._run(session.sync_with_coordinator())
+            return reply
+        except grpc.aio.AioRpcError as error:
+            raise BenchError(f"labgrid coordinator {self.config.coordinator}: {method} "
+                             f"{self.wanted}: {error.details()}") from None
+
+    def problems(self) -> list[str]:
+        """Why this lease cannot be had at all (no such place); empty = it can, in time."""
+        session = self._open()
+        try:
+            if self._matching(session):
+                return []
+            known = ", ".join(sorted(session.places)) or "none"
+            return [f"labgrid coordinator {self.config.coordinator} has no {self.wanted} "
+                    f"(bench.labgrid); its places: {known}"]
+        finally:
+            self._close(session)
+
+    def _matching(self, session: ClientSession) -> list:
+        wanted = set(self._filter().items())
+        return [place for name, place in sorted(session.places.items())
+                if wanted <= {*place.tags.items(), ("name", name)}]
+
+    def acquire(self) -> Target:
+        """Wait (bench.labgrid.acquire_timeout_s at most) for the place, acquire it and
+        give its resources as a labgrid Target."""
+        session = self._open()
+        try:
+            reply = self._call(session, "CreateReservation", messages.CreateReservationRequest(
+                filters={"main": messages.Reservation.Filter(filter=self._filter())}, prio=0.0))
+            self._token = reply.reservation.token
+            try:
+                name = self._wait_for_allocation(session)
+                self._call(session, "AcquirePlace", messages.AcquirePlaceRequest(placename=name))
+            except BaseException:  # Ctrl-C while waiting too: leave the queue
+                self._cancel(session)
+                raise
+            self.place = name
+            self.say(f"acquired place {name} as {session.getuser()} at {time.time():.3f}")
+            return target_factory.make_target(name, session.get_target_config(
+                session.places[name]))
+        finally:
+            self._close(session)
+
+    def _wait_for_allocation(self, session: ClientSession) -> str:
+        deadline = time.monotonic() + self.config.acquire_timeout_s
+        said = None
+        while True:
+            reply = self._call(session, "PollReservation",
+                               messages.PollReservationRequest(token=self._token))
+            reservation = Reservation.from_pb2(reply.reservation)
+            if reservation.state is ReservationState.allocated:
+                return reservation.allocations["main"][0]
+            if reservation.state is not ReservationState.waiting:
+                raise BenchError(f"labgrid reservation for {self.wanted} is "
+                                 f"{reservation.state.name}")
+            holders = self._holders(session)
+            if time.monotonic() > deadline:
+                raise BenchError(f"{self.wanted} still {holders} after "
+                                 f"{self.config.acquire_timeout_s:.0f} s "
+                                 "(bench.labgrid.acquire_timeout_s)")
+            if holders != said:
+                self.say(f"waiting for {self.wanted}: {holders}")
+                said = holders
+            self._run(asyncio.sleep(_POLL_S))
+
+    def _holders(self, session: ClientSession) -> str:
+        """Who has each matching place, as "held by HOST/USER since 06:12:03"."""
+        owners = {reservation.token: reservation.owner for reservation in self._reservations(
+            session)}
+        said = []
+        for place in self._matching(session):
+            since = datetime.fromtimestamp(place.changed).strftime("%H:%M:%S")
+            if place.acquired:
+                said.append(f"held by {place.acquired} since {since}")
+            elif place.reservation:
+                said.append(f"reserved for {owners.get(place.reservation, '?')}")
+        return "; ".join(said) or "no matching place is free yet"
+
+    def _reservations(self, session: ClientSession) -> list[Reservation]:
+        reply = self._call(session, "GetReservations", messages.GetReservationsRequest())
+        return [Reservation.from_pb2(reservation) for reservation in reply.reservations]
+
+    def _cancel(self, session: ClientSession) -> None:
+        if self._token is not None:
+            self._call(session, "CancelReservation",
+                       messages.CancelReservationRequest(token=self._token))
+            self._token = None
+
+    def release(self) -> None:
+        """Give the place back and leave the queue; safe to call twice."""
+        if self.place is None and self._token is None:
+            return
+        session = self._open()
+        try:
+            if self.place is not None:
+                self._call(session, "ReleasePlace",
+                           messages.ReleasePlaceRequest(placename=self.place))
+                self.say(f"released place {self.place} at {time.time():.3f}")
+                self.place = None
+            self._cancel(session)
+        finally:
+            self._close(session)

@@ -1,0 +1,108 @@
+"""The labgrid lease against a real coordinator and exporter on loopback: a place is
+acquired with its resources, waited for while someone else holds it (naming them),
+refused after the bound, and released."""
+
+import getpass
+import os
+import socket
+import threading
+
+import pytest
+
+from pytest_quill.bench.labgrid_place import PlaceLease
+from pytest_quill.errors import BenchError
+from pytest_quill.profile import Labgrid
+from tests.bench.conftest import free_tcp_port
+from tests.labgrid_lab import Lab
+
+pytestmark = pytest.mark.timeout(120)
+
+ME = f"{socket.gethostname()}/{getpass.getuser()}.quill-{os.getpid()}"
+
+
+def board(console_port: int) -> dict:
+    return {"console": {"cls": "NetworkSerialPort", "host": "127.0.0.1", "port": console_port},
+            "power": {"cls": "NetworkPowerPort", "model": "simplerest",
+                      "host": "http://127.0.0.1:9/{index}/{value}", "index": 0}}
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    lab = Lab(tmp_path_factory.mktemp("lab"))
+    try:
+        lab.export({"b1": board(4001), "b2": board(4002)})
+        lab.add_place("nook-1", "b1", {"board": "nook"})
+        lab.add_place("nook-2", "b2", {"board": "nook"})
+        yield lab
+    finally:
+        lab.stop()
+
+
+def lease(lab, said=None, **settings) -> PlaceLease:
+    config = Labgrid(**{"coordinator": lab.address, "acquire_timeout_s": 30, **settings})
+    return PlaceLease(config, (said if said is not None else []).append)
+
+
+def test_a_place_is_acquired_with_its_resources_and_released(lab):
+    said = []
+    held = lease(lab, said, place="nook-1")
+    target = held.acquire()
+    try:
+        console = target.get_resource("NetworkSerialPort", name="console")
+        assert (console.host, console.port) == ("127.0.0.1", 4001)
+        assert target.get_resource("NetworkPowerPort").model == "simplerest"
+        assert f"acquired: {ME}" in lab.client("-p", "nook-1", "show").stdout
+    finally:
+        held.release()
+    assert "nook-1" not in lab.client("who").stdout
+    assert said[0].startswith(f"acquired place nook-1 as {ME.split('/')[1]} at ")
+    assert said[1].startswith("released place nook-1 at ")
+
+
+def test_a_held_place_is_waited_for_naming_its_holder_then_given(lab):
+    lab.client("-p", "nook-1", "acquire", check=True, user="alice")
+    said = []
+    waiting = lease(lab, said, place="nook-1")
+    releaser = threading.Timer(3, lab.client, ("-p", "nook-1", "release", "--kick"))
+    releaser.start()
+    try:
+        target = waiting.acquire()
+        assert target.get_resource("NetworkSerialPort", name="console").port == 4001
+    finally:
+        releaser.join()
+        waiting.release()
+    assert said[0].startswith(f"waiting for place nook-1: held by {socket.gethostname()}/alice since")
+    assert said[1].startswith("acquired place nook-1")
+
+
+def test_waiting_is_bounded_and_leaves_the_queue(lab):
+    lab.client("-p", "nook-2", "acquire", check=True, user="bob")
+    try:
+        with pytest.raises(BenchError, match=r"place nook-2 still held by \S+/bob since .* "
+                                             r"after 2 s \(bench.labgrid.acquire_timeout_s\)"):
+            lease(lab, place="nook-2", acquire_timeout_s=2).acquire()
+        assert "Reservation" not in lab.client("reservations").stdout
+    finally:
+        lab.client("-p", "nook-2", "release", "--kick", check=True)
+
+
+def test_tags_give_each_lease_its_own_free_place(lab):
+    first, second = lease(lab, tags=("board=nook",)), lease(lab, tags=("board=nook",))
+    try:
+        first.acquire()
+        second.acquire()
+        assert {first.place, second.place} == {"nook-1", "nook-2"}
+        with pytest.raises(BenchError, match="a place tagged board=nook still held by "):
+            lease(lab, tags=("board=nook",), acquire_timeout_s=1).acquire()
+    finally:
+        first.release()
+        second.release()
+
+
+def test_an_unknown_place_or_coordinator_is_a_problem_before_any_wait(lab):
+    assert lease(lab, place="kindle").problems() == [
+        f"labgrid coordinator {lab.address} has no place kindle (bench.labgrid); "
+        "its places: nook-1, nook-2"]
+    nobody = Labgrid(coordinator=f"127.0.0.1:{free_tcp_port()}", place="nook-1")
+    with pytest.raises(BenchError, match="labgrid coordinator 127.0.0.1:.* cannot be reached"):
+        PlaceLease(nobody, print).problems()
