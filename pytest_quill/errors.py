@@ -52,3 +52,18 @@ class BootError(QuillError, AssertionError):
 
 class ProductError(QuillError, AssertionError):
     kind = "product"
+
+
+# A device that stopped answering: the first such error is kept by the device,
+# and every later call to it fails at once with it instead of waiting again.
+
+
+class DeviceLost(BenchError):
+    """The bench lost the device: QEMU ended or stopped, QMP or the serial port failed."""
+
+
+class NoAnswer(BootError):
+    """The device did not answer within the harness's wait (the device's own fault)."""
+
+
+DEVICE_GONE = (DeviceLost, NoAnswer)

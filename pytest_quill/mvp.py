@@ -25,10 +25,11 @@ from .kernel import recipe as kernel_recipe
 from .plan import Plan
 from .rootfs import recipe as rootfs_recipe
 from .rootfs import verify as rootfs_verify
-from .run.quill_run import QuillRun, quill_run
+from .run.quill_run import RUN_KEY, QuillRun, quill_run
 
 BENCH = pytest.StashKey[Bench]()  # this process's bench
 DEVICE = pytest.StashKey[Device]()  # this process's booted device
+BOOT_FAILED = pytest.StashKey[QuillError]()  # why this process's boot failed: not tried again
 
 
 def pytest_quill_declare(plan: Plan) -> None:
@@ -53,10 +54,20 @@ def the_bench(run: QuillRun) -> Bench:
     """This process's bench for the run's profile (QEMU or the board)."""
     if BENCH not in run.stash:
         options = BenchOptions(timeout_factor=run.options.timeout_factor,
-                               serial_port=run.options.serial_port)
+                               serial_port=run.options.serial_port,
+                               keep=run.options.keep_bench)
         run.stash[BENCH] = bench_for(run.profile, run.run_dir, options)
-        run.on_close(run.stash[BENCH].close)
+        run.on_close(lambda: _close_bench(run, run.stash[BENCH]))
     return run.stash[BENCH]
+
+
+def _close_bench(run: QuillRun, bench: Bench) -> None:
+    """Power off; with --quill-keep-bench, leave the device running and say how to
+    reach it (an event: the controller prints it, xdist workers cannot)."""
+    if not run.options.keep_bench:
+        bench.close()
+    elif lines := bench.leave_running():
+        run.state.event("bench-kept", lines=lines)
 
 
 def bench_ready(run: QuillRun) -> None:
@@ -88,16 +99,25 @@ def boot_gate(run: QuillRun) -> None:
     """The first boot of the run: judged once, its device kept for this worker's tests."""
     start = time.time()
     device = run.stash.get(DEVICE, None) or _boot(run, "first-boot")
-    run.state.event("boot", start=start, end=time.time(), **device.boot.record())
+    run.state.event("boot", start=start, end=time.time(), bench_command=device.bench.launched,
+                    **device.boot.record())
     run.stash[DEVICE] = device
 
 
 def _boot(run: QuillRun, label: str) -> Device:
+    """A booted device (the bench's closer powers it off); a boot that failed once
+    fails this process's later asks at once, with its first cause."""
+    if BOOT_FAILED in run.stash:
+        first = run.stash[BOOT_FAILED]
+        raise type(first)(f"not booting again, this worker's boot failed: {first.message}",
+                          log=first.log)
     card = run.artifact("sdcard").file("card.img")
     log = run.state.logs / f"console-{label}-{run.worker}.log"
-    device = Device.boot_card(the_bench(run), card, log)
-    run.on_close(device.power_off)
-    return device
+    try:
+        return Device.boot_card(the_bench(run), card, log)
+    except QuillError as failure:
+        run.stash[BOOT_FAILED] = failure
+        raise
 
 
 @pytest.fixture(scope="session")
@@ -138,6 +158,16 @@ def device(quill) -> Device:
     if DEVICE not in quill.stash:
         quill.stash[DEVICE] = _boot(quill, "tests")
     return quill.stash[DEVICE]
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Devices --quill-keep-bench left running, and how to reach and stop them."""
+    if RUN_KEY not in config.stash:
+        return
+    kept = [event for event in quill_run(config).state.events() if event["kind"] == "bench-kept"]
+    for event in kept:
+        terminalreporter.write_line(f"[quill bench {event['worker']}] " +
+                                    f"\n[quill bench {event['worker']}] ".join(event["lines"]))
 
 
 def pytest_sessionstart(session):

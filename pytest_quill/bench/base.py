@@ -22,6 +22,7 @@ class BenchOptions:
 
     timeout_factor: float = 1.0  # --quill-timeout-factor: scales every console timeout
     serial_port: str | None = None  # --quill-serial-port: overrides profile.bench.serial.port
+    keep: bool = False  # --quill-keep-bench: the device may outlive the run (leave_running)
 
 
 class Bench(ABC):
@@ -31,6 +32,7 @@ class Bench(ABC):
         self.profile = profile
         self.run_dir = Path(run_dir)
         self.options = options
+        self.launched = ""  # how the device was started, shell-quoted, once powered on
 
     @abstractmethod
     def check(self) -> list[str]:
@@ -47,6 +49,12 @@ class Bench(ABC):
     @abstractmethod
     def send_keys(self, text: str) -> None:
         """Type text on the device's keyboard."""
+
+    def leave_running(self) -> list[str]:
+        """Release the console but leave the device running (--quill-keep-bench); how
+        to reach its console and stop it, one line each. Powered off where it cannot."""
+        self.power_off()
+        return []
 
     def close(self) -> None:
         self.power_off()

@@ -3,7 +3,9 @@
 A reader thread copies every byte to the log from power-on, whether or not a
 test is expecting; pexpect sees the same bytes with ANSI sequences and CRs
 removed (busybox ash asks for the cursor position with ESC[6n after each
-prompt). Bad patterns (panic, oops, a reset) end any expect at once.
+prompt). Bad patterns (panic, oops, a reset) end any expect at once, and so
+does the bench saying the device is gone (QEMU ended or stopped, the serial
+port vanished): a wait never outlasts the device.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pexpect
 from pexpect.spawnbase import SpawnBase
 
-from ..errors import BootError
+from ..errors import BootError, DeviceLost, NoAnswer
 from ..formats.terminal import ANSI_PARTIAL, strip_ansi
 from .streams import ByteStream
 
@@ -32,6 +35,7 @@ KERNEL_BAD_PATTERNS = {
 }
 _TAIL_CHARS = 16_000
 _SETTLE_S = 1.0  # after a bad pattern, how long the rest of its report may take to arrive
+_HEALTH_S = 0.5  # how often a wait asks the bench whether the device is still there
 _PROMPT = ("QUILL", "-SH# ")  # sent split so the shell's echo of PS1=... never matches
 
 
@@ -89,11 +93,16 @@ class _StreamSpawn(SpawnBase):
 class Console:
     """The device's console from power-on: expect, send, and a shell to run commands."""
 
-    def __init__(self, stream: ByteStream, log_path: Path, timeout_factor: float = 1.0):
+    def __init__(self, stream: ByteStream, log_path: Path, timeout_factor: float = 1.0,
+                 health: Callable[[], str | None] = lambda: None):
+        """health() is the bench's word on the device: None while it runs, else why
+        it is gone ("QEMU (pid 12) was killed by SIGKILL")."""
         self.log_path = Path(log_path)
         self.timeout_factor = timeout_factor
         self.powered_on = time.monotonic()
         self._stream = stream
+        self._health = health
+        self.ended_because = ""  # why the stream ended, once it did
         self._bad = dict(KERNEL_BAD_PATTERNS)
         self._chunks: queue.Queue = queue.Queue()
         self._closing = threading.Event()
@@ -110,7 +119,8 @@ class Console:
         while not self._closing.is_set():
             try:
                 data = self._stream.read()
-            except EOFError:
+            except EOFError as end:
+                self.ended_because = str(end)
                 break
             if data:
                 self._log.write(data)
@@ -126,19 +136,42 @@ class Console:
         self._bad[pattern] = reason
 
     def expect(self, patterns: str | list[str], timeout: float, what: str | None = None) -> int:
-        """Index of the first of patterns seen; BootError on a bad pattern, a timeout or EOF."""
+        """Index of the first of patterns seen. BootError on a bad pattern, NoAnswer
+        when timeout (times the factor) ran out, DeviceLost once the device is gone."""
         wanted = [patterns] if isinstance(patterns, str) else list(patterns)
         bad = list(self._bad)
         what = what or " or ".join(repr(p) for p in wanted)
-        index = self._spawn.expect(wanted + bad + [pexpect.TIMEOUT, pexpect.EOF],
-                                   timeout=timeout * self.timeout_factor)
-        if index < len(wanted):
-            return index
-        if index < len(wanted) + len(bad):
-            self._fail_bad(bad[index - len(wanted)])
-        ended = "the console closed" if index == len(wanted) + len(bad) + 1 else "timed out"
-        raise BootError(f"{ended} after {self.elapsed():.1f} s (power-on) waiting for {what}; "
-                        f"last lines: {self.last_lines(6)}", log=str(self.log_path))
+        started = time.monotonic()
+        deadline = started + timeout * self.timeout_factor
+        while True:
+            index = self._spawn.expect(
+                wanted + bad + [pexpect.TIMEOUT, pexpect.EOF],
+                timeout=max(0.0, min(_HEALTH_S, deadline - time.monotonic())))
+            if index < len(wanted):
+                return index
+            if index < len(wanted) + len(bad):
+                self._fail_bad(bad[index - len(wanted)])
+            waited = f"after waiting {time.monotonic() - started:.1f} s for {what}"
+            ended = index == len(wanted) + len(bad) + 1
+            gone = self._bench_says(patience_s=_HEALTH_S if ended else 0)
+            if gone:
+                raise DeviceLost(f"{gone} {waited}; last lines: {self.last_lines(6)}",
+                                 log=str(self.log_path))
+            if ended:
+                raise NoAnswer(f"the console closed ({self.ended_because or 'end of stream'}) "
+                               f"{waited}; last lines: {self.last_lines(6)}",
+                               log=str(self.log_path))
+            if time.monotonic() >= deadline:
+                raise NoAnswer(f"timed out {waited} ({self.elapsed():.1f} s after power-on); "
+                               f"last lines: {self.last_lines(6)}", log=str(self.log_path))
+
+    def _bench_says(self, patience_s: float) -> str | None:
+        """Why the device is gone, if it is. A killed QEMU's socket closes a moment
+        before the process can be reaped: patience_s lets the bench catch up."""
+        deadline = time.monotonic() + patience_s
+        while not (gone := self._health()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return gone
 
     @property
     def before(self) -> str:

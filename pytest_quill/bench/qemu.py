@@ -1,14 +1,18 @@
 """The default bench: qemu-system-arm booting the card through U-Boot, as the Nook does.
 
-Each power-on gets its own folder in /tmp (unix socket paths must stay short)
-with a copy of the card, so a boot never changes the artifact, a serial socket
-QEMU waits on before starting the machine (nothing is lost) and a QMP socket
-for power and keys. No TCP ports: instances never collide.
+Each power-on boots its own copy of the card, kept under the run folder
+(cards/, what the device wrote stays there to look at; the artifact in the
+cache is never opened for writing). Its sockets live in a folder in /tmp
+(unix socket paths must stay short): a serial socket QEMU waits on before
+starting the machine (nothing is lost) and a QMP socket for power and keys. No
+TCP ports: instances never collide. The exact command line heads QEMU's own
+log (console-*.qemu.log) and is the bench's `launched`.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -16,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..errors import BenchError
+from ..errors import BenchError, DeviceLost
 from ..proc import die_with_parent
 from .base import Bench
 from .console import Console
@@ -34,6 +38,7 @@ _DISK_DEVICES = {
 _START_S = 15  # QEMU makes its sockets within a second; TCG on a busy host is slower
 _KEY_HOLD_MS = 40  # long enough for the guest's USB HID polling to see each key
 _QUIT_S = 10
+_QMP_ANSWER_S = 10  # a healthy QEMU answers QMP at once, even under TCG load
 
 
 class QemuBench(Bench):
@@ -95,22 +100,39 @@ class QemuBench(Bench):
         log_path = Path(log_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._folder = Path(tempfile.mkdtemp(prefix="quill-qemu-"))
-        disk = self._folder / "card.img"
+        disk = self.run_dir / "cards" / f"{log_path.stem}.img"
+        disk.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["cp", "--reflink=auto", "--sparse=always", str(card_image), str(disk)],
                        check=True, capture_output=True)
+        argv = self.command(disk, self._folder)
+        self.launched = shlex.join(argv)
         qemu_log = log_path.with_suffix(".qemu.log")
         with open(qemu_log, "wb") as output:
-            self._proc = subprocess.Popen(self.command(disk, self._folder), stdin=subprocess.DEVNULL,
-                                          stdout=output, stderr=subprocess.STDOUT,
-                                          start_new_session=True, preexec_fn=die_with_parent)
+            output.write(f"$ {self.launched}\n".encode())
+            output.flush()
+            # --quill-keep-bench: QEMU outlives the run, so it must not die with it.
+            self._proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True, preexec_fn=None if self.options.keep else die_with_parent)
         try:
             self._connect(log_path, qemu_log)
         except BaseException:
             self.power_off()
             raise
-        # QEMU holds the disk open now: unlinked, a killed run leaves no 64 MiB copy behind.
-        disk.unlink()
         return self._console
+
+    def health(self) -> str | None:
+        """None while QEMU runs; else what became of it, for the console's waits."""
+        if self._proc is None:
+            return None
+        code = self._proc.poll()
+        if code is not None:
+            how = f"was killed by {signal.Signals(-code).name}" if code < 0 else \
+                f"exited with code {code}"
+            return f"QEMU (pid {self._proc.pid}) {how}"
+        if _stopped(self._proc.pid):
+            return f"QEMU (pid {self._proc.pid}) is stopped (SIGSTOP, or held in a debugger)"
+        return None
 
     def _connect(self, log_path: Path, qemu_log: Path) -> None:
         alive = lambda: self._proc.poll() is None  # noqa: E731
@@ -122,12 +144,15 @@ class QemuBench(Bench):
             reason = self._start_error(qemu_log.read_text(errors="replace"))
             raise BenchError(f"{self.config.binary} exited with code {self._proc.returncode} "
                              f"at start: {reason}", log=str(qemu_log)) from error
-        self._console = Console(SocketStream(serial), log_path, self.options.timeout_factor)
+        self._console = Console(SocketStream(serial), log_path, self.options.timeout_factor,
+                                health=self.health)
         self._qmp = Qmp(self._folder / "qmp.sock", timeout=_START_S)
+        self._qmp.timeout = _QMP_ANSWER_S
 
     def _start_error(self, output: str) -> str:
         """QEMU's own complaint ("qemu-system-arm: unsupported machine type"), else its last line."""
-        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        lines = [line.strip() for line in output.splitlines()
+                 if line.strip() and not line.startswith("$ ")]
         own = [line for line in lines if line.startswith(f"{self.config.binary}:")]
         return (own or lines or ["no output"])[0 if own else -1]
 
@@ -136,34 +161,67 @@ class QemuBench(Bench):
             raise BenchError("send_keys: the QEMU bench is powered off")
         for char in text:
             keys = [{"type": "qcode", "data": key} for key in qcodes(char)]
-            self._qmp.execute("send-key", {"keys": keys, "hold-time": _KEY_HOLD_MS})
+            try:
+                self._qmp.execute("send-key", {"keys": keys, "hold-time": _KEY_HOLD_MS})
+            except DeviceLost as lost:
+                raise DeviceLost(f"{lost.message}: {self.health() or 'QEMU still runs'}",
+                                 log=str(self._console.log_path)) from None
             # The next key only after this one is released, else a repeated letter is lost.
             time.sleep(2 * _KEY_HOLD_MS / 1000)
 
     def power_off(self) -> None:
         if self._qmp is not None:
-            try:
-                self._qmp.execute("quit")
-            except (BenchError, OSError):
-                pass  # QEMU already gone (a panic with -no-reboot ends it)
+            if self.health() is None:  # a stopped QEMU would only time the quit out
+                try:
+                    self._qmp.execute("quit")
+                except BenchError:
+                    pass  # QEMU already gone (a panic with -no-reboot ends it)
             self._qmp.close()
             self._qmp = None
         if self._proc is not None:
             self._stop_process()
-        if self._console is not None:
-            self._console.close()
-            self._console = None
+        self._release_console()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
 
+    def leave_running(self) -> list[str]:
+        """QEMU goes on; its serial socket takes the next client that connects."""
+        if self._proc is None or self.health():
+            self.power_off()
+            return []
+        pid, folder = self._proc.pid, self._folder
+        self._qmp.close()
+        self._qmp, self._proc, self._folder = None, None, None
+        self._release_console()
+        return [f"QEMU (pid {pid}) left running: {self.launched}",
+                f"its console: socat -,raw,echo=0 UNIX-CONNECT:{folder / 'serial.sock'} "
+                f"(or: nc -U {folder / 'serial.sock'}); QMP at {folder / 'qmp.sock'}",
+                f"stop it: kill {pid}; rm -r {folder}"]
+
+    def _release_console(self) -> None:
+        if self._console is not None:
+            self._console.close()
+            self._console = None
+
     def _stop_process(self) -> None:
+        if self.health() is not None and self._proc.poll() is None:  # stopped: quit cannot work
+            os.killpg(self._proc.pid, signal.SIGKILL)
         try:
             self._proc.wait(timeout=_QUIT_S)
         except subprocess.TimeoutExpired:
             os.killpg(self._proc.pid, signal.SIGKILL)
             self._proc.wait()
         self._proc = None
+
+
+def _stopped(pid: int) -> bool:
+    """The process is stopped by a signal or traced (state T or t in /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] in "Tt"
 
 
 BENCH = QemuBench

@@ -99,8 +99,15 @@ class SerialBoard(Bench):
             if port is not None:
                 port.close()
             raise
-        self._console = Console(SerialStream(port), log_path, self.options.timeout_factor)
+        self._console = Console(SerialStream(port), log_path, self.options.timeout_factor,
+                                health=self.health)
         return self._console
+
+    def health(self) -> str | None:
+        """None while the port is there; a device port that vanished (unplugged) ends waits."""
+        if self._is_network or Path(self.port).exists():
+            return None
+        return f"serial port {self.port} vanished (adapter unplugged?)"
 
     def _power(self, state: str, instructions: str) -> None:
         if self.config.power == "prompt":
@@ -109,6 +116,8 @@ class SerialBoard(Bench):
         command = getattr(self.config, f"power_{state}_command")
         if not command:
             return
+        if state == "on":
+            self.launched = command
         done = subprocess.run(command, shell=True, capture_output=True, text=True,
                               stdin=subprocess.DEVNULL, timeout=_POWER_COMMAND_S)
         if done.returncode != 0:
@@ -118,6 +127,17 @@ class SerialBoard(Bench):
     def send_keys(self, text: str) -> None:
         _ask_operator(f"Type on the Nook's USB keyboard, exactly:\n\n    {text}\n\n"
                       "then press Enter here.", self.port)
+
+    def leave_running(self) -> list[str]:
+        """The board stays powered; the port is released for a terminal program."""
+        if self._console is None:
+            return []
+        self._console.close()
+        self._console = None
+        off = self.config.power_off_command or "power the board off by hand"
+        return [f"the board on {self.port} is left powered on",
+                f"its console: python3 -m serial.tools.miniterm {self.port} {self.config.baud}",
+                f"stop it: {off}"]
 
     def power_off(self) -> None:
         if self._console is None:

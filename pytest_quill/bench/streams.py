@@ -10,7 +10,7 @@ from typing import Protocol
 
 import serial
 
-from ..errors import BenchError
+from ..errors import BenchError, DeviceLost
 
 _POLL_S = 0.1  # how long a read waits, so a closing console is noticed quickly
 
@@ -41,7 +41,10 @@ class SocketStream:
         return data
 
     def write(self, data: bytes) -> None:
-        self._sock.sendall(data)
+        try:
+            self._sock.sendall(data)
+        except OSError as exc:
+            raise DeviceLost(f"the console socket failed: {exc}") from None
 
     def close(self) -> None:
         self._sock.close()
@@ -59,8 +62,11 @@ class SerialStream:
             raise EOFError(str(exc)) from None
 
     def write(self, data: bytes) -> None:
-        self._port.write(data)
-        self._port.flush()
+        try:
+            self._port.write(data)
+            self._port.flush()
+        except (serial.SerialException, OSError) as exc:
+            raise DeviceLost(f"serial port {self._port.port} failed: {exc}") from None
 
     def close(self) -> None:
         self._port.close()

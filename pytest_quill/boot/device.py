@@ -1,4 +1,9 @@
-"""A booted device: what the suites' `device` fixture hands out."""
+"""A booted device: what the suites' `device` fixture hands out.
+
+Once the device stops answering (a command timed out, QEMU ended or stopped,
+QMP or the serial port failed), every later call fails at once with that first
+cause: the worker's remaining tests do not each wait out their timeout.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from pathlib import Path
 
 from ..bench.base import Bench
 from ..bench.console import Console, Result
-from ..errors import ProductError
+from ..errors import DEVICE_GONE, ProductError, QuillError
 from .judge import BootReport, first_boot
 
 _SHELL_SETUP_S = 60
@@ -17,10 +22,12 @@ class Device:
         self.bench = bench
         self.console = console
         self.boot = boot
+        self.gone: QuillError | None = None  # the first sign the device stopped answering
 
     @classmethod
     def boot_card(cls, bench: Bench, card_image: Path, log_path: Path) -> Device:
         """Power on, judge the first boot, ready the shell; BootError/BenchError else.
+        Every wait is bounded (judge's stages, the shell's setup).
 
         The bench is powered off again when the boot fails."""
         console = bench.power_on(card_image, log_path)
@@ -33,7 +40,7 @@ class Device:
         return cls(bench, console, report)
 
     def run(self, command: str, timeout: float = 60) -> Result:
-        return self.console.run(command, timeout)
+        return self._talk(self.console.run, command, timeout)
 
     def output(self, command: str, timeout: float = 60) -> str:
         """The output of a command that must succeed; ProductError naming it else."""
@@ -44,7 +51,17 @@ class Device:
         return result.output
 
     def send_keys(self, text: str) -> None:
-        self.bench.send_keys(text)
+        self._talk(self.bench.send_keys, text)
+
+    def _talk(self, action, *args):
+        if self.gone is not None:
+            raise type(self.gone)("not waiting again, the device stopped answering earlier: "
+                                  + self.gone.message.splitlines()[0], log=self.gone.log)
+        try:
+            return action(*args)
+        except DEVICE_GONE as gone:
+            self.gone = gone
+            raise
 
     def power_off(self) -> None:
         self.bench.power_off()

@@ -6,6 +6,7 @@ board reset) ends the boot at once with the console lines that show it.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from ..bench.console import Console
@@ -13,6 +14,7 @@ from ..profile import Profile
 
 # busybox init with an "askfirst" console waits for Enter before the shell.
 _ASKFIRST = r"Please press Enter to activate this console"
+_MIN_WAIT_S = 0.5  # a stage whose time ran out between two prompts still looks once more
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,13 @@ def first_boot(console: Console, profile: Profile) -> BootReport:
 
 
 def _reach(console: Console, stage: Stage) -> None:
+    """The stage's pattern within its timeout, answering askfirst prompts meanwhile
+    (an init that keeps asking does not reset the stage's clock)."""
     what = f"stage {stage.name} ({stage.pattern!r})"
     patterns = [stage.pattern, _ASKFIRST] if stage.name == "shell" else [stage.pattern]
-    while console.expect(patterns, stage.timeout_s, what=what) == 1:
+    started = time.monotonic()
+    left = stage.timeout_s
+    while console.expect(patterns, left, what=what) == 1:
         console.sendline()
+        left = max(_MIN_WAIT_S,
+                   stage.timeout_s - (time.monotonic() - started) / console.timeout_factor)
