@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
@@ -62,7 +61,7 @@ def age(seconds: float) -> str:
 
 def last_run_lines(path: Path, profile: str) -> list[str]:
     """The record's gates, when the last run there was of this profile."""
-    shown = os.path.relpath(path)
+    shown = near(path)
     if not path.is_file():
         return [f"last run: none recorded ({shown} is missing)"]
     record = json.loads(path.read_text())
@@ -71,4 +70,10 @@ def last_run_lines(path: Path, profile: str) -> list[str]:
         return [f"last run ({shown}, {ended}): of profile {record['profile']}, not {profile}; "
                 "--reports names the folder of this profile's runs"]
     return [f"last run ({shown}, {ended}, {age(time.time() - record['finished'])}):",
-            *(f"  {line}" for line in summary_lines(record, os.path.relpath))]
+            *(f"  {line}" for line in summary_lines(record, near))]
+
+
+def near(path: Path) -> str:
+    """PATH from the working folder when it is under it, else whole."""
+    path = Path(path).resolve()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
