@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from .plan import Plan
+from .report.gate_report import report_decision
 from .run.gates import Decision
 from .run.quill_run import quill_run
 from .run.verdict import report_once
@@ -20,13 +21,20 @@ class _Decided(pytest.Item):
     def decision(self) -> Decision:
         raise NotImplementedError
 
+    def published(self) -> str:
+        """The name of the decision in the run's shared folder."""
+        raise NotImplementedError
+
     def runtest(self) -> None:
         decided = self.decision()
+        state = quill_run(self.config).state
+        published = state.result(self.published()) or {}
+        report_decision(published, _boot_within(state, published))
         if decided.open:
             return
         if decided.cause == "lower":
             pytest.skip(decided.reason)
-        report_once(quill_run(self.config).state, decided.cause, decided.failure, decided.reason)
+        report_once(state, decided.cause, decided.failure, decided.reason)
 
     def reportinfo(self):
         return self.path, None, self.name
@@ -45,6 +53,9 @@ class GateItem(_Decided):
                 pytest.skip(check.reason)
         return gates.decision(self.number)
 
+    def published(self) -> str:
+        return f"gate-{self.number}"
+
 
 class CheckItem(_Decided):
     def __init__(self, *, marker: str, **kwargs):
@@ -53,6 +64,17 @@ class CheckItem(_Decided):
 
     def decision(self) -> Decision:
         return quill_run(self.config).gates.check(self.marker)
+
+    def published(self) -> str:
+        return f"check-{self.marker}"
+
+
+def _boot_within(state, decided: dict) -> dict | None:
+    """The boot this decision made (the boot gate's first boot), if it made one."""
+    if "start" not in decided or "end" not in decided:
+        return None
+    return next((event for event in state.events() if event["kind"] == "boot"
+                 and decided["start"] <= event["start"] <= event["end"] <= decided["end"]), None)
 
 
 def decided_items(session: pytest.Session, plan: Plan, items: list) -> list[pytest.Item]:

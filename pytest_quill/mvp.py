@@ -23,6 +23,7 @@ from .card import recipe as card_recipe
 from .errors import BenchError, QuillError, VerifyError
 from .kernel import recipe as kernel_recipe
 from .plan import Plan
+from .report.console_text import readable
 from .rootfs import recipe as rootfs_recipe
 from .rootfs import verify as rootfs_verify
 from .run.quill_run import RUN_KEY, QuillRun, quill_run
@@ -147,7 +148,7 @@ def console_slice(request):
     yield
     with open(log, "rb") as console:
         console.seek(start)
-        allure.attach(console.read(), name="console during this test",
+        allure.attach(readable(console.read()), name="console during this test",
                       attachment_type=allure.attachment_type.TEXT)
 
 

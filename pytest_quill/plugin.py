@@ -13,13 +13,16 @@ from .errors import QuillError
 from .gate_items import GateItem, decided_items
 from .plan import Plan
 from .profile import load_profile
-from .report import allure, metrics
+from .report import allure, html, metrics, run_result, steps
+from .report.live import LiveProgress
+from .report.progress import RunWatch
 from .report.publish import publish_run
 from .report.streams import stream_of
 from .run import record
 from .run.options import add_options, read_options
 from .run.quill_run import RUN_KEY, QuillRun, new_run_dir, prune_runs, quill_run
 
+LIVE = pytest.StashKey[LiveProgress]()
 OUTCOME = pytest.StashKey[str]()  # the phase that decided a test: "passed", "skipped (setup)"
 SKIP_REASON = pytest.StashKey[str]()
 
@@ -75,6 +78,31 @@ def _make_run(config, plan: Plan) -> QuillRun:
     return QuillRun(options=options, profile=profile, plan=plan, worker=worker, workers=workers,
                     run_dir=Path(run_dir),
                     project_root=config.rootpath, started=time.time())
+
+
+@pytest.hookimpl(trylast=True)  # after the session header
+def pytest_sessionstart(session):
+    config = session.config
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if RUN_KEY not in config.stash or hasattr(config, "workerinput") or terminal is None:
+        return
+    run = quill_run(config)
+    if run.options.progress == "off":
+        return
+    watch = RunWatch(run.run_dir, lambda recipe: steps.expected(
+        run.options.cache, run.profile.name, recipe))
+    logs = run.relpath(run.state.logs)
+    live = LiveProgress(watch, terminal, in_place=run.options.progress == "auto" and terminal.isatty(),
+                        header=[f"run folder {run.relpath(run.run_dir)}; build logs {logs}/<artifact>"
+                                f".log (tail -f them), boot consoles {logs}/console-*.log"])
+    live.start()
+    config.stash[LIVE] = live
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)  # inside allure-pytest's: names before it reads
+def pytest_fixture_setup(fixturedef, request):
+    yield
+    allure.name_finalizers(getattr(fixturedef, "_finalizers", []))
 
 
 class _XdistController:
@@ -144,10 +172,12 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session):
+def pytest_sessionfinish(session, exitstatus):
     config = session.config
     if RUN_KEY not in config.stash:
         return
+    if LIVE in config.stash:
+        config.stash[LIVE].stop()
     run = quill_run(config)
     run.close()
     if run.state.used():
@@ -156,21 +186,50 @@ def pytest_sessionfinish(session):
     if hasattr(config, "workerinput"):
         return
     made = record.build_record(run.state, run.header())
-    if record.used_quill(made):
+    if exitstatus == pytest.ExitCode.INTERRUPTED:  # what a stopped run lacks, never its ratios
+        made.update(interrupted=True, not_made=record.not_made(made, run.plan.recipes,
+                                                                run.state.logs))
+    elif record.used_quill(made):
         made["metrics"] = metrics.compute(made)
-        run.record_path = record.write_record(made, run.options.reports)
-        run.record = made
-        publish_run(made, run.options.reports, _allure_results(config), run.profile.path)
-        prune_runs(run.options.reports)
+    if record.used_quill(made) or made.get("interrupted") and run.state.used():
+        _finish_record(run, made, _allure_results(config))
+
+
+def _finish_record(run, made: dict, results: str | None) -> None:
+    """The record, the Gantt, the history of each build's steps and the report."""
+    for art in made["artifacts"]:
+        if art["status"] == "built":
+            steps.remember(run.options.cache, run.profile.name, art["name"],
+                           run.state.logs / f"{art['name']}.log")
+    run.record_path = record.write_record(made, run.options.reports)
+    run.record = made
+    written = publish_run(made, run.options.reports, results, run.profile.path)
+    run.chart_path = written[0]
+    if results:
+        run_result.write_run_result(results, made, run.chart_path)
+        cli = html.allure_cli(run.project_root)
+        try:
+            run.report_path = html.generate(results, html.report_beside(Path(results)), cli) \
+                if cli else None
+        except QuillError as exc:
+            run.report_problem = exc.one_line()
+    prune_runs(run.options.reports)
 
 
 def pytest_terminal_summary(terminalreporter, config):
     if RUN_KEY not in config.stash or quill_run(config).record is None:
         return
     run = quill_run(config)
+    write = terminalreporter.write_line
     terminalreporter.section("pytest-quill")
     for line in record.summary_lines(run.record, run.relpath):
-        terminalreporter.write_line(line)
-    for line in metrics.summary_lines(run.record["metrics"]):
-        terminalreporter.write_line(line)
-    terminalreporter.write_line(f"run record: {run.relpath(run.record_path)}")
+        write(line)
+    if "metrics" in run.record:
+        for line in metrics.summary_lines(run.record["metrics"]):
+            write(line)
+    write(f"gantt chart: {run.relpath(run.chart_path)}")
+    if run.report_path:
+        write(f"report: {run.relpath(run.report_path)} (one file: open it in a browser)")
+    elif run.report_problem:
+        write(f"report: not made: {run.report_problem}")
+    write(f"run record: {run.relpath(run.record_path)}")

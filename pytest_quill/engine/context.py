@@ -16,6 +16,23 @@ from .backends.base import Backend
 from .logscan import first_error_line
 from .space import NO_SPACE, disk_full_line
 
+STEP = "step: "  # a log line "[quill HH:MM:SS] step: LABEL" starts a step
+_SHELLS = {"sh", "bash", "dash"}
+
+
+def step_label(argv: list) -> str:
+    """A command as a short step name: `make -j2 -C /t O=/o ARCH=arm zImage modules`
+    is "make zImage modules", `sh /x/fetch-packages.sh /w armhf` "fetch-packages.sh armhf"."""
+    words = [str(word) for word in argv]
+    program, rest = os.path.basename(words[0]) if words else "?", words[1:]
+    if program in _SHELLS and rest[:1] in (["-c"], ["-ec"]):
+        return " ".join(rest[1].split()[:3]) if len(rest) > 1 else program
+    if program in _SHELLS and rest and not rest[0].startswith("-"):
+        program, rest = os.path.basename(rest[0]), rest[1:]
+    plain = [word for word in rest if word and not word.startswith("-")
+             and not any(char in word for char in "=/ ") and len(word) <= 24]
+    return " ".join([program, *plain[:3]])
+
 
 @dataclass(frozen=True)
 class Artifact:
@@ -48,9 +65,16 @@ class BuildContext:
         with open(self.log_path, "a") as log:
             log.write(f"[quill {time.strftime('%H:%M:%S')}] {message}\n")
 
+    def step(self, label: str) -> None:
+        """Mark where the build is: the live progress shows LABEL from here on,
+        and the next build of the recipe estimates it from this one."""
+        self.note(STEP + label)
+
     def run(self, argv: list[str], *, cwd: Path | None = None, env: dict | None = None,
-            timeout: float = 3600, check: bool = True) -> int:
-        """Run a tool through the backend, its output appended to the log."""
+            timeout: float = 3600, check: bool = True, step: str | None = None) -> int:
+        """Run a tool through the backend, its output appended to the log; a step
+        of its own (named STEP, else after the tool and its plain words)."""
+        self.step(step or step_label(argv))
         self.note("$ " + " ".join(str(a) for a in argv))
         start = os.path.getsize(self.log_path) if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:

@@ -121,6 +121,24 @@ def _attach(attach, path: str | Path, name: str, kind: str) -> bool:
     return True
 
 
+# pytest's own finalizers of a fixture, which allure-pytest shows as teardown
+# steps named after them: a yield fixture's teardown is a functools.partial
+# (shown by its index), the bookkeeping after it a lambda.
+_FINALIZER_NAMES = {"_teardown_yield_fixture": "teardown", "<lambda>": "done"}
+
+
+def name_finalizers(finalizers: list) -> None:
+    """Give pytest's unnamed fixture finalizers the names the report shows."""
+    for finalizer in finalizers:
+        inner = getattr(finalizer, "func", finalizer)  # a partial's function
+        shown = _FINALIZER_NAMES.get(getattr(inner, "__name__", ""))
+        if shown and getattr(finalizer, "__name__", None) != shown:
+            try:
+                finalizer.__name__ = shown
+            except (AttributeError, TypeError):
+                pass  # a builtin: allure-pytest shows its index, as before
+
+
 def clean_results(results_dir: str | Path) -> Path:
     """Empty the results folder (controller only, before workers start)."""
     folder = Path(results_dir)

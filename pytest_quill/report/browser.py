@@ -1,16 +1,13 @@
-"""Look at a generated Allure report the way a person would: in Chromium.
-
-Served over loopback, because opened from file:// the report never leaves
-its loading spinner (FACTS.md); the DOM is what Chromium rendered.
-"""
+"""Look at a generated report the way a person would: opened from disk in
+headless Chromium (the report is one self-contained file, report/html.py).
+The DOM is what Chromium rendered, its text what a reader sees."""
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
-import sys
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -18,27 +15,18 @@ CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disabl
             "--disable-sync", "--window-size=1280,800", "--virtual-time-budget=8000"]
 
 
-@contextmanager
-def served(folder: Path):
-    """http://127.0.0.1:PORT/ on a port the kernel picked, stopped on exit."""
-    server = subprocess.Popen([sys.executable, "-u", "-m", "http.server", "0", "--bind",
-                               "127.0.0.1", "--directory", str(folder)],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        banner = server.stdout.readline()
-        port = re.search(r"port (\d+)", banner)
-        if not port:
-            raise RuntimeError(f"http.server said {banner!r}")
-        yield f"http://127.0.0.1:{port.group(1)}/"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def rendered_dom(report_dir: Path, timeout: float = 120) -> str:
-    """The report's index.html as Chromium rendered it."""
-    with served(report_dir) as url, tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(CHROMIUM + [f"--user-data-dir={profile}", "--dump-dom",
-                                          url + "index.html"],
+def rendered_dom(report_dir: Path, timeout: float = 120, fragment: str = "") -> str:
+    """REPORT_DIR/index.html (+ FRAGMENT, e.g. "#/..." for one result) as Chromium
+    rendered it from file://."""
+    url = (Path(report_dir).resolve() / "index.html").as_uri() + fragment
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(CHROMIUM + [f"--user-data-dir={profile}", "--dump-dom", url],
                               capture_output=True, text=True, timeout=timeout)
     return done.stdout
+
+
+def visible_text(dom: str) -> str:
+    """The words a reader sees: scripts, styles and tags gone, spaces squeezed."""
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return " ".join(html.unescape(text).split())

@@ -55,6 +55,9 @@ class QuillRun:
     gate_reported: frozenset[str] = frozenset()
     record: dict | None = None  # the controller's merged record, once written
     record_path: Path | None = None
+    chart_path: Path | None = None  # the run's Gantt chart
+    report_path: Path | None = None  # the HTML report's index.html, when Allure made one
+    report_problem: str = ""  # why Allure made no report
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self):

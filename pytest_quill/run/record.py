@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..report.progress import stages_text
+from ..report.steps import START, steps_of
 from .state import RunState, write_json_atomic
 
 
@@ -41,9 +43,29 @@ def write_record(record: dict, reports: Path) -> Path:
     return path
 
 
+def not_made(record: dict, names, logs: Path) -> list[str]:
+    """The artifacts an interrupted run did not make, each with where it was."""
+    made = {art["name"] for art in record["artifacts"] if art["status"] != "failed"}
+    missing = []
+    for name in names:
+        if name in made:
+            continue
+        try:
+            steps = steps_of((logs / f"{name}.log").read_text(errors="replace"))
+        except OSError:
+            steps = []
+        at = steps[-1].label if steps and steps[-1].label != START else ""
+        missing.append(f"{name} (stopped at {at})" if at else
+                       f"{name} (started)" if steps else f"{name} (not started)")
+    return missing
+
+
 def summary_lines(record: dict, relpath) -> list[str]:
     lines = [f"profile {record['profile']}, {record['workers']} worker(s), "
              f"backend {record.get('backend', '?')}"]
+    if record.get("interrupted"):
+        lines.append("interrupted: not made: " + (", ".join(record.get("not_made") or []) or
+                                                  "nothing (all made)"))
     for gate in record["gates"]:
         label = f"gate {gate['number']} ({gate['name']})"
         if gate["open"]:
@@ -56,5 +78,21 @@ def summary_lines(record: dict, relpath) -> list[str]:
         took = art["end"] - art["start"]
         lines.append(f"{art['name']:<8} {art['status']:<7} {took:7.1f} s on {art['worker']}"
                      f"  log: {art['log']}")
+    lines += _boot_lines(record.get("boot"), relpath)
+    card = next((art for art in record["artifacts"] if art["name"] == "sdcard"
+                 and "card.img" in art.get("files", [])), None)
+    if card:
+        lines.append(f"card image: {Path(card['path']) / 'card.img'}")
     lines.append(f"logs: {relpath(Path(record['run_dir']) / 'logs')}")
+    return lines
+
+
+def _boot_lines(boot: dict | None, relpath) -> list[str]:
+    if not boot:
+        return []
+    budget = f" (budget {boot['budget_s']} s)" if boot.get("budget_s") else ""
+    lines = [f"boot: shell in {boot['boot_time_s']} s{budget} on {boot.get('worker', '?')}: "
+             f"{stages_text(boot)}"]
+    if boot.get("log"):
+        lines.append(f"boot console log: {relpath(Path(boot['log']))}")
     return lines

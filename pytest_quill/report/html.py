@@ -1,0 +1,87 @@
+"""The HTML report of a run: one self-contained index.html that a browser opens
+from disk (Allure 3's awesome report with singleFile; the multi-file report
+only spins when opened from file://), made with the Allure 3 command line from
+the project's node_modules (no Java).
+
+`python -m pytest_quill.report.html RESULTS REPORT` is what scripts/report.sh runs;
+the plugin makes the same report at the end of a run with --alluredir.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ..errors import BenchError
+
+NAME = "pytest-quill: Nook typewriter MVP"
+GENERATE_TIMEOUT_S = 300
+
+
+def allure_cli(project_root: Path) -> Path | None:
+    """The Allure 3 command line scripts/setup.sh installs, when it is there."""
+    cli = Path(project_root) / "node_modules" / ".bin" / "allure"
+    return cli if cli.is_file() else None
+
+
+def report_beside(results: Path) -> Path:
+    """reports/allure-results -> reports/allure-report."""
+    return Path(results).parent / "allure-report"
+
+
+def config(results: Path) -> dict:
+    """Allure 3's config: one file, the tree by stream then test file, and the
+    run's categories (Allure 3 reads them from the config, not categories.json)."""
+    made = {"name": NAME,
+            "plugins": {"awesome": {"options": {
+                "singleFile": True,
+                "groupBy": ["parentSuite", "suite", "subSuite"]}}}}
+    categories = Path(results) / "categories.json"
+    if categories.is_file():
+        made["categories"] = json.loads(categories.read_text())
+    return made
+
+
+def generate(results: Path, report: Path, cli: Path) -> Path:
+    """REPORT/index.html from RESULTS (REPORT replaced). BenchError when Allure fails."""
+    results, report = Path(results).resolve(), Path(report).resolve()
+    with tempfile.TemporaryDirectory(prefix="quill-allure-") as scratch:
+        config_file = Path(scratch) / "allurerc.json"
+        config_file.write_text(json.dumps(config(results)))
+        shutil.rmtree(report, ignore_errors=True)
+        done = subprocess.run([str(cli), "generate", str(results), "--config", str(config_file),
+                               "--output", str(report)], capture_output=True, text=True,
+                              timeout=GENERATE_TIMEOUT_S, cwd=scratch)
+    index = report / "index.html"
+    if done.returncode != 0 or not index.is_file():
+        said = (done.stderr or done.stdout).strip().splitlines()
+        raise BenchError(f"allure generate failed ({done.returncode}): "
+                         f"{said[-1] if said else 'no output'}")
+    return index
+
+
+def main(argv: list[str]) -> int:
+    results = Path(argv[0] if argv else "reports/allure-results")
+    report = Path(argv[1]) if len(argv) > 1 else report_beside(results)
+    cli = allure_cli(Path.cwd())
+    if not results.is_dir():
+        print(f"report: no results in {results} (run the suites first: make run)", file=sys.stderr)
+        return 1
+    if cli is None:
+        print("report: node_modules/.bin/allure missing (run scripts/setup.sh)", file=sys.stderr)
+        return 1
+    try:
+        index = generate(results, report, cli)
+    except BenchError as exc:
+        print(f"report: {exc.one_line()}", file=sys.stderr)
+        return 1
+    print(f"report: {index} (one file: open it in a browser)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,151 @@
+"""What a run is doing right now, read from its shared folder (the same files the
+workers decide by: claims, results, build logs, console logs), so the controller
+can tell it whatever process does the work, xdist or not.
+
+poll() answers two things: the lines worth keeping (a step began, an artifact
+was made or found cached, a gate opened or closed, a boot began) and one
+status per thing still going, with its time and estimate.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .steps import START, Step, clock, clock_s, estimate, steps_of
+
+_WAITING = "waiting for what it is made from"
+_FIRST_BOOT = re.compile(r"^console-first-boot-[\w]+\.log$")
+
+
+@dataclass
+class Progress:
+    lines: list[str] = field(default_factory=list)  # new since the last poll
+    going: dict[str, str] = field(default_factory=dict)  # what -> its status now
+
+
+class RunWatch:
+    """Polls one run folder; history(recipe) gives the recipe's expected steps."""
+
+    def __init__(self, run_dir: Path, history: Callable[[str], dict]):
+        self.state = run_dir / "state"
+        self.logs = run_dir / "logs"
+        self.history = history
+        self._steps: dict[str, str] = {}  # artifact -> the step last said
+        self._said: set[str] = set()  # artifacts, gates and boots already told
+
+    def poll(self, now: float | None = None) -> Progress:
+        now = time.time() if now is None else now
+        progress = Progress()
+        if not self.state.is_dir():
+            return progress
+        for claim in sorted(self.state.glob("artifact-*.claim")):
+            self._artifact(claim.stem.removeprefix("artifact-"), _read(claim), now, progress)
+        for console in sorted(self.logs.glob("console-first-boot-*.log")):
+            if _FIRST_BOOT.match(console.name):  # not QEMU's own log beside it
+                self._boot(console, now, progress)
+        for decided in sorted(self.state.glob("gate-*.json")) + sorted(self.state.glob("check-*.json")):
+            self._decision(decided, progress)
+        return progress
+
+    def _artifact(self, name: str, claim: dict, now: float, progress: Progress) -> None:
+        if name in self._said:
+            return
+        worker = claim.get("worker", "?")
+        result = _read(self.state / f"artifact-{name}.json")
+        if result:
+            self._said.add(name)
+            progress.lines.append(f"{name} [{worker}] {_outcome(result)}")
+            return
+        steps = _log_steps(self.logs / f"{name}.log")
+        if not steps:
+            progress.going[name] = f"{name} [{worker}] {_WAITING}"
+            return
+        step = steps[-1]
+        status = f"{name} [{worker}] {_step_name(step)} " \
+                 f"{clock((_clock_now(now) - step.start) % 86400)} " \
+                 f"{estimate(step, _clock_now(now), self.history(name))}".rstrip()
+        progress.going[name] = status
+        if self._steps.get(name) != step.label:
+            self._steps[name] = step.label
+            progress.lines.append(status)
+
+    def _boot(self, console: Path, now: float, progress: Progress) -> None:
+        worker = console.stem.rsplit("-", 1)[-1]
+        what = f"boot-{worker}"
+        if (self.state / "gate-4.json").exists():
+            return
+        took = now - console.stat().st_ctime
+        status = f"boot [{worker}] {clock(took)}, console log {console.name}"
+        progress.going[what] = status
+        if what not in self._said:
+            self._said.add(what)
+            progress.lines.append(status)
+
+    def _decision(self, path: Path, progress: Progress) -> None:
+        if path.stem in self._said:
+            return
+        decided = _read(path)
+        if not decided:
+            return
+        self._said.add(path.stem)
+        progress.lines.append(decision_line(decided, self._boot_event()))
+
+    def _boot_event(self) -> dict | None:
+        for events in sorted(self.state.glob("events-*.jsonl")):
+            for line in events.read_text().splitlines():
+                if '"kind": "boot"' in line:
+                    return json.loads(line)
+        return None
+
+
+def decision_line(decided: dict, boot: dict | None = None) -> str:
+    """A gate or check as it was decided: open (in how long), or its reason."""
+    if not decided.get("open"):
+        return decided.get("reason", "")
+    label = f"gate {decided['number']} ({decided['name']})" if decided.get("number") \
+        else f"check {decided.get('name', '?')}"
+    took = f" in {decided['end'] - decided['start']:.1f} s" if "end" in decided else ""
+    if decided.get("number") == 4 and boot:
+        return f"{label}: open, shell in {boot['boot_time_s']} s ({stages_text(boot)})"
+    return f"{label}: open{took}"
+
+
+def stages_text(boot: dict) -> str:
+    """"bootloader 1.2 s, kernel 3.4 s, shell 9.8 s": when each stage was reached."""
+    stages = sorted((boot.get("stages") or {}).items(), key=lambda stage: stage[1])
+    return ", ".join(f"{name} {at} s" for name, at in stages)
+
+
+def _outcome(result: dict) -> str:
+    took = f"{result['end'] - result['start']:.1f} s" if "end" in result else ""
+    if result["status"] == "failed":
+        return f"failed: {result.get('error', '')} (log: {result.get('log', '')})"
+    return f"{result['status']} in {took}" if result["status"] == "built" else result["status"]
+
+
+def _step_name(step: Step) -> str:
+    return "starting" if step.label == START else step.label
+
+
+def _log_steps(log: Path) -> list[Step]:
+    try:
+        return steps_of(log.read_text(errors="replace"))
+    except OSError:
+        return []
+
+
+def _clock_now(now: float) -> int:
+    local = time.localtime(now)
+    return clock_s(local.tm_hour, local.tm_min, local.tm_sec)
+
+
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}  # not there yet, or being written
