@@ -129,14 +129,19 @@ class Serial:
     power_off_command: str
 
 
+# Module-level, not inside the class's annotations: get_type_hints evaluates those
+# with the class's namespace as globals, where a lambda would not find `re`.
+HostPort = Annotated[str, Rule("HOST:PORT", lambda s: bool(re.fullmatch(r"[\w.-]+:\d+", s)))]
+PlaceTags = Annotated[tuple[str, ...], Rule("key=value pairs, keys [a-z][a-z0-9_]+", lambda tags: all(
+    re.fullmatch(r"[a-z][a-z0-9_]+=[\w.-]*", tag) for tag in tags))]
+
+
 @dataclass(frozen=True)
 class Labgrid:
-    coordinator: Annotated[str, Rule("HOST:PORT", lambda s: bool(re.fullmatch(r"[\w.-]+:\d+", s)))]
+    coordinator: HostPort  # of the labgrid coordinator (gRPC)
     # The place reserved and acquired for the run, by name, or "" for any place with the tags.
     place: str = ""
-    # "key=value" place tags (labgrid-client set-tags) a place must have: any free one will do.
-    tags: Annotated[tuple[str, ...], Rule("key=value pairs, keys [a-z][a-z0-9_]+", lambda tags: all(
-        re.fullmatch(r"[a-z][a-z0-9_]+=[\w.-]*", tag) for tag in tags))] = ()
+    tags: PlaceTags = ()  # "key=value" place tags (labgrid-client set-tags); any free match will do
     acquire_timeout_s: Seconds = 600  # how long to wait while another run holds the place
 
 

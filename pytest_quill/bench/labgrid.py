@@ -31,7 +31,9 @@ from .tools import CARD_TOOLS, missing_tools
 
 # labgrid's power drivers by the resource they switch.
 _POWER_DRIVERS = {"NetworkPowerPort": NetworkPowerDriver, "PDUDaemonPort": PDUDaemonDriver}
-_URL_SCHEMES = {"rfc2217": "rfc2217", "raw": "socket"}  # NetworkSerialPort.protocol
+# pyserial URLs by NetworkSerialPort.protocol; ser2net does not answer RFC 2217's
+# line-control requests on every port (a pty has no DTR): as labgrid's own driver.
+_URLS = {"rfc2217": "rfc2217://{host}:{port}?ign_set_control", "raw": "socket://{host}:{port}"}
 _OPEN_S = 15  # ser2net answers at once; a busy coordinator host may not
 _KEY_ECHO_S = 5
 
@@ -85,11 +87,10 @@ class LabgridBench(Bench):
             resource = self._target.get_resource("NetworkSerialPort", name=name)
         except NoResourceFoundError:
             return None
-        scheme = _URL_SCHEMES.get(resource.protocol)
-        if scheme is None:
+        if resource.protocol not in _URLS:
             raise BenchError(f"place {self.lease.place}: {name} has protocol "
-                             f"{resource.protocol!r}; known: {', '.join(_URL_SCHEMES)}")
-        url = f"{scheme}://{resource.host}:{resource.port}"
+                             f"{resource.protocol!r}; known: {', '.join(_URLS)}")
+        url = _URLS[resource.protocol].format(host=resource.host, port=resource.port)
         deadline = time.monotonic() + _OPEN_S
         while True:
             try:

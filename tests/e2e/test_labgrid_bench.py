@@ -1,0 +1,143 @@
+"""The labgrid bench through a real lab on loopback: labgrid-coordinator and
+labgrid-exporter started here, three QEMU boards exported as places (console and
+keyboard through ser2net, power by an HTTP relay), and the suites run through it.
+
+Needs the qemu-virt card in the cache (`pytest -n 3 suites/`, make test runs it first):
+the boards boot it from their own slot."""
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pytest_quill.bench.base import bench_for
+from pytest_quill.boot.device import Device
+from pytest_quill.cli.cached import cached_card
+from pytest_quill.cli.common import setup
+from pytest_quill.profile import load_profile
+from tests.labgrid_board import PowerRelay, QemuBoard, Ser2net, exported_board
+from tests.labgrid_lab import Lab
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+BOARDS = 3
+MOTTO = "By quill and candlelight, we write eternal words"
+
+
+@pytest.fixture(scope="module")
+def card() -> Path:
+    args = argparse.Namespace(profile="qemu-virt", profiles="hardware_profiles", cache=None,
+                              reports="reports", backend="auto", overrides=None)
+    return cached_card(setup(args), args)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, card):
+    """Places qemu-1..3, tagged board=qemu-virt, each a QEMU board booting card."""
+    folder = tmp_path_factory.mktemp("lab")
+    boards = {index: QemuBoard(index, card, folder) for index in range(1, BOARDS + 1)}
+    relay, ser2net, lab = PowerRelay(boards), Ser2net(list(boards.values()), folder), Lab(folder)
+    try:
+        lab.export({f"board-{i}": exported_board(b, ser2net, relay) for i, b in boards.items()})
+        for index in boards:
+            lab.add_place(f"qemu-{index}", f"board-{index}", {"board": "qemu-virt"})
+        lab.boards = boards
+        yield lab
+    finally:
+        lab.stop()
+        ser2net.close()
+        relay.close()
+        for board in boards.values():
+            board.close()
+
+
+def lab_profile(folder: Path, lab: Lab, **labgrid) -> Path:
+    """qemu-virt's profile with its bench at the lab (its relative paths made absolute)."""
+    text = (ROOT / "hardware_profiles" / "qemu-virt.toml").read_text()
+    text = text.replace('"../', f'"{ROOT}/').replace('kind = "qemu"', 'kind = "labgrid"')
+    settings = {"coordinator": lab.address, "acquire_timeout_s": 900, **labgrid}
+    text += "\n[bench.labgrid]\n" + "".join(f"{key} = {json.dumps(value)}\n"
+                                          for key, value in settings.items())
+    path = folder / "qemu-virt-lab.toml"
+    path.write_text(text)
+    return path
+
+
+def acquired_spans(log: str) -> list[tuple[str, float, float]]:
+    """(place, acquired at, released at) from a run's labgrid.log."""
+    acquired = re.findall(r"acquired place (\S+) as \S+ at ([\d.]+)", log)
+    released = dict(re.findall(r"released place (\S+) at ([\d.]+)", log))
+    return [(place, float(start), float(released[place])) for place, start in acquired]
+
+
+@pytest.mark.timeout(600)
+def test_the_place_boots_types_and_is_released(lab, card, tmp_path):
+    bench = bench_for(load_profile(str(lab_profile(tmp_path, lab, place="qemu-2"))), tmp_path)
+    with bench:
+        device = Device.boot_card(bench, card, tmp_path / "console.log")
+        assert device.output("cat /proc/squireos/motto") == MOTTO
+        assert "acquired: " in lab.client("-p", "qemu-2", "show").stdout
+        device.output("rm -f /tmp/typed; "
+                      "(sh -c 'read -r line < /dev/tty1; echo \"$line\" > /tmp/typed' &)")
+        device.send_keys("Quill, write!\n")
+        assert device.output("sleep 1; cat /tmp/typed") == "Quill, write!"
+    assert not lab.boards[2].on
+    assert "acquired: None" in lab.client("-p", "qemu-2", "show").stdout
+    log = (tmp_path / "labgrid.log").read_text()
+    [(place, start, end)] = acquired_spans(log)
+    assert place == "qemu-2" and start < end
+
+
+def pytest_run(folder: Path, profile: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-q", "-rs",
+         "--quill-profile", str(profile), "--quill-reports", str(folder / "reports")],
+        cwd=ROOT, stdout=open(folder / "stdout", "w"), stderr=open(folder / "stderr", "w"),
+        text=True, start_new_session=True)
+
+
+def run_log(folder: Path) -> str:
+    return "".join(log.read_text() for log in (folder / "reports" / "runs").glob("*/labgrid.log"))
+
+
+@pytest.mark.timeout(1800)
+def test_the_suites_pass_through_places_reserved_by_tag(lab, tmp_path):
+    profile = lab_profile(tmp_path, lab, tags=["board=qemu-virt"])
+    boots = sum(board.boots for board in lab.boards.values())
+    done = pytest_run(tmp_path, profile, "-n", "3", "suites/")
+    assert done.wait(timeout=1700) == 0, (tmp_path / "stdout").read_text()[-3000:]
+    record = json.loads((tmp_path / "reports" / "quill-run.json").read_text())
+    device_tests = [t for t in record["tests"] if "/d_integration/test_d" in t["nodeid"]
+                    and t["nodeid"].split("/test_d")[1][0] in "234"]
+    assert device_tests and all(t["outcome"] == "passed" for t in device_tests)
+    spans = acquired_spans(run_log(tmp_path))
+    assert spans and sum(board.boots for board in lab.boards.values()) - boots == len(spans)
+    assert len({place for place, _, _ in spans}) == len(spans)  # each worker its own board
+    assert "acquired: None" in lab.client("-p", "qemu-1", "show").stdout
+
+
+@pytest.mark.timeout(1800)
+def test_two_runs_wanting_one_place_take_turns_and_the_second_says_for_whom(lab, tmp_path):
+    runs = [tmp_path / "first", tmp_path / "second"]
+    started = []
+    for folder in runs:
+        folder.mkdir()
+        profile = lab_profile(folder, lab, place="qemu-3")
+        started.append(pytest_run(folder, profile, "-p", "no:xdist",
+                                  "suites/d_integration/test_d3_squireos.py"))
+        time.sleep(20)  # the first has the place before the second asks
+    for run, folder in zip(started, runs):
+        assert run.wait(timeout=1700) == 0, (folder / "stdout").read_text()[-3000:]
+    [(_, first_start, first_end)] = acquired_spans(run_log(runs[0]))
+    [(_, second_start, second_end)] = acquired_spans(run_log(runs[1]))
+    assert first_end <= second_start  # never both on one board
+    waited = (runs[1] / "stderr").read_text()
+    holder = re.search(r"acquired place qemu-3 as (\S+) ", run_log(runs[0])).group(1)
+    assert holder.endswith(f".quill-{started[0].pid}")
+    assert re.search(rf"waiting for place qemu-3: held by \S+/{re.escape(holder)} since", waited)
