@@ -9,7 +9,9 @@ the plugin makes the same report at the end of a run with --alluredir.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -62,6 +64,13 @@ def generate(results: Path, report: Path, cli: Path) -> Path:
         raise BenchError(f"allure generate failed ({done.returncode}): "
                          f"{said[-1] if said else 'no output'}")
     return index
+
+
+def embedded(index: Path, name: str) -> bytes | None:
+    """A data file the single-file report carries inside index.html
+    (d("widgets/categories.json","<base64>")), None when it has none such."""
+    found = re.search(rf'd\("{re.escape(name)}","([A-Za-z0-9+/=]*)"\)', Path(index).read_text())
+    return base64.b64decode(found.group(1)) if found else None
 
 
 def main(argv: list[str]) -> int:

@@ -32,6 +32,7 @@ class LiveProgress:
         self.in_place = in_place
         self._told: dict[str, float] = {}  # plain: when each status was last printed
         self._shown = ""  # in place: the status line on screen now
+        self._width = 0  # the terminal's line width right after it was drawn
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="quill-progress", daemon=True)
 
@@ -75,9 +76,32 @@ class LiveProgress:
                 self._told[what] = now
 
     def _keep(self, line: str) -> None:
-        self._clear()
-        self._newline()
-        self.terminal.write_line(f"quill: {line}")
+        text = f"quill: {line}"
+        if self._ours():  # the kept line takes the status line's place
+            self.terminal.write("\r\x1b[K" + text + "\n", flush=True)
+        else:
+            self._newline()
+            self.terminal.write_line(text)
+        self._shown = ""
+
+    def _status(self, text: str) -> None:
+        if not text:
+            self._clear()
+            return
+        if not self._ours():
+            self._newline()
+        width = max(20, self.terminal._tw.fullwidth - 1)
+        self.terminal.write("\r\x1b[K" + f"quill: {text}"[:width], flush=True)
+        self._shown, self._width = text, self.terminal._tw.width_of_current_line
+
+    def _clear(self) -> None:
+        if self._ours():
+            self.terminal.write("\r\x1b[K", flush=True)
+        self._shown = ""
+
+    def _ours(self) -> bool:
+        """Is the terminal's current line still our status (nothing written after it)?"""
+        return bool(self._shown) and self.terminal._tw.width_of_current_line == self._width
 
     def _newline(self) -> None:
         """Start on a line of our own: under xdist pytest's dots leave no other trace."""
@@ -85,26 +109,3 @@ class LiveProgress:
             self.terminal.write("\n")
         self.terminal.currentfspath = None
 
-    def _status(self, text: str) -> None:
-        if not text:
-            self._clear()
-            return
-        width = max(20, self.terminal._tw.fullwidth - 1)
-        if not self._shown or self.terminal.currentfspath is not _SELF:
-            self._newline()
-        self.terminal.write("\r\x1b[K" + f"quill: {text}"[:width], flush=True)
-        self.terminal.currentfspath = _SELF  # pytest's next result starts a new line
-        self._shown = text
-
-    def _clear(self) -> None:
-        if self._shown and self.terminal.currentfspath is _SELF:
-            self.terminal.write("\r\x1b[K", flush=True)
-            self.terminal.currentfspath = None
-        self._shown = ""
-
-
-class _Self:
-    """Marks the terminal's current line as ours (pytest compares paths with it)."""
-
-
-_SELF = _Self()

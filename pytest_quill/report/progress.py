@@ -105,10 +105,12 @@ class RunWatch:
 
 def decision_line(decided: dict, boot: dict | None = None) -> str:
     """A gate or check as it was decided: open (in how long), or its reason."""
-    if not decided.get("open"):
-        return decided.get("reason", "")
     label = f"gate {decided['number']} ({decided['name']})" if decided.get("number") \
         else f"check {decided.get('name', '?')}"
+    reason = decided.get("reason", "")
+    if not decided.get("open"):  # its own cause, or behind the lower gate that closed
+        return reason if reason.startswith(label) or not decided.get("number") else \
+            f"{label}: closed, {reason.split(' closed:')[0]} is"
     took = f" in {decided['end'] - decided['start']:.1f} s" if "end" in decided else ""
     if decided.get("number") == 4 and boot:
         return f"{label}: open, shell in {boot['boot_time_s']} s ({stages_text(boot)})"

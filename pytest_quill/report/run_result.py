@@ -36,7 +36,7 @@ def write_run_result(results_dir: str | Path, record: dict, chart: Path | None) 
         "testCaseId": hashlib.md5(b"pytest_quill.run").hexdigest(),
         "status": _status(record), "stage": "finished",
         "start": int(record["started"] * 1000), "stop": int(record["finished"] * 1000),
-        "labels": [{"name": "epic", "value": EPIC}, {"name": "parentSuite", "value": "quill run"},
+        "labels": [{"name": "epic", "value": EPIC},
                    {"name": "tag", "value": "run"}],
         "parameters": [{"name": name, "value": value} for name, value in _figures(record)],
         "links": [{"name": "Gantt chart of the run", "type": "link",

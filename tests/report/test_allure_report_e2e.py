@@ -1,8 +1,7 @@
 """A real Allure 3 report of a small real pytest session, opened in Chromium.
 
 The session is a miniature of suites/ (one file per stream, labels applied the
-way the plugin applies them); the report is served over loopback because
-opened from file:// it never leaves its loading spinner (FACTS.md).
+way the plugin applies them); the report is one file, opened from file://.
 """
 
 import json
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.report import allure as quill_allure
-from pytest_quill.report import gantt
+from pytest_quill.report import gantt, html
 from pytest_quill.report.browser import rendered_dom
 
 pytestmark = pytest.mark.e2e
@@ -108,7 +107,8 @@ def test_browser_shows_the_streams_and_their_tests(session):
 
 
 def test_failures_are_sorted_by_whose_problem_they_are(session):
-    tree = json.loads((session / "allure-report" / "widgets" / "categories.json").read_text())
+    tree = json.loads(html.embedded(session / "allure-report" / "index.html",
+                                    "widgets/categories.json"))
     by_category = {node["name"]: node["statistic"] for node in tree["nodes"].values()
                    if node["type"] == "category"}
     assert by_category == {
@@ -131,5 +131,6 @@ def test_results_carry_labels_environment_and_attachments(session):
     run_level = [a for g in results.glob("*-globals.json") for a in json.loads(g.read_text())["attachments"]]
     assert sorted((a["name"], a["type"], Path(a["source"]).suffix) for a in run_level) == [
         ("profile", "text/plain", ".toml"), ("run gantt", "image/svg+xml", ".svg")]
-    environment = json.loads((session / "allure-report" / "widgets" / "allure_environment.json").read_text())
+    environment = json.loads(html.embedded(session / "allure-report" / "index.html",
+                                           "widgets/allure_environment.json"))
     assert {"name": "profile", "values": ["qemu-virt"]} in environment
