@@ -4,6 +4,7 @@ plugin's own code (docs/quill.md). Entry point of the `quill` console script."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..errors import InputError, QuillError
@@ -39,6 +40,9 @@ def main(argv: list[str] | None = None, machine: flash.Machine = flash.Machine()
     except KeyboardInterrupt:
         print("quill: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `quill status | head`: the reader left, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 def said(error: QuillError, code: int) -> int:

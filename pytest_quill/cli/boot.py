@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import time
+from pathlib import Path
 
 from ..bench.base import BenchOptions, bench_for
 from ..boot.device import Device
@@ -15,7 +17,9 @@ from ..errors import BenchError
 from ..mvp import refuse
 from . import session
 from .cached import cached_card
-from .common import EXIT_FAILED, EXIT_OK, add_common, setup
+from .common import EXIT_FAILED, EXIT_OK, add_common, near, setup
+
+KEEP_BOOTS = 5
 
 
 def add_parser(commands) -> None:
@@ -33,13 +37,12 @@ def add_parser(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     found = setup(args)
     image = cached_card(found, args)
-    folder = found.reports / "boots" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    folder.mkdir(parents=True)
+    folder = boot_folder(found.reports / "boots")
     bench = bench_for(found.profile, folder, BenchOptions(timeout_factor=args.timeout_factor))
     refuse(bench.check(), BenchError)
     log = folder / "console.log"
     say(f"booting {image} on the {found.profile.bench.kind} bench; console log: "
-        f"{os.path.relpath(log)}")
+        f"{near(log)}")
     _end_on_signals()
     with bench:  # powered off whatever ends the session
         device = Device.boot_card(bench, image, log)
@@ -48,8 +51,19 @@ def run(args: argparse.Namespace) -> int:
             f"{session.ESCAPE_NAME} ends the session and powers the bench off")
         why, failed = session.attach(device.console, sys.stdin.fileno(), sys.stdout.buffer)
     print()  # the device's last line may lack its end
-    say(f"{why}; bench powered off")
+    say(f"{why}; bench powered off; its console log and card: {near(folder)}")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def boot_folder(boots: Path) -> Path:
+    """A new folder for this boot's console log and card; the oldest beyond
+    KEEP_BOOTS go (each holds a card)."""
+    boots.mkdir(parents=True, exist_ok=True)
+    for old in sorted(boots.iterdir())[:-KEEP_BOOTS + 1]:
+        shutil.rmtree(old, ignore_errors=True)
+    folder = boots / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    folder.mkdir()
+    return folder
 
 
 def say(line: str) -> None:

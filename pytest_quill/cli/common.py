@@ -70,3 +70,9 @@ def setup(args: argparse.Namespace) -> Setup:
                  cache=usable_folder(Path(args.cache or default_cache()).expanduser(), "--cache"),
                  reports=(root / args.reports).resolve(), backend=args.backend,
                  project_root=root)
+
+
+def near(path: Path) -> str:
+    """PATH from the working folder when it is under it, else whole."""
+    path = Path(path).resolve()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)

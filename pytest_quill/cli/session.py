@@ -4,7 +4,8 @@ What the device prints is read from the console's log, which the console's own
 reader writes every byte to as it comes (raw, so the terminal sees the shell's
 line editing as the device meant it); what is typed goes to the console byte
 for byte (the terminal in raw mode: Ctrl-C is the device's). The console's
-expect side only watches for the end: the device gone, or a panic.
+expect side only watches for the end: the device gone (the bench says so), its
+console closed, or a panic.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from ..bench.console import Console
-from ..errors import BootError
+from ..errors import BootError, DeviceLost, NoAnswer
 
 ESCAPE = b"\x1d"
 ESCAPE_NAME = "Ctrl-]"
@@ -85,16 +86,17 @@ def _watch_end(console: Console, ended: threading.Event,
                why: list[tuple[str, bool]]) -> None:
     while not ended.is_set():
         try:
-            console.expect(_NEVER, 0.5, what="the end of the session")
-        except BootError as error:
-            # A quiet second is no end; the console closing (the device powered
-            # off) is one; a bad pattern (a panic) is the device failing.
-            if str(error).startswith("timed out"):
-                continue
-            closed = str(error).startswith("the console closed")
-            why.append(("the device's console closed (it powered off or reset)", False)
-                       if closed else (error.one_line(), True))
-            ended.set()
+            console.expect(_NEVER, 1.0, what="the end of the session")
+        except DeviceLost as error:  # the bench's word: QEMU ended (a poweroff), the port went
+            why.append((f"the device is gone: {error.message.partition(' after waiting')[0]}",
+                        False))
+        except NoAnswer:
+            if not console.ended_because:
+                continue  # a quiet second
+            why.append((f"the device's console closed ({console.ended_because})", False))
+        except BootError as error:  # a bad pattern: a panic, an oops, a reset
+            why.append((error.one_line(), True))
+        ended.set()
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from ..engine.cache import META
 from ..engine.space import folder_bytes
 from ..run.record import summary_lines
 from .cached import Entry, entries, run_command
-from .common import EXIT_OK, add_common, setup
+from .common import EXIT_OK, add_common, near, setup
 
 RECORD = "quill-run.json"
 
@@ -72,8 +72,3 @@ def last_run_lines(path: Path, profile: str) -> list[str]:
     return [f"last run ({shown}, {ended}, {age(time.time() - record['finished'])}):",
             *(f"  {line}" for line in summary_lines(record, near))]
 
-
-def near(path: Path) -> str:
-    """PATH from the working folder when it is under it, else whole."""
-    path = Path(path).resolve()
-    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
