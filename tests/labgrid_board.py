@@ -124,8 +124,11 @@ class QemuBoard:
     def _pump_console(self) -> None:
         while not self._stopping.is_set():
             serial = self._serial
-            ready, _, _ = select.select([self.console.master] + ([serial] if serial else []),
-                                        [], [], 0.2)
+            try:
+                ready, _, _ = select.select([self.console.master] + ([serial] if serial else []),
+                                            [], [], 0.2)
+            except ValueError:
+                continue  # powered off between reading _serial and select: closed meanwhile
             if self.console.master in ready:
                 typed = self.console.read()
                 if serial is not None and typed:

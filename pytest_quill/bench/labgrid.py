@@ -49,9 +49,14 @@ class LabgridBench(Bench):
         self._console: Console | None = None
 
     def _say(self, text: str) -> None:
-        """To the terminal (pytest's capture keeps sys.stderr, not the original) and the run's log."""
+        """To the operator's terminal (pytest captures stderr during a test: there the line
+        is kept with the test's output) and to the run's labgrid.log."""
         line = f"[quill labgrid pid {os.getpid()}] {text}"
-        print(line, file=sys.__stderr__, flush=True)
+        try:
+            with open("/dev/tty", "w") as terminal:
+                terminal.write(line + "\n")
+        except OSError:
+            print(line, file=sys.stderr, flush=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with open(self.run_dir / "labgrid.log", "a") as log:
             log.write(f"{time.strftime('%H:%M:%S')} {line}\n")

@@ -137,10 +137,11 @@ class PlaceLease:
                                  f"{reservation.state.name}")
             holders = self._holders(session)
             if time.monotonic() > deadline:
-                raise BenchError(f"{self.wanted} still {holders} after "
-                                 f"{self.config.acquire_timeout_s:.0f} s "
-                                 "(bench.labgrid.acquire_timeout_s)")
-            if holders != said:
+                raise BenchError(f"{self.wanted} still {holders or 'not allocated'} after "
+                                 f"{self.config.acquire_timeout_s:.0f} s (bench.labgrid."
+                                 "acquire_timeout_s); if its holder is gone: labgrid-client "
+                                 f"-x {self.config.coordinator} -p PLACE release --kick")
+            if holders and holders != said:  # none: freed, the coordinator is allocating it
                 self.say(f"waiting for {self.wanted}: {holders}")
                 said = holders
             self._run(asyncio.sleep(_POLL_S))
@@ -156,7 +157,7 @@ class PlaceLease:
                 said.append(f"held by {place.acquired} since {since}")
             elif place.reservation:
                 said.append(f"reserved for {owners.get(place.reservation, '?')}")
-        return "; ".join(said) or "no matching place is free yet"
+        return "; ".join(said)
 
     def _reservations(self, session: ClientSession) -> list[Reservation]:
         reply = self._call(session, "GetReservations", messages.GetReservationsRequest())

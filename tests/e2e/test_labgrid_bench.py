@@ -8,6 +8,7 @@ the boards boot it from their own slot."""
 import argparse
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -122,22 +123,43 @@ def test_the_suites_pass_through_places_reserved_by_tag(lab, tmp_path):
     assert "acquired: None" in lab.client("-p", "qemu-1", "show").stdout
 
 
+def wait_for_log(folder: Path, text: str, run: subprocess.Popen, seconds: float = 600) -> None:
+    deadline = time.monotonic() + seconds
+    while text not in run_log(folder):
+        assert run.poll() is None, (folder / "stdout").read_text()[-3000:]
+        assert time.monotonic() < deadline, f"no {text!r} in {folder}'s labgrid.log"
+        time.sleep(0.5)
+
+
 @pytest.mark.timeout(1800)
 def test_two_runs_wanting_one_place_take_turns_and_the_second_says_for_whom(lab, tmp_path):
     runs = [tmp_path / "first", tmp_path / "second"]
     started = []
     for folder in runs:
         folder.mkdir()
-        profile = lab_profile(folder, lab, place="qemu-3")
-        started.append(pytest_run(folder, profile, "-p", "no:xdist",
-                                  "suites/d_integration/test_d3_squireos.py"))
-        time.sleep(20)  # the first has the place before the second asks
+        started.append(pytest_run(folder, lab_profile(folder, lab, place="qemu-3"),
+                                  "-p", "no:xdist", "suites/d_integration/test_d3_squireos.py"))
+        wait_for_log(folder, "place qemu-3", started[-1])  # acquired, or waiting for it
     for run, folder in zip(started, runs):
         assert run.wait(timeout=1700) == 0, (folder / "stdout").read_text()[-3000:]
-    [(_, first_start, first_end)] = acquired_spans(run_log(runs[0]))
-    [(_, second_start, second_end)] = acquired_spans(run_log(runs[1]))
+    first, second = run_log(runs[0]), run_log(runs[1])
+    [(_, first_start, first_end)] = acquired_spans(first)
+    [(_, second_start, second_end)] = acquired_spans(second)
     assert first_end <= second_start  # never both on one board
-    waited = (runs[1] / "stderr").read_text()
-    holder = re.search(r"acquired place qemu-3 as (\S+) ", run_log(runs[0])).group(1)
+    holder = re.search(r"acquired place qemu-3 as (\S+) ", first).group(1)
     assert holder.endswith(f".quill-{started[0].pid}")
-    assert re.search(rf"waiting for place qemu-3: held by \S+/{re.escape(holder)} since", waited)
+    waited = re.search(r"waiting for place qemu-3: held by (\S+) since", second)
+    assert waited and waited.group(1).endswith(f"/{holder}"), second
+
+
+@pytest.mark.timeout(900)
+def test_ctrl_c_releases_the_place_and_powers_the_board_off(lab, tmp_path):
+    run = pytest_run(tmp_path, lab_profile(tmp_path, lab, place="qemu-1"),
+                     "-p", "no:xdist", "suites/d_integration/test_d3_squireos.py")
+    wait_for_log(tmp_path, "acquired place qemu-1", run)
+    time.sleep(5)  # booting, or testing: either way the place is held
+    run.send_signal(signal.SIGINT)
+    assert run.wait(timeout=120) != 0
+    assert "released place qemu-1" in run_log(tmp_path)
+    assert "acquired: None" in lab.client("-p", "qemu-1", "show").stdout
+    assert not lab.boards[1].on
