@@ -27,13 +27,14 @@ ESCAPE = b"\x1d"
 ESCAPE_NAME = "Ctrl-]"
 _NEVER = r"(?!)"  # a pattern nothing matches: expect() returns only on the console's end
 _POLL_S = 0.05
+_GONE_S = 5  # how long the watcher may take to see why the device went
 
 
 def attach(console: Console, stdin: int, stdout: BinaryIO) -> tuple[str, bool]:
     """Copy both ways until the escape key, the end of input or the console's end.
     Returns why it ended, and whether that was the device failing (a panic)."""
     ended = threading.Event()
-    why: list[tuple[str, bool]] = []
+    why: list[tuple[str, bool]] = []  # the watcher's word on the device's end
     start = console.log_path.stat().st_size
     copier = threading.Thread(target=_copy_output, args=(console, start, stdout, ended),
                               name="quill-output", daemon=True)
@@ -42,12 +43,14 @@ def attach(console: Console, stdin: int, stdout: BinaryIO) -> tuple[str, bool]:
     with _raw(stdin):
         copier.start()
         watcher.start()
-        console.sendline()  # a fresh prompt to start from
-        why.append(_copy_input(console, stdin, ended))
-        ended.set()
-        watcher.join()
-        copier.join()
-    return why[0]
+        try:
+            console.sendline()  # a fresh prompt to start from
+            typed = _copy_input(console, stdin, ended)
+        finally:
+            ended.set()
+            watcher.join()
+            copier.join()
+    return why[0] if why else typed
 
 
 def _copy_input(console: Console, stdin: int, ended: threading.Event) -> tuple[str, bool]:
@@ -60,8 +63,11 @@ def _copy_input(console: Console, stdin: int, ended: threading.Event) -> tuple[s
         if not data:
             return "end of input", False
         typed, escape, _ = data.partition(ESCAPE)
-        if typed:
+        try:
             console.send(decoder.decode(typed))
+        except OSError as error:  # the device went as it was typed to: the watcher says why
+            ended.wait(_GONE_S)
+            return f"the device's console closed ({error.strerror})", False
         if escape:
             return f"{ESCAPE_NAME} pressed", False
     return "", False  # the watcher said why
