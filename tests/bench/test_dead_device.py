@@ -1,0 +1,170 @@
+"""A dead device stops the waiting (issue 14, item 4): once the device stops answering,
+the worker's remaining device tests fail at once with that first cause, one line, no
+traceback. Inner pytest runs on a real QEMU at its U-Boot prompt (U-Boot's shell runs
+the console's commands; no kernel needed), each fault made for real."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+pytestmark = pytest.mark.timeout(180)
+
+QEMU_DEVICE = '''
+import pytest
+from pytest_quill.bench.base import bench_for
+from pytest_quill.boot.device import Device
+from pytest_quill.boot.judge import BootReport
+from pytest_quill.profile import load_profile
+
+
+@pytest.fixture(scope="session")
+def device(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bench")
+    card = folder / "blank.img"
+    card.write_bytes(bytes(1 << 20))
+    bench = bench_for(load_profile("qemu-virt"), folder)
+    console = bench.power_on(card, folder / "console.log")
+    console.expect("=> $", timeout=90, what="the U-Boot prompt")
+    console.prompt = "=> "
+    yield Device(bench, console, BootReport())
+    bench.power_off()
+'''
+
+# A board whose serial port is a pty (QEMU's -serial pty): when the board goes, so
+# does the port's device node, as when a USB serial adapter is pulled.
+SERIAL_DEVICE = '''
+import re, subprocess, time
+from pathlib import Path
+import pytest
+from pytest_quill.bench.base import BenchOptions, bench_for
+from pytest_quill.boot.device import Device
+from pytest_quill.boot.judge import BootReport
+from pytest_quill.profile import load_profile
+
+
+def qemu_on_a_pty(folder):
+    argv = bench_for(load_profile("qemu-virt"), folder).command(folder / "blank.img", folder)
+    argv[argv.index("-serial") + 1] = "pty"
+    del argv[argv.index("-qmp"):argv.index("-qmp") + 2]
+    qemu = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = qemu.stdout.readline()
+    return qemu, re.search(r"(/dev/pts/[0-9]+)", line).group(1)
+
+
+@pytest.fixture(scope="session")
+def device(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bench")
+    (folder / "blank.img").write_bytes(bytes(1 << 20))
+    qemu, pts = qemu_on_a_pty(folder)
+    port = folder / "ttyNOOK"
+    port.symlink_to(pts)
+    settings = {"bench.serial.power": "command", "bench.serial.power_on_command": '"true"',
+                "bench.serial.power_off_command": '""'}
+    bench = bench_for(load_profile("nook-simple-touch", settings), folder,
+                      BenchOptions(serial_port=str(port)))
+    console = bench.power_on(folder / "blank.img", folder / "console.log")
+    console.sendline()
+    console.expect("=> $", timeout=90, what="the U-Boot prompt")
+    console.prompt = "=> "
+    device = Device(bench, console, BootReport())
+    device.qemu = qemu
+    yield device
+    qemu.kill()
+    qemu.wait()
+    bench.power_off()
+'''
+
+AFTER_THE_FAULT = '''
+
+def test_2_a_command(device):
+    device.run("version", timeout=60)
+
+
+def test_3_keys(device):
+    device.send_keys("a")
+
+
+def test_4_output(device):
+    device.output("echo still here", timeout=60)
+'''
+
+
+def run_with_fault(pytester, device_conftest: str, fault: str) -> tuple[dict, str]:
+    """Run test_1 (the fault) then three device tests; each test's failure message
+    (JUnit) by name, and everything printed."""
+    pytester.makeconftest(device_conftest)
+    pytester.makepyfile(test_dead="import os, signal\n\n\ndef test_1_fault(device):\n"
+                        + "".join(f"    {line}\n" for line in fault.splitlines())
+                        + AFTER_THE_FAULT)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly",
+                                           "--junitxml=junit.xml")
+    printed = result.stdout.str() + result.stderr.str()
+    assert result.ret == 1, printed
+    messages = {case.get("name"): case.find("failure").text.strip()
+                for case in ET.parse(pytester.path / "junit.xml").iter("testcase")}
+    assert "Traceback" not in printed, printed
+    assert all("\n" not in message for message in messages.values()), messages
+    return messages, printed
+
+
+def assert_the_rest_fail_with(messages: dict, first: str) -> None:
+    """The three later tests fail at once, each naming test_1's cause."""
+    cause = re.sub(r" \(log: .*\)$", "", first)
+    cause = cause.split("; last lines:")[0]
+    for name in ("test_2_a_command", "test_3_keys", "test_4_output"):
+        assert messages[name].startswith("not waiting again, the device stopped answering "
+                                         f"earlier: {cause}"), messages[name]
+
+
+def test_a_command_that_times_out(pytester):
+    messages, _ = run_with_fault(pytester, QEMU_DEVICE, 'device.run("sleep 30", timeout=1)')
+    first = messages["test_1_fault"]
+    assert re.match(r"timed out after waiting 1\.\d s for the end of `sleep 30` \([0-9.]+ s "
+                    r"after power-on\); last lines: .*sleep 30", first), first
+    assert_the_rest_fail_with(messages, first)
+
+
+def test_qemu_killed_mid_run(pytester):
+    messages, _ = run_with_fault(pytester, QEMU_DEVICE, (
+        "os.kill(device.bench._proc.pid, signal.SIGKILL)\n"
+        'device.run("version", timeout=60)'))
+    first = messages["test_1_fault"]
+    assert re.match(r"QEMU \(pid \d+\) was killed by SIGKILL after waiting [0-4]\.\d s for the "
+                    r"end of `version`", first), first
+    assert_the_rest_fail_with(messages, first)
+
+
+def test_qemu_stopped_mid_run(pytester):
+    messages, _ = run_with_fault(pytester, QEMU_DEVICE, (
+        "os.kill(device.bench._proc.pid, signal.SIGSTOP)\n"
+        'device.run("version", timeout=60)'))
+    first = messages["test_1_fault"]
+    assert re.match(r"QEMU \(pid \d+\) is stopped \(SIGSTOP, or held in a debugger\) after "
+                    r"waiting [0-4]\.\d s for the end of `version`", first), first
+    assert_the_rest_fail_with(messages, first)
+
+
+def test_qmp_not_answering(pytester):
+    """A stopped QEMU asked for keys first: QMP's silence is the first cause, said as the
+    harness's own error (no raw socket TimeoutError), with what became of QEMU."""
+    messages, _ = run_with_fault(pytester, QEMU_DEVICE, (
+        "os.kill(device.bench._proc.pid, signal.SIGSTOP)\n"
+        'device.send_keys("a")'))
+    first = messages["test_1_fault"]
+    assert re.match(r"QMP send-key: QEMU did not answer within 10 s on /tmp/quill-qemu-\w+/"
+                    r"qmp\.sock: QEMU \(pid \d+\) is stopped", first), first
+    assert_the_rest_fail_with(messages, first)
+
+
+def test_the_serial_port_vanishing(pytester):
+    messages, _ = run_with_fault(pytester, SERIAL_DEVICE, (
+        'assert device.run("version", timeout=30).ok\n'
+        "device.qemu.kill()\n"
+        'device.run("version", timeout=60)'))
+    first = messages["test_1_fault"]
+    assert re.match(r"serial port \S+/ttyNOOK vanished \(adapter unplugged\?\) after waiting "
+                    r"[0-4]\.\d s for the end of `version`", first), first
+    assert_the_rest_fail_with(messages, first)
