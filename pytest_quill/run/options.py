@@ -11,29 +11,37 @@ from pathlib import Path
 from ..engine.cache import default_cache, lock_wait_s
 from ..errors import InputError
 
-# name, ini key, default, help
+# The MVP's artifacts (pytest_quill/mvp.py declares them; the plan checks the names).
+ARTIFACTS = "kernel, rootfs, sdcard"
+PROFILES_HELP = "the shipped profiles: qemu-virt (default), nook-simple-touch, nook-twin"
+
+# flag, ini key, metavar, default, help
 _VALUED = [
-    ("--quill-profile", "quill_profile", "qemu-virt",
-     "hardware profile: a name from hardware_profiles/ or a path to a .toml (default qemu-virt)"),
-    ("--quill-profiles", "quill_profiles", "hardware_profiles",
+    ("--quill-profile", "quill_profile", "NAME|PATH", "qemu-virt",
+     f"hardware profile: a name from the profiles folder or a path to a .toml; {PROFILES_HELP}"),
+    ("--quill-profiles", "quill_profiles", "DIR", "hardware_profiles",
      "folder of the hardware profiles, relative to the rootdir (default hardware_profiles/)"),
-    ("--quill-cache", "quill_cache", None,
-     "artifact cache shared by runs (default $XDG_CACHE_HOME/pytest-quill, else ~/.cache/pytest-quill)"),
-    ("--quill-backend", "quill_backend", "auto",
-     "where builds run: auto (Docker when a daemon answers, else host), docker, host"),
-    ("--quill-reports", "quill_reports", "reports",
-     "folder for the run record, logs and Allure results (default reports/ under the rootdir)"),
-    ("--quill-jobs", "quill_jobs", None,
+    ("--quill-cache", "quill_cache", "DIR", None,
+     "artifact cache shared by runs (default $XDG_CACHE_HOME/pytest-quill, else "
+     "~/.cache/pytest-quill)"),
+    ("--quill-backend", "quill_backend", "auto|docker|host", "auto",
+     "where builds run: auto (Docker when an engine answers, else the host), docker, host"),
+    ("--quill-reports", "quill_reports", "DIR", "reports",
+     "folder for the run record, logs, Gantt chart and run folders (default reports/ under "
+     "the rootdir)"),
+    ("--quill-jobs", "quill_jobs", "N", None,
      "make -j for kernel builds (default: the CPU count, at least 2)"),
-    ("--quill-timeout-factor", "quill_timeout_factor", "1",
+    ("--quill-timeout-factor", "quill_timeout_factor", "FACTOR", "1",
      "multiply every console and boot timeout (slow machines, real hardware)"),
-    ("--quill-serial-port", "quill_serial_port", None,
-     "serial console of the real board, a pyserial URL (overrides the profile's bench.serial.port)"),
-    ("--quill-sd-device", "quill_sd_device", None,
-     "write the card image to this whole block device (hardware runs only; checked first)"),
-    ("--quill-sd-confirm", "quill_sd_confirm", None,
-     "consent for --quill-sd-device: the serial or size the refusal showed"),
-    ("--quill-progress", "quill_progress", "auto",
+    ("--quill-serial-port", "quill_serial_port", "URL", None,
+     "serial console of the real board, a pyserial URL such as /dev/ttyUSB0 (overrides the "
+     "profile's bench.serial.port)"),
+    ("--quill-sd-device", "quill_sd_device", "DEVICE", None,
+     "write the card image to this whole block device, e.g. /dev/sdX (hardware runs; "
+     "checked and refused before anything is written)"),
+    ("--quill-sd-confirm", "quill_sd_confirm", "SERIAL|SIZE", None,
+     "consent for --quill-sd-device: the card's serial or size, as the refusal showed them"),
+    ("--quill-progress", "quill_progress", "auto|plain|off", "auto",
      "live progress of builds, boots and gates: auto (in place on a terminal, plain lines "
      "otherwise), plain, off"),
 ]
@@ -41,18 +49,25 @@ _VALUED = [
 
 def add_options(parser) -> None:
     group = parser.getgroup("quill", "pytest-quill: the Nook typewriter MVP as fixtures and gates")
-    for flag, ini, default, text in _VALUED:
-        group.addoption(flag, dest=ini, default=None, help=text)
-        parser.addini(ini, text, default=default)
+    for flag, ini, metavar, default, text in _VALUED:
+        group.addoption(flag, dest=ini, default=None, metavar=metavar, help=text)
+        parser.addini(ini, text, type="string", default=default)
+    rebuild = (f"ignore cached artifacts: with no NAME all of them, else the named ones ({ARTIFACTS}); "
+               "write --quill-rebuild=kernel,rootfs before test paths")
     group.addoption("--quill-rebuild", dest="quill_rebuild", nargs="*", default=None,
-                    metavar="NAME", help="ignore cached artifacts: all, or the named ones "
-                    "(write --quill-rebuild=kernel before test paths)")
+                    metavar="NAME", help=rebuild)
+    parser.addini("quill_rebuild", "artifacts always rebuilt, space-separated names "
+                  f"({ARTIFACTS})", type="args", default=[])
+    quill_set = ("override a profile value for this run, validated like the file, e.g. "
+                 "--quill-set boot.root_device=/dev/vda2 (repeatable)")
     group.addoption("--quill-set", dest="quill_set", action="append", default=[],
-                    metavar="KEY=VALUE", help="override a profile value for this run, "
-                    "e.g. --quill-set boot.root_device=/dev/vda2 (repeatable)")
+                    metavar="KEY=VALUE", help=quill_set)
+    parser.addini("quill_set", "profile overrides, KEY=VALUE each (the command line's come "
+                  "after them)", type="args", default=[])
+    keep = "leave the booted QEMU running after the run and print how to attach to its console"
     group.addoption("--quill-keep-bench", dest="quill_keep_bench", action="store_true",
-                    help="leave the booted QEMU running after the run and print how to "
-                    "attach to its console")
+                    default=None, help=keep)
+    parser.addini("quill_keep_bench", keep, type="bool", default=False)
 
 
 @dataclass(frozen=True)
@@ -93,10 +108,12 @@ def read_options(config) -> Options:
         serial_port=value("quill_serial_port") or None,
         sd_device=value("quill_sd_device") or None,
         sd_confirm=value("quill_sd_confirm") or None,
-        rebuild=_rebuild(config.getoption("quill_rebuild")),
-        overrides=_overrides(config.getoption("quill_set")),
+        rebuild=_rebuild(config.getoption("quill_rebuild")
+                         if config.getoption("quill_rebuild") is not None
+                         else config.getini("quill_rebuild") or None),
+        overrides=_overrides([*config.getini("quill_set"), *config.getoption("quill_set")]),
         progress=_choice(value("quill_progress"), "--quill-progress", ("auto", "plain", "off")),
-        keep_bench=bool(config.getoption("quill_keep_bench")),
+        keep_bench=bool(value("quill_keep_bench")),
     )
 
 

@@ -137,9 +137,22 @@ def test_bad_profile_file_on_the_command_line_is_a_usage_error(pytester, tmp_pat
 
 def test_quill_option_group_is_in_help(pytester):
     result = pytester.runpytest_subprocess("--help")
-    result.stdout.fnmatch_lines(["pytest-quill:*", "*--quill-profile=QUILL_PROFILE*",
-                                 "*--quill-cache=QUILL_CACHE*", "*--quill-backend=QUILL_BACKEND*",
-                                 "*--quill-rebuild*", "*--quill-set*"])
+    result.stdout.fnmatch_lines([
+        "pytest-quill:*", "*--quill-profile=NAME|PATH*", "*--quill-cache=DIR*",
+        "*--quill-backend=auto|docker|host*", "*--quill-progress=auto|plain|off*",
+        "*--quill-rebuild=*NAME*", "*--quill-set=KEY=VALUE*", "*quill_rebuild (args)*", "*quill_set (args)*",
+        "*quill_keep_bench (bool)*"])
+    said = " ".join(result.stdout.str().split())
+    assert "qemu-virt (default), nook-simple-touch, nook-twin" in said
+    assert "(kernel, rootfs, sdcard)" in said
+    assert "QUILL_" not in said  # every placeholder says what it takes
+
+
+def test_ini_settings_of_the_list_and_flag_options_are_read(pytester):
+    pytester.makeini("[pytest]\nquill_rebuild = kernal\nquill_set = boot.root_device\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == 4
+    assert "--quill-set boot.root_device: expected KEY=VALUE" in result.stderr.str()
 
 
 def test_suites_use_only_registered_markers():
