@@ -117,6 +117,11 @@ class LabgridBench(Bench):
         if port is None:
             raise BenchError(f"place {self.lease.place} has no NetworkSerialPort named "
                              "\"console\" (labgrid-client -p PLACE show)")
+        if self._power is not None:
+            self.launched = (f"labgrid-client -x {self.config.coordinator} "
+                             f"-p {self.lease.place} power on")
+            self._say(f"powering place {self.lease.place} on: it boots the card in its slot "
+                      f"(this run's {card_image} is not written through the place)")
         try:
             self._switch(True, f"Insert the card written from {card_image}, press Enter "
                                "here, then power the board on.")
@@ -154,11 +159,28 @@ class LabgridBench(Bench):
         try:
             self._switch(False, "You may power the board off now; press Enter here.")
         finally:
-            if self._keyboard is not None:
-                self._keyboard.close()
-                self._keyboard = None
-            self._console.close()
-            self._console = None
+            self._close_ports()
+
+    def leave_running(self) -> list[str]:
+        """--quill-keep-bench: the board stays on and the place stays this run's."""
+        if self._console is None:
+            self.close()
+            return []
+        console = self._target.get_resource("NetworkSerialPort", name="console")
+        # As the run's own labgrid user: the place is acquired by it, not by the person.
+        client = (f"LG_USERNAME={self.lease.user} labgrid-client -x {self.config.coordinator} "
+                  f"-p {self.lease.place}")
+        self._close_ports()
+        return [f"place {self.lease.place} left on and acquired; its console: "
+                f"{_URLS[console.protocol].format(host=console.host, port=console.port)}",
+                f"when done: {client} power off; {client} release"]
+
+    def _close_ports(self) -> None:
+        if self._keyboard is not None:
+            self._keyboard.close()
+            self._keyboard = None
+        self._console.close()
+        self._console = None
 
     def close(self) -> None:
         try:

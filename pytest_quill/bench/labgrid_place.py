@@ -46,6 +46,7 @@ class PlaceLease:
         self.config = config
         self.say = say  # progress and waiting messages, one line each
         self.place: str | None = None  # the acquired place's name
+        self.user: str | None = None  # the labgrid user that acquired it (LG_USERNAME)
         self._token: str | None = None  # our reservation
         self._loop = None
 
@@ -116,8 +117,8 @@ class PlaceLease:
             except BaseException:  # Ctrl-C while waiting too: leave the queue
                 self._cancel(session)
                 raise
-            self.place = name
-            self.say(f"acquired place {name} as {session.getuser()} at {time.time():.3f}")
+            self.place, self.user = name, session.getuser()
+            self.say(f"acquired place {name} as {self.user} at {time.time():.3f}")
             return target_factory.make_target(name, session.get_target_config(
                 session.places[name]))
         finally:

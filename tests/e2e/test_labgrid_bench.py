@@ -95,6 +95,21 @@ def test_the_place_boots_types_and_is_released(lab, card, tmp_path):
     assert place == "qemu-2" and start < end
 
 
+@pytest.mark.timeout(600)
+def test_a_kept_bench_leaves_the_board_on_and_says_how_to_give_it_back(lab, card, tmp_path):
+    bench = bench_for(load_profile(str(lab_profile(tmp_path, lab, place="qemu-2"))), tmp_path)
+    Device.boot_card(bench, card, tmp_path / "console.log")
+    console, when_done = bench.leave_running()
+    assert lab.boards[2].on and "acquired: " in lab.client("-p", "qemu-2", "show").stdout
+    assert console.startswith("place qemu-2 left on and acquired; its console: rfc2217://")
+    for command in when_done.removeprefix("when done: ").split("; "):
+        user, _, _, address, *args = command.split()  # LG_USERNAME=U labgrid-client -x ADDRESS
+        assert address == lab.address
+        lab.client(*args, check=True, user=user.removeprefix("LG_USERNAME="))
+    assert not lab.boards[2].on
+    assert "acquired: None" in lab.client("-p", "qemu-2", "show").stdout
+
+
 def pytest_run(folder: Path, profile: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-q", "-rs",
