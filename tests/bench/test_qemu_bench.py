@@ -1,6 +1,7 @@
 """The QEMU bench with the real qemu-system-arm and Debian's U-Boot (no kernel needed)."""
 
 import hashlib
+import shlex
 import subprocess
 import sys
 import time
@@ -54,7 +55,8 @@ def test_power_on_reaches_u_boot_and_logs_it(tmp_path, blank_card):
     assert b"U-Boot 20" in (tmp_path / "logs" / "console.log").read_bytes()
 
 
-def test_the_card_artifact_is_never_written(tmp_path, blank_card):
+def test_the_card_artifact_is_never_written_the_booted_copy_is_kept_in_the_run(
+        tmp_path, blank_card):
     before = hashlib.sha256(blank_card.read_bytes()).hexdigest()
     with qemu_bench(tmp_path) as bench:
         console = bench.power_on(blank_card, tmp_path / "console.log")
@@ -62,6 +64,17 @@ def test_the_card_artifact_is_never_written(tmp_path, blank_card):
         console.sendline("mw.b ${loadaddr} 0x5a 0x200; virtio write ${loadaddr} 0 1")
         console.expect(r"1 blocks written: OK", timeout=10)
     assert hashlib.sha256(blank_card.read_bytes()).hexdigest() == before
+    booted = (tmp_path / "run" / "cards" / "console.img").read_bytes()
+    assert booted[:0x200] == b"\x5a" * 0x200 and booted[0x200:] == blank_card.read_bytes()[0x200:]
+
+
+def test_the_exact_command_heads_qemus_log_and_is_the_benchs_launched(tmp_path, blank_card):
+    with qemu_bench(tmp_path) as bench:
+        bench.power_on(blank_card, tmp_path / "logs" / "console.log").expect("U-Boot [0-9]", 30)
+        argv = bench.command(tmp_path / "run" / "cards" / "console.img", bench._folder)
+    assert shlex.split(bench.launched) == argv
+    first = (tmp_path / "logs" / "console.qemu.log").read_text().splitlines()[0]
+    assert first == f"$ {bench.launched}"
 
 
 def test_power_off_ends_qemu_and_removes_its_folder(tmp_path, blank_card):
