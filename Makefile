@@ -29,6 +29,7 @@ setup:
 docker: setup
 	sh scripts/dockerd.sh >/dev/null
 
+# The run makes reports/allure-report/index.html itself (one file, opened from disk).
 run: docker
 	$(SUITES)
 
@@ -39,6 +40,7 @@ test: docker
 	$(NOOK_RUNS)
 	$(PYTEST) tests/ -m e2e
 
+# Remake the report from reports/allure-results.
 report:
 	sh scripts/report.sh
 
