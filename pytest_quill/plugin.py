@@ -21,6 +21,7 @@ from .report.streams import stream_of
 from .run import record
 from .run.options import add_options, read_options
 from .run.quill_run import RUN_KEY, QuillRun, new_run_dir, prune_runs, quill_run
+from .run.store import terminal_notice
 
 LIVE = pytest.StashKey[LiveProgress]()
 OUTCOME = pytest.StashKey[str]()  # the phase that decided a test: "passed", "skipped (setup)"
@@ -51,6 +52,7 @@ def pytest_configure(config):
         config.stash[RUN_KEY] = _make_run(config, plan)
     except QuillError as exc:
         raise pytest.UsageError(exc.one_line()) from None
+    config.stash[RUN_KEY].store.notice = terminal_notice(config)  # a wait is said, even by workers
     config.pluginmanager.register(plan.fixture_plugin(), "quill-artifacts")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistController(), "quill-xdist")

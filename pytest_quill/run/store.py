@@ -10,11 +10,15 @@ out tests in.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+import pytest
 
 from ..engine.backends.base import Backend
 from ..engine.backends.host import HostBackend
@@ -32,6 +36,19 @@ def recipe_backend(recipe: Recipe, profile: Profile, backend: Callable[[], Backe
     is not asked), set up for its toolchain; its key's toolchain identity comes from it."""
     chosen = HostBackend() if recipe.runs_on == "host" else backend()
     return chosen.with_toolchain(recipe.toolchain(profile))
+
+
+def terminal_notice(config: pytest.Config) -> Callable[[str], None]:
+    """A line on the terminal now, from any process of the run: pytest's capture is
+    lifted for it (an xdist worker's stderr is the terminal's; its stdout is not)."""
+    capture = config.pluginmanager.getplugin("capturemanager")  # None: -p no:capture
+
+    def say(line: str) -> None:
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            sys.stderr.write(f"\n[quill] {line}\n")
+            sys.stderr.flush()
+
+    return say
 
 
 class ArtifactUnavailable(QuillError):
@@ -59,6 +76,8 @@ class Store:
     project_root: Path
     relpath: Callable[[Path], str]
     needed: set[str] = field(default_factory=set)
+    # Says a line on the terminal now (terminal_notice), for what the run waits on.
+    notice: Callable[[str], None] = field(default=lambda line: None)
 
     def get(self, name: str) -> Artifact:
         what = f"artifact-{name}"
@@ -158,7 +177,14 @@ class Store:
         return build_or_reuse(recipe, entry["key"], profile=self.profile, backend=backend,
                               cache=self.cache, deps=deps, log=log, jobs=self.jobs,
                               work_root=self.cache.root.parent / "work",
-                              project_root=self.project_root, rebuild=self._rebuilds(recipe.name))
+                              project_root=self.project_root, rebuild=self._rebuilds(recipe.name),
+                              on_wait=lambda line: self._waiting(recipe.name, line))
+
+    def _waiting(self, name: str, line: str) -> None:
+        """Another run holds the key's lock (the build log has the line already):
+        the run's events and the terminal say so too, naming that run."""
+        self.state.event("cache-wait", what=name, line=line, start=time.time())
+        self.notice(f"{name}: {line}")
 
     def _rebuilds(self, name: str) -> bool:
         return self.rebuild is not None and (not self.rebuild or name in self.rebuild)
