@@ -10,11 +10,11 @@ import time
 from dataclasses import dataclass, field
 
 from ..bench.console import Console
+from ..errors import NoAnswer
 from ..profile import Profile
 
 # busybox init with an "askfirst" console waits for Enter before the shell.
 _ASKFIRST = r"Please press Enter to activate this console"
-_MIN_WAIT_S = 0.5  # a stage whose time ran out between two prompts still looks once more
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,9 @@ def _reach(console: Console, stage: Stage) -> None:
     started = time.monotonic()
     left = stage.timeout_s
     while console.expect(patterns, left, what=what) == 1:
+        left = stage.timeout_s - (time.monotonic() - started) / console.timeout_factor
+        if left <= 0:
+            raise NoAnswer(f"timed out after waiting {time.monotonic() - started:.1f} s for "
+                           f"{what}: init kept asking to press Enter; last lines: "
+                           f"{console.last_lines(3)}", log=str(console.log_path))
         console.sendline()
-        left = max(_MIN_WAIT_S,
-                   stage.timeout_s - (time.monotonic() - started) / console.timeout_factor)

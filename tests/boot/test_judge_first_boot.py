@@ -12,7 +12,7 @@ import pytest
 from pytest_quill.bench.console import Console
 from pytest_quill.bench.streams import SocketStream
 from pytest_quill.boot.judge import first_boot, stages
-from pytest_quill.errors import BootError
+from pytest_quill.errors import BootError, NoAnswer
 from pytest_quill.profile import load_profile
 
 pytestmark = pytest.mark.timeout(60)
@@ -100,3 +100,26 @@ def test_a_console_waiting_for_enter_gets_it(wire):
     report = first_boot(wire.console, load_profile("qemu-virt"))
     answer.join()
     assert list(report.stages) == STAGE_NAMES
+
+
+def test_a_console_that_keeps_asking_for_enter_still_ends_at_the_stages_timeout(wire):
+    """Each Enter brings the askfirst line again (a shell that dies at once): the shell
+    stage's clock is not reset by the prompts, so the boot ends, said as a timeout."""
+    init_runs = BOOT.index(b"Run /sbin/init")
+    ask = b"\r\nPlease press Enter to activate this console. "
+    wire.device.sendall(BOOT[:init_runs] + b"Run /sbin/init as init process\r\n" + ask)
+
+    def ask_again_on_every_enter():
+        try:
+            while wire.device.recv(16):
+                wire.device.sendall(ask)
+        except OSError:
+            pass  # the test closed the device end
+
+    threading.Thread(target=ask_again_on_every_enter, daemon=True).start()
+    limit = stages(load_profile("qemu-virt"))[-1].timeout_s * wire.console.timeout_factor
+    with pytest.raises(NoAnswer) as failure:
+        first_boot(wire.console, load_profile("qemu-virt"))
+    waited = float(re.match(r"timed out after waiting ([0-9.]+) s for stage shell ",
+                            failure.value.message).group(1))
+    assert waited <= limit
