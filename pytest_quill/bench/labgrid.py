@@ -170,10 +170,12 @@ class LabgridBench(Bench):
         # As the run's own labgrid user: the place is acquired by it, not by the person.
         client = (f"LG_USERNAME={self.lease.user} labgrid-client -x {self.config.coordinator} "
                   f"-p {self.lease.place}")
+        lines = [f"place {self.lease.place} left on and acquired; its console: "
+                 f"{_URLS[console.protocol].format(host=console.host, port=console.port)}",
+                 f"when done: {client} power off; {client} release"]
         self._close_ports()
-        return [f"place {self.lease.place} left on and acquired; its console: "
-                f"{_URLS[console.protocol].format(host=console.host, port=console.port)}",
-                f"when done: {client} power off; {client} release"]
+        self.lease.leave_acquired()
+        return lines
 
     def _close_ports(self) -> None:
         if self._keyboard is not None:

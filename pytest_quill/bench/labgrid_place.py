@@ -170,6 +170,16 @@ class PlaceLease:
                        messages.CancelReservationRequest(token=self._token))
             self._token = None
 
+    def leave_acquired(self) -> None:
+        """Keep the place acquired past this process (--quill-keep-bench) but leave the
+        queue: an allocated reservation would keep the place from others once released."""
+        session = self._open()
+        try:
+            self._cancel(session)
+        finally:
+            self._close(session)
+        self.place = None
+
     def release(self) -> None:
         """Give the place back and leave the queue; safe to call twice."""
         if self.place is None and self._token is None:

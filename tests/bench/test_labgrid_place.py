@@ -4,8 +4,13 @@ refused after the bound, and released."""
 
 import getpass
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +22,7 @@ from tests.labgrid_lab import Lab
 
 pytestmark = pytest.mark.timeout(120)
 
+PROJECT = Path(__file__).resolve().parents[2]
 ME = f"{socket.gethostname()}/{getpass.getuser()}.quill-{os.getpid()}"
 
 
@@ -106,3 +112,24 @@ def test_an_unknown_place_or_coordinator_is_a_problem_before_any_wait(lab):
     nobody = Labgrid(coordinator=f"127.0.0.1:{free_tcp_port()}", place="nook-1")
     with pytest.raises(BenchError, match="labgrid coordinator 127.0.0.1:.* cannot be reached"):
         PlaceLease(nobody, print).problems()
+
+
+def test_ctrl_c_while_waiting_leaves_the_queue(lab):
+    lab.client("-p", "nook-2", "acquire", check=True, user="carol")
+    waiting = subprocess.Popen([sys.executable, "-c", (
+        "from pytest_quill.bench.labgrid_place import PlaceLease\n"
+        "from pytest_quill.profile import Labgrid\n"
+        f"PlaceLease(Labgrid(coordinator={lab.address!r}, place='nook-2'), print).acquire()")],
+        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while "state: waiting" not in lab.client("reservations").stdout:
+            assert waiting.poll() is None and time.monotonic() < deadline, waiting.stdout.read()
+            time.sleep(0.2)
+        waiting.send_signal(signal.SIGINT)
+        output = waiting.communicate(timeout=30)[0]
+        assert "KeyboardInterrupt" in output
+        assert "Reservation" not in lab.client("reservations").stdout
+    finally:
+        waiting.kill()
+        lab.client("-p", "nook-2", "release", "--kick", check=True)

@@ -72,9 +72,9 @@ def lab_profile(folder: Path, lab: Lab, **labgrid) -> Path:
 
 def acquired_spans(log: str) -> list[tuple[str, float, float]]:
     """(place, acquired at, released at) from a run's labgrid.log."""
-    acquired = re.findall(r"acquired place (\S+) as \S+ at ([\d.]+)", log)
-    released = dict(re.findall(r"released place (\S+) at ([\d.]+)", log))
-    return [(place, float(start), float(released[place])) for place, start in acquired]
+    acquired = re.findall(r"pid (\d+)\] acquired place (\S+) as \S+ at ([\d.]+)", log)
+    released = dict(re.findall(r"pid (\d+)\] released place \S+ at ([\d.]+)", log))
+    return [(place, float(start), float(released[pid])) for pid, place, start in acquired]
 
 
 @pytest.mark.timeout(600)
@@ -108,6 +108,7 @@ def test_a_kept_bench_leaves_the_board_on_and_says_how_to_give_it_back(lab, card
         lab.client(*args, check=True, user=user.removeprefix("LG_USERNAME="))
     assert not lab.boards[2].on
     assert "acquired: None" in lab.client("-p", "qemu-2", "show").stdout
+    assert "Reservation" not in lab.client("reservations").stdout  # free for the next run
 
 
 def pytest_run(folder: Path, profile: Path, *args: str) -> subprocess.Popen:
