@@ -1,11 +1,17 @@
-"""How the recipe calls the kernel's make: out of tree, cross, through ccache."""
+"""How the recipe calls the kernel's make: out of tree, cross, through ccache
+(a local folder, and a remote storage shared by every runner when one is named)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 LOCALE = ("LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES")
+# ccache --print-stats counters kept in the record (a build's difference of them).
+STATS = ("direct_cache_hit", "preprocessed_cache_hit", "cache_miss", "local_storage_hit",
+         "local_storage_miss", "remote_storage_hit", "remote_storage_miss",
+         "remote_storage_error", "remote_storage_timeout")
 
 
 @dataclass(frozen=True)
@@ -16,6 +22,9 @@ class KernelMake:
     cross_compile: str
     jobs: int
     ccache_dir: Path | None  # None: no ccache on the backend
+    # Paths under it are hashed relative, so two workspaces (two CI runners) share hits.
+    ccache_base: Path | None = None
+    ccache_remote: str = ""  # ccache's remote storage URL; "" = the local folder only
 
     def argv(self, *targets: str, parallel: bool = True, **variables: str) -> list[str]:
         argv = ["make", "-C", str(self.tree), f"O={self.build_dir}", f"ARCH={self.arch}",
@@ -40,7 +49,33 @@ class KernelMake:
         if self.ccache_dir:
             # content: the Docker backend's compiler has another mtime but the same bytes.
             env.update(CCACHE_DIR=str(self.ccache_dir), CCACHE_COMPILERCHECK="content")
+            if self.ccache_base:
+                env["CCACHE_BASEDIR"] = str(self.ccache_base)
+            if self.ccache_remote:
+                # Not remote-only: the local folder still serves this runner's
+                # incremental rebuilds without a network round trip per file.
+                env["CCACHE_REMOTE_STORAGE"] = self.ccache_remote
         return env
+
+    def stats_argv(self, dest: Path) -> list[str]:
+        """ccache's counters (tab-separated name, value) written to DEST."""
+        return ["sh", "-c", 'ccache --print-stats > "$1"', "sh", str(dest)]
 
     def image(self, name: str) -> Path:
         return self.build_dir / "arch" / self.arch / "boot" / name
+
+
+def read_stats(text: str) -> dict[str, int]:
+    pairs = (line.split("\t") for line in text.splitlines() if line.count("\t") == 1)
+    return {name: int(value) for name, value in pairs if name in STATS and value.isdigit()}
+
+
+def stats_record(before: dict[str, int], after: dict[str, int], remote: str) -> dict:
+    """What this build asked of ccache: the counters' growth, hits and misses summed,
+    and where the remote storage is (its host, never a password)."""
+    grown = {name: after.get(name, 0) - before.get(name, 0) for name in STATS}
+    parts = urlsplit(remote)
+    return {**grown, "hits": grown["direct_cache_hit"] + grown["preprocessed_cache_hit"],
+            "misses": grown["cache_miss"],
+            "remote": f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+            if remote else ""}

@@ -4,7 +4,8 @@ Artifact folder: uImage, zImage, config, System.map, Module.symvers,
 modules/lib/modules/<release>/... (SquireOS under kernel/drivers/squireos/).
 meta: release, modules (load order), builtin, config_check, kconfig_chain,
 integration, compat (the patches applied to the tree: name, sha256, status),
-vmlinux (entry, allocated sections), uimage (header fields), sizes, ccache.
+vmlinux (entry, allocated sections), uimage (header fields), sizes, ccache,
+ccache_stats (this build's hits and misses, local and remote).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from . import config as kernel_config
 from . import modules as kernel_modules
 from . import tree as kernel_tree
 from . import verify as kernel_verify
-from .make import KernelMake
+from .make import KernelMake, read_stats, stats_record
 
 MODULES_SOURCE = Path("squireos/kernel/drivers/squireos")
 OUTPUT_FILES = kernel_verify.OUTPUT_FILES
@@ -64,6 +65,9 @@ class KernelRecipe:
         base = _config_base_file(profile, None)
         kernel["config_base"] = _file_hash(base) if base else profile.kernel.config_base
         kernel.pop("docker_builder")  # the backend's identity covers the toolchain
+        # Where compiles are cached leaves the output the same: blanked, not dropped,
+        # so the keys of kernels built before the setting existed stay valid.
+        kernel["ccache_remote"] = ""
         kernel.pop("source")  # its identity below (a tarball's: its content, not its folder)
         modules = project_root / MODULES_SOURCE
         if not modules.is_dir():
@@ -95,9 +99,9 @@ class KernelRecipe:
             ctx.note(f"integration: {integration}")
             make = _kernel_make(ctx, tree, label)
             final, config_check = _configure(ctx, make, tree, integration)
-            release = _compile(ctx, make, final)
+            release, ccache_stats = _compile(ctx, make, final)
             meta = _collect(ctx, make, final, release)
-        return {**meta, "config_check": config_check, "integration": integration,
+        return {**meta, "ccache_stats": ccache_stats, "config_check": config_check, "integration": integration,
                 "compat": {"folder": str(settings.compat_patches or ""), "patches": patches},
                 "kconfig_chain": kconfig.source_chain(tree, ctx.profile.target.arch,
                                                       kernel_config.SQUIREOS_KCONFIG),
@@ -110,7 +114,8 @@ def _kernel_make(ctx: BuildContext, tree: Path, label: str) -> KernelMake:
                       build_dir=ctx.workspace(f"kernel-build/{ctx.profile.name}-{label}"),
                       arch=ctx.profile.target.arch,
                       cross_compile=ctx.profile.kernel.cross_compile, jobs=ctx.jobs,
-                      ccache_dir=ctx.workspace("ccache") if has_ccache else None)
+                      ccache_dir=ctx.workspace("ccache") if has_ccache else None,
+                      ccache_base=ctx.work_root, ccache_remote=ctx.profile.kernel.ccache_remote)
 
 
 def _configure(ctx: BuildContext, make: KernelMake, tree: Path,
@@ -170,12 +175,32 @@ def _config_base_file(profile: Profile, tree: Path | None) -> Path | None:
                      f"nor {tree / base} exists")
 
 
-def _compile(ctx: BuildContext, make: KernelMake, final: dict) -> str:
+def _compile(ctx: BuildContext, make: KernelMake, final: dict) -> tuple[str, dict]:
+    """The release, and ccache's counters for this compile ({} without ccache)."""
     targets = [ctx.profile.kernel.image_target]
     if final.get("MODULES") == "y":
         targets.append("modules")
+    before = _ccache_counters(ctx, make, "before")
     ctx.run(make.argv(*targets), cwd=make.tree, env=make.env())
-    return (make.build_dir / "include/config/kernel.release").read_text().strip()
+    release = (make.build_dir / "include/config/kernel.release").read_text().strip()
+    if make.ccache_dir is None:
+        if make.ccache_remote:
+            ctx.note(f"kernel.ccache_remote {make.ccache_remote}: unused, no ccache on the "
+                     f"{ctx.backend.name} backend")
+        return release, {}
+    stats = stats_record(before, _ccache_counters(ctx, make, "after"), make.ccache_remote)
+    ctx.note(f"ccache: {stats['hits']} hits, {stats['misses']} misses; remote "
+             f"{stats['remote'] or 'none'}: {stats['remote_storage_hit']} hits, "
+             f"{stats['remote_storage_miss']} misses, {stats['remote_storage_error']} errors")
+    return release, stats
+
+
+def _ccache_counters(ctx: BuildContext, make: KernelMake, when: str) -> dict[str, int]:
+    if make.ccache_dir is None:
+        return {}
+    dest = make.build_dir / f".quill-ccache-{when}"
+    ctx.run(make.stats_argv(dest), cwd=make.tree, env=make.env())
+    return read_stats(dest.read_text())
 
 
 def _collect(ctx: BuildContext, make: KernelMake, final: dict, release: str) -> dict:

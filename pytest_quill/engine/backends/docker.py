@@ -1,5 +1,9 @@
 """Build in a container of the recipe's builder image, at the host's own paths.
 
+On an engine of this machine the paths are bind-mounted; on a remote one
+(remote.py says which) they are volumes the files are sent to as archives
+(archives.py), and the builder image is sent from this machine's engine.
+
 The project root, the extra mounts (the cache, the reports) and the sources
 the recipe's toolchain names are bind-mounted at their host paths, so argv,
 cwd and every path a recipe writes mean the same thing on both backends. The
@@ -14,7 +18,6 @@ import copy
 import hashlib
 import io
 import os
-import socket
 import subprocess
 import tempfile
 import threading
@@ -27,13 +30,13 @@ import docker.errors
 import requests
 
 from ...errors import BenchError
-from ...proc import pid_alive
-from . import docker_images
+from . import containers, docker_images, remote
+from .archives import ArchiveRunner
 from .base import Toolchain
+from .containers import OWNER_LABEL
 
 PRIVATE_URL = "unix:///run/pytest-quill/docker.sock"  # scripts/dockerd.sh starts it
 DEFAULT_URL = "unix:///var/run/docker.sock"
-OWNER_LABEL = "io.pytest-quill.owner"  # host:pid of the process that made a container
 _PROBE_TIMEOUT_S = 5
 # Runs argv with stderr on stdout's pipe, so the log keeps their order (as on the host);
 # a command that is not found exits 127 with the shell's message in the log.
@@ -63,7 +66,7 @@ def find_engine() -> tuple[str | None, list[str]]:
             reasons.append(f"{url}: no such socket")
             continue
         try:
-            docker.DockerClient(base_url=url, timeout=_PROBE_TIMEOUT_S).ping()
+            remote.engine_client(url, _PROBE_TIMEOUT_S).ping()
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             reasons.append(f"{url}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             continue
@@ -112,6 +115,7 @@ class DockerBackend:
         # Where the builder image's own build log goes (it is built lazily, once).
         self.log_dir = Path(log_dir) if log_dir else self.project_root / "reports" / "docker"
         self._client = None
+        self._remote = False  # decided with the client, from the engine's URL
         # Shared by every toolchain view of this engine: Dockerfile -> tag -> image id.
         self._tags: dict[Path, str] = {}
         self._builders: dict[str, str] = {}
@@ -136,9 +140,15 @@ class DockerBackend:
                 raise BenchError(f"Docker backend: no engine answers: {docker_available()}"
                                  + ("" if chosen_engine() else
                                     " (start one with scripts/dockerd.sh)"))
-            self._client = docker.DockerClient(base_url=url, timeout=None)
-            _remove_orphans(self._client)
+            self._client = remote.engine_client(url, timeout=None)
+            self._remote = remote.is_remote(url)
+            containers.remove_orphans(self._client)
         return self._client
+
+    @property
+    def remote(self) -> bool:
+        """Whether the engine gets files as archives instead of bind mounts."""
+        return self.client is not None and self._remote
 
     # -- the builder image ------------------------------------------------
 
@@ -164,7 +174,20 @@ class DockerBackend:
 
     def _build_once(self, tag: str) -> str:
         with docker_images.image_lock(tag):
-            return self._present(tag) or self._build_builder(tag)
+            return self._present(tag) or self._sent(tag) or self._build_builder(tag)
+
+    def _sent(self, tag: str) -> str | None:
+        """The image sent from this machine's engine to a remote one, if it has it."""
+        if not self.remote:
+            return None
+        with open(self._image_log(tag), "ab") as log:
+            if remote.send_image(self.client, [PRIVATE_URL, DEFAULT_URL], tag, log):
+                return self.client.images.get(tag).id
+        return None
+
+    def _image_log(self, tag: str) -> Path:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        return self.log_dir / f"{tag.replace('/', '_').replace(':', '-')}.log"
 
     def _present(self, tag: str) -> str | None:
         try:
@@ -174,10 +197,8 @@ class DockerBackend:
 
     def _build_builder(self, tag: str) -> str:
         dockerfile = self.toolchain.dockerfile
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log_path = self.log_dir / f"{tag.replace('/', '_').replace(':', '-')}.log"
         started = time.monotonic()
-        with open(log_path, "ab") as log:
+        with open(self._image_log(tag), "ab") as log:
             # An empty context: builder Dockerfiles COPY nothing, their hash is the tag.
             with tempfile.TemporaryDirectory(prefix="quill-context-") as context:
                 image_id = docker_images.build_image(self.client, dockerfile, Path(context), None,
@@ -209,20 +230,33 @@ class DockerBackend:
 
     def run(self, argv: list[str], *, cwd: Path, env: dict | None, log: BinaryIO,
             timeout: float) -> int:
+        argv = [str(a) for a in argv]
+        user = f"{os.getuid()}:{os.getgid()}"
+        if self.remote:
+            runner = ArchiveRunner(self.client, self.builder_image(), self._roots())
+            return runner.run(argv, cwd=Path(cwd), environment=self._environment(env),
+                              user=user, log=log, timeout=timeout)
+        # The host network: a ccache redis:// address on 127.0.0.1 is this machine's.
         container = self.client.containers.create(
-            self.builder_image(), _MERGED_OUTPUT + [str(a) for a in argv], working_dir=str(cwd),
-            environment=self._environment(env), user=f"{os.getuid()}:{os.getgid()}",
-            volumes=self._volumes(), labels={OWNER_LABEL: _owner()})
+            self.builder_image(), _MERGED_OUTPUT + argv, working_dir=str(cwd),
+            environment=self._environment(env), user=user, volumes=self._volumes(),
+            network_mode="host", labels={OWNER_LABEL: containers.owner()})
         # Whatever happens (exit, timeout, Ctrl-C), the container is killed and removed.
         try:
             container.start()
-            pump = threading.Thread(target=_copy_output, args=(container, log), daemon=True)
+            pump = threading.Thread(target=containers.copy_output, args=(container, log),
+                                    daemon=True)
             pump.start()
-            code = _wait(container, argv, timeout)
+            code = containers.wait(container, argv, timeout)
             pump.join(timeout=30)
             return code
         finally:
             container.remove(force=True)
+
+    def _roots(self) -> list[Path]:
+        """The folders a remote engine mirrors: the writable ones and each source's folder."""
+        return [self.project_root, *self.mounts,
+                *(path if path.is_dir() else path.parent for path in self.toolchain.sources)]
 
     def _environment(self, env: dict | None) -> dict[str, str]:
         # HOME=/tmp: the caller's uid has no home in the image, and tools (ccache) want one.
@@ -240,52 +274,20 @@ class DockerBackend:
     # -- images for recipes (the rootfs) -------------------------------------
 
     def base_image(self, debian_arch: str, suite: str, log: BinaryIO) -> str:
+        tag = docker_images.base_tag(debian_arch, suite)
+        if self.remote and not remote.has_image(self.client, tag):
+            with docker_images.image_lock(tag):
+                if not remote.has_image(self.client, tag):
+                    remote.send_image(self.client, [PRIVATE_URL, DEFAULT_URL], tag, log)
         return docker_images.base_image(self.client, debian_arch, suite, log)
 
     def build_image(self, dockerfile: Path, context: Path, platform: str | None,
                     buildargs: dict[str, str], tag: str, log: BinaryIO) -> str:
+        # A remote engine's builds use its machine's network (a test engine has no bridge).
         return docker_images.build_image(self.client, Path(dockerfile), Path(context), platform,
-                                         buildargs, tag, log)
+                                         buildargs, tag, log,
+                                         network_mode="host" if self.remote else None)
 
     def export_rootfs(self, image: str, dest_tar: Path, log: BinaryIO) -> None:
         docker_images.export_rootfs(self.client, image, Path(dest_tar), log)
-
-
-def _copy_output(container, log: BinaryIO) -> None:
-    try:
-        for chunk in container.logs(stream=True, follow=True):
-            log.write(chunk)
-            log.flush()
-    except (requests.exceptions.RequestException, docker.errors.APIError):
-        pass  # the container was removed under the stream (timeout, interrupt): nothing left
-
-
-def _wait(container, argv: list[str], timeout: float) -> int:
-    started = time.monotonic()
-    try:
-        return container.wait(timeout=timeout)["StatusCode"]
-    except requests.exceptions.RequestException as exc:
-        # The SDK reports a read timeout as a ConnectionError: the clock tells them apart.
-        if time.monotonic() - started >= timeout:
-            raise subprocess.TimeoutExpired(argv, timeout) from None
-        raise BenchError(f"Docker engine stopped answering while running {argv[0]}: "
-                         f"{exc}") from None
-
-
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _remove_orphans(client) -> None:
-    """Containers left by a process of this machine that died without cleaning up (SIGKILL)."""
-    host = socket.gethostname()
-    # Other processes remove their containers meanwhile (and may reap the same orphan).
-    for container in client.containers.list(all=True, filters={"label": OWNER_LABEL},
-                                            ignore_removed=True):
-        owner_host, _, pid = container.labels.get(OWNER_LABEL, "").rpartition(":")
-        if owner_host == host and pid.isdigit() and not pid_alive(int(pid)):
-            try:
-                container.remove(force=True)
-            except docker.errors.APIError:
-                pass  # gone, or being removed by another reaper (409): either way not ours to do
 

@@ -88,9 +88,13 @@ def check_platform_runs(debian_arch: str) -> None:
                          "not qemu-user-binfmt)")
 
 
+def base_tag(debian_arch: str, suite: str) -> str:
+    return f"quill-base/debian:{suite}-{debian_arch}"
+
+
 def base_image(client: docker.DockerClient, debian_arch: str, suite: str, log: BinaryIO) -> str:
     """quill-base/debian:<suite>-<arch>: pulled debian:<suite> if a registry answers, else made."""
-    tag = f"quill-base/debian:{suite}-{debian_arch}"
+    tag = base_tag(debian_arch, suite)
     if _exists(client, tag):
         return tag
     check_platform_runs(debian_arch)
@@ -174,7 +178,7 @@ def resolve_base(client: docker.DockerClient, reference: str, debian_arch: str,
 
 def build_image(client: docker.DockerClient, dockerfile: Path, context: Path,
                 platform: str | None, buildargs: dict[str, str], tag: str, log: BinaryIO,
-                labels: dict[str, str] | None = None) -> str:
+                labels: dict[str, str] | None = None, network_mode: str | None = None) -> str:
     """Build DOCKERFILE for PLATFORM (None: native) and return the image id.
 
     Without BASE in buildargs, the Dockerfile's default base is resolved
@@ -190,7 +194,7 @@ def build_image(client: docker.DockerClient, dockerfile: Path, context: Path,
     image_id = None
     for chunk in client.api.build(path=str(context), dockerfile=str(dockerfile), tag=tag,
                                   platform=platform, buildargs=buildargs, labels=labels,
-                                  rm=True, forcerm=True, decode=True):
+                                  network_mode=network_mode, rm=True, forcerm=True, decode=True):
         if "stream" in chunk:
             log.write(chunk["stream"].encode())
         if "error" in chunk:

@@ -1,0 +1,80 @@
+"""A kernel's cold build beside the same build in a fresh workspace served by a
+shared ccache on Redis (what a second CI runner gets).
+
+    .venv/bin/python benchmarks/ccache.py [--profile nook-twin] [--set KEY=VALUE]
+        [--backend docker|host] [--redis redis://HOST:PORT] [--jobs 2]
+
+Without --redis, an empty redis-server is started on a loopback port (and
+stopped). Both workspaces are fresh folders under reports/benchmarks/, so
+both builds compile: the first fills Redis, the second reads it. Prints wall
+seconds and ccache's counters; writes reports/benchmarks/ccache-PROFILE.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from pathlib import Path
+
+from figures import FOLDER, PROJECT, save
+
+sys.path.insert(0, str(PROJECT))  # the tests' helpers: a Redis server, the store's step
+
+from pytest_quill.engine.backends.docker import DockerBackend  # noqa: E402
+from pytest_quill.engine.backends.host import HostBackend  # noqa: E402
+from pytest_quill.kernel.recipe import RECIPE, verify  # noqa: E402
+from pytest_quill.profile import load_profile  # noqa: E402
+from tests.engine.artifacts import produce  # noqa: E402
+from tests.kernel.redis_server import redis_server  # noqa: E402
+
+SOURCE = PROJECT.parent / "shared" / "sources" / "nst-kernel-3f80ffb9.tar.xz"
+
+
+def build(profile, backend_name: str, workspace: Path, jobs: int) -> dict:
+    backend = (DockerBackend(PROJECT, mounts=(workspace,), log_dir=workspace / "logs")
+               if backend_name == "docker" else HostBackend())
+    started = time.monotonic()
+    artifact = produce(RECIPE, profile, backend, workspace, jobs=jobs)
+    seconds = round(time.monotonic() - started, 1)
+    stats = artifact.meta["ccache_stats"]
+    asked = stats["remote_storage_hit"] + stats["remote_storage_miss"]
+    return {"seconds": seconds, "status": artifact.status, "key": artifact.key,
+            "verify": verify(artifact, profile), "ccache": stats,
+            "remote_hit_ratio": round(stats["remote_storage_hit"] / asked, 3) if asked else 0.0}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="nook-twin")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--backend", choices=("docker", "host"), default="docker")
+    parser.add_argument("--redis", default="", help="an existing server (default: start one)")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    settings = dict(pair.split("=", 1) for pair in args.set)
+    if args.profile == "nook-twin":
+        settings.setdefault("kernel.source", str(SOURCE))
+    with contextlib.ExitStack() as stack:
+        url = args.redis or stack.enter_context(redis_server())
+        profile = load_profile(args.profile, {**settings, "kernel.ccache_remote": url},
+                               directory=PROJECT / "hardware_profiles")
+        root = FOLDER / f"ccache-{int(time.time())}"
+        print(f"{profile.name} on {args.backend}, ccache remote {url}, workspaces in {root}")
+        phases = {}
+        for label, folder in (("cold build (fills Redis)", "runner-1"),
+                              ("fresh workspace, remote cache", "runner-2")):
+            phases[folder] = phase = build(profile, args.backend, root / folder, args.jobs)
+            print(f"{label:<32} {phase['seconds']:>7.1f} s  remote hits "
+                  f"{phase['ccache']['remote_storage_hit']}/"
+                  f"{phase['ccache']['remote_storage_hit'] + phase['ccache']['remote_storage_miss']}"
+                  f" ({phase['remote_hit_ratio']:.0%}), verify: {phase['verify'] or 'ok'}",
+                  flush=True)
+    save(f"ccache-{profile.name}", {"profile": profile.name, "backend": args.backend,
+                                    "jobs": args.jobs, "phases": phases})
+    return 1 if any(p["verify"] for p in phases.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Engines that do not share this machine's files, and images sent to them.
+
+A bind mount is resolved on the engine's machine, so a remote engine gets the
+build's files as archives instead (transfer.py). Remote means: DOCKER_HOST is
+ssh://, or tcp:// to a host that is not a loopback address; QUILL_DOCKER_REMOTE=1
+asks for archives with any engine (a loopback test engine, a tcp:// name that
+happens to be this machine), QUILL_DOCKER_REMOTE=0 for bind mounts.
+
+Builder and base images are sent from this machine's engine when it has them
+(docker save | docker load through the API) rather than built there: the same
+image id keeps the artifact key of a local build, and the remote machine needs
+no package mirror (the base is made with mmdebstrap, the toolchain from apt).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import time
+from typing import BinaryIO
+from urllib.parse import urlparse
+
+import docker
+import docker.errors
+import requests
+
+from ...errors import BenchError
+from .docker_images import note
+
+FORCE = "QUILL_DOCKER_REMOTE"
+_LOCAL_SCHEMES = ("unix", "npipe", "fd")
+
+
+def is_remote(url: str) -> bool:
+    """Whether the engine at URL gets the files as archives (see the module's text)."""
+    forced = os.environ.get(FORCE, "").strip().lower()
+    if forced in ("1", "yes", "true"):
+        return True
+    if forced in ("0", "no", "false"):
+        return False
+    parsed = urlparse(url)
+    if parsed.scheme in _LOCAL_SCHEMES or not parsed.scheme:
+        return False
+    if parsed.scheme == "ssh":
+        return True
+    return not _is_loopback(parsed.hostname or "")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def engine_client(url: str, timeout: int | None) -> docker.DockerClient:
+    """A client for URL; ssh:// goes through the ssh program (its config, its agent)."""
+    return docker.DockerClient(base_url=url, timeout=timeout,
+                               use_ssh_client=url.startswith("ssh://"))
+
+
+def has_image(client: docker.DockerClient, reference: str) -> bool:
+    try:
+        client.images.get(reference)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+def send_image(remote: docker.DockerClient, local_urls: list[str], tag: str,
+               log: BinaryIO) -> bool:
+    """Copy TAG from the first local engine that has it to REMOTE; False when none has it."""
+    local = _local_with(local_urls, tag)
+    if local is None:
+        return False
+    started = time.monotonic()
+    image_id = local.images.get(tag).id
+    for _ in remote.api.load_image(local.api.get_image(tag, chunk_size=1 << 20)):
+        pass  # the engine's progress lines: the load is done when they end
+    if remote.images.get(tag).id != image_id:
+        raise BenchError(f"sending {tag}: the engine loaded another image than {image_id[:19]}")
+    note(log, f"image {tag} = {image_id[:19]} sent from this machine's engine in "
+              f"{time.monotonic() - started:.0f} s")
+    return True
+
+
+def _local_with(urls: list[str], tag: str) -> docker.DockerClient | None:
+    for url in urls:
+        if url.startswith("unix://") and not os.path.exists(url[len("unix://"):]):
+            continue
+        try:
+            client = engine_client(url, timeout=None)
+            if has_image(client, tag):
+                return client
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            continue
+    return None

@@ -1,0 +1,115 @@
+"""Issue 16, item 1: the kernel and the rootfs built through a Docker engine that
+sees none of this machine's paths (a second dockerd on a loopback TCP port,
+asked for archives with QUILL_DOCKER_REMOTE=1): same keys as the local engine's
+builds, the rootfs byte-identical, the kernel verified, no container of the
+remote path with a bind mount. The builder and base images are sent from this
+machine's engine (~1 GB over loopback), then the nook-twin's 2.6.29 kernel
+compiles cold there (~2-3 min on 2 cores)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import pytest
+from docker.models.containers import ContainerCollection
+
+from pytest_quill.engine.backends.docker import DockerBackend, ensure_engine
+from pytest_quill.engine.cache import default_cache
+from pytest_quill.errors import BenchError
+from pytest_quill.formats.kconfig import parse_config
+from pytest_quill.kernel import recipe as kernel_recipe
+from pytest_quill.profile import load_profile
+from pytest_quill.rootfs import recipe as rootfs_recipe
+from tests.engine.artifacts import produce
+from tests.engine.remote_engine import bind_mounts, remote_engine
+from tests.kernel.redis_server import redis_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT.parent / "shared" / "sources" / "nst-kernel-3f80ffb9.tar.xz"
+
+
+@pytest.fixture(scope="module")
+def profile():
+    if not SOURCE.is_file():
+        pytest.skip(f"{SOURCE}: missing (the Nook's kernel tree)")
+    return load_profile("nook-twin", {"kernel.source": str(SOURCE)})
+
+
+@pytest.fixture(scope="module")
+def local_engine() -> str:
+    try:
+        return ensure_engine(ROOT)
+    except BenchError as exc:
+        pytest.skip(f"no local Docker engine: {exc}")
+
+
+@pytest.fixture(scope="module")
+def remote(local_engine, tmp_path_factory):
+    """A backend on the second engine, its cache folder, and every container it
+    created (inspected as created)."""
+    cache = tmp_path_factory.mktemp("remote-cache")
+    with remote_engine() as url, pytest.MonkeyPatch.context() as env:
+        env.setenv("DOCKER_HOST", url)
+        env.setenv("QUILL_DOCKER_REMOTE", "1")
+        backend = DockerBackend(ROOT, mounts=(cache,),
+                                log_dir=tmp_path_factory.mktemp("remote-logs"))
+        created = []
+        create = ContainerCollection.create
+
+        def inspected(self, *args, **kwargs):
+            container = create(self, *args, **kwargs)
+            if self.client.api.base_url == backend.client.api.base_url:
+                created.append(container.attrs)
+            return container
+
+        env.setattr(ContainerCollection, "create", inspected)
+        yield backend, cache, created
+        assert bind_mounts(backend.client) == []
+
+
+def local_artifact(recipe, profile, engine: str):
+    """The local engine's artifact: the shared cache's (warm in CI), else built."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DOCKER_HOST", engine)
+        env.delenv("QUILL_DOCKER_REMOTE", raising=False)
+        local = DockerBackend(ROOT, mounts=(Path(default_cache()),))
+        return produce(recipe, profile, local, Path(default_cache()))
+
+
+def test_the_kernel_built_on_a_remote_engine_is_verified_and_keyed_as_a_local_one(
+        profile, local_engine, remote):
+    backend, cache, created = remote
+    local = local_artifact(kernel_recipe.RECIPE, profile, local_engine)
+    # The engine's containers reach a shared compile cache on the engine's network.
+    with redis_server() as url:
+        shared = dataclasses.replace(profile, kernel=dataclasses.replace(
+            profile.kernel, ccache_remote=url))
+        built = produce(kernel_recipe.RECIPE, shared, backend, cache)
+    assert backend.remote and built.status == "built"
+    assert built.key == local.key
+    assert kernel_recipe.verify(built, profile) == []
+    assert built.meta["release"] == local.meta["release"]
+    assert parse_config(built.file("config").read_text()) == \
+        parse_config(local.file("config").read_text())
+    stats = built.meta["ccache_stats"]
+    assert stats["remote_storage_miss"] > 500 and stats["remote_storage_error"] == 0
+    assert created and all(not c["HostConfig"].get("Binds") for c in created)
+    assert all(m["Type"] == "volume" for c in created for m in c["Mounts"])
+
+
+def test_the_rootfs_built_on_a_remote_engine_is_byte_identical(profile, local_engine, remote):
+    backend, cache, created = remote
+    local = local_artifact(rootfs_recipe.RECIPE, profile, local_engine)
+    built = produce(rootfs_recipe.RECIPE, profile, backend, cache)
+    assert built.status == "built" and built.key == local.key
+    tarball = rootfs_recipe.TARBALL
+    assert sha256(built.file(tarball)) == sha256(local.file(tarball)) == local.meta["sha256"]
+    assert all(not c["HostConfig"].get("Binds") for c in created)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

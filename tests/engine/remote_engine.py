@@ -1,0 +1,96 @@
+"""A second Docker engine for tests: dockerd on a free loopback TCP port, its
+data, state and pidfile in a scratch folder, no TLS (loopback only), a bridge
+of its own and no iptables rules (this machine's engine keeps docker0 and its
+rules: `--bridge=none` would make dockerd delete docker0); stopped and removed
+when the block ends. Its builds and commands use the host network."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import docker
+import pytest
+import requests
+
+START_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def remote_engine():
+    """tcp://127.0.0.1:PORT of a fresh engine that sees none of this machine's images."""
+    if shutil.which("dockerd") is None or os.geteuid() != 0:
+        pytest.skip("a second engine needs dockerd and root")
+    # Short: containerd's socket lives under the exec root, and socket paths are bounded.
+    folder = Path(tempfile.mkdtemp(prefix="qd-", dir="/tmp"))
+    port = free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    bridge = _own_bridge(f"qbr{port}", port)
+    argv = ["dockerd", "-H", url, "--tls=false", f"--bridge={bridge}", "--iptables=false",
+            "--ip-masq=false", "--data-root", str(folder / "data"),
+            "--exec-root", str(folder / "exec"), "--pidfile", str(folder / "dockerd.pid")]
+    try:
+        with open(folder / "dockerd.log", "wb") as log:
+            daemon = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            _wait_answering(url, daemon, folder / "dockerd.log")
+            yield url
+        finally:
+            daemon.terminate()
+            try:
+                daemon.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
+    finally:
+        subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _own_bridge(name: str, port: int) -> str:
+    """A bridge for the test engine alone, on a /24 of 10.213/16 picked by the port."""
+    address = f"10.213.{port % 250 + 1}.1/24"
+    for argv in (["ip", "link", "add", name, "type", "bridge"],
+                 ["ip", "addr", "add", address, "dev", name], ["ip", "link", "set", name, "up"]):
+        done = subprocess.run(argv, capture_output=True, text=True)
+        if done.returncode != 0:
+            subprocess.run(["ip", "link", "delete", name], capture_output=True)
+            pytest.skip(f"cannot make a bridge for a second engine: {done.stderr.strip()}")
+    return name
+
+
+def _wait_answering(url: str, daemon: subprocess.Popen, log: Path) -> None:
+    began = time.monotonic()
+    while time.monotonic() - began < START_S:
+        if daemon.poll() is not None:
+            pytest.fail(f"dockerd exited ({daemon.returncode}): {log.read_text()[-800:]}")
+        try:
+            docker.DockerClient(base_url=url, timeout=5).ping()
+            return
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            time.sleep(0.3)
+    pytest.fail(f"dockerd did not answer on {url} within {START_S} s: {log.read_text()[-800:]}")
+
+
+def bind_mounts(client) -> list[str]:
+    """The bind mounts of every container on the engine (running or not)."""
+    found = []
+    for container in client.containers.list(all=True):
+        attrs = container.attrs
+        found += [m["Source"] for m in attrs.get("Mounts", []) if m.get("Type") == "bind"]
+        found += attrs.get("HostConfig", {}).get("Binds") or []
+    return found
+

@@ -1,0 +1,127 @@
+"""The Docker backend on an engine that cannot see this machine's files: a
+second dockerd on a loopback port, asked for archives (QUILL_DOCKER_REMOTE=1),
+with a one-line builder image sent from this machine's engine."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from pytest_quill.engine.backends import remote as remote_engines
+from pytest_quill.engine.backends import transfer
+from pytest_quill.engine.backends.base import Toolchain
+from pytest_quill.engine.backends.docker import DockerBackend, ensure_engine
+from pytest_quill.errors import BenchError
+from tests.engine.remote_engine import bind_mounts, remote_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("url, remote", [
+    ("unix:///run/pytest-quill/docker.sock", False), ("tcp://127.0.0.1:2375", False),
+    ("tcp://localhost:2375", False), ("tcp://[::1]:2375", False),
+    ("tcp://build-host:2375", True), ("tcp://10.0.0.5:2376", True),
+    ("ssh://ci@build-host", True)])
+def test_remote_is_decided_by_the_engine_url(monkeypatch, url, remote):
+    monkeypatch.delenv(remote_engines.FORCE, raising=False)
+    assert remote_engines.is_remote(url) is remote
+
+
+@pytest.mark.parametrize("forced, remote", [("1", True), ("0", False)])
+def test_quill_docker_remote_overrides_the_url(monkeypatch, forced, remote):
+    monkeypatch.setenv(remote_engines.FORCE, forced)
+    assert remote_engines.is_remote("unix:///var/run/docker.sock") is remote
+    assert remote_engines.is_remote("ssh://ci@build-host") is remote
+
+
+def test_units_are_the_outermost_existing_paths_argv_names_under_a_root(tmp_path):
+    root, tree = tmp_path / "cache", tmp_path / "cache" / "work" / "tree"
+    (tree / "sub").mkdir(parents=True)
+    argv = ["make", "-C", str(tree), f"O={tree}/sub", f"INSTALL_MOD_PATH={root}/out/modules",
+            "/usr/bin/gcc", str(root), "CC=ccache gcc"]
+    assert transfer.units_of(argv, [root]) == [root / "work" / "tree"]
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory):
+    try:
+        ensure_engine(ROOT)
+    except BenchError as exc:
+        pytest.skip(f"no local Docker engine to send the builder image from: {exc}")
+    folder = tmp_path_factory.mktemp("remote")
+    dockerfile = folder / "test-builder.dockerfile"  # the Docker backend tests' builder
+    dockerfile.write_text("FROM quill-base/debian:bookworm-amd64\n")
+    with remote_engine() as url, pytest.MonkeyPatch.context() as env:
+        env.setenv("DOCKER_HOST", url)
+        env.setenv(remote_engines.FORCE, "1")
+        (folder / "project").mkdir()
+        made = DockerBackend(folder / "project", mounts=(folder / "cache",),
+                             log_dir=folder / "logs").with_toolchain(Toolchain(dockerfile))
+        made.builder_image()
+        yield made
+        assert bind_mounts(made.client) == []
+
+
+def run(backend: DockerBackend, script: str, *paths: Path) -> tuple[int, str]:
+    out = io.BytesIO()
+    code = backend.run(["sh", "-c", script, "sh", *map(str, paths)], cwd=backend.project_root,
+                       env=None, log=out, timeout=120)
+    return code, out.getvalue().decode()
+
+
+def workspace(backend: DockerBackend, name: str) -> Path:
+    path = backend.mounts[0] / name
+    path.mkdir(parents=True)
+    return path
+
+
+def test_the_command_sees_only_what_it_names_and_its_changes_come_back(backend):
+    work = workspace(backend, "changes")
+    (work / "input").write_text("sent\n")
+    (work / "gone").write_text("deleted there\n")
+    (backend.mounts[0] / "unnamed").write_text("not sent\n")
+    # Named inside the script, not as an argument: not a unit, not sent.
+    code, said = run(backend, f'cat "$1/input"; test -e {backend.mounts[0]}/unnamed || '
+                     'echo unnamed not there; rm "$1/gone"; mkdir "$1/made"; '
+                     'echo out > "$1/made/file"; ln -s file "$1/made/link"; exit 3', work)
+    assert code == 3
+    assert said.splitlines() == ["sent", "unnamed not there"]
+    assert not (work / "gone").exists()
+    assert (work / "made" / "file").read_text() == "out\n"
+    assert os.readlink(work / "made" / "link") == "file"
+
+
+def test_a_change_made_here_between_commands_is_what_the_next_one_sees(backend):
+    work = workspace(backend, "between")
+    (work / "config").write_text("first\n")
+    (work / "stale").write_text("stale\n")
+    assert run(backend, 'cat "$1/config"', work) == (0, "first\n")
+    (work / "config").write_text("second, longer\n")
+    (work / "stale").unlink()
+    assert run(backend, 'cat "$1/config"; ls "$1"', work) == (0, "second, longer\nconfig\n")
+
+
+def test_an_unpacked_tarball_comes_back_with_its_own_mtimes(backend, tmp_path):
+    work = workspace(backend, "unpacked")
+    packed = work / "tree.tar"
+    (tmp_path / "old.c").write_text("int x;\n")
+    os.utime(tmp_path / "old.c", ns=(10**18, 10**18 + 123456789))
+    with tarfile.open(packed, "w", format=tarfile.PAX_FORMAT) as tar:
+        tar.add(tmp_path / "old.c", arcname="tree/old.c")
+    (work / "out").mkdir()
+    assert run(backend, 'tar -xf "$1" -C "$2"', packed, work / "out")[0] == 0
+    assert (work / "out/tree/old.c").read_text() == "int x;\n"
+    assert (work / "out/tree/old.c").stat().st_mtime_ns // 10**9 == 10**9
+
+
+def test_a_file_written_over_here_never_writes_through_a_hard_link(backend):
+    work = workspace(backend, "linked")
+    (work / "original").write_text("user's tree\n")
+    os.link(work / "original", work / "copy")
+    assert run(backend, 'rm "$1"; echo rebuilt > "$1"', work / "copy")[0] == 0
+    assert (work / "copy").read_text() == "rebuilt\n"
+    assert (work / "original").read_text() == "user's tree\n"
