@@ -27,6 +27,9 @@ PROFILES_FOLDER = "hardware_profiles"
 
 Size = Annotated[int, Rule("greater than 0", lambda n: n > 0)]
 Seconds = Annotated[float, Rule("finite and greater than 0", lambda n: 0 < n < float("inf"))]
+CcacheRemote = Annotated[str, Rule("empty, or a redis://, redis+unix:// or http:// URL",
+                                   lambda s: s == "" or bool(re.match(
+                                       r"(redis|redis\+unix|http|https)://.", s)))]
 SafeName = Annotated[str, Rule("safe in a path (the file's stem unless set): letters, digits, "
                                "'.', '_', '+', '-', not starting with '.', no '..'", lambda s:
                                bool(re.fullmatch(r"(?!.*\.\.)[\w+-][\w.+-]*", s, re.ASCII)))]
@@ -57,9 +60,7 @@ class Kernel:
     filesystems: tuple[str, ...]  # root filesystems this kernel can mount
     compat_patches: Path | None = None  # folder of *.patch applied in name order; "" = none
     # ccache's remote storage shared by every runner (redis://HOST:PORT, http://...); "" = local only
-    ccache_remote: Annotated[str, Rule("empty, or a redis://, redis+unix:// or http:// URL",
-                                       lambda s: s == "" or bool(re.match(
-                                           r"(redis|redis\+unix|http|https)://.", s)))] = ""
+    ccache_remote: CcacheRemote = ""
 
 
 @dataclass(frozen=True)
