@@ -39,7 +39,7 @@ class Compiling:
         return {}
 
 def pytest_quill_declare(plan):
-    plan.artifact(Compiling("kernel", 80, 0.08), fixture="kernel_uimage")
+    plan.artifact(Compiling("kernel", 60, 0.05), fixture="kernel_uimage")
     plan.artifact(Compiling("rootfs", 3, 0.01), fixture="rootfs_tarball")
     plan.gate(1, "build", needs=("kernel", "rootfs"))(build_gate)
 '''
@@ -87,16 +87,16 @@ def test_the_next_build_of_a_recipe_is_measured_against_the_last_one(pytester):
     result = pytester.runpytest_subprocess(*args, "-n", "2", "--quill-progress", "plain",
                                            "--quill-rebuild=kernel")
     result.assert_outcomes(passed=5)
-    estimates = [re.search(r"~(\d+)% \((\d+)/80 objects\)", line) for line in quill_lines(result)
+    estimates = [re.search(r"~(\d+)% \((\d+)/60 objects\)", line) for line in quill_lines(result)
                  if "compile objects" in line]
     assert any(estimates), quill_lines(result)
     share, done = next((int(m.group(1)), int(m.group(2))) for m in estimates if m)
-    assert 0 <= done < 80 and abs(share - 100 * done / 80) <= 1
+    assert 0 <= done < 60 and abs(share - 100 * done / 60) <= 1
 
 
 def test_progress_off_prints_nothing_but_the_summary(pytester):
     args = project(pytester)
-    result = pytester.runpytest_subprocess(*args, "-n", "2", "--quill-progress", "off")
+    result = pytester.runpytest_subprocess(*args, "-p", "no:xdist", "--quill-progress", "off")
     result.assert_outcomes(passed=5)
     assert quill_lines(result) == []
     assert any(line.startswith("kernel   built") for line in result.outlines)
@@ -104,7 +104,7 @@ def test_progress_off_prints_nothing_but_the_summary(pytester):
 
 def test_an_interrupted_run_says_what_was_not_made_and_shows_no_figures(pytester):
     args = project(pytester)
-    pytester.makeconftest(CONFTEST.replace('80, 0.08', '400, 0.05'))
+    pytester.makeconftest(CONFTEST.replace("60, 0.05", "400, 0.05"))
     run = subprocess.Popen([sys.executable, "-m", "pytest", *args, "-p", "no:xdist"],
                            cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True)
