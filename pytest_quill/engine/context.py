@@ -8,6 +8,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import takewhile
 from pathlib import Path
 
 from ..errors import BenchError, BuildError
@@ -26,7 +27,8 @@ def step_label(argv: list) -> str:
     words = [str(word) for word in argv]
     program, rest = os.path.basename(words[0]) if words else "?", words[1:]
     if program in _SHELLS and rest[:1] in (["-c"], ["-ec"]):
-        return " ".join(rest[1].split()[:3]) if len(rest) > 1 else program
+        script = rest[1].split() if len(rest) > 1 else [program]
+        return " ".join(list(takewhile(lambda word: not set(word) & set("<>|;&"), script))[:3])
     if program in _SHELLS and rest and not rest[0].startswith("-"):
         program, rest = os.path.basename(rest[0]), rest[1:]
     plain = [word for word in rest if word and not word.startswith("-")

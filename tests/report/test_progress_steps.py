@@ -32,6 +32,7 @@ def test_a_command_is_named_by_its_tool_and_plain_words():
     assert step_label(["sh", "/src/fetch-packages.sh", "/work", "armhf", "bookworm",
                        "http://deb.debian.org"]) == "fetch-packages.sh armhf bookworm"
     assert step_label(["sh", "-c", "command -v ccache"]) == "command -v ccache"
+    assert step_label(["sh", "-c", "ccache --print-stats > /x/stats"]) == "ccache --print-stats"
 
 
 def test_the_log_of_the_last_build_gives_its_steps_their_times_and_objects():
