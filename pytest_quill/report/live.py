@@ -32,7 +32,7 @@ class LiveProgress:
         self.in_place = in_place
         self._told: dict[str, float] = {}  # plain: when each status was last printed
         self._shown = ""  # in place: the status line on screen now
-        self._width = 0  # the terminal's line width right after it was drawn
+        self._line = ""  # the terminal's current line right after our status was drawn
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="quill-progress", daemon=True)
 
@@ -92,20 +92,25 @@ class LiveProgress:
             self._newline()
         width = max(20, self.terminal._tw.fullwidth - 1)
         self.terminal.write("\r\x1b[K" + f"quill: {text}"[:width], flush=True)
-        self._shown, self._width = text, self.terminal._tw.width_of_current_line
+        self._shown, self._line = text, self._current_line()
 
     def _clear(self) -> None:
         if self._ours():
             self.terminal.write("\r\x1b[K", flush=True)
+            self._line = self._current_line()  # empty to the eye
         self._shown = ""
 
     def _ours(self) -> bool:
         """Is the terminal's current line still our status (nothing written after it)?"""
-        return bool(self._shown) and self.terminal._tw.width_of_current_line == self._width
+        return bool(self._shown) and self._current_line() == self._line
 
     def _newline(self) -> None:
         """Start on a line of our own: under xdist pytest's dots leave no other trace."""
-        if self.terminal._tw.width_of_current_line:
+        if self._current_line() and self._current_line() != self._line:
             self.terminal.write("\n")
         self.terminal.currentfspath = None
 
+    def _current_line(self) -> str:
+        """What the terminal's current line holds so far (pytest's writer keeps it;
+        its width is no guide once escape codes are in it)."""
+        return getattr(self.terminal._tw, "_current_line", "")
