@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..formats.terminal import strip_ansi
 from .steps import START, Step, clock, clock_s, estimate, steps_of
 
 _WAITING = "waiting for what it is made from"
@@ -80,11 +81,10 @@ class RunWatch:
         if (self.state / "gate-4.json").exists():
             return
         took = now - console.stat().st_ctime
-        status = f"boot [{worker}] {clock(took)}, console log {console.name}"
-        progress.going[what] = status
         if what not in self._said:
             self._said.add(what)
-            progress.lines.append(status)
+            progress.lines.append(f"boot [{worker}] {clock(took)}, console log {console.name}")
+        progress.going[what] = f"boot [{worker}] {clock(took)}: {_last_line(console)}"
 
     def _decision(self, path: Path, progress: Progress) -> None:
         if path.stem in self._said:
@@ -132,6 +132,15 @@ def _outcome(result: dict) -> str:
 
 def _step_name(step: Step) -> str:
     return "starting" if step.label == START else step.label
+
+
+def _last_line(console: Path, tail: int = 4096) -> str:
+    """The console's last words so far, as the reader would see them."""
+    with open(console, "rb") as log:
+        log.seek(max(0, console.stat().st_size - tail))
+        said = strip_ansi(log.read().decode(errors="replace")).replace("\r", "\n")
+    lines = [line.strip() for line in said.split("\n") if line.strip()]
+    return lines[-1][:60] if lines else "(nothing yet)"
 
 
 def _log_steps(log: Path) -> list[Step]:

@@ -2,6 +2,7 @@
 estimate, and what the watch of a run folder says."""
 
 import json
+import re
 import time
 
 from pytest_quill.engine.context import step_label
@@ -123,3 +124,17 @@ def test_the_boot_gate_says_the_boot_and_its_stages_in_order():
                          boot) == ("gate 4 (boot): open, shell in 9.8 s "
                                    "(bootloader 1.2 s, linux 3.4 s, shell 9.8 s)")
     assert stages_text({}) == ""
+
+
+def test_a_boot_says_once_that_it_began_then_its_consoles_last_words(tmp_path):
+    state, logs = run_folder(tmp_path, worker="gw0")
+    (logs / "console-first-boot-gw0.log").write_bytes(
+        b"U-Boot 2023.01\r\n\x1b[0mStarting kernel ...\r\n\r\n")
+    (logs / "console-first-boot-gw0.qemu.log").write_text("qemu's own log")
+    watch = RunWatch(tmp_path, dict)
+    first = watch.poll()
+    said = [line for line in first.lines if line.startswith("boot")]
+    assert len(said) == 1 and re.fullmatch(
+        r"boot \[gw0\] 0:0\d, console log console-first-boot-gw0\.log", said[0])
+    assert re.fullmatch(r"boot \[gw0\] 0:0\d: Starting kernel \.\.\.", first.going["boot-gw0"])
+    assert [line for line in watch.poll().lines if line.startswith("boot")] == []
