@@ -193,7 +193,7 @@ def pytest_sessionfinish(session, exitstatus):
                                                                 run.state.logs))
     elif record.used_quill(made):
         made["metrics"] = metrics.compute(made)
-    if record.used_quill(made) or made.get("interrupted") and run.state.used():
+    if record.used_quill(made) or (made.get("interrupted") and run.state.used()):
         _finish_record(run, made, _allure_results(config))
 
 
@@ -207,12 +207,14 @@ def _finish_record(run, made: dict, results: str | None) -> None:
     run.record = made
     written = publish_run(made, run.options.reports, results, run.profile.path)
     run.chart_path = written[0]
-    if results:
+    if not results:
+        run.report_problem = "no Allure results (make run passes --alluredir reports/allure-results)"
+    elif (cli := html.allure_cli(run.project_root)) is None:
+        run.report_problem = "node_modules/.bin/allure missing (scripts/setup.sh installs it)"
+    else:
         run_result.write_run_result(results, made, run.chart_path)
-        cli = html.allure_cli(run.project_root)
         try:
-            run.report_path = html.generate(results, html.report_beside(Path(results)), cli) \
-                if cli else None
+            run.report_path = html.generate(results, html.report_beside(Path(results)), cli)
         except QuillError as exc:
             run.report_problem = exc.one_line()
     prune_runs(run.options.reports)
@@ -232,6 +234,6 @@ def pytest_terminal_summary(terminalreporter, config):
     write(f"gantt chart: {run.relpath(run.chart_path)}")
     if run.report_path:
         write(f"report: {run.relpath(run.report_path)} (one file: open it in a browser)")
-    elif run.report_problem:
+    else:
         write(f"report: not made: {run.report_problem}")
     write(f"run record: {run.relpath(run.record_path)}")

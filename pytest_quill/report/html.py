@@ -55,9 +55,13 @@ def generate(results: Path, report: Path, cli: Path) -> Path:
         config_file = Path(scratch) / "allurerc.json"
         config_file.write_text(json.dumps(config(results)))
         shutil.rmtree(report, ignore_errors=True)
-        done = subprocess.run([str(cli), "generate", str(results), "--config", str(config_file),
-                               "--output", str(report)], capture_output=True, text=True,
-                              timeout=GENERATE_TIMEOUT_S, cwd=scratch)
+        try:
+            done = subprocess.run([str(cli), "generate", str(results), "--config",
+                                   str(config_file), "--output", str(report)],
+                                  capture_output=True, text=True, timeout=GENERATE_TIMEOUT_S,
+                                  cwd=scratch)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise BenchError(f"allure generate did not run: {exc}") from None
     index = report / "index.html"
     if done.returncode != 0 or not index.is_file():
         said = (done.stderr or done.stdout).strip().splitlines()
