@@ -90,13 +90,3 @@ def test_summary_puts_each_metric_beside_the_plans_figure(run_record):
     assert "5.5%" in overhead and overhead.endswith("(plan: < 10%)")
     # a green run's figures read as figures: no verdict, least of all a failure's
     assert not any(word in " ".join(lines) for word in ("MISSED", "met", "FAIL"))
-
-
-@pytest.mark.parametrize("name, value, expected", [
-    ("time_reduction", 0.45, True), ("time_reduction", 0.39, False),
-    ("utilization", 0.71, True), ("utilization", 0.5, False),
-    ("sync_overhead", 0.09, True), ("sync_overhead", 0.2, False),
-    ("wall_s", 10.0, None), ("utilization", None, None),
-])
-def test_met(name, value, expected):
-    assert metrics.met(name, value) is expected
