@@ -50,7 +50,9 @@ def seeded(tmp_path_factory) -> list[str]:
     """Options whose cache holds a kernel, a rootfs and a card at the keys quill computes."""
     base = tmp_path_factory.mktemp("seeded")
     argv = options(base / "cache", base / "reports")
-    found = common.setup(cli.parser().parse_args(["status", *argv]))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(PROJECT)
+        found = common.setup(cli.parser().parse_args(["status", *argv]))
     store = Cache(found.cache / "artifacts")
     while True:
         todo = [e for e in cached.entries(found) if e.artifact is None and e.key]
