@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 def entry_line(entry: Entry) -> str:
     if entry.artifact is None:
         why = (f"not cached ({entry.missing_dep} is not: its key is part of this one's)"
-               if entry.missing_dep else "not cached")
+               if entry.missing_dep else f"not cached  (key for the {entry.backend} backend)")
         return f"{entry.name:<8} {entry.key or '-':<20}  {why}"
     path = entry.artifact.path
     built = (path / META).stat().st_mtime

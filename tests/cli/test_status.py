@@ -19,8 +19,8 @@ def test_an_empty_cache_lists_nothing_cached_and_the_run_that_makes_it(empty):
     result = run_quill("status", *empty)
     assert result.returncode == 0, result.stderr
     listed = lines_of(result)
-    assert listed["kernel"].endswith("not cached")
-    assert listed["rootfs"].endswith("not cached")
+    assert listed["kernel"].endswith("not cached  (key for the host backend)")
+    assert listed["rootfs"].endswith("not cached  (key for the host backend)")
     assert listed["sdcard"].split()[1:] == ["-", "not", "cached", "(kernel", "is", "not:",
                                             "its", "key", "is", "part", "of", "this", "one's)"]
     cache = empty[1]
