@@ -123,11 +123,18 @@ def run_log(folder: Path) -> str:
     return "".join(log.read_text() for log in (folder / "reports" / "runs").glob("*/labgrid.log"))
 
 
+def overlap(spans) -> bool:
+    ordered = sorted(spans, key=lambda span: span[1])
+    return any(later[1] < earlier[2] for earlier, later in zip(ordered, ordered[1:]))
+
+
 @pytest.mark.timeout(1800)
-def test_the_suites_pass_through_places_reserved_by_tag(lab, tmp_path):
-    profile = lab_profile(tmp_path, lab, tags=["board=qemu-virt"])
+@pytest.mark.parametrize("wanted", [{"tags": ["board=qemu-virt"]}, {"place": "qemu-1"}],
+                         ids=["three-places-by-tag", "one-place-by-name"])
+def test_the_suites_pass_through_the_lab(lab, tmp_path, wanted):
+    """By tag, each worker boots its own board; on one place, the workers take turns."""
     boots = sum(board.boots for board in lab.boards.values())
-    done = pytest_run(tmp_path, profile, "-n", "3", "suites/")
+    done = pytest_run(tmp_path, lab_profile(tmp_path, lab, **wanted), "-n", "3", "suites/")
     assert done.wait(timeout=1700) == 0, (tmp_path / "stdout").read_text()[-3000:]
     record = json.loads((tmp_path / "reports" / "quill-run.json").read_text())
     device_tests = [t for t in record["tests"] if "/d_integration/test_d" in t["nodeid"]
@@ -135,8 +142,12 @@ def test_the_suites_pass_through_places_reserved_by_tag(lab, tmp_path):
     assert device_tests and all(t["outcome"] == "passed" for t in device_tests)
     spans = acquired_spans(run_log(tmp_path))
     assert spans and sum(board.boots for board in lab.boards.values()) - boots == len(spans)
-    assert len({place for place, _, _ in spans}) == len(spans)  # each worker its own board
-    assert "acquired: None" in lab.client("-p", "qemu-1", "show").stdout
+    places = [place for place, _, _ in spans]
+    if "tags" in wanted:
+        assert len(set(places)) == len(spans)
+    else:
+        assert set(places) == {"qemu-1"} and not overlap(spans)
+    assert "acquired: None" in lab.client("-p", places[0], "show").stdout
 
 
 def wait_for_log(folder: Path, text: str, run: subprocess.Popen, seconds: float = 600) -> None:
