@@ -57,6 +57,7 @@ def remote(local_engine, tmp_path_factory):
         env.setenv("QUILL_DOCKER_REMOTE", "1")
         backend = DockerBackend(ROOT, mounts=(cache,),
                                 log_dir=tmp_path_factory.mktemp("remote-logs"))
+        assert backend.remote  # the engine is chosen now, while DOCKER_HOST names it
         created = []
         create = ContainerCollection.create
 

@@ -57,7 +57,16 @@ def remote_engine():
                 daemon.wait()
     finally:
         subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
+        _unmount_under(folder)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _unmount_under(folder: Path) -> None:
+    """What dockerd leaves mounted in its exec root (its network namespace's file)."""
+    with open("/proc/mounts") as mounts:
+        points = [line.split()[1] for line in mounts]
+    for point in sorted(p for p in points if p.startswith(f"{folder}/")):
+        subprocess.run(["umount", "-l", point], capture_output=True)
 
 
 def _own_bridge(name: str, port: int) -> str:
