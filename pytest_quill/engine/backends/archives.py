@@ -12,7 +12,6 @@ import hashlib
 import socket
 import tarfile
 import tempfile
-import threading
 from pathlib import Path
 from typing import BinaryIO
 
@@ -53,12 +52,7 @@ class ArchiveRunner:
                 transfer.pack(tar, sent, units, gone_here)
                 tar.seek(0)
                 container.put_archive("/", tar)
-            container.start()
-            pump = threading.Thread(target=containers.copy_output, args=(container, log),
-                                    daemon=True)
-            pump.start()
-            code = containers.wait(container, argv, timeout)
-            pump.join(timeout=30)
+            code = containers.start_and_wait(container, argv, log, timeout)
             if units:
                 self._fetch(container, units, here)
             return code

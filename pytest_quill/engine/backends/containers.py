@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
 import time
 from typing import BinaryIO
 
@@ -41,6 +42,16 @@ def wait(container, argv: list[str], timeout: float) -> int:
             raise subprocess.TimeoutExpired(argv, timeout) from None
         raise BenchError(f"Docker engine stopped answering while running {argv[0]}: "
                          f"{exc}") from None
+
+
+def start_and_wait(container, argv: list[str], log: BinaryIO, timeout: float) -> int:
+    """Start the container, its output pumped into LOG; its exit code (the caller removes it)."""
+    container.start()
+    pump = threading.Thread(target=copy_output, args=(container, log), daemon=True)
+    pump.start()
+    code = wait(container, argv, timeout)
+    pump.join(timeout=30)
+    return code
 
 
 def remove_orphans(client) -> None:

@@ -20,7 +20,6 @@ import io
 import os
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import BinaryIO
@@ -243,13 +242,7 @@ class DockerBackend:
             network_mode="host", labels={OWNER_LABEL: containers.owner()})
         # Whatever happens (exit, timeout, Ctrl-C), the container is killed and removed.
         try:
-            container.start()
-            pump = threading.Thread(target=containers.copy_output, args=(container, log),
-                                    daemon=True)
-            pump.start()
-            code = containers.wait(container, argv, timeout)
-            pump.join(timeout=30)
-            return code
+            return containers.start_and_wait(container, argv, log, timeout)
         finally:
             container.remove(force=True)
 
