@@ -10,6 +10,7 @@ own card, /INDEX/0 stops it, /INDEX says which.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import shutil
@@ -26,6 +27,7 @@ from pytest_quill.bench.base import bench_for
 from pytest_quill.bench.keys import qcodes
 from pytest_quill.bench.qmp import Qmp
 from pytest_quill.bench.streams import connect_unix
+from pytest_quill.errors import BenchError
 from pytest_quill.proc import die_with_parent
 from pytest_quill.profile import load_profile
 from tests.bench.conftest import free_tcp_port
@@ -102,10 +104,8 @@ class QemuBoard:
 
     def _stop(self) -> None:
         if self._qmp is not None:
-            try:
+            with contextlib.suppress(BenchError, OSError):  # already gone
                 self._qmp.execute("quit")
-            except Exception:
-                pass  # already gone
             self._qmp.close()
             self._qmp = None
         if self._proc is not None:
@@ -123,27 +123,26 @@ class QemuBoard:
 
     def _pump_console(self) -> None:
         while not self._stopping.is_set():
-            serial = self._serial
             try:
-                ready, _, _ = select.select([self.console.master] + ([serial] if serial else []),
-                                            [], [], 0.2)
-            except ValueError:
-                continue  # powered off between reading _serial and select: closed meanwhile
-            if self.console.master in ready:
-                typed = self.console.read()
-                if serial is not None and typed:
-                    serial.sendall(typed)
-            if serial is not None and serial in ready:
-                try:
-                    self.console.write(serial.recv(4096))
-                except OSError:
-                    pass  # powered off meanwhile
+                self._pump_console_once(self._serial)
+            except (OSError, ValueError):
+                pass  # powered off (the socket closed) while in use: the next round has none
+
+    def _pump_console_once(self, serial) -> None:
+        ready, _, _ = select.select([self.console.master] + ([serial] if serial else []),
+                                    [], [], 0.2)
+        if self.console.master in ready:
+            typed = self.console.read()
+            if serial is not None and typed:
+                serial.sendall(typed)
+        if serial is not None and serial in ready:
+            self.console.write(serial.recv(4096))
 
     def _pump_keyboard(self) -> None:
         while not self._stopping.is_set():
             ready, _, _ = select.select([self.keyboard.master], [], [], 0.2)
             for char in self.keyboard.read().decode() if ready else "":
-                with self._lock:
+                with self._lock, contextlib.suppress(BenchError, OSError):  # QEMU ended itself
                     if self._qmp is not None:
                         keys = [{"type": "qcode", "data": key} for key in qcodes(char)]
                         self._qmp.execute("send-key", {"keys": keys, "hold-time": _KEY_HOLD_MS})
