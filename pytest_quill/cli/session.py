@@ -65,9 +65,9 @@ def _copy_input(console: Console, stdin: int, ended: threading.Event) -> tuple[s
         typed, escape, _ = data.partition(ESCAPE)
         try:
             console.send(decoder.decode(typed))
-        except OSError as error:  # the device went as it was typed to: the watcher says why
-            ended.wait(_GONE_S)
-            return f"the device's console closed ({error.strerror})", False
+        except (OSError, DeviceLost) as error:  # the device went as it was typed to
+            ended.wait(_GONE_S)  # the watcher's reason, when it has one, is the better one
+            return f"the device's console closed ({getattr(error, 'strerror', None) or error})", False
         if escape:
             return f"{ESCAPE_NAME} pressed", False
     return "", False  # the watcher said why

@@ -27,10 +27,18 @@ def key_of(recipe: Recipe, profile, backend: Backend, deps: dict[str, Artifact],
         "version": recipe.version,
         "fingerprint": recipe.fingerprint(profile, project_root),
         "backend": toolchain_identity(recipe, profile, backend),
-        "deps": {name: art.key for name, art in sorted(deps.items())},
+        "deps": {name: dep_identity(art) for name, art in sorted(deps.items())},
     }
     blob = json.dumps(inputs, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def dep_identity(artifact: Artifact) -> str:
+    """A dependency as its key and what its build recorded: a forced rebuild of a
+    kernel that is not bit-reproducible (a new uImage CRC under the same key)
+    makes a new card key, so no card keeps the old kernel."""
+    recorded = json.dumps(artifact.meta, sort_keys=True, default=str).encode()
+    return f"{artifact.key}:{hashlib.sha256(recorded).hexdigest()[:12]}"
 
 
 def toolchain_identity(recipe: Recipe, profile, backend: Backend) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.engine.backends.base import Toolchain
+from pytest_quill.engine.context import Artifact
 from pytest_quill.engine.produce import key_of, toolchain_identity
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
@@ -63,3 +64,23 @@ def test_other_recipes_take_the_backends_tool_versions():
 
 def test_the_rootfs_key_on_the_host_holds_the_host_tools():
     assert toolchain_identity(rootfs.RECIPE, load_profile("qemu-virt"), Backend("host", "v")).startswith("host v apt-get")
+
+
+class CardLike(KernelLike):
+    name, deps = "sdcard", ("kernel",)
+
+
+def test_a_rebuilt_dependency_under_the_same_key_makes_a_new_key_for_what_uses_it():
+    """--quill-rebuild=kernel republishes a kernel whose uImage differs (a new build
+    time) under the same key: the card made from the old one must not be reused."""
+    profile, backend = load_profile("qemu-virt"), Backend("host", "gcc 12.2")
+
+    def kernel(crc):
+        return Artifact(name="kernel", key="k" * 20, path=Path("/k"), status="built",
+                        log=Path("/k.log"), meta={"uimage": {"data_crc": crc}})
+
+    first = key_of(CardLike(), profile, backend, {"kernel": kernel("0x1")}, PROJECT)
+    again = key_of(CardLike(), profile, backend, {"kernel": kernel("0x1")}, PROJECT)
+    rebuilt = key_of(CardLike(), profile, backend, {"kernel": kernel("0x2")}, PROJECT)
+    assert first == again
+    assert rebuilt != first
