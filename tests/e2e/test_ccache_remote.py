@@ -3,7 +3,7 @@ loopback port; one workspace builds the nook-twin's 2.6.29 kernel cold (it
 fills Redis), then a second, fresh workspace (an empty local ccache folder, as
 a second CI runner has) builds the same kernel with at least 90% remote hits,
 counted by ccache itself. The Redis address is not in the key. Local engine,
-host network: 127.0.0.1 is this machine's. ~2-3 min cold, then ~1 min."""
+host network: 127.0.0.1 is this machine's. ~2 min cold, then ~1 min."""
 
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def test_a_fresh_workspace_builds_the_kernel_from_the_shared_cache(redis_url, tm
     assert first.status == second.status == "built"
     assert first.key == second.key == produce_key_without_remote(profile, tmp_path)
     stats = second.meta["ccache_stats"]
-    assert stats["local_storage_hit"] == 0 and stats["remote_storage_error"] == 0
+    # (its few local hits are files compiled twice in one build, after the first came from Redis)
+    assert stats["remote_storage_error"] == 0
     asked = stats["remote_storage_hit"] + stats["remote_storage_miss"]
     assert asked > 500 and stats["remote_storage_hit"] >= 0.9 * asked, stats
     assert stats["remote"] == redis_url
