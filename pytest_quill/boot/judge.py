@@ -15,6 +15,7 @@ from ..profile import Profile
 
 # busybox init with an "askfirst" console waits for Enter before the shell.
 _ASKFIRST = r"Please press Enter to activate this console"
+_NUDGE_S = 5.0  # a quiet console this long at the shell stage gets an Enter
 
 
 @dataclass(frozen=True)
@@ -73,15 +74,25 @@ def first_boot(console: Console, profile: Profile) -> BootReport:
 
 def _reach(console: Console, stage: Stage) -> None:
     """The stage's pattern within its timeout, answering askfirst prompts meanwhile
-    (an init that keeps asking does not reset the stage's clock)."""
+    (an init that keeps asking does not reset the stage's clock). A shell stage that
+    stays quiet gets an Enter: a late kernel line (the USB keyboard's) printed after
+    the prompt leaves no prompt at the end of the output to match."""
     what = f"stage {stage.name} ({stage.pattern!r})"
-    patterns = [stage.pattern, _ASKFIRST] if stage.name == "shell" else [stage.pattern]
-    started = time.monotonic()
-    left = stage.timeout_s
-    while console.expect(patterns, left, what=what) == 1:
+    shell = stage.name == "shell"
+    patterns = [stage.pattern, _ASKFIRST] if shell else [stage.pattern]
+    started, pressed = time.monotonic(), 0
+    while True:
         left = stage.timeout_s - (time.monotonic() - started) / console.timeout_factor
         if left <= 0:
             raise NoAnswer(f"timed out after waiting {time.monotonic() - started:.1f} s for "
-                           f"{what}: init kept asking to press Enter; last lines: "
+                           f"{what}, Enter pressed {pressed} times; last lines: "
                            f"{console.last_lines(3)}", log=str(console.log_path))
+        wait = min(left, _NUDGE_S) if shell else left
+        try:
+            if console.expect(patterns, wait, what=what) == 0:
+                return
+        except NoAnswer:
+            if wait == left:  # the stage's own time ran out
+                raise
         console.sendline()
+        pressed += 1

@@ -102,6 +102,24 @@ def test_a_console_waiting_for_enter_gets_it(wire):
     assert list(report.stages) == STAGE_NAMES
 
 
+def test_a_kernel_line_after_the_prompt_gets_an_enter_and_the_next_prompt_counts(wire):
+    """The USB keyboard's line can come after the shell's prompt, so the output no
+    longer ends with one: after a quiet spell the judge presses Enter."""
+    init_runs = BOOT.index(b"Run /sbin/init")
+    wire.device.sendall(BOOT[:init_runs] + b"Run /sbin/init as init process\r\n/ # "
+                        b"[    4.2] input: QEMU QEMU USB Keyboard as /devices/usb1/input0\r\n")
+
+    def prompt_again_on_enter():
+        if wire.device.recv(16) == b"\n":
+            wire.device.sendall(b"\r\n/ # ")
+
+    answer = threading.Thread(target=prompt_again_on_enter)
+    answer.start()
+    report = first_boot(wire.console, load_profile("qemu-virt"))
+    answer.join()
+    assert list(report.stages) == STAGE_NAMES
+
+
 def test_a_console_that_keeps_asking_for_enter_still_ends_at_the_stages_timeout(wire):
     """Each Enter brings the askfirst line again (a shell that dies at once): the shell
     stage's clock is not reset by the prompts, so the boot ends, said as a timeout."""
