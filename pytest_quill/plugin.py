@@ -13,14 +13,14 @@ from .errors import QuillError
 from .gate_items import GateItem, decided_items
 from .plan import Plan
 from .profile import load_profile
-from .report import allure, html, metrics, run_result, steps
+from .report import allure, metrics, steps
 from .report.live import LiveProgress
 from .report.progress import RunWatch
-from .report.publish import publish_run
 from .report.streams import stream_of
 from .run import record
+from .run.finish import finish_run
 from .run.options import add_options, read_options
-from .run.quill_run import RUN_KEY, QuillRun, new_run_dir, prune_runs, quill_run
+from .run.quill_run import RUN_KEY, QuillRun, new_run_dir, quill_run
 from .run.store import terminal_notice
 
 LIVE = pytest.StashKey[LiveProgress]()
@@ -194,30 +194,7 @@ def pytest_sessionfinish(session, exitstatus):
     elif record.used_quill(made):
         made["metrics"] = metrics.compute(made)
     if record.used_quill(made) or (made.get("interrupted") and run.state.used()):
-        _finish_record(run, made, _allure_results(config))
-
-
-def _finish_record(run, made: dict, results: str | None) -> None:
-    """The record, the Gantt, the history of each build's steps and the report."""
-    for art in made["artifacts"]:
-        if art["status"] == "built":
-            steps.remember(run.options.cache, run.profile.name, art["name"],
-                           run.state.logs / f"{art['name']}.log")
-    run.record_path = record.write_record(made, run.options.reports)
-    run.record = made
-    written = publish_run(made, run.options.reports, results, run.profile.path)
-    run.chart_path = written[0]
-    if not results:
-        run.report_problem = "no Allure results (make run passes --alluredir reports/allure-results)"
-    elif (cli := html.allure_cli(run.project_root)) is None:
-        run.report_problem = "node_modules/.bin/allure missing (scripts/setup.sh installs it)"
-    else:
-        run_result.write_run_result(results, made, run.chart_path)
-        try:
-            run.report_path = html.generate(results, html.report_beside(Path(results)), cli)
-        except QuillError as exc:
-            run.report_problem = exc.one_line()
-    prune_runs(run.options.reports)
+        finish_run(run, made, _allure_results(config))
 
 
 def pytest_terminal_summary(terminalreporter, config):
