@@ -99,10 +99,10 @@ def remember(cache: Path, profile: str, recipe: str, log: Path) -> None:
 
 def estimate(step: Step, now_s: int, known: dict[str, dict]) -> str:
     """How far STEP is against the fullest build of it seen: "~48% (412/866 objects)",
-    "~30% of 5:12", or "" with nothing to compare."""
+    "~30% of 5:12"; with nothing to compare (a first build), the objects made so far."""
     last = known.get(step.label)
     if not last:
-        return ""
+        return f"({step.units} objects)" if step.units else ""
     if last["units"] >= MIN_UNITS:
         share = step.units / last["units"]
         return f"~{min(share, 0.99):.0%} ({step.units}/{last['units']} objects)"

@@ -64,6 +64,8 @@ def test_history_keeps_the_fullest_build_and_estimates_against_it(tmp_path):
     now = steps.steps_of(incremental.read_text().replace("  CC      f1.o\n", "".join(objects[:50])))
     assert steps.estimate(now[1], now[1].start + 40, known) == "~25% (50/200 objects)"
     assert steps.estimate(steps.Step("unheard of", 0, 0), 10, known) == ""
+    # a first build has no history: how far it is, said as the objects made so far
+    assert steps.estimate(steps.Step("unheard of", 0, 0, 412), 10, known) == "(412 objects)"
     assert steps.expected(tmp_path / "elsewhere", "qemu-virt", "kernel") == {}
 
 

@@ -75,7 +75,7 @@ def test_a_run_under_xdist_says_its_folder_each_step_each_artifact_and_the_gates
     workers = {re.search(r"kernel \[(gw\d)\]", line).group(1) for line in lines
                if line.startswith("quill: kernel [")}
     assert len(workers) == 1, lines  # one worker makes it, and says so
-    assert any(re.fullmatch(r"quill: kernel \[gw\d\] compile objects \d:\d\d", line)
+    assert any(re.fullmatch(r"quill: kernel \[gw\d\] compile objects \d:\d\d( \(\d+ objects\))?", line)
                for line in lines), lines
     assert any(re.fullmatch(r"quill: kernel \[gw\d\] built in \d+\.\d s", line) for line in lines)
     assert "quill: gate 1 (build): open" in " ".join(lines)
