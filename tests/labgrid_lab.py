@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.bench.conftest import free_tcp_port
+from tests.services import free_tcp_port, stop
 
 BIN = Path(sys.executable).parent
 _START_S = 30
@@ -83,9 +83,4 @@ class Lab:
 
     def stop(self) -> None:
         for process in reversed(self.processes):
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, 10)

@@ -1,18 +1,12 @@
 """A QEMU that plays the Nook at the bench: its serial port on TCP, power by command."""
 
 import shutil
-import socket
 
 import pytest
 
 from pytest_quill.bench.base import BenchOptions, bench_for
 from pytest_quill.profile import load_profile
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.services import free_tcp_port
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,13 +18,9 @@ import docker
 import pytest
 import requests
 
+from tests.services import free_tcp_port, stop
+
 START_S = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
@@ -35,7 +30,7 @@ def remote_engine():
         pytest.skip("a second engine needs dockerd and root")
     # Short: containerd's socket lives under the exec root, and socket paths are bounded.
     folder = Path(tempfile.mkdtemp(prefix="qd-", dir="/tmp"))
-    port = free_port()
+    port = free_tcp_port()
     url = f"tcp://127.0.0.1:{port}"
     bridge = _own_bridge(f"qbr{port}", port)
     argv = ["dockerd", "-H", url, "--tls=false", f"--bridge={bridge}", "--iptables=false",
@@ -49,12 +44,7 @@ def remote_engine():
             _wait_answering(url, daemon, folder / "dockerd.log")
             yield url
         finally:
-            daemon.terminate()
-            try:
-                daemon.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
+            stop(daemon, 60)
     finally:
         subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
         _unmount_under(folder)

@@ -12,17 +12,13 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.services import free_tcp_port, stop
+
 START_S = 20
 
 
 class RedisUnavailable(RuntimeError):
     pass
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
@@ -32,7 +28,7 @@ def redis_server():
     if program is None:
         raise RedisUnavailable("redis-server is not installed (apt-get install redis-server)")
     folder = Path(tempfile.mkdtemp(prefix="quill-redis-"))
-    port = _free_port()
+    port = free_tcp_port()
     server = subprocess.Popen(
         [program, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
          "--appendonly", "no", "--dir", str(folder), "--logfile", str(folder / "redis.log")],
@@ -41,12 +37,7 @@ def redis_server():
         _wait_answering(port, server, folder / "redis.log")
         yield f"redis://127.0.0.1:{port}"
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, 20)
         shutil.rmtree(folder, ignore_errors=True)
 
 
