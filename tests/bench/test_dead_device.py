@@ -119,52 +119,36 @@ def assert_the_rest_fail_with(messages: dict, first: str) -> None:
                                          f"earlier: {cause}"), messages[name]
 
 
-def test_a_command_that_times_out(pytester):
-    messages, _ = run_with_fault(pytester, QEMU_DEVICE, 'device.run("sleep 30", timeout=1)')
+# fault: test_1's body; first: how its failure must start (QMP's silence is said as the
+# harness's own error, no raw socket TimeoutError, with what became of QEMU)
+FAULTS = {
+    "a command that times out": (QEMU_DEVICE, 'device.run("sleep 30", timeout=1)',
+                                 r"timed out after waiting 1\.\d s for the end of `sleep 30` "
+                                 r"\([0-9.]+ s after power-on\); last lines: .*sleep 30"),
+    "QEMU killed mid-run": (QEMU_DEVICE, "os.kill(device.bench._proc.pid, signal.SIGKILL)\n"
+                            'device.run("version", timeout=60)',
+                            r"QEMU \(pid \d+\) was killed by SIGKILL after waiting [0-4]\.\d s "
+                            r"for the end of `version`"),
+    "QEMU stopped mid-run": (QEMU_DEVICE, "os.kill(device.bench._proc.pid, signal.SIGSTOP)\n"
+                             'device.run("version", timeout=60)',
+                             r"QEMU \(pid \d+\) is stopped \(SIGSTOP, or held in a debugger\) "
+                             r"after waiting [0-4]\.\d s for the end of `version`"),
+    "QMP not answering": (QEMU_DEVICE, "os.kill(device.bench._proc.pid, signal.SIGSTOP)\n"
+                          'device.send_keys("a")',
+                          r"QMP send-key: QEMU did not answer within 10 s on "
+                          r"/tmp/quill-qemu-\w+/qmp\.sock: QEMU \(pid \d+\) is stopped"),
+    "the serial port vanishing": (SERIAL_DEVICE, 'assert device.run("version", timeout=30).ok\n'
+                                  "device.qemu.kill()\n"
+                                  'device.run("version", timeout=60)',
+                                  r"serial port \S+/ttyNOOK vanished \(adapter unplugged\?\) "
+                                  r"after waiting [0-4]\.\d s for the end of `version`"),
+}
+
+
+@pytest.mark.parametrize("name", FAULTS)
+def test_a_dead_device_fails_the_rest_at_once_with_the_first_cause(pytester, name):
+    device_conftest, fault, first_pattern = FAULTS[name]
+    messages, _ = run_with_fault(pytester, device_conftest, fault)
     first = messages["test_1_fault"]
-    assert re.match(r"timed out after waiting 1\.\d s for the end of `sleep 30` \([0-9.]+ s "
-                    r"after power-on\); last lines: .*sleep 30", first), first
-    assert_the_rest_fail_with(messages, first)
-
-
-def test_qemu_killed_mid_run(pytester):
-    messages, _ = run_with_fault(pytester, QEMU_DEVICE, (
-        "os.kill(device.bench._proc.pid, signal.SIGKILL)\n"
-        'device.run("version", timeout=60)'))
-    first = messages["test_1_fault"]
-    assert re.match(r"QEMU \(pid \d+\) was killed by SIGKILL after waiting [0-4]\.\d s for the "
-                    r"end of `version`", first), first
-    assert_the_rest_fail_with(messages, first)
-
-
-def test_qemu_stopped_mid_run(pytester):
-    messages, _ = run_with_fault(pytester, QEMU_DEVICE, (
-        "os.kill(device.bench._proc.pid, signal.SIGSTOP)\n"
-        'device.run("version", timeout=60)'))
-    first = messages["test_1_fault"]
-    assert re.match(r"QEMU \(pid \d+\) is stopped \(SIGSTOP, or held in a debugger\) after "
-                    r"waiting [0-4]\.\d s for the end of `version`", first), first
-    assert_the_rest_fail_with(messages, first)
-
-
-def test_qmp_not_answering(pytester):
-    """A stopped QEMU asked for keys first: QMP's silence is the first cause, said as the
-    harness's own error (no raw socket TimeoutError), with what became of QEMU."""
-    messages, _ = run_with_fault(pytester, QEMU_DEVICE, (
-        "os.kill(device.bench._proc.pid, signal.SIGSTOP)\n"
-        'device.send_keys("a")'))
-    first = messages["test_1_fault"]
-    assert re.match(r"QMP send-key: QEMU did not answer within 10 s on /tmp/quill-qemu-\w+/"
-                    r"qmp\.sock: QEMU \(pid \d+\) is stopped", first), first
-    assert_the_rest_fail_with(messages, first)
-
-
-def test_the_serial_port_vanishing(pytester):
-    messages, _ = run_with_fault(pytester, SERIAL_DEVICE, (
-        'assert device.run("version", timeout=30).ok\n'
-        "device.qemu.kill()\n"
-        'device.run("version", timeout=60)'))
-    first = messages["test_1_fault"]
-    assert re.match(r"serial port \S+/ttyNOOK vanished \(adapter unplugged\?\) after waiting "
-                    r"[0-4]\.\d s for the end of `version`", first), first
+    assert re.match(first_pattern, first), first
     assert_the_rest_fail_with(messages, first)

@@ -85,35 +85,22 @@ def test_a_second_bootloader_banner_is_a_reset(replay):
         first_boot(replay(reset), load_profile("qemu-virt"))
 
 
-def test_a_console_waiting_for_enter_gets_it(wire):
-    """busybox init's askfirst: the judge presses Enter, then the shell prompt comes."""
+@pytest.mark.parametrize("after_init", [
+    # busybox init's askfirst: the judge presses Enter, then the shell prompt comes
+    b"\r\nPlease press Enter to activate this console. ",
+    # the USB keyboard's line after the shell's prompt: the output no longer ends with
+    # one, so after a quiet spell the judge presses Enter
+    b"/ # [    4.2] input: QEMU QEMU USB Keyboard as /devices/usb1/input0\r\n",
+], ids=["askfirst", "kernel-line-after-the-prompt"])
+def test_a_console_without_a_prompt_at_its_end_gets_an_enter(wire, after_init):
     init_runs = BOOT.index(b"Run /sbin/init")
-    wire.device.sendall(BOOT[:init_runs] + b"Run /sbin/init as init process\r\n"
-                       b"\r\nPlease press Enter to activate this console. ")
+    wire.device.sendall(BOOT[:init_runs] + b"Run /sbin/init as init process\r\n" + after_init)
 
     def press_enter_then_prompt():
         if wire.device.recv(16) == b"\n":
             wire.device.sendall(b"\r\n/ # ")
 
     answer = threading.Thread(target=press_enter_then_prompt)
-    answer.start()
-    report = first_boot(wire.console, load_profile("qemu-virt"))
-    answer.join()
-    assert list(report.stages) == STAGE_NAMES
-
-
-def test_a_kernel_line_after_the_prompt_gets_an_enter_and_the_next_prompt_counts(wire):
-    """The USB keyboard's line can come after the shell's prompt, so the output no
-    longer ends with one: after a quiet spell the judge presses Enter."""
-    init_runs = BOOT.index(b"Run /sbin/init")
-    wire.device.sendall(BOOT[:init_runs] + b"Run /sbin/init as init process\r\n/ # "
-                        b"[    4.2] input: QEMU QEMU USB Keyboard as /devices/usb1/input0\r\n")
-
-    def prompt_again_on_enter():
-        if wire.device.recv(16) == b"\n":
-            wire.device.sendall(b"\r\n/ # ")
-
-    answer = threading.Thread(target=prompt_again_on_enter)
     answer.start()
     report = first_boot(wire.console, load_profile("qemu-virt"))
     answer.join()

@@ -31,8 +31,11 @@ def machine(tmp_path):
 
 @pytest.fixture
 def image(tmp_path):
-    """64 MiB, sparse: data at 0, 1 MiB + 100 and 40 MiB, holes elsewhere."""
-    path = tmp_path / "card.img"
+    return sparse_card(tmp_path / "card.img")
+
+
+def sparse_card(path: Path) -> Path:
+    """64 MiB, sparse: data at 0, 1 MiB + 100 and 40 MiB, holes elsewhere; its map beside it."""
     with open(path, "wb") as handle:
         handle.truncate(64 * MIB)
         for offset, data in ((0, b"\x55\xaa" * 256), (MIB + 100, b"boot" * 3000),

@@ -15,8 +15,7 @@ import pytest
 from pytest_quill import cli
 from pytest_quill.cli import cached, common
 from pytest_quill.engine.cache import META, Cache
-from tests.card.test_blockdev_fakesys import MIB
-from tests.card.test_writer_card import make_map
+from tests.card.test_writer_card import sparse_card
 
 PROJECT = Path(__file__).resolve().parents[2]
 QUILL = Path(sys.executable).parent / "quill"
@@ -65,20 +64,8 @@ def seeded(tmp_path_factory) -> list[str]:
             store.publish(out, todo[0].name, todo[0].key)
 
 
-def card_image(out: Path) -> None:
-    """64 MiB, sparse: data at 0, 1 MiB + 100 and 40 MiB; its map beside it."""
-    image = out / cached.CARD_IMAGE
-    with open(image, "wb") as handle:
-        handle.truncate(64 * MIB)
-        for offset, data in ((0, b"\x55\xaa" * 256), (MIB + 100, b"boot" * 3000),
-                             (40 * MIB, os.urandom(2 * MIB))):
-            handle.seek(offset)
-            handle.write(data)
-    make_map(image)
-
-
 FILES = {
     "kernel": lambda out: (out / "uImage").write_bytes(os.urandom(KERNEL_BYTES)),
     "rootfs": lambda out: (out / "rootfs.tar.gz").write_bytes(os.urandom(1000)),
-    "sdcard": card_image,
+    "sdcard": lambda out: sparse_card(out / cached.CARD_IMAGE),
 }
