@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..errors import BenchError, DeviceLost
+from ..errors import BenchError, DeviceLost, NoAnswer
 from ..proc import die_with_parent
 from .base import Bench
 from .console import Console
@@ -121,17 +121,23 @@ class QemuBench(Bench):
             raise
         return self._console
 
-    def health(self) -> str | None:
-        """None while QEMU runs; else what became of it, for the console's waits."""
+    def health(self) -> DeviceLost | NoAnswer | None:
+        """None while QEMU runs; else what became of it, for the console's waits.
+        With -no-reboot, QEMU ends with code 0 when the guest resets or powers off:
+        the device's doing (a panic that reboots, a bootloader's reset), not the bench's."""
         if self._proc is None:
             return None
         code = self._proc.poll()
+        if code == 0:
+            return NoAnswer(f"QEMU (pid {self._proc.pid}) ended: the guest reset or powered "
+                            "itself off (-no-reboot ends QEMU then)")
         if code is not None:
             how = f"was killed by {signal.Signals(-code).name}" if code < 0 else \
                 f"exited with code {code}"
-            return f"QEMU (pid {self._proc.pid}) {how}"
+            return DeviceLost(f"QEMU (pid {self._proc.pid}) {how}")
         if _stopped(self._proc.pid):
-            return f"QEMU (pid {self._proc.pid}) is stopped (SIGSTOP, or held in a debugger)"
+            return DeviceLost(f"QEMU (pid {self._proc.pid}) is stopped (SIGSTOP, or held in "
+                              "a debugger)")
         return None
 
     def _connect(self, log_path: Path, qemu_log: Path) -> None:
@@ -164,8 +170,10 @@ class QemuBench(Bench):
             try:
                 self._qmp.execute("send-key", {"keys": keys, "hold-time": _KEY_HOLD_MS})
             except DeviceLost as lost:
-                raise DeviceLost(f"{lost.message}: {self.health() or 'QEMU still runs'}",
-                                 log=str(self._console.log_path)) from None
+                gone = self.health()
+                raise (type(gone) if gone else DeviceLost)(
+                    f"{lost.message}: {gone.message if gone else 'QEMU still runs'}",
+                    log=str(self._console.log_path)) from None
             # The next key only after this one is released, else a repeated letter is lost.
             time.sleep(2 * _KEY_HOLD_MS / 1000)
 

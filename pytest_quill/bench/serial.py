@@ -18,7 +18,7 @@ from pathlib import Path
 
 import serial
 
-from ..errors import BenchError
+from ..errors import BenchError, DeviceLost
 from . import operator
 from .base import Bench
 from .console import Console
@@ -103,11 +103,11 @@ class SerialBoard(Bench):
                                 health=self.health)
         return self._console
 
-    def health(self) -> str | None:
+    def health(self) -> DeviceLost | None:
         """None while the port is there; a device port that vanished (unplugged) ends waits."""
         if self._is_network or Path(self.port).exists():
             return None
-        return f"serial port {self.port} vanished (adapter unplugged?)"
+        return DeviceLost(f"serial port {self.port} vanished (adapter unplugged?)")
 
     def _power(self, state: str, instructions: str) -> None:
         if self.config.power == "prompt":

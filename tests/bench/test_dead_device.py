@@ -10,6 +10,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from pytest_quill.bench.base import bench_for
+from pytest_quill.boot.device import Device
+from pytest_quill.boot.judge import BootReport
+from pytest_quill.errors import NoAnswer
+from pytest_quill.profile import load_profile
+
 pytestmark = pytest.mark.timeout(180)
 
 QEMU_DEVICE = '''
@@ -152,3 +158,20 @@ def test_a_dead_device_fails_the_rest_at_once_with_the_first_cause(pytester, nam
     first = messages["test_1_fault"]
     assert re.match(first_pattern, first), first
     assert_the_rest_fail_with(messages, first)
+
+
+def test_a_guest_that_resets_itself_is_the_devices_fault_not_the_benchs(tmp_path):
+    """With -no-reboot, a guest's reset ends QEMU with code 0: a failed boot (NoAnswer,
+    an AssertionError, "failed"), never a broken bench (DeviceLost)."""
+    card = tmp_path / "blank.img"
+    card.write_bytes(bytes(1 << 20))
+    bench = bench_for(load_profile("qemu-virt"), tmp_path)
+    try:
+        console = bench.power_on(card, tmp_path / "console.log")
+        console.expect("=> $", timeout=90, what="the U-Boot prompt")
+        console.prompt = "=> "
+        with pytest.raises(NoAnswer, match=r"^QEMU \(pid \d+\) ended: the guest reset or "
+                                           r"powered itself off .* for the end of `reset`"):
+            Device(bench, console, BootReport()).run("reset", timeout=60)
+    finally:
+        bench.power_off()
