@@ -1,22 +1,27 @@
 """The Docker backend on an engine that cannot see this machine's files: a
-second dockerd on a loopback port, asked for archives (QUILL_DOCKER_REMOTE=1),
-with a one-line builder image sent from this machine's engine."""
+second dockerd on a loopback port, reached over tcp:// (asked for archives with
+QUILL_DOCKER_REMOTE=1) or over ssh:// through an sshd on loopback (remote by its
+URL alone), with a one-line builder image sent from this machine's engine."""
 
 from __future__ import annotations
 
 import io
 import os
+import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from pytest_quill.engine import backends
 from pytest_quill.engine.backends import remote as remote_engines
 from pytest_quill.engine.backends import transfer
 from pytest_quill.engine.backends.base import Toolchain
 from pytest_quill.engine.backends.docker import DockerBackend, ensure_engine
 from pytest_quill.errors import BenchError
 from tests.engine.remote_engine import bind_mounts, remote_engine
+from tests.services import free_tcp_port
+from tests.sshd import SSHD, start_sshd
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,30 +51,80 @@ def test_units_are_the_outermost_existing_paths_argv_names_under_a_root(tmp_path
     assert transfer.units_of(argv, [root]) == [root / "work" / "tree"]
 
 
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory):
+def test_a_script_naming_a_path_no_argument_sends_is_found():
+    roots, units = [Path("/c/cache"), Path("/p")], [Path("/c/cache/a")]
+    script = ('cat /c/cache/a/b > "$1"; ls /c/cache2 /x/c/cache/z; '
+              'PATH=/c/cache/w:/c/cache/v; cd /p && make')
+    assert transfer.unsent_in_script(["sh", "-ec", script, "sh", "/c/cache/a"], roots, units) == \
+        ["/c/cache/w", "/c/cache/v", "/p"]
+    assert transfer.unsent_in_script(["sh", "/c/cache/x.sh", "/p/y"], roots, []) == []
+
+
+def test_an_ssh_engine_that_does_not_answer_is_one_line_naming_docker_host(monkeypatch):
+    port = free_tcp_port()  # nothing listens there
+    monkeypatch.setenv("DOCKER_HOST", f"ssh://root@127.0.0.1:{port}")
+    with pytest.raises(BenchError) as failed:
+        backends.resolve("auto")
+    said = failed.value.one_line()
+    assert said == str(failed.value)
+    assert f"DOCKER_HOST=ssh://root@127.0.0.1:{port} does not answer (ssh: connect to host " \
+           f"127.0.0.1 port {port}: Connection refused)" in said
+    assert f"`ssh -p {port} root@127.0.0.1 docker version` works" in said
+
+
+def test_an_ssh_host_whose_engine_is_down_says_what_the_docker_cli_there_said(
+        monkeypatch, tmp_path):
+    if not os.path.exists(SSHD):
+        pytest.skip(f"{SSHD}: missing (apt-get install openssh-server)")
+    engine_port = free_tcp_port()  # the engine the ssh host's docker CLI is told to use: none
+    sshd = start_sshd(tmp_path / "sshd", {"DOCKER_HOST": f"tcp://127.0.0.1:{engine_port}"})
+    try:
+        monkeypatch.setenv("PATH", sshd.env()["PATH"])
+        monkeypatch.setenv("DOCKER_HOST", f"ssh://root@127.0.0.1:{sshd.port}")
+        with pytest.raises(BenchError) as failed:
+            backends.resolve("docker")
+    finally:
+        sshd.stop()
+    assert "\n" not in str(failed.value)
+    assert f"DOCKER_HOST=ssh://root@127.0.0.1:{sshd.port} does not answer (" in str(failed.value)
+    assert f"127.0.0.1:{engine_port}" in str(failed.value)
+
+
+@pytest.fixture(scope="module", params=["tcp", "ssh"])
+def backend(request, tmp_path_factory):
     try:
         ensure_engine(ROOT)
     except BenchError as exc:
         pytest.skip(f"no local Docker engine to send the builder image from: {exc}")
+    if request.param == "ssh" and not os.path.exists(SSHD):
+        pytest.skip(f"{SSHD}: missing (apt-get install openssh-server)")
     folder = tmp_path_factory.mktemp("remote")
     dockerfile = folder / "test-builder.dockerfile"  # the Docker backend tests' builder
     dockerfile.write_text("FROM quill-base/debian:bookworm-amd64\n")
     with remote_engine() as url, pytest.MonkeyPatch.context() as env:
-        env.setenv("DOCKER_HOST", url)
-        env.setenv(remote_engines.FORCE, "1")
+        if request.param == "ssh":  # the engine's host runs `docker` with DOCKER_HOST=url
+            sshd = start_sshd(folder / "sshd", {"DOCKER_HOST": url})
+            request.addfinalizer(sshd.stop)
+            env.setenv("PATH", sshd.env()["PATH"])
+            env.setenv("DOCKER_HOST", f"ssh://root@127.0.0.1:{sshd.port}")
+            env.delenv(remote_engines.FORCE, raising=False)
+        else:
+            env.setenv("DOCKER_HOST", url)
+            env.setenv(remote_engines.FORCE, "1")
         (folder / "project").mkdir()
         made = DockerBackend(folder / "project", mounts=(folder / "cache",),
                              log_dir=folder / "logs").with_toolchain(Toolchain(dockerfile))
+        assert made.remote
         made.builder_image()
         yield made
         assert bind_mounts(made.client) == []
 
 
-def run(backend: DockerBackend, script: str, *paths: Path) -> tuple[int, str]:
+def run(backend: DockerBackend, script: str, *paths: Path, timeout: float = 120
+        ) -> tuple[int, str]:
     out = io.BytesIO()
     code = backend.run(["sh", "-c", script, "sh", *map(str, paths)], cwd=backend.project_root,
-                       env=None, log=out, timeout=120)
+                       env=None, log=out, timeout=timeout)
     return code, out.getvalue().decode()
 
 
@@ -84,10 +139,9 @@ def test_the_command_sees_only_what_it_names_and_its_changes_come_back(backend):
     (work / "input").write_text("sent\n")
     (work / "gone").write_text("deleted there\n")
     (backend.mounts[0] / "unnamed").write_text("not sent\n")
-    # Named inside the script, not as an argument: not a unit, not sent.
-    code, said = run(backend, f'cat "$1/input"; test -e {backend.mounts[0]}/unnamed || '
-                     'echo unnamed not there; rm "$1/gone"; mkdir "$1/made"; '
-                     'echo out > "$1/made/file"; ln -s file "$1/made/link"; exit 3', work)
+    code, said = run(backend, 'cat "$1/input"; test -e "$1/../unnamed" || echo unnamed not there; '
+                     'rm "$1/gone"; mkdir "$1/made"; echo out > "$1/made/file"; '
+                     'ln -s file "$1/made/link"; exit 3', work)
     assert code == 3
     assert said.splitlines() == ["sent", "unnamed not there"]
     assert not (work / "gone").exists()
@@ -125,3 +179,19 @@ def test_a_file_written_over_here_never_writes_through_a_hard_link(backend):
     assert run(backend, 'rm "$1"; echo rebuilt > "$1"', work / "copy")[0] == 0
     assert (work / "copy").read_text() == "rebuilt\n"
     assert (work / "original").read_text() == "user's tree\n"
+
+
+def test_a_script_naming_a_path_in_its_text_is_refused_before_it_runs(backend):
+    work = workspace(backend, "in-text")
+    (work / "config").write_text("here\n")
+    with pytest.raises(BenchError) as refused:
+        run(backend, f"cat {work}/config")
+    said = refused.value.one_line()
+    assert said.startswith("sh -c 'cat /") and f"names {work}/config in its text" in said
+    assert run(backend, f'cat {work}/config', work) == (0, "here\n")  # named as an argument too
+
+
+def test_a_command_past_its_time_is_stopped(backend):
+    with pytest.raises(subprocess.TimeoutExpired):
+        run(backend, "sleep 300", timeout=3)
+    assert backend.client.containers.list(all=True) == []

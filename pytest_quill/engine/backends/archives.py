@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from docker.types import Mount
 
+from ...errors import BenchError
 from . import containers, transfer
 
 VOLUME_LABEL = "io.pytest-quill.files-of"  # host:path the volume mirrors
@@ -41,6 +42,12 @@ class ArchiveRunner:
     def run(self, argv: list[str], *, cwd: Path, environment: dict[str, str], user: str,
             log: BinaryIO, timeout: float) -> int:
         units = transfer.units_of([*argv, str(cwd)], self.roots)
+        unsent = transfer.unsent_in_script(argv, self.roots, units)
+        if unsent:
+            script = argv[2] if len(argv[2]) <= 60 else argv[2][:57] + "..."
+            raise BenchError(f"{' '.join(argv[:2])} {script!r}: the script names {unsent[0]}"
+                             " in its text, which a remote engine would see as it was before;"
+                             ' pass the path as an argument ("$1")')
         here = transfer.host_listing(units)
         there = self._listing(units, user) if units else {}
         sent = [path for path, entry in here.items() if not transfer.same(entry, there.get(path))]

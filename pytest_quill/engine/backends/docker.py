@@ -26,7 +26,6 @@ from typing import BinaryIO
 
 import docker
 import docker.errors
-import requests
 
 from ...errors import BenchError
 from . import containers, docker_images, remote
@@ -64,12 +63,10 @@ def find_engine() -> tuple[str | None, list[str]]:
         if url.startswith("unix://") and not Path(url[len("unix://"):]).exists():
             reasons.append(f"{url}: no such socket")
             continue
-        try:
-            remote.engine_client(url, _PROBE_TIMEOUT_S).ping()
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            reasons.append(f"{url}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
-            continue
-        return url, []
+        reason = remote.probe(url, _PROBE_TIMEOUT_S)
+        if reason is None:
+            return url, []
+        reasons.append(f"{url}: {reason}")
     return None, reasons
 
 
@@ -81,7 +78,7 @@ def docker_available() -> str | None:
         return None
     if chosen_engine():
         return (f"DOCKER_HOST={chosen_engine()} does not answer ({reasons[0].partition(': ')[2]}); "
-                "start that engine, or unset DOCKER_HOST to use the private engine "
+                f"{remote.how_to_reach(chosen_engine())}, or unset DOCKER_HOST to use the private engine "
                 "(scripts/dockerd.sh) or the default socket")
     return "; ".join(reasons)
 

@@ -25,10 +25,12 @@ import docker.errors
 import requests
 
 from ...errors import BenchError
+from . import ssh_relay
 from .docker_images import note
 
 FORCE = "QUILL_DOCKER_REMOTE"
 _LOCAL_SCHEMES = ("unix", "npipe", "fd")
+_SSH_PROBE_S = 20  # a login and the docker CLI's start on the engine's host come first
 
 
 def is_remote(url: str) -> bool:
@@ -56,9 +58,46 @@ def _is_loopback(host: str) -> bool:
 
 
 def engine_client(url: str, timeout: int | None) -> docker.DockerClient:
-    """A client for URL; ssh:// goes through the ssh program (its config, its agent)."""
-    return docker.DockerClient(base_url=url, timeout=timeout,
-                               use_ssh_client=url.startswith("ssh://"))
+    """A client for URL; ssh:// goes through the ssh program (ssh_relay.py)."""
+    if url.startswith("ssh://"):
+        return ssh_relay.Relay(url).client(timeout)
+    return docker.DockerClient(base_url=url, timeout=timeout)
+
+
+def probe(url: str, timeout: int) -> str | None:
+    """None when the engine at URL answers a ping within TIMEOUT s; else why not, in
+    one line (for ssh://, what ssh or the docker CLI there said)."""
+    relay = ssh_relay.Relay(url) if url.startswith("ssh://") else None
+    timeout = max(timeout, _SSH_PROBE_S) if relay else timeout
+    client = None
+    try:
+        client = relay.client(timeout) if relay else docker.DockerClient(base_url=url,
+                                                                         timeout=timeout)
+        client.ping()
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        said = relay.said() if relay else ""
+        # The SDK wraps a timeout of its first request (the API version) in its own error.
+        if relay and not said and any(
+                isinstance(error, requests.exceptions.Timeout) for error in (exc, exc.__cause__)):
+            said = f"no answer through ssh within {timeout} s"
+        return said or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    finally:
+        if client is not None:
+            client.close()  # its connections: ssh processes, for an ssh:// engine
+        if relay is not None:
+            relay.close()
+    return None
+
+
+def how_to_reach(url: str) -> str:
+    """What to check when the engine at URL does not answer."""
+    parsed = urlparse(url)
+    if parsed.scheme != "ssh":
+        return "start that engine"
+    port = f"-p {parsed.port} " if parsed.port else ""
+    user = f"{parsed.username}@" if parsed.username else ""
+    return (f"check that `ssh {port}{user}{parsed.hostname} docker version` works from this "
+            "machine (a key or agent that logs in without a prompt, the docker CLI on that host)")
 
 
 def has_image(client: docker.DockerClient, reference: str) -> bool:

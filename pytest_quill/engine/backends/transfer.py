@@ -9,7 +9,9 @@ here are deleted there); after it, what the command changed (ctime newer than
 a marker, so unpacked tarballs count too) comes back as one tar, and what it
 deleted is deleted here. Nothing else of this machine is seen by the engine.
 Paths in the environment are not sent: they live on in the engine's volume
-(CCACHE_DIR: the engine keeps its own compile cache there).
+(CCACHE_DIR: the engine keeps its own compile cache there). Nor are paths in a
+`sh -c` script's text: such a script is refused (unsent_in_script) unless what
+it names is sent anyway, as the recipes pass their paths as "$1"...
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from typing import BinaryIO
 
 STATE = "/.quill-transfer"  # in the container's own layer, never in a volume
 _PATH = re.compile(r"(?:^|=)(/[^\s=:]+)")
+_SHELLS = ("sh", "bash", "dash")
+_PATH_START = r"""(?<![^\s'"=:;|&<>()])"""  # a path's text starts at a word's start
+_PATH_REST = r"""(?=/|[\s'":;|&<>()]|$)[^\s'":;|&<>()]*"""  # and ends at shell syntax
 _SAME_MTIME_NS = 1000  # float rounding on either side: a microsecond is the same time
 # sh WRAPPER sh CWD ARGV...: the command's output is the container's; then the
 # changes it made go to STATE/out.tar and the paths left to STATE/after.
@@ -57,6 +62,26 @@ def units_of(argv: list[str], roots: list[Path]) -> list[Path]:
             if any(unit != root and unit.is_relative_to(root) for root in roots):
                 found.add(unit)
     return [u for u in sorted(found) if not any(o != u and u.is_relative_to(o) for o in found)]
+
+
+def unsent_in_script(argv: list[str], roots: list[Path], units: list[Path]) -> list[str]:
+    """The paths under a root that the script of `sh -c SCRIPT ...` names in its
+    text and that no unit holds: the engine would see its volume's stale copy."""
+    if len(argv) < 3 or os.path.basename(argv[0]) not in _SHELLS or not _runs_text(argv[1]):
+        return []
+    unsent = []
+    for root in roots:
+        # The root's own text, then the rest of the path up to a quote or shell syntax.
+        for match in re.finditer(_PATH_START + re.escape(str(root)) + _PATH_REST, argv[2]):
+            path = Path(os.path.normpath(match.group(0)))
+            if not any(path.is_relative_to(unit) for unit in units):
+                unsent.append(str(path))
+    return unsent
+
+
+def _runs_text(flag: str) -> bool:
+    """-c, -ec, -euc...: the shell runs its next argument as a script."""
+    return flag.startswith("-") and not flag.startswith("--") and "c" in flag
 
 
 def _existing(path: Path) -> Path:
