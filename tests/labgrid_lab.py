@@ -15,6 +15,7 @@ import yaml
 from tests.services import free_tcp_port, stop
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]
 _START_S = 30
 
 
@@ -38,13 +39,16 @@ class Lab:
         self.address = f"127.0.0.1:{free_tcp_port()}"
         self.processes: list[subprocess.Popen] = []
         # The coordinator keeps places.yaml in its working folder: a lab of its own.
-        self.coordinator = self._start("coordinator", ["labgrid-coordinator", "-l", self.address])
+        self.coordinator = self._start("coordinator",
+                                       [str(BIN / "labgrid-coordinator"), "-l", self.address])
         wait_for_port(int(self.address.split(":")[1]), self.coordinator)
 
     def _start(self, name: str, argv: list[str]) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "wb")
-        process = subprocess.Popen([str(BIN / argv[0]), *argv[1:]], cwd=self.folder,
-                                   stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        # The project on the path: an exporter may be one of the tests' (tests/labgrid_sdmux.py).
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        process = subprocess.Popen(argv, cwd=self.folder, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=log, stderr=subprocess.STDOUT)
         log.close()
         self.processes.append(process)
         return process
@@ -52,14 +56,16 @@ class Lab:
     def log(self, name: str) -> str:
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
-    def export(self, groups: dict[str, dict]) -> None:
-        """Publish groups ({group: {resource name: {cls: ..., params}}}) as exporter "lab"."""
+    def export(self, groups: dict[str, dict], command: list[str] | None = None) -> None:
+        """Publish groups ({group: {resource name: {cls: ..., params}}}) as exporter "lab",
+        with labgrid-exporter or COMMAND (one taking its arguments)."""
         config = self.folder / "exporter.yaml"
         config.write_text(yaml.safe_dump(groups))
-        self._start("exporter", ["labgrid-exporter", "-c", self.address, "-n", "lab",
-                                 "--hostname", "127.0.0.1", str(config)])
-        wanted = [f"lab/{group}/{params['cls']}[/{name}]" for group, resources in groups.items()
-                  for name, params in resources.items()]
+        self._start("exporter", [*(command or [str(BIN / "labgrid-exporter")]), "-c",
+                                 self.address, "-n", "lab", "--hostname", "127.0.0.1",
+                                 str(config)])
+        wanted = [f"lab/{group}/{_published(params['cls'])}[/{name}]"
+                  for group, resources in groups.items() for name, params in resources.items()]
         deadline = time.monotonic() + _START_S
         while not all(path in self.client("-v", "resources").stdout for path in wanted):
             if time.monotonic() > deadline:
@@ -84,3 +90,8 @@ class Lab:
     def stop(self) -> None:
         for process in reversed(self.processes):
             stop(process, 10)
+
+
+def _published(cls: str) -> str:
+    """The class an exporter publishes for a local one (USB devices become Network...)."""
+    return f"Network{cls}" if cls.startswith("USB") else cls

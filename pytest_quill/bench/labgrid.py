@@ -5,8 +5,11 @@ The place's resources, by name: "console", a NetworkSerialPort (ser2net) the
 Console reads exactly as the serial board's; "keyboard", an optional
 NetworkSerialPort to a serial-to-USB-keyboard adapter that types each byte it is
 sent and echoes it once typed; a power resource (NetworkPowerPort, PDUDaemonPort)
-switched by labgrid's own driver. Without power or keyboard, the operator does
-it, as at the serial bench. The card is the one in the board (see docs/labgrid.md).
+switched by labgrid's own driver; a card reader and an SD mux
+(NetworkUSBMassStorage, NetworkUSBSDMuxDevice, NetworkUSBSDWireDevice) through
+which each power-on writes the run's card first (labgrid_storage.py). Without
+power or keyboard, the operator does it, as at the serial bench; without
+storage, the card in the board's slot is booted (see docs/labgrid.md).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from . import operator
 from .base import Bench
 from .console import Console
 from .labgrid_place import PlaceLease
+from .labgrid_storage import PlaceStorage
 from .streams import SerialStream
 from .tools import CARD_TOOLS, missing_tools
 
@@ -45,6 +49,7 @@ class LabgridBench(Bench):
         self.lease = PlaceLease(self.config, self._say)
         self._target: Target | None = None
         self._power = None  # labgrid's power driver, when the place has a power resource
+        self._storage: PlaceStorage | None = None  # when the place can write the card
         self._keyboard: serial.SerialBase | None = None
         self._console: Console | None = None
 
@@ -75,6 +80,7 @@ class LabgridBench(Bench):
         if self._target is None:
             self._target = self.lease.acquire()
             self._power = self._power_driver()
+            self._storage = PlaceStorage.of(self._target, self.lease.place, self._say)
         return self._target
 
     def _power_driver(self):
@@ -86,11 +92,17 @@ class LabgridBench(Bench):
                 return power
         return None
 
+    def _port_resource(self, name: str):
+        """The place's NetworkSerialPort called name; None when it has none."""
+        try:
+            return self._target.get_resource("NetworkSerialPort", name=name)
+        except NoResourceFoundError:
+            return None
+
     def _port(self, name: str) -> serial.SerialBase | None:
         """The place's NetworkSerialPort called name, opened; None when it has none."""
-        try:
-            resource = self._target.get_resource("NetworkSerialPort", name=name)
-        except NoResourceFoundError:
+        resource = self._port_resource(name)
+        if resource is None:
             return None
         if resource.protocol not in _URLS:
             raise BenchError(f"place {self.lease.place}: {name} has protocol "
@@ -112,25 +124,41 @@ class LabgridBench(Bench):
         self._hold()
         log_path = Path(log_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        # Open before power-on: the bootloader's first bytes are kept.
-        port = self._port("console")
-        if port is None:
+        if self._port_resource("console") is None:
             raise BenchError(f"place {self.lease.place} has no NetworkSerialPort named "
                              "\"console\" (labgrid-client -p PLACE show)")
-        if self._power is not None:
-            self.launched = (f"labgrid-client -x {self.config.coordinator} "
-                             f"-p {self.lease.place} power on")
-            self._say(f"powering place {self.lease.place} on: it boots the card in its slot "
-                      f"(this run's {card_image} is not written through the place)")
+        self._write_card(card_image)
+        # Open before power-on: the bootloader's first bytes are kept.
+        port = self._port("console")
         try:
-            self._switch(True, f"Insert the card written from {card_image}, press Enter "
-                               "here, then power the board on.")
+            if self._power is not None:
+                self.launched = (f"labgrid-client -x {self.config.coordinator} "
+                                 f"-p {self.lease.place} power on")
+                self._say(f"powering place {self.lease.place} on: it boots "
+                          f"{self._boots(card_image)}")
+            self._switch(True, ("The card is written through the place" if self._storage
+                                else f"Insert the card written from {card_image}")
+                         + ", press Enter here, then power the board on.")
             self._keyboard = self._port("keyboard")
         except BaseException:
             port.close()
             raise
         self._console = Console(SerialStream(port), log_path, self.options.timeout_factor)
         return self._console
+
+    def _write_card(self, card_image: Path) -> None:
+        if self._storage is None:
+            return
+        self._switch(False, "Power the board off (its card is about to be written through "
+                            "the place), then press Enter here.")
+        self._say(f"place {self.lease.place} is off for the card's write")
+        self._storage.write(card_image)
+
+    def _boots(self, card_image: Path) -> str:
+        if self._storage is not None:
+            return f"the card just written from {card_image}"
+        return (f"the card in its slot (this run's {card_image} is not written through the "
+                "place: it has no storage)")
 
     def _switch(self, on: bool, instructions: str) -> None:
         if self._power is None:
@@ -188,7 +216,7 @@ class LabgridBench(Bench):
         try:
             self.power_off()
         finally:
-            self._target = self._power = None
+            self._target = self._power = self._storage = None
             self.lease.release()
 
 

@@ -6,7 +6,9 @@ coordinator's queue, is allocated a place, and only its owner may acquire it.
 Every process is its own client, named HOST/USER.quill-PID, so a run that
 waits can say which run (or which labgrid-client user) holds the board.
 A session is opened per step and closed again: nothing idles on the gRPC
-stream while the tests run.
+stream while the tests run. The place's resources are the ones labgrid-client
+would give (a RemotePlace in a Target), so labgrid's drivers for resources that
+come and go at the exporter (USB storage, SD muxes) find them as they expect.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 import grpc
-from labgrid import target_factory
 from labgrid.remote.client import ClientSession, ensure_event_loop
 from labgrid.remote.client import Error as ClientError
 from labgrid.remote.common import Reservation, ReservationState
 from labgrid.remote.generated import labgrid_coordinator_pb2 as messages
+from labgrid.resource.remote import RemotePlace, RemotePlaceManager
 from labgrid.target import Target
 
 from ..errors import BenchError
@@ -119,8 +121,7 @@ class PlaceLease:
                 raise
             self.place, self.user = name, session.getuser()
             self.say(f"acquired place {name} as {self.user} at {time.time():.3f}")
-            return target_factory.make_target(name, session.get_target_config(
-                session.places[name]))
+            return _place_target(session, name)
         finally:
             self._close(session)
 
@@ -194,3 +195,14 @@ class PlaceLease:
             self._cancel(session)
         finally:
             self._close(session)
+
+
+def _place_target(session: ClientSession, name: str) -> Target:
+    """The acquired place's resources, as labgrid-client makes them (its _get_target):
+    the RemotePlace expands into them through the process's RemotePlaceManager, which
+    keeps their availability as the coordinator said it while this session was open."""
+    manager = RemotePlaceManager.get()
+    manager.session, manager.loop = session, session.loop
+    target = Target(name)
+    RemotePlace(target, name=name)
+    return target
