@@ -6,6 +6,13 @@ pumped to and from it while powered) and a keyboard (each byte typed with QMP
 send-key, then echoed: a serial-to-USB-keyboard adapter). Power is an HTTP
 relay in labgrid's "simplerest" model: GET /INDEX/1 starts QEMU on the board's
 own card, /INDEX/0 stops it, /INDEX says which.
+
+A board with an SD mux (tests/labgrid_sdmux.py) starts with a blank card that
+only a write through the place makes bootable: a loop device over its card
+file is the mux's card reader, and the relay powers it on only with the mux
+at dut (a real board cannot boot a card the host holds). At each power-on it
+keeps a copy of the card it boots (booted_cards), for the tests to compare with
+the run's.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from pytest_quill.errors import BenchError
 from pytest_quill.proc import die_with_parent
 from pytest_quill.profile import load_profile
 from tests.bench.conftest import free_tcp_port
+from tests.labgrid_sdmux import attach_loop, detach_loop, record
 
 _KEY_HOLD_MS = 40
 _QUIT_S = 10
@@ -60,12 +68,25 @@ class Pty:
         os.close(self.slave)
 
 
+class PowerRefused(Exception):
+    pass
+
+
 class QemuBoard:
-    def __init__(self, index: int, card: Path, folder: Path):
+    def __init__(self, index: int, card: Path, folder: Path, sd_mux: bool = False):
         self.index = index
         self.folder = Path(tempfile.mkdtemp(prefix=f"quill-lg{index}-"))  # short socket paths
         self.disk = folder / f"board-{index}-card.img"  # the board's own card, kept across boots
-        shutil.copyfile(card, self.disk)
+        self.mux = self.loop = None
+        self.booted_cards: list[Path] = []  # with a mux: the card as each boot found it
+        if sd_mux:
+            with open(self.disk, "wb") as blank:
+                blank.truncate(card.stat().st_size)
+            self.mux = folder / f"board-{index}-mux"  # the mux's control path: its mode
+            self.mux.write_text("host\n")
+            self.loop = attach_loop(self.disk)
+        else:
+            shutil.copyfile(card, self.disk)
         self.qemu_log = folder / f"board-{index}-qemu.log"
         self.console, self.keyboard = Pty(), Pty()
         self.boots = 0
@@ -86,6 +107,9 @@ class QemuBoard:
     def power(self, on: bool) -> None:
         with self._lock:
             if on and not self.on:
+                if self.mux is not None and self.mux.read_text().strip() != "dut":
+                    raise PowerRefused(f"board {self.index}: its card is at the SD mux's "
+                                       f"{self.mux.read_text().strip()}, not at dut")
                 self._start()
             elif not on:
                 self._stop()
@@ -101,6 +125,14 @@ class QemuBoard:
         self._serial = connect_unix(self.folder / "serial.sock", 15, "serial socket", lambda: self.on)
         self._qmp = Qmp(self.folder / "qmp.sock", timeout=15)
         self.boots += 1
+        if self.mux is not None:
+            self._keep_booted_card()
+            record(self.mux, "power on")
+
+    def _keep_booted_card(self) -> None:
+        copy = self.disk.with_name(f"{self.disk.stem}-boot-{self.boots}.img")
+        subprocess.run(["cp", "--sparse=always", str(self.disk), str(copy)], check=True)
+        self.booted_cards.append(copy)
 
     def _stop(self) -> None:
         if self._qmp is not None:
@@ -156,6 +188,8 @@ class QemuBoard:
             thread.join(timeout=5)
         self.console.close()
         self.keyboard.close()
+        if self.loop is not None:
+            detach_loop(self.loop)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -167,10 +201,14 @@ class PowerRelay:
             def do_GET(self):
                 index, _, value = self.path.strip("/").partition("/")
                 board = boards[int(index)]
-                if value:
-                    board.power(value == "1")
-                reply = b"1" if board.on else b"0"
-                self.send_response(200)
+                status = 200
+                try:
+                    if value:
+                        board.power(value == "1")
+                    reply = b"1" if board.on else b"0"
+                except PowerRefused as refused:
+                    status, reply = 409, str(refused).encode()
+                self.send_response(status)
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)
@@ -216,11 +254,15 @@ class Ser2net:
 
 
 def exported_board(board: QemuBoard, ser2net: Ser2net, relay: PowerRelay) -> dict:
-    """The board's resources for the exporter's configuration."""
+    """The board's resources for the exporter's configuration (its SD mux's for
+    tests/labgrid_sdmux.py's exporter)."""
     def port(role: str) -> dict:
         return {"cls": "NetworkSerialPort", "host": "127.0.0.1",
                 "port": ser2net.ports[f"{board.index}-{role}"], "speed": 115200}
 
+    storage = {"reader": {"cls": "USBMassStorage", "path": board.loop},
+               "sdmux": {"cls": "USBSDMuxDevice", "path": board.loop,
+                         "control_path": str(board.mux)}} if board.mux else {}
     return {"console": port("console"), "keyboard": port("keyboard"),
             "power": {"cls": "NetworkPowerPort", "model": "simplerest", "host": relay.url,
-                      "index": board.index}}
+                      "index": board.index}, **storage}

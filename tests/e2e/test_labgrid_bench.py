@@ -1,12 +1,16 @@
 """The labgrid bench through a real lab on loopback: labgrid-coordinator and
 labgrid-exporter started here, three QEMU boards exported as places (console and
 keyboard through ser2net, power by an HTTP relay), and the suites run through it.
+Board 1 also has an SD mux and a card reader (tests/labgrid_sdmux.py: a loop device
+over its blank card, reached over ssh as an exporter's host is): each boot on it
+boots the card the run wrote through the place.
 
 Needs the qemu-virt card in the cache (`pytest -n 3 suites/`, make test runs it first):
-the boards boot it from their own slot."""
+boards 2 and 3 boot it from their own slot."""
 
 import argparse
 import json
+import os
 import re
 import signal
 import subprocess
@@ -20,9 +24,12 @@ from pytest_quill.bench.base import bench_for
 from pytest_quill.boot.device import Device
 from pytest_quill.cli.cached import cached_card
 from pytest_quill.cli.common import setup
+from pytest_quill.formats import bmap
 from pytest_quill.profile import load_profile
 from tests.labgrid_board import PowerRelay, QemuBoard, Ser2net, exported_board
 from tests.labgrid_lab import Lab
+from tests.labgrid_sdmux import COMMAND, events, write_usbsdmux
+from tests.sshd import start_sshd
 
 pytestmark = pytest.mark.e2e
 
@@ -40,18 +47,24 @@ def card() -> Path:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, card):
-    """Places qemu-1..3, tagged board=qemu-virt, each a QEMU board booting card."""
+    """Places qemu-1..3, tagged board=qemu-virt, each a QEMU board booting card;
+    qemu-1's card is written through its SD mux (ssh to the exporter's host: lab.sshd)."""
     folder = tmp_path_factory.mktemp("lab")
-    boards = {index: QemuBoard(index, card, folder) for index in range(1, BOARDS + 1)}
+    boards = {index: QemuBoard(index, card, folder, sd_mux=index == 1)
+              for index in range(1, BOARDS + 1)}
     relay, ser2net, lab = PowerRelay(boards), Ser2net(list(boards.values()), folder), Lab(folder)
+    usbsdmux = write_usbsdmux(folder / "bin")
+    lab.sshd = start_sshd(folder / "sshd", {"PATH": f"{usbsdmux.parent}:{os.environ['PATH']}"})
     try:
-        lab.export({f"board-{i}": exported_board(b, ser2net, relay) for i, b in boards.items()})
+        lab.export({f"board-{i}": exported_board(b, ser2net, relay) for i, b in boards.items()},
+                   command=COMMAND)
         for index in boards:
             lab.add_place(f"qemu-{index}", f"board-{index}", {"board": "qemu-virt"})
         lab.boards = boards
         yield lab
     finally:
         lab.stop()
+        lab.sshd.stop()
         ser2net.close()
         relay.close()
         for board in boards.values():
@@ -111,12 +124,13 @@ def test_a_kept_bench_leaves_the_board_on_and_says_how_to_give_it_back(lab, card
     assert "Reservation" not in lab.client("reservations").stdout  # free for the next run
 
 
-def pytest_run(folder: Path, profile: Path, *args: str) -> subprocess.Popen:
+def pytest_run(folder: Path, lab: Lab, profile: Path, *args: str) -> subprocess.Popen:
+    """A run as a user at the lab would start it: its ssh reaches the exporter's host."""
     return subprocess.Popen(
         [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-q", "-rs",
          "--quill-profile", str(profile), "--quill-reports", str(folder / "reports")],
-        cwd=ROOT, stdout=open(folder / "stdout", "w"), stderr=open(folder / "stderr", "w"),
-        text=True, start_new_session=True)
+        cwd=ROOT, env=lab.sshd.env(), stdout=open(folder / "stdout", "w"),
+        stderr=open(folder / "stderr", "w"), text=True, start_new_session=True)
 
 
 def run_log(folder: Path) -> str:
@@ -132,9 +146,13 @@ def overlap(spans) -> bool:
 @pytest.mark.parametrize("wanted", [{"tags": ["board=qemu-virt"]}, {"place": "qemu-1"}],
                          ids=["three-places-by-tag", "one-place-by-name"])
 def test_the_suites_pass_through_the_lab(lab, tmp_path, wanted):
-    """By tag, each worker boots its own board; on one place, the workers take turns."""
+    """By tag, each worker boots its own board; on one place, the workers take turns.
+    Every boot of qemu-1 boots the card its run wrote through the mux just before."""
     boots = sum(board.boots for board in lab.boards.values())
-    done = pytest_run(tmp_path, lab_profile(tmp_path, lab, **wanted), "-n", "3", "suites/")
+    mux_events = len(events(lab.boards[1].mux))
+    booted_before = len(lab.boards[1].booted_cards)
+    done = pytest_run(tmp_path, lab, lab_profile(tmp_path, lab, **wanted), "-n", "3",
+                      "suites/")
     assert done.wait(timeout=1700) == 0, (tmp_path / "stdout").read_text()[-3000:]
     record = json.loads((tmp_path / "reports" / "quill-run.json").read_text())
     device_tests = [t for t in record["tests"] if "/d_integration/test_d" in t["nodeid"]
@@ -148,6 +166,17 @@ def test_the_suites_pass_through_the_lab(lab, tmp_path, wanted):
     else:
         assert set(places) == {"qemu-1"} and not overlap(spans)
     assert "acquired: None" in lab.client("-p", places[0], "show").stdout
+    written = places.count("qemu-1")  # each boot there booted the run's card, just written
+    assert events(lab.boards[1].mux)[mux_events:] == ["mux host", "mux dut", "power on"] * written
+    wrote = f"wrote the card to reader (127.0.0.1:{lab.boards[1].loop}) with bmaptool in "
+    assert run_log(tmp_path).count(wrote) == written
+    run_card = Path(next(a["path"] for a in record["artifacts"] if a["name"] == "sdcard"))
+    card_map = bmap.read(run_card / "card.bmap")
+    for booted in lab.boards[1].booted_cards[booted_before:]:
+        with open(booted, "rb") as disk:  # every byte the card's map defines; the rest
+            assert bmap.check(disk.fileno(), card_map)[0] == []  # is the last boot's
+    if not booted_before and written:  # the blank card's first write: all of it
+        assert lab.boards[1].booted_cards[0].read_bytes() == (run_card / "card.img").read_bytes()
 
 
 def wait_for_log(folder: Path, text: str, run: subprocess.Popen, seconds: float = 600) -> None:
@@ -164,7 +193,7 @@ def test_two_runs_wanting_one_place_take_turns_and_the_second_says_for_whom(lab,
     started = []
     for folder in runs:
         folder.mkdir()
-        started.append(pytest_run(folder, lab_profile(folder, lab, place="qemu-3"),
+        started.append(pytest_run(folder, lab, lab_profile(folder, lab, place="qemu-3"),
                                   "-p", "no:xdist", "suites/d_integration/test_d3_squireos.py"))
         wait_for_log(folder, "place qemu-3", started[-1])  # acquired, or waiting for it
     for run, folder in zip(started, runs):
@@ -181,7 +210,7 @@ def test_two_runs_wanting_one_place_take_turns_and_the_second_says_for_whom(lab,
 
 @pytest.mark.timeout(900)
 def test_ctrl_c_releases_the_place_and_powers_the_board_off(lab, tmp_path):
-    run = pytest_run(tmp_path, lab_profile(tmp_path, lab, place="qemu-1"),
+    run = pytest_run(tmp_path, lab, lab_profile(tmp_path, lab, place="qemu-1"),
                      "-p", "no:xdist", "suites/d_integration/test_d3_squireos.py")
     wait_for_log(tmp_path, "acquired place qemu-1", run)
     time.sleep(5)  # booting, or testing: either way the place is held
