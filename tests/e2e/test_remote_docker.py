@@ -4,17 +4,27 @@ asked for archives with QUILL_DOCKER_REMOTE=1): same keys as the local engine's
 builds, the rootfs byte-identical, the kernel verified, no container of the
 remote path with a bind mount. The builder and base images are sent from this
 machine's engine (~1 GB over loopback), then the nook-twin's 2.6.29 kernel
-compiles cold there (~2-3 min on 2 cores)."""
+compiles cold there (~2-3 min on 2 cores).
+
+The same engine is also reached as DOCKER_HOST=ssh://root@127.0.0.1:PORT through
+an sshd on loopback whose sessions' docker CLI talks to it (remote by the URL
+alone): the rootfs is built through ssh first (the Debian base sent over ssh,
+the image built and exported through it); the tcp:// rootfs after it finds the
+engine's layers made, so the two cost one build.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from pathlib import Path
 
+import docker
 import pytest
 from docker.models.containers import ContainerCollection
 
+from pytest_quill.engine.backends import remote as remote_engines
 from pytest_quill.engine.backends.docker import DockerBackend, ensure_engine
 from pytest_quill.engine.cache import default_cache
 from pytest_quill.errors import BenchError
@@ -25,6 +35,7 @@ from pytest_quill.rootfs import recipe as rootfs_recipe
 from tests.engine.artifacts import produce
 from tests.engine.remote_engine import bind_mounts, remote_engine
 from tests.kernel.redis_server import redis_server
+from tests.sshd import SSHD, start_sshd
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
 
@@ -48,28 +59,56 @@ def local_engine() -> str:
 
 
 @pytest.fixture(scope="module")
-def remote(local_engine, tmp_path_factory):
-    """A backend on the second engine, its cache folder, and every container it
-    created (inspected as created)."""
+def engine(local_engine):
+    """tcp://127.0.0.1:PORT of the second engine; none of its containers has a
+    bind mount when the module ends."""
+    with remote_engine() as url:
+        yield url
+        assert bind_mounts(docker.DockerClient(base_url=url)) == []
+
+
+@pytest.fixture(scope="module")
+def remote(engine, tmp_path_factory):
+    """A backend on the second engine over tcp://, its cache folder, and every
+    container it created (inspected as created)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DOCKER_HOST", engine)
+        env.setenv(remote_engines.FORCE, "1")
+        yield backend_on_engine(env, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def ssh_remote(engine, tmp_path_factory):
+    """The same, with the engine reached as DOCKER_HOST=ssh://root@127.0.0.1:PORT."""
+    if not os.path.exists(SSHD):
+        pytest.skip(f"{SSHD}: missing (apt-get install openssh-server)")
+    sshd = start_sshd(tmp_path_factory.mktemp("sshd"), {"DOCKER_HOST": engine})
+    try:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("PATH", sshd.env()["PATH"])  # its `ssh`: its port, key and known host
+            env.setenv("DOCKER_HOST", f"ssh://root@127.0.0.1:{sshd.port}")
+            env.delenv(remote_engines.FORCE, raising=False)  # ssh:// alone says remote
+            yield backend_on_engine(env, tmp_path_factory)
+    finally:
+        sshd.stop()
+
+
+def backend_on_engine(env: pytest.MonkeyPatch, tmp_path_factory):
+    """A backend on DOCKER_HOST, its cache folder, and the containers it creates."""
     cache = tmp_path_factory.mktemp("remote-cache")
-    with remote_engine() as url, pytest.MonkeyPatch.context() as env:
-        env.setenv("DOCKER_HOST", url)
-        env.setenv("QUILL_DOCKER_REMOTE", "1")
-        backend = DockerBackend(ROOT, mounts=(cache,),
-                                log_dir=tmp_path_factory.mktemp("remote-logs"))
-        assert backend.remote  # the engine is chosen now, while DOCKER_HOST names it
-        created = []
-        create = ContainerCollection.create
+    backend = DockerBackend(ROOT, mounts=(cache,), log_dir=tmp_path_factory.mktemp("remote-logs"))
+    assert backend.remote  # the engine is chosen now, while DOCKER_HOST names it
+    created = []
+    create = ContainerCollection.create
 
-        def inspected(self, *args, **kwargs):
-            container = create(self, *args, **kwargs)
-            if self.client.api.base_url == backend.client.api.base_url:
-                created.append(container.attrs)
-            return container
+    def inspected(self, *args, **kwargs):
+        container = create(self, *args, **kwargs)
+        if self.client is backend.client:
+            created.append(container.attrs)
+        return container
 
-        env.setattr(ContainerCollection, "create", inspected)
-        yield backend, cache, created
-        assert bind_mounts(backend.client) == []
+    env.setattr(ContainerCollection, "create", inspected)
+    return backend, cache, created
 
 
 def local_artifact(recipe, profile, engine: str):
@@ -100,6 +139,18 @@ def test_the_kernel_built_on_a_remote_engine_is_verified_and_keyed_as_a_local_on
     assert stats["remote_storage_miss"] > 500 and stats["remote_storage_error"] == 0
     assert created and all(not c["HostConfig"].get("Binds") for c in created)
     assert all(m["Type"] == "volume" for c in created for m in c["Mounts"])
+
+
+def test_the_rootfs_built_through_ssh_is_byte_identical_with_no_bind_mount(
+        profile, local_engine, ssh_remote):
+    backend, cache, created = ssh_remote
+    local = local_artifact(rootfs_recipe.RECIPE, profile, local_engine)
+    built = produce(rootfs_recipe.RECIPE, profile, backend, cache)
+    assert built.status == "built" and built.key == local.key
+    tarball = rootfs_recipe.TARBALL
+    assert sha256(built.file(tarball)) == sha256(local.file(tarball)) == local.meta["sha256"]
+    assert created and all(not c["HostConfig"].get("Binds") for c in created)
+    assert bind_mounts(backend.client) == []
 
 
 def test_the_rootfs_built_on_a_remote_engine_is_byte_identical(profile, local_engine, remote):

@@ -4,7 +4,8 @@ A bind mount is resolved on the engine's machine, so a remote engine gets the
 build's files as archives instead (transfer.py). Remote means: DOCKER_HOST is
 ssh://, or tcp:// to a host that is not a loopback address; QUILL_DOCKER_REMOTE=1
 asks for archives with any engine (a loopback test engine, a tcp:// name that
-happens to be this machine), QUILL_DOCKER_REMOTE=0 for bind mounts.
+happens to be this machine), QUILL_DOCKER_REMOTE=0 for bind mounts. An ssh://
+engine is reached through the ssh program (ssh_relay.py).
 
 Builder and base images are sent from this machine's engine when it has them
 (docker save | docker load through the API) rather than built there: the same
