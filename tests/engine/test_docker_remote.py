@@ -9,6 +9,7 @@ import io
 import os
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,32 @@ def test_a_command_past_its_time_is_stopped(backend):
     with pytest.raises(subprocess.TimeoutExpired):
         run(backend, "sleep 300", timeout=3)
     assert backend.client.containers.list(all=True) == []
+
+
+def test_an_ssh_client_that_is_closed_leaves_no_ssh_running(backend):
+    if not os.environ["DOCKER_HOST"].startswith("ssh://"):
+        pytest.skip("an ssh:// engine's")
+    others = dial_stdio_sessions()  # the backend's own client's
+    client = remote_engines.engine_client(os.environ["DOCKER_HOST"], timeout=30)
+    client.containers.list(all=True)
+    client.images.list()
+    sessions = dial_stdio_sessions() - others
+    assert sessions  # its connections, kept for the next requests
+    client.close()
+    deadline = time.monotonic() + 30
+    while sessions & dial_stdio_sessions() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sessions & dial_stdio_sessions() == set()
+
+
+def dial_stdio_sessions() -> set[int]:
+    """The ssh processes this process started for an engine's connections."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "stat").read_text().split()[3] == str(os.getpid()) \
+                    and b"dial-stdio" in (entry / "cmdline").read_bytes():
+                found.add(int(entry.name))
+        except OSError:
+            continue  # ended meanwhile
+    return found

@@ -107,6 +107,7 @@ class Relay:
         upstream.join()
         client.close()
         ssh.wait()
+        ssh.stdout.close()
 
 
 def _client_to_ssh(client: socket.socket, ssh: subprocess.Popen) -> None:
