@@ -205,4 +205,7 @@ def _place_target(session: ClientSession, name: str) -> Target:
     manager.session, manager.loop = session, session.loop
     target = Target(name)
     RemotePlace(target, name=name)
+    # The session closes after this step; held here, its channel would keep gRPC's threads
+    # alive, and a process forked while they run can fail.
+    manager.session = None
     return target

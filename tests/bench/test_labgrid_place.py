@@ -2,6 +2,7 @@
 acquired with its resources, waited for while someone else holds it (naming them),
 refused after the bound, and released."""
 
+import gc
 import getpass
 import os
 import signal
@@ -133,3 +134,19 @@ def test_ctrl_c_while_waiting_leaves_the_queue(lab):
     finally:
         waiting.kill()
         lab.client("-p", "nook-2", "release", "--kick", check=True)
+
+
+def test_a_held_place_leaves_no_grpc_threads_running(lab):
+    """Between steps nothing of gRPC runs: the bench forks ssh, dd and the like while it
+    holds the place, and a fork while gRPC's threads run can fail in the child."""
+    def threads() -> int:
+        return len(os.listdir("/proc/self/task"))
+
+    before = threads()
+    held = lease(lab, place="nook-1")
+    held.acquire()
+    try:
+        gc.collect()  # what the closed session left, as the next allocations would
+        assert threads() == before
+    finally:
+        held.release()
