@@ -1,17 +1,19 @@
-"""labgrid's exporter with an SD mux and a card reader this machine cannot have.
+"""labgrid's exporter with SD muxes and a card reader this machine cannot have.
 
-`python -m tests.labgrid_sdmux EXPORTER-ARGS...` is labgrid-exporter with two
-export classes replaced: "USBMassStorage" and "USBSDMuxDevice" publish the same
-NetworkUSBMassStorage and NetworkUSBSDMuxDevice resources as the real ones, but
+`python -m tests.labgrid_sdmux EXPORTER-ARGS...` is labgrid-exporter with three
+export classes replaced: "USBMassStorage", "USBSDMuxDevice" and
+"USBSDWireDevice" publish the same Network... resources as the real ones, but
 their local device is the `path` the configuration gives (a loop device over a
 QEMU board's card file) instead of one udev found. Everything else (the serial
 ports, the power port, the coordinator's protocol) is the real exporter's.
 
 The client drives them as at a real lab: labgrid's USBStorageDriver runs
-`cat /sys/class/block/...`, bmaptool or dd over ssh on the exporter's host, and
-its USBSDMuxDriver runs `usbsdmux CONTROL_PATH MODE` there: `write_usbsdmux`
-makes that program for the sshd's PATH. It keeps the mode in CONTROL_PATH (for
-the board's power relay to read) and appends each switch to CONTROL_PATH.log.
+`cat /sys/class/block/...`, bmaptool or dd over ssh on the exporter's host, its
+USBSDMuxDriver runs `usbsdmux CONTROL_PATH MODE` there and its USBSDWireDriver
+`sd-mux-ctrl --dut|--ts -e SERIAL`: `write_mux_tools` makes both programs for
+the sshd's PATH. Here the control path (or the SDWire's serial) is a file: they
+keep the mode in it (for the board's power relay to read) and append each
+switch to FILE.log.
 """
 
 from __future__ import annotations
@@ -27,21 +29,34 @@ from labgrid.remote import exporter
 # labgrid's command, as the tests' Lab starts it (the project root on PYTHONPATH)
 COMMAND = [sys.executable, "-m", "tests.labgrid_sdmux"]
 
-_USBSDMUX = """#!/bin/sh
-# usbsdmux CONTROL_PATH host|dut|off|client|get, as pengutronix's tool is called by labgrid
+_TOOLS = {
+    # usbsdmux CONTROL_PATH host|dut|off|client|get, as labgrid calls pengutronix's tool
+    "usbsdmux": """#!/bin/sh
 case "$2" in
   get) cat "$1" ;;
   host|dut|off|client) echo "$2" > "$1"; echo "$(date +%s.%N) mux $2" >> "$1.log" ;;
   *) echo "usbsdmux: unknown mode $2" >&2; exit 2 ;;
 esac
-"""
+""",
+    # sd-mux-ctrl --dut|--ts -e SERIAL, as labgrid calls it for an SDWire (ts: the host)
+    "sd-mux-ctrl": """#!/bin/sh
+case "$1" in
+  --dut) mode=dut ;;
+  --ts) mode=host ;;
+  *) echo "sd-mux-ctrl: unknown call $*" >&2; exit 2 ;;
+esac
+echo "$mode" > "$3"; echo "$(date +%s.%N) mux $mode" >> "$3.log"
+""",
+}
 
 
 class _LoopDevice:
     """The local side of an export: a block device named by the configuration."""
 
-    def __init__(self, path: str, control_path: str | None = None):
-        self.path, self.control_path = path, control_path
+    def __init__(self, path: str, control_path: str | None = None,
+                 control_serial: str | None = None):
+        self.path = path
+        self.control = {"control_path": control_path, "control_serial": control_serial}
         self.busnum, self.devnum, self.vendor_id, self.model_id = 1, 2, 0x0424, 0x4041
         self.avail = False
 
@@ -52,7 +67,8 @@ class _LoopDevice:
 
 @attr.s(eq=False)
 class LoopExport(exporter.ResourceExport):
-    """USBMassStorage / USBSDMuxDevice over a loop device, published as labgrid's own."""
+    """USBMassStorage / USBSDMuxDevice / USBSDWireDevice over a loop device, published as
+    labgrid's own."""
 
     def __attrs_post_init__(self):
         super().__attrs_post_init__()
@@ -63,9 +79,8 @@ class LoopExport(exporter.ResourceExport):
         params = {"host": self.host, "busnum": self.local.busnum, "devnum": self.local.devnum,
                   "path": self.local.path, "vendor_id": self.local.vendor_id,
                   "model_id": self.local.model_id}
-        if self.local.control_path is not None:  # an SD mux, not a bare reader
-            params["control_path"] = self.local.control_path
-        return params
+        # An SD mux's control (not a bare reader's): the key its resource class has.
+        return {**params, **{key: value for key, value in self.local.control.items() if value}}
 
 
 def attach_loop(file: Path) -> str:
@@ -78,13 +93,13 @@ def detach_loop(device: str) -> None:
     subprocess.run(["losetup", "--detach", device], check=True)
 
 
-def write_usbsdmux(bin_dir: Path) -> Path:
-    """The fake `usbsdmux` program in BIN_DIR (for the exporter host's PATH)."""
+def write_mux_tools(bin_dir: Path) -> Path:
+    """The fake `usbsdmux` and `sd-mux-ctrl` in BIN_DIR, for the exporter host's PATH."""
     bin_dir.mkdir(parents=True, exist_ok=True)
-    program = bin_dir / "usbsdmux"
-    program.write_text(_USBSDMUX)
-    program.chmod(0o755)
-    return program
+    for name, text in _TOOLS.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    return bin_dir
 
 
 def record(control_path: Path, event: str) -> None:
@@ -105,8 +120,8 @@ def _log(control_path: Path) -> Path:
 
 
 def main() -> None:
-    exporter.exports["USBMassStorage"] = LoopExport
-    exporter.exports["USBSDMuxDevice"] = LoopExport
+    for cls in ("USBMassStorage", "USBSDMuxDevice", "USBSDWireDevice"):
+        exporter.exports[cls] = LoopExport
     exporter.main()
 
 

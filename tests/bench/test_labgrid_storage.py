@@ -25,44 +25,51 @@ MEDIUM_BYTES = 4 << 20
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """Place sd-1: a console it never opens, a card reader and an SD mux over one loop
-    device of MEDIUM_BYTES; this process reaches the exporter's host over ssh."""
+    """Place sd-1: a console it never opens, a card reader and a USB-SD-Mux over one loop
+    device; place sdwire-1: an SDWire alone (its own reader). Each medium MEDIUM_BYTES.
+    This process reaches the exporter's host over ssh."""
     folder = tmp_path_factory.mktemp("lab")
-    medium = folder / "medium.img"
-    medium.write_bytes(bytes(MEDIUM_BYTES))
-    loop = sdmux.attach_loop(medium)
-    usbsdmux = sdmux.write_usbsdmux(folder / "bin")
-    sshd = start_sshd(folder / "sshd", {"PATH": f"{usbsdmux.parent}{os.pathsep}"
-                                                f"{os.environ['PATH']}"})
+    loops = {}
+    for name in ("sd-1", "sdwire-1"):
+        medium = folder / f"{name}.img"
+        medium.write_bytes(bytes(MEDIUM_BYTES))
+        loops[name] = sdmux.attach_loop(medium)
+    tools = sdmux.write_mux_tools(folder / "bin")
+    sshd = start_sshd(folder / "sshd", {"PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"})
     path = os.environ["PATH"]
     os.environ["PATH"] = sshd.env()["PATH"]
     lab = Lab(folder)
+    # A console per group (one dict twice would be a YAML alias: the exporter edits each).
+    console = {"cls": "NetworkSerialPort", "host": "127.0.0.1", "port": 4001}
     try:
-        lab.export({"b1": {
-            "console": {"cls": "NetworkSerialPort", "host": "127.0.0.1", "port": 4001},
-            "reader": {"cls": "USBMassStorage", "path": loop},
-            "sdmux": {"cls": "USBSDMuxDevice", "path": loop,
-                      "control_path": str(folder / "mux")}}}, command=sdmux.COMMAND)
+        lab.export({
+            "b1": {"console": dict(console),
+                   "reader": {"cls": "USBMassStorage", "path": loops["sd-1"]},
+                   "sdmux": {"cls": "USBSDMuxDevice", "path": loops["sd-1"],
+                             "control_path": str(folder / "sd-1-mux")}},
+            "b2": {"console": dict(console),
+                   "sdwire": {"cls": "USBSDWireDevice", "path": loops["sdwire-1"],
+                              "control_serial": str(folder / "sdwire-1-mux")}},
+        }, command=sdmux.COMMAND)
         lab.add_place("sd-1", "b1")
-        lab.loop, lab.mux = loop, folder / "mux"
+        lab.add_place("sdwire-1", "b2")
+        lab.loops, lab.folder = loops, folder
         yield lab
     finally:
         lab.stop()
         sshmanager.close_all()
         os.environ["PATH"] = path
         sshd.stop()
-        sdmux.detach_loop(loop)
+        for loop in loops.values():
+            sdmux.detach_loop(loop)
 
 
-@pytest.fixture
-def storage(lab):
+def held(lab, place: str):
+    """The place acquired: (its lease, to release; its storage; what the storage said)."""
     said = []
-    lease = PlaceLease(Labgrid(coordinator=lab.address, place="sd-1"), said.append)
+    lease = PlaceLease(Labgrid(coordinator=lab.address, place=place), said.append)
     target = lease.acquire()
-    try:
-        yield PlaceStorage.of(target, "sd-1", said.append), said
-    finally:
-        lease.release()
+    return lease, PlaceStorage.of(target, place, said.append), said
 
 
 def card(folder, size: int, bmap: bool):
@@ -79,30 +86,43 @@ def card(folder, size: int, bmap: bool):
     return image
 
 
-@pytest.mark.parametrize("bmap, mode", [(True, "bmaptool"), (False, "dd")])
-def test_the_card_is_written_between_host_and_dut(lab, storage, tmp_path, bmap, mode):
-    place, said = storage
+@pytest.mark.parametrize("place, bmap, mode, where, mux", [
+    ("sd-1", True, "bmaptool", "reader", "sdmux"),
+    ("sd-1", False, "dd", "reader", "sdmux"),
+    ("sdwire-1", True, "bmaptool", "sdwire", "sdwire"),  # the SDWire is its own reader
+])
+def test_the_card_is_written_between_host_and_dut(lab, tmp_path, place, bmap, mode, where,
+                                                  mux):
     image = card(tmp_path, 3 << 20, bmap)
-    before = len(sdmux.events(lab.mux))
-    place.write(image)
-    with open(lab.loop, "rb") as medium:
+    mux_file = lab.folder / f"{place}-mux"
+    before = len(sdmux.events(mux_file))
+    lease, storage, said = held(lab, place)
+    try:
+        storage.write(image)
+    finally:
+        lease.release()
+    with open(lab.loops[place], "rb") as medium:
         assert medium.read(image.stat().st_size) == image.read_bytes()
-    assert sdmux.events(lab.mux)[before:] == ["mux host", "mux dut"]
-    where = f"reader (127.0.0.1:{lab.loop})"
-    assert said[1:] == ["switched SD mux sdmux to host",
-                        f"medium in {where}: {MEDIUM_BYTES} bytes",
-                        f"writing {image} to {where} with {mode}",
-                        said[4], "switched SD mux sdmux to dut"]
+    assert sdmux.events(mux_file)[before:] == ["mux host", "mux dut"]
+    where = f"{where} (127.0.0.1:{lab.loops[place]})"
+    assert said[1:6] == [f"switched SD mux {mux} to host",
+                         f"medium in {where}: {MEDIUM_BYTES} bytes",
+                         f"writing {image} to {where} with {mode}",
+                         said[4], f"switched SD mux {mux} to dut"]
     assert said[4].startswith(f"wrote the card to {where} with {mode} in ")
 
 
-def test_a_medium_smaller_than_the_card_is_refused_in_one_line(lab, storage, tmp_path):
-    place, said = storage
+def test_a_medium_smaller_than_the_card_is_refused_in_one_line(lab, tmp_path):
     image = card(tmp_path, MEDIUM_BYTES + (1 << 20), bmap=True)
-    with pytest.raises(BenchError) as refused:
-        place.write(image)
+    lease, storage, said = held(lab, "sd-1")
+    try:
+        with pytest.raises(BenchError) as refused:
+            storage.write(image)
+    finally:
+        lease.release()
     assert refused.value.message == (
-        f"place sd-1: storage reader (127.0.0.1:{lab.loop}) holds {MEDIUM_BYTES} bytes, "
-        f"the card {image} needs {MEDIUM_BYTES + (1 << 20)}: put a bigger card in it")
+        f"place sd-1: storage reader (127.0.0.1:{lab.loops['sd-1']}) holds {MEDIUM_BYTES} "
+        f"bytes, the card {image} needs {MEDIUM_BYTES + (1 << 20)}: put a bigger card in it")
     assert not any(line.startswith("writing") for line in said)
-    assert sdmux.events(lab.mux)[-1] == "mux host"  # the board never gets a half-written card
+    # the board never gets a half-written card
+    assert sdmux.events(lab.folder / "sd-1-mux")[-1] == "mux host"

@@ -28,7 +28,7 @@ from pytest_quill.formats import bmap
 from pytest_quill.profile import load_profile
 from tests.labgrid_board import PowerRelay, QemuBoard, Ser2net, exported_board
 from tests.labgrid_lab import Lab
-from tests.labgrid_sdmux import COMMAND, events, write_usbsdmux
+from tests.labgrid_sdmux import COMMAND, events, write_mux_tools
 from tests.sshd import start_sshd
 
 pytestmark = pytest.mark.e2e
@@ -53,8 +53,8 @@ def lab(tmp_path_factory, card):
     boards = {index: QemuBoard(index, card, folder, sd_mux=index == 1)
               for index in range(1, BOARDS + 1)}
     relay, ser2net, lab = PowerRelay(boards), Ser2net(list(boards.values()), folder), Lab(folder)
-    usbsdmux = write_usbsdmux(folder / "bin")
-    lab.sshd = start_sshd(folder / "sshd", {"PATH": f"{usbsdmux.parent}:{os.environ['PATH']}"})
+    tools = write_mux_tools(folder / "bin")
+    lab.sshd = start_sshd(folder / "sshd", {"PATH": f"{tools}:{os.environ['PATH']}"})
     try:
         lab.export({f"board-{i}": exported_board(b, ser2net, relay) for i, b in boards.items()},
                    command=COMMAND)
