@@ -28,13 +28,17 @@ from docker.transport.unixconn import UnixHTTPAdapter
 
 _CHUNK = 1 << 16
 _EXIT_S = 10  # an ssh whose client left: time to end by itself (else terminated)
+# A host that never answers: ssh says so itself (within remote.py's probe of 20 s),
+# and a session whose process is gone does not wait on it for ever.
+_CONNECT_S = 15
 
 
 def ssh_argv(url: str) -> list[str]:
     """The ssh command that reaches the engine of ssh://[USER@]HOST[:PORT], as the
     docker CLI runs it."""
     parsed = urlparse(url)
-    return ["ssh", "-T", *(["-l", parsed.username] if parsed.username else []),
+    return ["ssh", "-T", "-o", f"ConnectTimeout={_CONNECT_S}",
+            *(["-l", parsed.username] if parsed.username else []),
             *(["-p", str(parsed.port)] if parsed.port else []),
             "--", parsed.hostname or "", "docker", "system", "dial-stdio"]
 
