@@ -74,7 +74,9 @@ def remote(engine, tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DOCKER_HOST", engine)
         env.setenv(remote_engines.FORCE, "1")
-        yield backend_on_engine(env, tmp_path_factory)
+        made = backend_on_engine(env, tmp_path_factory)
+        yield made
+        made[0].client.close()
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +90,9 @@ def ssh_remote(engine, tmp_path_factory):
             env.setenv("PATH", sshd.env()["PATH"])  # its `ssh`: its port, key and known host
             env.setenv("DOCKER_HOST", f"ssh://root@127.0.0.1:{sshd.port}")
             env.delenv(remote_engines.FORCE, raising=False)  # ssh:// alone says remote
-            yield backend_on_engine(env, tmp_path_factory)
+            made = backend_on_engine(env, tmp_path_factory)
+            yield made
+            made[0].client.close()  # its ssh sessions, before their sshd stops
     finally:
         sshd.stop()
 

@@ -119,6 +119,7 @@ def backend(request, tmp_path_factory):
         made.builder_image()
         yield made
         assert bind_mounts(made.client) == []
+        made.client.close()  # an ssh:// client's sessions and relay thread end with it
 
 
 def run(backend: DockerBackend, script: str, *paths: Path, timeout: float = 120

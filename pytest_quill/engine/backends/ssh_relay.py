@@ -52,6 +52,14 @@ class _OnePool(UnixHTTPAdapter):
         return super().get_connection(self.socket_path, proxies)
 
 
+class _RelayedClient(docker.DockerClient):
+    relay_closed: weakref.finalize
+
+    def close(self) -> None:
+        super().close()  # its connections: their ssh sessions end
+        self.relay_closed()  # the socket and its thread: no thread left behind
+
+
 class Relay:
     """A socket standing for the engine at an ssh:// URL, until close()."""
 
@@ -67,11 +75,11 @@ class Relay:
         threading.Thread(target=self._serve, daemon=True).start()
 
     def client(self, timeout: int | None) -> docker.DockerClient:
-        """A client of the engine; the relay closes when the client is gone."""
-        made = docker.DockerClient(base_url=f"unix://{self.socket_path}", timeout=timeout)
+        """A client of the engine; the relay closes with it (or when it is gone)."""
+        made = _RelayedClient(base_url=f"unix://{self.socket_path}", timeout=timeout)
         made.api.get_adapter("http+docker://localhost").close()  # the API version's
         made.api.mount("http+docker://", _OnePool(f"http+unix://{self.socket_path}", timeout))
-        weakref.finalize(made, self.close)
+        made.relay_closed = weakref.finalize(made, self.close)
         return made
 
     def said(self) -> str:
