@@ -50,9 +50,7 @@ class PlaceStorage:
     def of(cls, target: Target, place: str, say: Callable[[str], None]) -> PlaceStorage | None:
         """The place's storage; None when it has none (the card in its slot is booted)."""
         mux = next((r for r in target.resources if type(r).__name__ in _MUXES), None)
-        reader = next((r for r in target.resources if type(r).__name__ == _READER), None)
-        if reader is None and mux is not None and mux.path:
-            reader = mux
+        reader = next((r for r in target.resources if type(r).__name__ == _READER), mux)
         return None if reader is None else cls(target, place, say, reader, mux)
 
     @property
