@@ -66,4 +66,8 @@ class NoAnswer(BootError):
     """The device did not answer within the harness's wait (the device's own fault)."""
 
 
+class GuestEnded(NoAnswer):
+    """The device reset or powered itself off (QEMU ends then, under -no-reboot)."""
+
+
 DEVICE_GONE = (DeviceLost, NoAnswer)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pexpect
 from pexpect.spawnbase import SpawnBase
 
-from ..errors import BootError, DeviceLost, NoAnswer
+from ..errors import BootError, DeviceLost, GuestEnded, NoAnswer
 from ..formats.terminal import ANSI_PARTIAL, strip_ansi
 from .streams import ByteStream
 
@@ -94,10 +94,10 @@ class Console:
     """The device's console from power-on: expect, send, and a shell to run commands."""
 
     def __init__(self, stream: ByteStream, log_path: Path, timeout_factor: float = 1.0,
-                 health: Callable[[], DeviceLost | NoAnswer | None] = lambda: None):
+                 health: Callable[[], DeviceLost | GuestEnded | None] = lambda: None):
         """health() is the bench's word on the device: None while it runs, else why it
         is gone, as the error a wait raises (DeviceLost "QEMU (pid 12) was killed by
-        SIGKILL": the bench's fault; NoAnswer: the guest's own reset)."""
+        SIGKILL": the bench's fault; GuestEnded: the guest's own reset)."""
         self.log_path = Path(log_path)
         self.timeout_factor = timeout_factor
         self.powered_on = time.monotonic()
@@ -166,7 +166,7 @@ class Console:
                 raise NoAnswer(f"timed out {waited} ({self.elapsed():.1f} s after power-on); "
                                f"last lines: {self.last_lines(6)}", log=str(self.log_path))
 
-    def _bench_says(self, patience_s: float) -> DeviceLost | NoAnswer | None:
+    def _bench_says(self, patience_s: float) -> DeviceLost | GuestEnded | None:
         """Why the device is gone, if it is. A killed QEMU's socket closes a moment
         before the process can be reaped: patience_s lets the bench catch up."""
         deadline = time.monotonic() + patience_s

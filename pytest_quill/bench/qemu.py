@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..errors import BenchError, DeviceLost, NoAnswer
+from ..errors import BenchError, DeviceLost, GuestEnded
 from ..proc import die_with_parent
 from .base import Bench
 from .console import Console
@@ -121,7 +121,7 @@ class QemuBench(Bench):
             raise
         return self._console
 
-    def health(self) -> DeviceLost | NoAnswer | None:
+    def health(self) -> DeviceLost | GuestEnded | None:
         """None while QEMU runs; else what became of it, for the console's waits.
         With -no-reboot, QEMU ends with code 0 when the guest resets or powers off:
         the device's doing (a panic that reboots, a bootloader's reset), not the bench's."""
@@ -129,7 +129,7 @@ class QemuBench(Bench):
             return None
         code = self._proc.poll()
         if code == 0:
-            return NoAnswer(f"QEMU (pid {self._proc.pid}) ended: the guest reset or powered "
+            return GuestEnded(f"QEMU (pid {self._proc.pid}) ended: the guest reset or powered "
                             "itself off (-no-reboot ends QEMU then)")
         if code is not None:
             how = f"was killed by {signal.Signals(-code).name}" if code < 0 else \

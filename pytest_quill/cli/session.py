@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from ..bench.console import Console
-from ..errors import BootError, DeviceLost, NoAnswer
+from ..errors import BootError, DeviceLost, GuestEnded, NoAnswer
 
 ESCAPE = b"\x1d"
 ESCAPE_NAME = "Ctrl-]"
@@ -93,7 +93,7 @@ def _watch_end(console: Console, ended: threading.Event,
     while not ended.is_set():
         try:
             console.expect(_NEVER, 1.0, what="the end of the session")
-        except DeviceLost as error:  # the bench's word: QEMU ended (a poweroff), the port went
+        except (DeviceLost, GuestEnded) as error:  # the bench's word: QEMU ended, the port went
             why.append((f"the device is gone: {error.message.partition(' after waiting')[0]}",
                         False))
         except NoAnswer:

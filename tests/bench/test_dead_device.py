@@ -13,7 +13,7 @@ import pytest
 from pytest_quill.bench.base import bench_for
 from pytest_quill.boot.device import Device
 from pytest_quill.boot.judge import BootReport
-from pytest_quill.errors import NoAnswer
+from pytest_quill.errors import GuestEnded
 from pytest_quill.profile import load_profile
 
 pytestmark = pytest.mark.timeout(180)
@@ -161,8 +161,8 @@ def test_a_dead_device_fails_the_rest_at_once_with_the_first_cause(pytester, nam
 
 
 def test_a_guest_that_resets_itself_is_the_devices_fault_not_the_benchs(tmp_path):
-    """With -no-reboot, a guest's reset ends QEMU with code 0: a failed boot (NoAnswer,
-    an AssertionError, "failed"), never a broken bench (DeviceLost)."""
+    """With -no-reboot, a guest's reset ends QEMU with code 0: a failed boot (GuestEnded,
+    a NoAnswer: an AssertionError, "failed"), never a broken bench (DeviceLost)."""
     card = tmp_path / "blank.img"
     card.write_bytes(bytes(1 << 20))
     bench = bench_for(load_profile("qemu-virt"), tmp_path)
@@ -170,7 +170,7 @@ def test_a_guest_that_resets_itself_is_the_devices_fault_not_the_benchs(tmp_path
         console = bench.power_on(card, tmp_path / "console.log")
         console.expect("=> $", timeout=90, what="the U-Boot prompt")
         console.prompt = "=> "
-        with pytest.raises(NoAnswer, match=r"^QEMU \(pid \d+\) ended: the guest reset or "
+        with pytest.raises(GuestEnded, match=r"^QEMU \(pid \d+\) ended: the guest reset or "
                                            r"powered itself off .* for the end of `reset`"):
             Device(bench, console, BootReport()).run("reset", timeout=60)
     finally:

@@ -114,8 +114,8 @@ def test_boot_gives_a_shell_until_the_escape_key(session, main_run):
 def test_the_device_powering_off_ends_the_session(session):
     child, qemu = session
     child.send("poweroff -f\r")
-    child.expect(r"quill: the device is gone: QEMU \(pid \d+\) exited with code 0; "
-                 "bench powered off")
+    child.expect(r"quill: the device is gone: QEMU \(pid \d+\) ended: the guest reset or "
+                 r"powered itself off \(-no-reboot ends QEMU then\); bench powered off")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
