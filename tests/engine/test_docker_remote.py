@@ -199,9 +199,8 @@ def test_a_command_past_its_time_is_stopped(backend):
     assert backend.client.containers.list(all=True) == []
 
 
+@pytest.mark.parametrize("backend", ["ssh"], indirect=True)
 def test_an_ssh_client_that_is_closed_leaves_no_ssh_running(backend):
-    if not os.environ["DOCKER_HOST"].startswith("ssh://"):
-        pytest.skip("an ssh:// engine's")
     others = dial_stdio_sessions()  # the backend's own client's
     client = remote_engines.engine_client(os.environ["DOCKER_HOST"], timeout=30)
     client.containers.list(all=True)
