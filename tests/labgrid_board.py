@@ -37,8 +37,8 @@ from pytest_quill.bench.streams import connect_unix
 from pytest_quill.errors import BenchError
 from pytest_quill.proc import die_with_parent
 from pytest_quill.profile import load_profile
-from tests.bench.conftest import free_tcp_port
 from tests.labgrid_sdmux import attach_loop, detach_loop, record
+from tests.services import free_tcp_port
 
 _KEY_HOLD_MS = 40
 _QUIT_S = 10
@@ -107,9 +107,10 @@ class QemuBoard:
     def power(self, on: bool) -> None:
         with self._lock:
             if on and not self.on:
-                if self.mux is not None and self.mux.read_text().strip() != "dut":
+                mode = self.mux.read_text().strip() if self.mux is not None else "dut"
+                if mode != "dut":
                     raise PowerRefused(f"board {self.index}: its card is at the SD mux's "
-                                       f"{self.mux.read_text().strip()}, not at dut")
+                                       f"{mode}, not at dut")
                 self._start()
             elif not on:
                 self._stop()

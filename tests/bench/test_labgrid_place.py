@@ -17,8 +17,8 @@ import pytest
 from pytest_quill.bench.labgrid_place import PlaceLease
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import Labgrid
-from tests.bench.conftest import free_tcp_port
 from tests.labgrid_lab import Lab
+from tests.services import free_tcp_port
 
 pytestmark = pytest.mark.timeout(120)
 
