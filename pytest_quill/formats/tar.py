@@ -1,9 +1,10 @@
 """A deterministic tar.gz of a directory tree: the same tree gives the same bytes.
 
 Entries sorted by path, one fixed mtime, numeric owner 0:0 with no names,
-gzip without a file name and with mtime 0. Device nodes are written as
-entries (no root needed to make them). No apt caches, docs, locales or man
-pages. Returns one `Entry` per member, for the manifest kept beside the tarball.
+gzip without a file name and with mtime 0. Device nodes come only from the
+project's own list (written as entries: no root needed to make them); the
+tree's own device nodes, FIFOs and sockets are left out, whatever put them
+there. No apt caches, docs, locales or man pages. Returns one `Entry` per member, for the manifest kept beside the tarball.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class Entry:
     mode: int
     size: int
     sha256: str
-    type: str  # file | dir | symlink | char | block | fifo
+    type: str  # file | dir | symlink | char | block
 
     def line(self) -> str:
         return f"{self.path}\t{self.mode:04o}\t{self.size}\t{self.sha256}\t{self.type}\n"
@@ -100,7 +101,7 @@ def _tree_members(tree: Path, skip: set[str]) -> dict[str, tuple[tarfile.TarInfo
 
 
 def _member_of(full: Path, path: str) -> tuple[tarfile.TarInfo, Path | None] | None:
-    """The normalised tar header of one file; sockets are left out."""
+    """The normalised tar header of a file, folder or symlink; None for the rest."""
     st = full.lstat()
     info = _info(path, stat.S_IMODE(st.st_mode))
     if stat.S_ISLNK(st.st_mode):
@@ -110,11 +111,6 @@ def _member_of(full: Path, path: str) -> tuple[tarfile.TarInfo, Path | None] | N
     elif stat.S_ISREG(st.st_mode):
         info.type, info.size = tarfile.REGTYPE, st.st_size
         return info, full
-    elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
-        info.type = tarfile.CHRTYPE if stat.S_ISCHR(st.st_mode) else tarfile.BLKTYPE
-        info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-    elif stat.S_ISFIFO(st.st_mode):
-        info.type = tarfile.FIFOTYPE
     else:
         return None
     return info, None
@@ -150,7 +146,7 @@ def _info(path: str, mode: int) -> tarfile.TarInfo:
 
 
 _TYPE_NAMES = {tarfile.REGTYPE: "file", tarfile.DIRTYPE: "dir", tarfile.SYMTYPE: "symlink",
-               tarfile.CHRTYPE: "char", tarfile.BLKTYPE: "block", tarfile.FIFOTYPE: "fifo"}
+               tarfile.CHRTYPE: "char", tarfile.BLKTYPE: "block"}
 
 
 def _entry(info: tarfile.TarInfo, data: bytes) -> Entry:

@@ -1,50 +1,21 @@
-"""Kernel sources given as a tarball (.tar.xz, .tar.gz): its content identity,
-and the kernel's top folder inside it once unpacked.
+"""Kernel sources given as a tarball (.tar.xz, .tar.gz): what names one, and
+the kernel's top folder inside it once unpacked.
 
-The identity is the sha256 of the tarball file, remembered on disk by path,
-size and mtime (a 52 MB file is hashed once, not on every run and worker).
+Its identity is the sha256 of its bytes (kernel/tree.py), hashed by every
+process that asks: 52 MB take about 0.2 s. Nothing remembers it by path, size
+or mtime, which a file changed in place can keep.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from pathlib import Path
 
-from ..digest import file_sha256
-from ..engine.cache import default_cache
-
 SUFFIXES = (".tar.xz", ".txz", ".tar.gz", ".tgz", ".tar.bz2")
-MEMORY = "source-digests"  # under the default cache folder
 TOP_DEPTH = 3  # nst-kernel/src is two levels down
 
 
 def is_tarball(source: str) -> bool:
     return source.endswith(SUFFIXES)
-
-
-def tarball_sha256(path: Path, memory: Path | None = None) -> str:
-    """The sha256 of PATH, from the memory when its path, size and mtime are unchanged."""
-    stat = path.stat()
-    stamp = {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    folder = memory or Path(default_cache()) / MEMORY
-    memo = folder / (hashlib.sha256(str(path).encode()).hexdigest()[:20] + ".json")
-    try:
-        saved = json.loads(memo.read_text())
-        if {key: saved.get(key) for key in stamp} == stamp and saved.get("sha256"):
-            return saved["sha256"]
-    except (OSError, ValueError):
-        pass
-    digest = file_sha256(path)
-    try:  # written whole (rename) or not at all: a reader never sees half a record
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps({**stamp, "sha256": digest}))
-        os.replace(temporary, memo)
-    except OSError:
-        pass  # a read-only cache only costs the hash next time
-    return digest
 
 
 def is_kernel_top(folder: Path) -> bool:

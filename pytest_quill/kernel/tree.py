@@ -21,7 +21,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..digest import file_sha256
 from ..errors import BuildError, InputError
+from ..formats import unpack
 from . import tarball
 
 DEBIAN_PREFIX = "debian:"
@@ -84,7 +86,7 @@ def source_identity(source: str, root: Path | None = None) -> dict:
     if kind == "tarball":
         if not path.is_file():
             raise InputError(f"kernel.source {source}: {path} is not a file")
-        return {"kind": "tarball", "name": path.name, "sha256": tarball.tarball_sha256(path)}
+        return {"kind": "tarball", "name": path.name, "sha256": file_sha256(path)}
     return _path_identity(path)
 
 
@@ -137,7 +139,8 @@ def prepare_tree(ctx, source: str, identity: dict, workspace: Path) -> Path:
             packed = (identity["tarball"] if kind == "debian"
                       else str(local_source(source, ctx.project_root)))
             ctx.note(f"kernel.source {source}: unpacking {packed}")
-            ctx.run(["tar", "-xf", packed, "-C", str(staging)], cwd=workspace)
+            # Here, not by tar: only tarfile's data filter refuses device nodes and FIFOs.
+            unpack.unpack(Path(packed), staging, f"kernel.source {source}")
             top = tarball.find_top(staging)
             if top is None:
                 raise BuildError(f"kernel.source {source}: no kernel tree in {packed} (no "
@@ -170,7 +173,7 @@ class TreeEdits:
         saved = self.originals / rel
         if not saved.is_file():
             saved.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(self.tree / rel, saved)
+            shutil.copy2(in_tree(self.tree, rel), saved)
         return saved.read_text(errors="surrogateescape")
 
     def apply(self, wanted: dict[str, str]) -> list[str]:
@@ -180,18 +183,34 @@ class TreeEdits:
             rel = str(saved.relative_to(self.originals))
             if rel not in wanted:
                 wanted_text = saved.read_text(errors="surrogateescape")
-                changed += [rel] if _write_if_changed(self.tree / rel, wanted_text) else []
+                changed += [rel] if _write_if_changed(in_tree(self.tree, rel), wanted_text) else []
         for rel, text in wanted.items():
-            changed += [rel] if _write_if_changed(self.tree / rel, text) else []
+            changed += [rel] if _write_if_changed(in_tree(self.tree, rel), text) else []
         return changed
 
 
+def in_tree(tree: Path, rel: str) -> Path:
+    """TREE/REL, refused (InputError) when it or a folder on its way is a link out
+    of the tree: reading it would take a file from elsewhere, writing it would
+    land elsewhere."""
+    path = tree / rel
+    resolved = path.resolve()
+    if not resolved.is_relative_to(tree.resolve()):
+        raise InputError(f"kernel tree {tree}: {rel} leads out of the tree (to {resolved}, "
+                         f"through a symlink or '..'); the integration never reads or writes "
+                         f"outside it: make it a file of the tree in kernel.source")
+    return path
+
+
 def _write_if_changed(path: Path, text: str) -> bool:
-    """Replace by rename (a hard-linked original stays untouched); keep the
-    mtime when nothing changes, so make stays incremental."""
-    if path.is_file() and path.read_text(errors="surrogateescape") == text:
+    """Replace by rename (a hard-linked original stays untouched, a link is
+    replaced, never written through); keep the mtime when nothing changes, so
+    make stays incremental."""
+    if not path.is_symlink() and path.is_file() \
+            and path.read_text(errors="surrogateescape") == text:
         return False
     temporary = path.with_name(path.name + ".quill-new")
+    temporary.unlink(missing_ok=True)  # a link the sources put there is never written through
     temporary.write_text(text, errors="surrogateescape")
     if path.exists():
         shutil.copymode(path, temporary)
@@ -230,33 +249,51 @@ def with_makefile_line(makefile_text: str) -> str:
 
 def integrate(tree: Path, originals: Path, modules_src: Path, kconfig_parent: str) -> dict:
     """Put drivers/squireos into the tree and make ARCH's Kconfig and the
-    drivers Makefile reach it. Idempotent."""
-    if not (tree / kconfig_parent).is_file():
+    drivers Makefile reach it. Idempotent; never reads or writes through a link
+    out of the tree."""
+    if not in_tree(tree, kconfig_parent).is_file():
         raise InputError(f"kernel.kconfig_parent {kconfig_parent}: no such file in {tree}")
     edits = TreeEdits(tree, originals)
     wanted = {kconfig_parent: with_source_line(edits.original(kconfig_parent)),
               MAKEFILE_REL: with_makefile_line(edits.original(MAKEFILE_REL))}
-    changed = edits.apply(wanted) + sync_dir(modules_src, tree / MODULES_REL)
+    changed = edits.apply(wanted) + sync_dir(modules_src, _own_folder(tree, MODULES_REL))
     return {"kconfig_parent": kconfig_parent, "makefile": MAKEFILE_REL,
             "source_line": SOURCE_LINE, "makefile_line": MAKEFILE_LINE,
             "modules_dir": MODULES_REL, "edited": sorted(wanted), "changed": changed}
 
 
+def _own_folder(tree: Path, rel: str) -> Path:
+    """TREE/REL as a real folder of the tree: the integration's own, so a link or a
+    file the sources have there is replaced (its parent must lie in the tree)."""
+    folder = in_tree(tree, str(Path(rel).parent)) / Path(rel).name
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        folder.unlink()
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def sync_dir(source: Path, dest: Path) -> list[str]:
     """Mirror `source` into `dest`, writing only changed files (mtimes of the
-    others stay, so only a touched module recompiles)."""
+    others stay, so only a touched module recompiles). A file is replaced by
+    rename: a link in DEST is replaced, never written through, and a hard link
+    to a user's file is never written in place."""
     dest.mkdir(parents=True, exist_ok=True)
     changed = []
     wanted = {p.name for p in source.iterdir() if p.is_file()}
     for name in sorted(wanted):
         target = dest / name
-        if not target.is_file() or not filecmp.cmp(source / name, target, shallow=False):
+        if target.is_symlink() or not target.is_file() \
+                or not filecmp.cmp(source / name, target, shallow=False):
             # A fresh mtime: make must see the file as newer than any old object.
-            shutil.copyfile(source / name, target)
+            temporary = dest / f"{name}.quill-new"
+            temporary.unlink(missing_ok=True)
+            shutil.copyfile(source / name, temporary)
+            os.replace(temporary, target)
             changed.append(f"{dest.name}/{name}")
     for stale in dest.iterdir():
-        if stale.is_file() and stale.name not in wanted and _is_source(stale):
-            stale.unlink()
+        if (stale.is_symlink() or stale.is_file()) and stale.name not in wanted \
+                and _is_source(stale):
+            stale.unlink()  # a link itself, never what it points at
             changed.append(f"{dest.name}/{stale.name}")
     return changed
 

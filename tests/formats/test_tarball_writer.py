@@ -123,3 +123,14 @@ def test_manifest_has_path_mode_size_sha256_type(tree, tmp_path):
     assert rows["bin/sh"] == ["0777", "0", "-", "symlink"]
     assert rows["tmp"] == ["1777", "0", "-", "dir"]
     assert rows["dev/console"] == ["0600", "0", "-", "char"]
+
+
+def test_the_trees_own_device_nodes_and_fifos_are_left_out(tree, tmp_path):
+    """Only the project's own list makes device nodes: whatever put one in the tree."""
+    os.mkfifo(tree / "dev" / "initctl")
+    if os.geteuid() == 0:
+        os.mknod(tree / "dev" / "sda", 0o600 | stat.S_IFBLK, os.makedev(8, 0))
+        os.mknod(tree / "etc" / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    names = {e.path: e.type for e in tarball.write(tree, tmp_path / "r.tar.gz", (CONSOLE,))}
+    assert not {"dev/initctl", "dev/sda", "etc/null"} & set(names)
+    assert [name for name, kind in names.items() if kind in ("char", "block")] == ["dev/console"]

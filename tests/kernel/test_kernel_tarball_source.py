@@ -1,7 +1,7 @@
 """kernel.source as a tarball (.tar.xz, .tar.gz): unpacked into the recipe's
-workspace, its kernel top folder found inside (nst-kernel/src), its sha256 in
-the key and remembered by path, size and mtime; a relative path is taken
-from the project root; a half-extracted tree never stays behind."""
+workspace, its kernel top folder found inside (nst-kernel/src), the sha256 of
+its content in the key; a relative path is taken from the project root; a
+half-extracted tree never stays behind."""
 
 import dataclasses
 import io
@@ -16,7 +16,6 @@ from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.context import BuildContext
 from pytest_quill.errors import BuildError, InputError
 from pytest_quill.kernel import recipe as kernel
-from pytest_quill.kernel import tarball
 from pytest_quill.kernel import tree as kernel_tree
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -120,28 +119,35 @@ def test_a_tarball_with_no_kernel_tree_fails_and_leaves_nothing(tmp_path, nook):
     assert not list((tmp_path / "work").rglob("tree"))
 
 
-def test_a_truncated_tarball_fails_in_tar_and_leaves_no_half_tree(tmp_path, nook):
-    packed = make_tarball(tmp_path / "nst.tar.gz", {**FAKE_TREE, "big.c": "x" * 200_000})
+@pytest.mark.parametrize("name", ["nst.tar.gz", "nst.tar.xz"])
+def test_a_truncated_tarball_is_an_input_error_and_leaves_no_half_tree(tmp_path, nook, name):
+    packed = make_tarball(tmp_path / name, {**FAKE_TREE, "big.c": os.urandom(200_000).hex()})
     packed.write_bytes(packed.read_bytes()[:len(packed.read_bytes()) // 2])
     ctx = context(tmp_path, nook, tmp_path)
-    with pytest.raises(BuildError):
+    with pytest.raises(InputError, match=rf"^kernel.source {packed} \({packed}\): not a whole "
+                                         r"tar archive \(.*\); give the file again"):
         prepare(ctx, str(packed))
     assert leftovers(tmp_path / "work") == []
     assert not list((tmp_path / "work").rglob("tree"))
 
 
-def test_the_identity_is_the_tarballs_sha256_remembered_by_path_size_and_mtime(
-        tmp_path, monkeypatch):
+def test_the_identity_follows_the_content_even_with_the_same_size_and_mtime(tmp_path):
     packed = make_tarball(tmp_path / "nst.tar.xz", FAKE_TREE)
-    memory = tmp_path / "memory"
-    first = tarball.tarball_sha256(packed, memory)
-    assert first == file_sha256(packed)
-    monkeypatch.setattr(tarball, "file_sha256", lambda path: pytest.fail("hashed again"))
-    assert tarball.tarball_sha256(packed, memory) == first
-    monkeypatch.undo()
-    make_tarball(packed, {**FAKE_TREE, "Kbuild": "# changed\n"})
-    os.utime(packed, ns=(1, 1))  # a new mtime: hashed again
-    assert tarball.tarball_sha256(packed, memory) == file_sha256(packed) != first
+    first = kernel_tree.source_identity(str(packed))
+    stamp = packed.stat()
+    data = bytearray(packed.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped bit: same size
+    packed.write_bytes(bytes(data))
+    os.utime(packed, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # the same mtime
+    assert (packed.stat().st_size, packed.stat().st_mtime_ns) == (stamp.st_size,
+                                                                  stamp.st_mtime_ns)
+    second = kernel_tree.source_identity(str(packed))
+    assert first["sha256"] != second["sha256"] == file_sha256(packed)
+
+
+def test_a_tarballs_digest_leaves_nothing_in_the_cache(tmp_path):
+    kernel_tree.source_identity(str(make_tarball(tmp_path / "nst.tar.xz", FAKE_TREE)))
+    assert not (tmp_path / "cache").exists()
 
 
 def test_the_key_follows_the_tarballs_content_not_its_folder(tmp_path, nook):
