@@ -1,6 +1,6 @@
 """Stream B: the minimal Debian root filesystem, as rootfs.tar.gz + manifest.tsv.
 
-The tree is made by the scripts of squireos/rootfs/: fetch-packages.sh (the
+The tree is made by the scripts of pytest_quill/data/rootfs/: fetch-packages.sh (the
 profile's packages and their dependencies for the target architecture,
 unpacked with a private apt root), build-busybox.sh (only for userland
 "busybox-musl": busybox from source, static against the target's musl, for
@@ -31,6 +31,7 @@ from ..engine.context import BuildContext
 from ..engine.recipe import Toolchain
 from ..errors import BuildError
 from ..formats import tar as tarball
+from ..formats import unpack
 from ..formats.version import format_version
 from ..profile import Profile
 from . import debian_index
@@ -107,7 +108,7 @@ RECIPE = RootfsRecipe()
 
 
 def sources_dir(profile: Profile) -> Path:
-    """squireos/rootfs/: the recipe's Dockerfile and the scripts beside it."""
+    """pytest_quill/data/rootfs/: the recipe's Dockerfile and the scripts beside it."""
     return profile.rootfs.recipe.parent
 
 
@@ -202,8 +203,16 @@ def _tree_in_images(ctx: BuildContext, backend: ImageBuilder, work: Path, tree: 
         image = backend.build_image(profile.rootfs.recipe, sources_dir(profile), None, buildargs,
                                     tag, log)
         backend.export_rootfs(image, exported, log)
-    with tarfile.open(exported) as tar:
-        tar.extractall(tree, members=[m for m in tar if from_image(m)], filter="fully_trusted")
+    unpack_export(exported, tree, str(ctx.log_path))
+
+
+def unpack_export(exported: Path, tree: Path, log: str) -> None:
+    """The image's files (not Docker's additions), with tarfile's checks for a
+    tree made elsewhere: no member outside TREE or written through a link, no
+    device node or FIFO (the tarball gets /dev/console and /dev/null from
+    DEVICES), no owner, setuid or setgid."""
+    unpack.unpack(exported, tree, "rootfs: the exported image", unpack.tree_filter,
+                  members=from_image, error=BuildError, log=log)
 
 
 def from_image(member: tarfile.TarInfo) -> bool:

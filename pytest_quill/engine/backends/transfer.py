@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import os
+import posixpath
 import re
 import shutil
 import stat
@@ -25,7 +26,11 @@ import tarfile
 from pathlib import Path
 from typing import BinaryIO
 
+from ...errors import BenchError
+from ...formats import unpack as unpack_files
+
 STATE = "/.quill-transfer"  # in the container's own layer, never in a volume
+ENGINE_CHANGES = "the remote engine's changes (out.tar)"
 _PATH = re.compile(r"(?:^|=)(/[^\s=:]+)")
 _SHELLS = ("sh", "bash", "dash")
 _PATH_START = r"""(?<![^\s'"=:;|&<>()])"""  # a path's text starts at a word's start
@@ -170,22 +175,62 @@ def _exact_mtime(info: tarfile.TarInfo, mtime_ns: int) -> None:
 
 
 def unpack(changes: tarfile.TarFile, units: list[Path]) -> int:
-    """Apply the command's changes here, only under its units; the count applied."""
+    """Apply the command's changes here, each member inside the unit that holds
+    it and nowhere else: named from that unit, the destination of the data
+    filter (links may point anywhere, as a build makes them, but nothing is
+    written through one). Device nodes and FIFOs are skipped: they are never
+    sent either. The count applied; BenchError for a member no command could
+    have sent."""
     applied = 0
     for member in changes:
-        path = Path("/" + member.name)
-        if not any(path.is_relative_to(unit) for unit in units):
-            continue
-        if not member.isdir() and os.path.lexists(path) and not path.is_dir():
-            path.unlink()  # never written in place: it may be a hard link into a user's tree
-        changes.extract(member, "/", filter="fully_trusted")
-        mtime = member.pax_headers.get("mtime")
-        if mtime and not member.issym():
-            seconds, _, fraction = mtime.partition(".")
-            ns = int(seconds) * 10**9 + int(fraction[:9].ljust(9, "0"))
-            os.utime(path, ns=(ns, ns), follow_symlinks=False)
-        applied += 1
+        try:
+            applied += _apply(changes, member, units)
+        except tarfile.FilterError as exc:
+            raise BenchError(unpack_files.refusal(ENGINE_CHANGES, exc)) from None
     return applied
+
+
+def _apply(changes: tarfile.TarFile, member: tarfile.TarInfo, units: list[Path]) -> int:
+    local, dest = _in_its_unit(member, units)
+    path = dest / local.name
+    folder = os.path.realpath(path.parent)
+    if not Path(folder).is_relative_to(os.path.realpath(dest)):
+        raise tarfile.OutsideDestinationError(member, folder)
+    if _special(local):
+        return 0
+    if not local.isdir() and os.path.lexists(path) and (os.path.islink(path) or not path.is_dir()):
+        path.unlink()  # never written in place or through: a hard link, an earlier link
+    changes.extract(local, dest, filter=_from_engine)
+    mtime = member.pax_headers.get("mtime")
+    if mtime and not member.issym():
+        seconds, _, fraction = mtime.partition(".")
+        ns = int(seconds) * 10**9 + int(fraction[:9].ljust(9, "0"))
+        os.utime(path, ns=(ns, ns), follow_symlinks=False)
+    return 1
+
+
+def _in_its_unit(member: tarfile.TarInfo, units: list[Path]) -> tuple[tarfile.TarInfo, Path]:
+    """MEMBER named from its unit (from the unit's parent for the unit itself);
+    FilterError for one outside every unit, or one that would make a unit a link."""
+    path = Path(posixpath.normpath("/" + member.name))
+    unit = next((unit for unit in units if path.is_relative_to(unit)), None)
+    if unit is None:
+        raise tarfile.OutsideDestinationError(member, str(path))
+    if path == unit and member.issym():  # every later member would land where it points
+        raise tarfile.LinkOutsideDestinationError(member, member.linkname)
+    dest = unit if path != unit else unit.parent
+    renamed = {"name": str(path.relative_to(dest))}
+    if member.islnk():  # a hard link's target is named from the archive's root, /
+        renamed["linkname"] = os.path.relpath(posixpath.normpath("/" + member.linkname), dest)
+    return member.replace(**renamed, deep=False), dest
+
+
+def _from_engine(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    return None if _special(member) else unpack_files.tree_filter(member, dest)
+
+
+def _special(member: tarfile.TarInfo) -> bool:
+    return member.ischr() or member.isblk() or member.isfifo()
 
 
 def remove_gone(before: dict[str, tuple], after: set[str]) -> None:
