@@ -109,8 +109,10 @@ def shell(tmp_path):
     (tmp_path / "bin" / "dmesg").write_text(stub)
     (tmp_path / "bin" / "dmesg").chmod(0o755)
     device_end, console_end = socket.socketpair()
+    # A session of its own: no controlling terminal, as on a device's console. Under
+    # pytest's terminal, `sh -i` would take it for job control (or stop on SIGTTIN).
     proc = subprocess.Popen(["sh", "-i"], stdin=device_end, stdout=device_end,
-                            stderr=device_end,
+                            stderr=device_end, start_new_session=True,
                             env={"PS1": "$ ", "PATH": f"{tmp_path}/bin:/usr/bin:/bin"})
     console = Console(SocketStream(console_end), tmp_path / "console.log")
     console.expect(r"\$ $", timeout=10)

@@ -19,6 +19,7 @@ from pytest_quill.errors import BenchError
 from pytest_quill.profile import Labgrid
 from tests.labgrid_lab import Lab
 from tests.services import free_tcp_port
+from tests.support.signals import interruptible
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -116,10 +117,10 @@ def test_an_unknown_place_or_coordinator_is_a_problem_before_any_wait(lab):
 
 def test_ctrl_c_while_waiting_leaves_the_queue(lab):
     lab.client("-p", "nook-2", "acquire", check=True, user="carol")
-    waiting = subprocess.Popen([sys.executable, "-c", (
+    waiting = subprocess.Popen(interruptible([sys.executable, "-c", (
         "from pytest_quill.bench.labgrid_place import PlaceLease\n"
         "from pytest_quill.profile import Labgrid\n"
-        f"PlaceLease(Labgrid(coordinator={lab.address!r}, place='nook-2'), print).acquire()")],
+        f"PlaceLease(Labgrid(coordinator={lab.address!r}, place='nook-2'), print).acquire()")]),
         cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60

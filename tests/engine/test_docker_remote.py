@@ -18,13 +18,11 @@ from pytest_quill.engine import backends
 from pytest_quill.engine.backends import remote as remote_engines
 from pytest_quill.engine.backends import transfer
 from pytest_quill.engine.backends.base import Toolchain
-from pytest_quill.engine.backends.docker import DockerBackend, ensure_engine
+from pytest_quill.engine.backends.docker import DockerBackend
 from pytest_quill.errors import BenchError
 from tests.engine.remote_engine import bind_mounts, remote_engine
 from tests.services import free_tcp_port
 from tests.sshd import SSHD, start_sshd
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("url, remote", [
@@ -92,16 +90,10 @@ def test_an_ssh_host_whose_engine_is_down_says_what_the_docker_cli_there_said(
 
 
 @pytest.fixture(scope="module", params=["tcp", "ssh"])
-def backend(request, tmp_path_factory):
-    try:
-        ensure_engine(ROOT)
-    except BenchError as exc:
-        pytest.skip(f"no local Docker engine to send the builder image from: {exc}")
+def backend(request, tmp_path_factory, builder_dockerfile):
     if request.param == "ssh" and not os.path.exists(SSHD):
         pytest.skip(f"{SSHD}: missing (apt-get install openssh-server)")
     folder = tmp_path_factory.mktemp("remote")
-    dockerfile = folder / "test-builder.dockerfile"  # the Docker backend tests' builder
-    dockerfile.write_text("FROM quill-base/debian:bookworm-amd64\n")
     with remote_engine() as url, pytest.MonkeyPatch.context() as env:
         if request.param == "ssh":  # the engine's host runs `docker` with DOCKER_HOST=url
             sshd = start_sshd(folder / "sshd", {"DOCKER_HOST": url})
@@ -114,7 +106,7 @@ def backend(request, tmp_path_factory):
             env.setenv(remote_engines.FORCE, "1")
         (folder / "project").mkdir()
         made = DockerBackend(folder / "project", mounts=(folder / "cache",),
-                             log_dir=folder / "logs").with_toolchain(Toolchain(dockerfile))
+                             log_dir=folder / "logs").with_toolchain(Toolchain(builder_dockerfile))
         assert made.remote
         made.builder_image()
         yield made
