@@ -188,7 +188,7 @@ def apt_packages(path: Path) -> set[str]:
     return {word for word in command.split() if not word.startswith("-")}
 
 
-def test_both_install_the_same_apt_packages_and_each_exists_in_the_images_release():
+def test_both_install_the_same_apt_packages_installable_in_the_images_release():
     github, gitlab = apt_packages(GITHUB), apt_packages(GITLAB)
     assert github == gitlab, f"only GitHub: {github - gitlab}; only GitLab: {gitlab - github}"
     assert {"qemu-system-arm", "u-boot-qemu", "python3-venv"} <= github
@@ -197,10 +197,9 @@ def test_both_install_the_same_apt_packages_and_each_exists_in_the_images_releas
     here = Path("/etc/os-release").read_text() if Path("/etc/os-release").is_file() else ""
     if f"VERSION_CODENAME={release}" not in here:
         pytest.skip(f"this machine is not Debian {release}: its apt cannot say what exists there")
-    policy = subprocess.run(["apt-cache", "policy", *sorted(github)], capture_output=True,
-                            text=True, timeout=60, check=False).stdout
-    missing = [block.split(":")[0] for block in re.split(r"\n(?=\S)", policy)
-               if "Candidate: (none)" in block]
-    listed = re.findall(r"^(\S+):$", policy, re.MULTILINE)
-    assert not missing and sorted(listed) == sorted(github), \
-        f"not in Debian {release}: {missing or sorted(github - set(listed))}"
+    # apt's own simulation: every package known, and all of them installable together
+    simulated = subprocess.run(["apt-get", "install", "-s", "-q", "--no-install-recommends",
+                                *sorted(github)], capture_output=True, text=True, timeout=120,
+                               check=False)
+    assert simulated.returncode == 0, f"not installable on Debian {release}: " + \
+        " ".join(line for line in simulated.stderr.splitlines() if line.startswith("E:"))
