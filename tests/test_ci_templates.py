@@ -102,10 +102,12 @@ def test_the_run_is_the_readmes_command_with_junit_and_allure_results():
         assert option_value(argv, "--alluredir") == "reports/allure-results"
 
 
-def test_the_templates_pass_only_options_the_plugin_has():
-    """Every --quill-* flag in a command is one `pytest --help` lists; the registry
-    cache, not there yet, is only a marked comment."""
-    helped = subprocess.run([str(Path(sys.executable).parent / "pytest"), "--help"], cwd=ROOT,
+def test_the_templates_pass_only_options_the_plugin_has(tmp_path):
+    """Every --quill-* flag in a command is one `pytest --help` lists where the plugin
+    is installed (a folder of its own, as a user's project); the registry cache,
+    not there yet, is only a marked comment."""
+    helped = subprocess.run([str(Path(sys.executable).parent / "pytest"), "--help"],
+                            cwd=tmp_path,
                             capture_output=True, text=True, timeout=120, check=False)
     assert helped.returncode == 0, helped.stdout + helped.stderr
     known = set(re.findall(r"--quill-[a-z-]+", helped.stdout))
