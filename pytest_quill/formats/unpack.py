@@ -7,7 +7,8 @@ leading "/", refuses `..` that leaves the destination, links to absolute paths
 or out of the destination, device nodes and FIFOs, and any member whose path
 passes through a link already on disk that leads out; it keeps no owner and
 no setuid, setgid or sticky bit, also when run as root. A refusal is one line
-naming the archive, the member and why.
+naming the archive, the member and why. (Its checks are whole from Python
+3.11.13, 3.12.11 and 3.13.4 on: CVE-2025-4517 and its siblings.)
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from pathlib import Path
 from ..errors import InputError, QuillError
 
 Filter = Callable[[tarfile.TarInfo, str], "tarfile.TarInfo | None"]
-# What a truncated or foreign file raises while it is read as a tar archive.
 NO_OWNER = {"uid": None, "gid": None, "uname": None, "gname": None}
+# What a truncated or foreign file raises while it is read as a tar archive.
 UNREADABLE = (tarfile.ReadError, tarfile.CompressionError, EOFError, lzma.LZMAError,
               zlib.error, gzip.BadGzipFile)
 
@@ -40,8 +41,8 @@ def unpack(archive: Path, dest: Path, what: str, member_filter: Filter = tarfile
     except tarfile.FilterError as exc:
         raise error(refusal(f"{what} ({archive})", exc), log=log) from None
     except UNREADABLE as exc:
-        raise error(f"{what} ({archive}): not a whole tar archive ({exc}); give the file "
-                    "again (a download may have been cut short)", log=log) from None
+        raise error(f"{what} ({archive}): not a whole tar archive ({exc}): truncated, "
+                    "or not a tar file", log=log) from None
 
 
 def refusal(what: str, exc: tarfile.FilterError) -> str:
