@@ -268,7 +268,7 @@ def _own_folder(tree: Path, rel: str) -> Path:
     folder = in_tree(tree, str(Path(rel).parent)) / Path(rel).name
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         folder.unlink()
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 

@@ -243,3 +243,15 @@ def test_a_module_file_hard_linked_to_the_users_tree_is_replaced_not_written(
         (modules / "squireos_core.c").read_bytes()
     after = listing(outside)
     assert after["victim.c"][-1] == before["victim.c"][-1]  # the user's content stays
+
+
+@pytest.mark.parametrize("name", ["nst.tar.xz", "nst.tar.gz"])
+def test_a_file_that_is_no_tar_archive_is_one_line_naming_it(tmp_path, nook, name):
+    packed = tmp_path / name
+    packed.write_bytes(os.urandom(4096))
+    with pytest.raises(InputError) as error:
+        prepare(tmp_path, nook, packed)
+    assert error.value.message.startswith(f"kernel.source {packed} ({packed}): not a whole tar "
+                                          "archive (")
+    assert error.value.message.endswith("): truncated, or not a tar file")
+    assert not list((tmp_path / "work").rglob(".scratch*"))
