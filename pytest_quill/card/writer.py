@@ -5,8 +5,10 @@ against the map's checksum as it is read from the image; then read those ranges
 back from the device and check them against the same map.
 
 Refusals, a missing consent and a missing map are InputErrors raised before a
-byte is written; an image that differs from its map is a VerifyError; a failing
-card is a BenchError naming the range and the offset.
+byte is written; an image that differs from its map is a VerifyError, raised
+before asking (the whole image is read against the map first: bmaptool's own
+check would stop only at the bad range, with the card partly written); a
+failing card is a BenchError naming the range and the offset.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def write_card(image: Path, device: str | Path, profile: Profile, *, confirm: st
     """--quill-sd-device DEVICE [--quill-sd-confirm SERIAL|SIZE]: the whole path."""
     target = check_target(image, device, profile, sysfs_root=sysfs_root, proc_root=proc_root,
                           dev_root=dev_root, allow_files=allow_files)
-    block_map(image)  # a missing or foreign map is refused before asking
+    check_image(image, block_map(image))  # a missing, foreign or unmet map: before asking
     require_consent(target, confirm, prompt)
     return write_image(image, target.node, progress=progress)
 
@@ -109,6 +111,19 @@ def block_map(image: Path) -> bmap.BlockMap:
         raise InputError(f"{path}: maps an image of {found.image_size} bytes, {image} has "
                          f"{image.stat().st_size}: not this image's map")
     return found
+
+
+def check_image(image: Path, mapping: bmap.BlockMap) -> None:
+    """VerifyError naming the first range of IMAGE that differs from its map."""
+    with open(image, "rb") as source:
+        try:
+            mismatches, _ = bmap.check(source.fileno(), mapping)
+        except OSError as error:
+            raise VerifyError(f"{image}: {error}; not written") from None
+    if mismatches:
+        more = f" (and {len(mismatches) - 1} more ranges)" if len(mismatches) > 1 else ""
+        raise VerifyError(f"{image}: {mismatches[0].range.describe()} differ from "
+                          f"{mapping.path.name}'s checksum{more}; nothing written")
 
 
 def write_ranges(image: Path) -> list[tuple[int, int]]:

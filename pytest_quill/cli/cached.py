@@ -1,6 +1,7 @@
 """What the cache holds for a profile, found by the keys a run would compute now
 (each recipe's fingerprint, its toolchain's identity, its deps' keys: the
-store's own functions), without building anything.
+store's own functions), without building anything. An entry whose files differ
+from the sums its build recorded is not used: a run would build it again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from ..card import recipe as card_recipe
 from ..engine import backends
-from ..engine.cache import Cache
+from ..engine.cache import Cache, damage
 from ..engine.context import Artifact
 from ..engine.produce import key_of, published
 from ..engine.recipe import Recipe
@@ -27,6 +28,12 @@ class NotCached(QuillError):
     kind = "cache"
 
 
+class DamagedEntry(QuillError):
+    """A cached entry that no longer matches its sums: refused before any use."""
+
+    kind = "cache"
+
+
 @dataclass(frozen=True)
 class Entry:
     name: str
@@ -34,6 +41,7 @@ class Entry:
     artifact: Artifact | None  # None: not in the cache
     missing_dep: str = ""
     backend: str = ""  # whose toolchain identity is in the key
+    damage: str = ""  # what differs from its sums; artifact is then None
 
 
 def entries(setup: Setup) -> list[Entry]:
@@ -59,9 +67,11 @@ def entries(setup: Setup) -> list[Entry]:
         key = key_of(recipe, setup.profile, view, {dep: found[dep] for dep in recipe.deps},
                      setup.project_root)
         path = cache.lookup(recipe.name, key)
-        if path:
+        damaged = damage(path) if path else ""
+        if path and not damaged:
             found[recipe.name] = published(recipe.name, key, path, "cached", path / "build.log")
-        listed.append(Entry(recipe.name, key, found.get(recipe.name), backend=view.name))
+        listed.append(Entry(recipe.name, key, found.get(recipe.name), backend=view.name,
+                            damage=damaged))
     return listed
 
 
@@ -80,11 +90,21 @@ def in_dep_order(recipes: dict[str, Recipe]) -> list[Recipe]:
 
 
 def cached_card(setup: Setup, args: argparse.Namespace) -> Path:
-    """The card image a run of these options would use; NotCached naming the command
-    that makes it."""
-    card = next(e for e in entries(setup) if e.name == card_recipe.RECIPE.name)
+    """The card image a run of these options would use, its entry (and those its key
+    is made from) checked against their sums; NotCached, or DamagedEntry, naming
+    the command that makes it."""
+    listed = {entry.name: entry for entry in entries(setup)}
+    card = listed[card_recipe.RECIPE.name]
     if card.artifact is not None:
         return card.artifact.file(CARD_IMAGE)
+    blocking = card
+    while blocking.missing_dep:
+        blocking = listed[blocking.missing_dep]
+    if blocking.damage:
+        entry = Cache(setup.cache / "artifacts").entry(blocking.name, blocking.key)
+        raise DamagedEntry(f"the cached {blocking.name} {blocking.key} is damaged: "
+                           f"{blocking.damage} (in {entry}); not using it: a run builds it "
+                           f"again: {run_command(args)}")
     why = (f"{card.missing_dep} is not cached either" if card.missing_dep
            else f"nothing under key {card.key}")
     raise NotCached(f"no card cached for profile {setup.profile.name} ({why}); make one with: "

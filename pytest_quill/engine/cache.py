@@ -7,6 +7,10 @@ holder writes who it is beside the lock, so the waiter can say whom it waits
 for, and the wait has a bound (QUILL_LOCK_WAIT_S). Staging folders found
 while holding the key's lock belong to a build that was killed: they are
 removed, never trusted.
+
+Nor is a published entry trusted by its path: publish() records the sha256 of
+each of its files in SHA256SUMS (`sha256sum -c SHA256SUMS` checks it by hand),
+and damage() compares them again before any reuse.
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ from typing import Callable
 
 from filelock import FileLock, Timeout
 
+from ..digest import file_sha256
 from ..errors import BenchError, InputError
 from ..proc import pid_alive
 from .space import disk_full_line, folder_bytes, is_disk_full
 
 META = "meta.json"
+SUMS = "SHA256SUMS"
 LOCK_WAIT_ENV = "QUILL_LOCK_WAIT_S"
 DEFAULT_LOCK_WAIT_S = 3600.0
 
@@ -120,7 +126,9 @@ class Cache:
                 shutil.rmtree(path, ignore_errors=True)
 
     def publish(self, staging: Path, name: str, key: str) -> Path:
-        """Move a complete build into place (call with the key's lock held)."""
+        """Record the sums of a complete build and move it into place (call with the
+        key's lock held)."""
+        record_sums(staging)
         target = self.entry(name, key)
         if target.exists():  # --quill-rebuild: the old entry goes, the new one comes in whole
             trash = target.with_name(f".trash-{key}-{uuid.uuid4().hex[:8]}")
@@ -136,6 +144,50 @@ class Cache:
             shutil.rmtree(stale, ignore_errors=True)
         for stale in (self.root / name).glob(f".trash-{key}-*"):
             shutil.rmtree(stale, ignore_errors=True)
+
+
+def record_sums(folder: Path) -> None:
+    lines = [f"{file_sha256(path)}  {name}\n" for name, path in entry_files(folder).items()]
+    (folder / SUMS).write_text("".join(lines))
+
+
+def entry_files(folder: Path) -> dict[str, Path]:
+    """Every file of an entry but its sums, by its path in the entry."""
+    return {path.relative_to(folder).as_posix(): path for path in sorted(folder.rglob("*"))
+            if path.is_file() and path != folder / SUMS}
+
+
+def damage(folder: Path) -> str:
+    """What of an entry differs from the sums publish() recorded: "" when nothing.
+    A missing, changed or added file, or unreadable sums, is damage."""
+    try:
+        recorded = read_sums(folder / SUMS)
+    except FileNotFoundError:
+        return f"{SUMS} is missing, so its files cannot be checked"
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return f"{SUMS} is unreadable: {error}"
+    present = entry_files(folder)
+    missing = sorted(recorded.keys() - present.keys())
+    added = sorted(present.keys() - recorded.keys())
+    if missing:
+        return f"{missing[0]} is missing"
+    if added:
+        return f"{added[0]} is not among the files its build recorded"
+    for name, path in present.items():
+        if file_sha256(path) != recorded[name]:
+            return f"{name} differs from the sha256 recorded when it was built"
+    return ""
+
+
+def read_sums(path: Path) -> dict[str, str]:
+    """sha256sum's text format: "<64 hex digits>  <path>" per line."""
+    sums = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        digest, gap, name = line.partition("  ")
+        if not gap or len(digest) != 64 or digest.strip("0123456789abcdef") or not name:
+            raise ValueError(f"line {number} is not \"<sha256>  <file>\"")
+        sums[name] = digest
+    return sums
 
 
 def write_owner(path: Path) -> None:

@@ -1,5 +1,6 @@
-"""One artifact from its recipe: reused from the cache when its key is there,
-else built into a staging folder and published whole. What the plugin's store
+"""One artifact from its recipe: reused from the cache when its key is there and
+its files still match the sums recorded when it was built, else built into a
+staging folder and published whole. What the plugin's store
 does for each artifact, and what the benchmarks time. No pytest inside."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Callable
 
 from ..errors import BenchError, QuillError
 from .backends.base import Backend
-from .cache import META, Cache
+from .cache import META, Cache, damage
 from .context import Artifact, BuildContext
 from .recipe import Recipe
 from .space import disk_full_line, is_disk_full
@@ -51,26 +52,31 @@ def toolchain_identity(recipe: Recipe, profile, backend: Backend) -> str:
 
 def build_or_reuse(recipe, key: str, *, profile, backend, cache: Cache, deps: dict[str, Artifact],
                    log: Path, jobs: int, work_root: Path, project_root: Path,
-                   rebuild: bool = False, on_wait: Callable[[str], None] | None = None
-                   ) -> Artifact:
+                   rebuild: bool = False, on_wait: Callable[[str], None] | None = None,
+                   on_warning: Callable[[str], None] | None = None) -> Artifact:
     """The published artifact. Waiting on another run's build of the key is said in
-    the log (and to on_wait); before building, every program the recipe will call
-    must be on the backend (BenchError naming it and its package); disk full is a
-    BenchError naming the path and the space, with nothing left behind."""
-    def note(line: str) -> None:
+    the log (and to on_wait); so is an entry whose files differ from its sums (and
+    to on_warning), which is then built again; before building, every program the
+    recipe will call must be on the backend (BenchError naming it and its package);
+    disk full is a BenchError naming the path and the space, with nothing left behind."""
+    def note(line: str, to: Callable[[str], None] | None = on_wait) -> None:
         with open(log, "a") as out:
             out.write(f"[quill {time.strftime('%H:%M:%S')}] {line}\n")
-        if on_wait:
-            on_wait(line)
+        if to:
+            to(line)
 
     try:
         with cache.lock(recipe.name, key, on_wait=note):
             found = cache.lookup(recipe.name, key)
-            if found and not rebuild:
+            damaged = damage(found) if found and not rebuild else ""
+            if found and not rebuild and not damaged:
                 with open(log, "a") as out:
                     out.write(f"cache hit: {recipe.name} {key} at {found}\n"
                               f"(built by the log at {found / 'build.log'})\n")
                 return published(recipe.name, key, found, "cached", log)
+            if damaged:
+                note(f"warning: the cached {recipe.name} {key} is damaged ({damaged}); "
+                     f"building it again: {found}", to=on_warning)
             check_tools(recipe, profile, backend, log=str(log))
             with cache.staging(recipe.name, key) as out:
                 ctx = BuildContext(name=recipe.name, profile=profile, out=out, log_path=log,

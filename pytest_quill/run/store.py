@@ -178,7 +178,8 @@ class Store:
                               cache=self.cache, deps=deps, log=log, jobs=self.jobs,
                               work_root=self.cache.root.parent / "work",
                               project_root=self.project_root, rebuild=self._rebuilds(recipe.name),
-                              on_wait=lambda line: self._waiting(recipe.name, line))
+                              on_wait=lambda line: self._waiting(recipe.name, line),
+                              on_warning=lambda line: self.notice(f"{recipe.name}: {line}"))
 
     def _waiting(self, name: str, line: str) -> None:
         """Another run holds the key's lock (the build log has the line already):

@@ -204,6 +204,22 @@ def test_an_image_changed_after_its_map_is_stopped_by_bmaptool_and_named(tmp_pat
         f"card.bmap's checksum; bmaptool stopped there, {tmp_path / 'card'} is partly written")
 
 
+def test_an_image_changed_after_its_map_is_refused_before_consent_and_any_write(
+        machine, image, profile):
+    card = machine.disk("sdb", "usb", 64 * MIB, removable=True, fill=GARBAGE)
+    with open(image, "r+b") as handle:
+        handle.seek(41 * MIB + 7)
+        handle.write(b"X")
+    before, asked = untouched_proof(card), []
+    with pytest.raises(VerifyError) as caught:
+        writer.write_card(image, card, profile, prompt=asked.append, allow_files=True,
+                          **machine.roots())
+    assert caught.value.one_line() == (
+        f"{image}: blocks 10240-10751 (bytes {40 * MIB}-{42 * MIB - 1}) differ from "
+        "card.bmap's checksum; nothing written")
+    assert asked == [] and untouched_proof(card) == before
+
+
 def written_card(tmp_path, image):
     card = tmp_path / "card"
     writer.write_image(image, card)

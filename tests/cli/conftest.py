@@ -47,7 +47,12 @@ def empty(tmp_path) -> list[str]:
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory) -> list[str]:
     """Options whose cache holds a kernel, a rootfs and a card at the keys quill computes."""
-    base = tmp_path_factory.mktemp("seeded")
+    return seed(tmp_path_factory.mktemp("seeded"))
+
+
+def seed(base: Path) -> list[str]:
+    """Options whose cache under BASE holds every artifact at the keys quill computes,
+    published as a run publishes them (with their sums)."""
     argv = options(base / "cache", base / "reports")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(PROJECT)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.engine.backends.host import HostBackend
-from pytest_quill.engine.cache import Cache, lock_wait_s, read_owner
+from pytest_quill.engine.cache import Cache, lock_wait_s, read_owner, record_sums
 from pytest_quill.engine.produce import build_or_reuse
 from pytest_quill.errors import BenchError, InputError
 from pytest_quill.profile import load_profile
@@ -115,6 +115,7 @@ def test_a_build_that_waited_says_so_in_its_log_then_reuses_the_others_entry(tmp
     entry = cache.entry("kernel", "k1")
     entry.mkdir(parents=True)
     (entry / "meta.json").write_text("{}")
+    record_sums(entry)
     recipe = Recipe()
     recipe.name = "kernel"
     shown = []

@@ -1,0 +1,152 @@
+"""A cache entry is not trusted by its path (issue 24, item 2): publishing records
+the sha256 of each of its files in SHA256SUMS, and a reuse checks them first. A
+flipped byte, a truncated, deleted or added file, or damaged sums make the
+entry a miss: one warning line in the build log (and to the caller), then a
+normal build whose entry replaces it. Real files in a real cache folder."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pytest_quill.engine.backends.base import Toolchain
+from pytest_quill.engine.backends.host import HostBackend
+from pytest_quill.engine.cache import SUMS, Cache, damage
+from pytest_quill.engine.produce import build_or_reuse
+from pytest_quill.profile import load_profile
+
+PROJECT = Path(__file__).resolve().parents[2]
+TARBALL = gzip.compress(b"rootfs contents " * 4096, mtime=0)
+
+
+class Rootfs:
+    """A recipe of the engine's protocol making a tarball, a nested file and meta."""
+
+    name, deps, version, evidence, runs_on, tools = "rootfs", (), "1", (), "host", ()
+
+    def __init__(self):
+        self.built = 0
+
+    def needs(self, profile):
+        return ()
+
+    def toolchain(self, profile):
+        return Toolchain()
+
+    def fingerprint(self, profile, project_root):
+        return {}
+
+    def build(self, ctx):
+        self.built += 1
+        (ctx.out / "rootfs.tar.gz").write_bytes(TARBALL)
+        (ctx.out / "parts").mkdir()
+        (ctx.out / "parts" / "packages.txt").write_text("busybox\n")
+        return {"packages": 1}
+
+
+def produce(tmp_path: Path, recipe: Rootfs, warnings: list[str] | None = None, **options):
+    return build_or_reuse(recipe, "k1", profile=load_profile("qemu-virt"), backend=HostBackend(),
+                          cache=Cache(tmp_path / "cache"), deps={}, log=tmp_path / "rootfs.log",
+                          jobs=1, work_root=tmp_path / "work", project_root=PROJECT,
+                          on_warning=None if warnings is None else warnings.append, **options)
+
+
+def cache_files(tmp_path: Path) -> list[str]:
+    """Everything under the cache but the entry's own files: locks, no leftovers."""
+    root = tmp_path / "cache"
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                  if not p.is_relative_to(root / "rootfs" / "k1"))
+
+
+@pytest.fixture
+def entry(tmp_path) -> Path:
+    """A published entry, built once."""
+    recipe = Rootfs()
+    artifact = produce(tmp_path, recipe)
+    assert (artifact.status, recipe.built) == ("built", 1)
+    return artifact.path
+
+
+def test_publishing_records_the_sha256_of_every_file_as_sha256sum_writes_it(entry):
+    sums = (entry / SUMS).read_text().splitlines()
+    assert sorted(line.split("  ")[1] for line in sums) == [
+        "build.log", "meta.json", "parts/packages.txt", "rootfs.tar.gz"]
+    assert f"{hashlib.sha256(TARBALL).hexdigest()}  rootfs.tar.gz" in sums
+    checked = subprocess.run(["sha256sum", "--check", "--strict", SUMS], cwd=entry,
+                             capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert damage(entry) == ""
+
+
+def test_an_intact_entry_is_reused_without_a_word(tmp_path, entry):
+    recipe, warnings = Rootfs(), []
+    artifact = produce(tmp_path, recipe, warnings)
+    assert (artifact.status, artifact.path, recipe.built) == ("cached", entry, 0)
+    assert warnings == []
+    assert "warning" not in (tmp_path / "rootfs.log").read_text()
+
+
+def flip_a_byte(entry: Path) -> None:
+    with open(entry / "rootfs.tar.gz", "r+b") as tarball:
+        tarball.seek(100)
+        byte = tarball.read(1)
+        tarball.seek(100)
+        tarball.write(bytes([byte[0] ^ 0x01]))
+
+
+def truncate(entry: Path) -> None:
+    with open(entry / "rootfs.tar.gz", "r+b") as tarball:
+        tarball.truncate(len(TARBALL) // 2)
+
+
+DAMAGE = {
+    "flipped byte": (flip_a_byte,
+                     "rootfs.tar.gz differs from the sha256 recorded when it was built"),
+    "truncated": (truncate, "rootfs.tar.gz differs from the sha256 recorded when it was built"),
+    "deleted": (lambda entry: (entry / "rootfs.tar.gz").unlink(), "rootfs.tar.gz is missing"),
+    "nested deleted": (lambda entry: (entry / "parts" / "packages.txt").unlink(),
+                       "parts/packages.txt is missing"),
+    "added": (lambda entry: (entry / "extra.bin").write_bytes(b"x"),
+              "extra.bin is not among the files its build recorded"),
+    "meta edited": (lambda entry: (entry / "meta.json").write_text('{"packages": 2}'),
+                    "meta.json differs from the sha256 recorded when it was built"),
+    "sums deleted": (lambda entry: (entry / SUMS).unlink(),
+                     f"{SUMS} is missing, so its files cannot be checked"),
+    "sums emptied": (lambda entry: (entry / SUMS).write_text(""),
+                     "build.log is not among the files its build recorded"),
+    "sums garbled": (lambda entry: (entry / SUMS).write_bytes(b"\xff\xfe not sums"),
+                     (f"{SUMS} is unreadable: 'utf-8' codec can't decode byte 0xff in "
+                      "position 0: invalid start byte")),
+    "sums forged": (lambda entry: (entry / SUMS).write_text("abc  rootfs.tar.gz\n"),
+                    f"{SUMS} is unreadable: line 1 is not \"<sha256>  <file>\""),
+}
+
+
+@pytest.mark.parametrize("how", DAMAGE)
+def test_a_damaged_entry_is_a_miss_said_once_then_built_again(tmp_path, entry, how):
+    spoil, reason = DAMAGE[how]
+    spoil(entry)
+    assert damage(entry) == reason
+    recipe, warnings = Rootfs(), []
+    artifact = produce(tmp_path, recipe, warnings)
+    assert (artifact.status, artifact.path, recipe.built) == ("built", entry, 1)
+    line = (f"warning: the cached rootfs k1 is damaged ({reason}); building it again: "
+            f"{entry}")
+    assert warnings == [line]
+    said = [said for said in (tmp_path / "rootfs.log").read_text().splitlines()
+            if "warning" in said]
+    assert len(said) == 1 and said[0].startswith("[quill ") and said[0].endswith(f"] {line}")
+    assert damage(entry) == "" and (entry / "rootfs.tar.gz").read_bytes() == TARBALL
+    assert cache_files(tmp_path) == ["rootfs", "rootfs/k1.lock"]  # nothing left beside it
+
+
+def test_a_forced_rebuild_is_no_damage_to_warn_about(tmp_path, entry):
+    flip_a_byte(entry)
+    recipe, warnings = Rootfs(), []
+    artifact = produce(tmp_path, recipe, warnings, rebuild=True)
+    assert (artifact.status, recipe.built, warnings) == ("built", 1, [])
+    assert damage(entry) == ""
