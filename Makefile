@@ -27,7 +27,7 @@ setup:
 
 # The Docker backend is tested for real: start a private engine when none answers.
 docker: setup
-	sh scripts/dockerd.sh >/dev/null
+	sh pytest_quill/data/dockerd.sh >/dev/null
 
 # The run makes reports/allure-report/index.html itself (one file, opened from disk).
 run: docker

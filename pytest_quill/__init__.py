@@ -6,7 +6,9 @@ hook: `plan.artifact(recipe)` (session fixtures built once per run) and
 declaration is pytest_quill.mvp.
 """
 
-from .engine.context import Artifact, BuildContext
-from .plan import Plan
+__version__ = "0.2.0"  # the one place the version is written (pyproject reads it)
+
+from .engine.context import Artifact, BuildContext  # noqa: E402
+from .plan import Plan  # noqa: E402
 
 __all__ = ["Plan", "Artifact", "BuildContext"]

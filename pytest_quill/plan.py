@@ -33,6 +33,11 @@ class Plan:
     gates: dict[int, GateSpec] = field(default_factory=dict)
     checks: dict[str, GateSpec] = field(default_factory=dict)  # marker -> its check
 
+    @property
+    def declared(self) -> bool:
+        """Whether the project declared anything: the plugin stays inert until it does."""
+        return bool(self.recipes or self.gates or self.checks)
+
     def artifact(self, recipe: Recipe, fixture: str | None = None) -> None:
         """Declare an artifact and the session fixture that yields it."""
         self.recipes[recipe.name] = recipe

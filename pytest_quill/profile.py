@@ -50,15 +50,17 @@ class Kernel:
     version: str  # release family the tree is, e.g. "6.1" or "2.6.29"
     config_base: str  # a make target (tinyconfig) or a defconfig path
     config_fragment: Path | None  # symbols forced on top of config_base
+    modules: Path  # folder of the out-of-tree module sources (Kconfig, Makefile, *.c)
     config_update: Literal["olddefconfig", "oldconfig"]
     cross_compile: str
     kconfig_parent: str  # the Kconfig file that ARCH really reads for drivers
     squireos: Literal["m", "y"]  # modules or built in
     image_target: str  # zImage, or uImage for trees that make it themselves
-    docker_builder: Path  # Dockerfile of the toolchain image
+    docker_builder: Path  # Dockerfile of the toolchain image ("quill:docker/builder.dockerfile")
     has_devtmpfs: bool
     filesystems: tuple[str, ...]  # root filesystems this kernel can mount
-    compat_patches: Path | None = None  # folder of *.patch applied in name order; "" = none
+    # folder of *.patch applied in name order ("quill:kernel/compat/2.6.29"); "" = none
+    compat_patches: Path | None = None
     # ccache's remote storage shared by every runner (redis://HOST:PORT, http://...); "" = local only
     ccache_remote: CcacheRemote = ""
 
@@ -183,11 +185,16 @@ def known_profiles(directory: Path | None = None) -> list[str]:
     return sorted(p.stem for p in (directory or Path.cwd() / PROFILES_FOLDER).glob("*.toml"))
 
 
+def names_a_file(name_or_path: str) -> bool:
+    """A profile given as a path (a .toml, or with a folder) rather than by name."""
+    return name_or_path.endswith(".toml") or "/" in name_or_path
+
+
 def find_profile(name_or_path: str, directory: Path | None = None) -> Path:
     """A profile by name (hardware_profiles/NAME.toml) or by path."""
     directory = directory or Path.cwd() / PROFILES_FOLDER
     candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or "/" in name_or_path:
+    if names_a_file(name_or_path):
         if candidate.is_file():
             return candidate.resolve()
         raise InputError(f"--quill-profile {name_or_path}: no such file")

@@ -1,5 +1,6 @@
 """TOML tables into frozen dataclasses, by their type hints: the loader under the
-hardware profiles. Paths are relative to the file; a Rule in Annotated adds a
+hardware profiles. Paths are relative to the file (`quill:REL` names a file
+shipped with the plugin, pytest_quill/data); a Rule in Annotated adds a
 condition; errors name the file or the --quill-set that gave the value, the key
 and what is allowed, in one line."""
 
@@ -12,6 +13,7 @@ import typing
 from pathlib import Path
 from typing import Annotated, Callable, Literal
 
+from . import data
 from .errors import InputError
 
 
@@ -94,7 +96,7 @@ def _convert(hint, value, src: Source, key: str):
             raise src.error(key, f"must be {_describe(hint)}, got {value!r}")
         return tuple(_convert(args[0], item, src, f"{key}[{i}]") for i, item in enumerate(value))
     if hint is Path and isinstance(value, str):
-        return (src.path.parent / value).resolve()
+        return data.resolve(value, src.path.parent)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):

@@ -35,8 +35,11 @@ def profile(qemu_virt):
 @pytest.fixture
 def pytester(pytester):
     """Inner pytest runs live in a temporary rootdir: they read this project's
-    hardware profiles from their own hardware_profiles/, as a project would."""
+    hardware profiles from their own hardware_profiles/, and declare the MVP's
+    plan in their conftest (a test's own makeconftest replaces it), as a
+    project would: without a plan the plugin stays inert."""
     (pytester.path / "hardware_profiles").symlink_to(PROJECT / "hardware_profiles")
+    pytester.makeconftest('pytest_plugins = ["pytest_quill.mvp"]\n')
     return pytester
 
 

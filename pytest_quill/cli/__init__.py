@@ -1,5 +1,6 @@
-"""quill: boot, flash and inspect the cached artifacts of a profile, with the
-plugin's own code (docs/quill.md). Entry point of the `quill` console script."""
+"""quill: start a project, then boot, flash and inspect the cached artifacts of
+a profile, with the plugin's own code (docs/quill.md). Entry point of the
+`quill` console script."""
 
 from __future__ import annotations
 
@@ -7,25 +8,34 @@ import argparse
 import os
 import sys
 
+from .. import __version__
 from ..errors import InputError, QuillError
-from . import boot, flash, status
+from . import boot, flash, init, status
 from .cached import NotCached
 from .common import EXIT_FAILED, EXIT_INPUT, EXIT_NOT_CACHED
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad words on the command line are bad input: exit 4 like every other."""
+
+    def error(self, message: str):
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    made = argparse.ArgumentParser(
-        prog="quill", description="Boot, flash and inspect the cards pytest-quill made "
-                                  "(run from the project's folder).")
-    commands = made.add_subparsers(metavar="COMMAND", required=True)
-    for command in (boot, flash, status):
+    made = _Parser(
+        prog="quill", description="Start a project, then boot, flash and inspect the cards "
+                                  "pytest-quill made (run from the project's folder).")
+    made.add_argument("--version", action="version", version=f"pytest-quill {__version__}")
+    commands = made.add_subparsers(metavar="COMMAND", required=True, parser_class=_Parser)
+    for command in (init, boot, flash, status):
         command.add_parser(commands)
     return made
 
 
 def main(argv: list[str] | None = None, machine: flash.Machine = flash.Machine()) -> int:
-    """The exit status: 0 done, 1 failed (bench, boot, write), 2 bad input or a
-    refused device, 3 nothing cached. machine: where `flash` looks (tests: a fake one)."""
+    """The exit status: 0 done, 1 failed (bench, boot, write), 3 nothing cached,
+    4 bad input, a refused device or no project here. machine: where `flash` looks (tests: a fake one)."""
     args = parser().parse_args(argv)
     try:
         if args.command is flash.run:

@@ -14,11 +14,13 @@ from pathlib import Path
 from .. import mvp
 from ..engine.backends import BACKENDS
 from ..engine.cache import default_cache
+from ..errors import InputError
 from ..plan import Plan
-from ..profile import PROFILES_FOLDER, Profile, load_profile
+from ..profile import PROFILES_FOLDER, Profile, load_profile, names_a_file
 from ..run.options import usable_folder
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_NOT_CACHED = 0, 1, 2, 3
+# 4 for bad input, as pytest's own usage error: the same mistake, the same code.
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_NOT_CACHED = 0, 1, 4, 3
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -61,11 +63,16 @@ class Setup:
 
 
 def setup(args: argparse.Namespace) -> Setup:
-    """InputError naming the first bad option."""
+    """InputError naming the first bad option, or saying this is no project."""
     root = Path.cwd()
+    profiles = (root / args.profiles).resolve()
+    if not names_a_file(args.profile) and not profiles.is_dir():
+        raise InputError(f"{root} is not a pytest-quill project (no {args.profiles}/ here): run "
+                         "quill from your project's folder, start one with `quill init FOLDER`, "
+                         "or give --profiles FOLDER or --profile PATH.toml")
     plan = Plan()
     mvp.pytest_quill_declare(plan)
-    profile = load_profile(args.profile, dict(args.overrides or ()), (root / args.profiles).resolve())
+    profile = load_profile(args.profile, dict(args.overrides or ()), profiles)
     return Setup(profile=profile, plan=plan,
                  cache=usable_folder(Path(args.cache or default_cache()).expanduser(), "--cache"),
                  reports=(root / args.reports).resolve(), backend=args.backend,

@@ -9,11 +9,9 @@ from pathlib import Path
 
 from ..engine.cache import META
 from ..engine.space import folder_bytes
-from ..run.record import summary_lines
+from ..run import record as run_record
 from .cached import Entry, entries, run_command
 from .common import EXIT_OK, add_common, near, setup
-
-RECORD = "quill-run.json"
 
 
 def add_parser(commands) -> None:
@@ -22,12 +20,17 @@ def add_parser(commands) -> None:
         description="Each artifact's cache key (as a run with these options computes it, "
                     "nothing is built), its size, age and folder; then the last run's gates "
                     "(the record in --reports).")
+    parser.add_argument("--json", action="store_true",
+                        help="print the last run record (docs/record.md) as JSON, for scripts")
     add_common(parser)
     parser.set_defaults(command=run)
 
 
 def run(args: argparse.Namespace) -> int:
     found = setup(args)
+    if args.json:
+        print(json.dumps(run_record.read_record(found.reports / run_record.NAME), indent=2))
+        return EXIT_OK
     listed = entries(found)
     print(f"profile {found.profile.name}: {found.profile.path}")
     print(f"cache {found.cache}")
@@ -36,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     missing = [entry.name for entry in listed if entry.artifact is None]
     if missing:
         print(f"not cached: {', '.join(missing)}; make them with: {run_command(args)}")
-    for line in last_run_lines(found.reports / RECORD, found.profile.name):
+    for line in last_run_lines(found.reports / run_record.NAME, found.profile.name):
         print(line)
     return EXIT_OK
 
@@ -64,11 +67,11 @@ def last_run_lines(path: Path, profile: str) -> list[str]:
     shown = near(path)
     if not path.is_file():
         return [f"last run: none recorded ({shown} is missing)"]
-    record = json.loads(path.read_text())
+    record = run_record.read_record(path)
     ended = time.strftime("%Y-%m-%d %H:%M", time.localtime(record["finished"]))
     if record["profile"] != profile:
         return [f"last run ({shown}, {ended}): of profile {record['profile']}, not {profile}; "
                 "--reports names the folder of this profile's runs"]
     return [f"last run ({shown}, {ended}, {age(time.time() - record['finished'])}):",
-            *(f"  {line}" for line in summary_lines(record, near))]
+            *(f"  {line}" for line in run_record.summary_lines(record, near))]
 

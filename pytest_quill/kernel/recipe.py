@@ -28,7 +28,6 @@ from . import tree as kernel_tree
 from . import verify as kernel_verify
 from .make import KernelMake, read_stats, stats_record
 
-MODULES_SOURCE = Path("squireos/kernel/drivers/squireos")
 OUTPUT_FILES = kernel_verify.OUTPUT_FILES
 
 
@@ -69,10 +68,8 @@ class KernelRecipe:
         # so the keys of kernels built before the setting existed stay valid.
         kernel["ccache_remote"] = ""
         kernel.pop("source")  # its identity below (a tarball's: its content, not its folder)
-        modules = project_root / MODULES_SOURCE
-        if not modules.is_dir():
-            raise InputError(f"{modules}: missing; the SquireOS modules are read from the "
-                             f"project root ({project_root})")
+        kernel.pop("modules")  # their content below: the same sources anywhere, the same key
+        modules = module_sources(profile)
         return {"source": kernel_tree.source_identity(profile.kernel.source, project_root),
                 "kernel": kernel, "uimage": profile.section("uimage"),
                 "arch": profile.target.arch,
@@ -94,7 +91,7 @@ class KernelRecipe:
             tree = kernel_tree.prepare_tree(ctx, settings.source, identity, source_ws)
             patches = compat.sync(ctx, tree, wanted, source_ws / "compat")
             integration = kernel_tree.integrate(
-                tree, source_ws / "originals", ctx.project_root / MODULES_SOURCE,
+                tree, source_ws / "originals", module_sources(ctx.profile),
                 settings.kconfig_parent)
             ctx.note(f"integration: {integration}")
             make = _kernel_make(ctx, tree, label)
@@ -106,6 +103,15 @@ class KernelRecipe:
                 "kconfig_chain": kconfig.source_chain(tree, ctx.profile.target.arch,
                                                       kernel_config.SQUIREOS_KCONFIG),
                 "source": identity, "ccache": make.ccache_dir is not None}
+
+
+def module_sources(profile: Profile) -> Path:
+    """The profile's kernel.modules folder; InputError when it is not one."""
+    modules = profile.kernel.modules
+    if not modules.is_dir():
+        raise InputError(f"kernel.modules {modules}: no such folder (profile {profile.path}); "
+                         f"give the folder of your module sources (Kconfig, Makefile, *.c)")
+    return modules
 
 
 def _kernel_make(ctx: BuildContext, tree: Path, label: str) -> KernelMake:

@@ -8,7 +8,6 @@ cleaning them race each other (--clean-alluredir does).
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -137,14 +136,6 @@ def name_finalizers(finalizers: list) -> None:
                 finalizer.__name__ = shown
             except (AttributeError, TypeError):
                 pass  # a builtin: allure-pytest shows its index, as before
-
-
-def clean_results(results_dir: str | Path) -> Path:
-    """Empty the results folder (controller only, before workers start)."""
-    folder = Path(results_dir)
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def write_run_files(results_dir: str | Path, record: dict, profile_name: str,

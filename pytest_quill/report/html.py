@@ -22,12 +22,18 @@ from ..errors import BenchError
 
 NAME = "pytest-quill: Nook typewriter MVP"
 GENERATE_TIMEOUT_S = 300
+MISSING_CLI = ("no Allure 3 command line (node_modules/.bin/allure or allure on PATH): "
+               "npm install allure@3 in the project's folder")
 
 
 def allure_cli(project_root: Path) -> Path | None:
-    """The Allure 3 command line scripts/setup.sh installs, when it is there."""
+    """The Allure 3 command line: the project's own (`npm install allure@3` in its
+    folder), else one on PATH (`npm install -g allure@3`)."""
     cli = Path(project_root) / "node_modules" / ".bin" / "allure"
-    return cli if cli.is_file() else None
+    if cli.is_file():
+        return cli
+    found = shutil.which("allure")
+    return Path(found) if found else None
 
 
 def report_beside(results: Path) -> Path:
@@ -85,7 +91,7 @@ def main(argv: list[str]) -> int:
         print(f"report: no results in {results} (run the suites first: make run)", file=sys.stderr)
         return 1
     if cli is None:
-        print("report: node_modules/.bin/allure missing (run scripts/setup.sh)", file=sys.stderr)
+        print(f"report: {MISSING_CLI}", file=sys.stderr)
         return 1
     try:
         index = generate(results, report, cli)

@@ -23,9 +23,9 @@ def finish_run(run: QuillRun, made: dict, results: str | None) -> None:
     written = publish_run(made, run.options.reports, results, run.profile.path)
     run.chart_path = written[0]
     if not results:
-        run.report_problem = "no Allure results (make run passes --alluredir reports/allure-results)"
+        run.report_problem = "no Allure results (give --alluredir reports/allure-results)"
     elif (cli := html.allure_cli(run.project_root)) is None:
-        run.report_problem = "node_modules/.bin/allure missing (scripts/setup.sh installs it)"
+        run.report_problem = html.MISSING_CLI
     else:
         run_result.write_run_result(results, made, run.chart_path)
         try:

@@ -70,6 +70,21 @@ def add_options(parser) -> None:
     parser.addini("quill_keep_bench", keep, type="bool", default=False)
 
 
+def given(config) -> list[str]:
+    """The quill options this run was given, on the command line or in the ini
+    file (a value other than the default): a project that gives one expects the
+    plugin to act on it."""
+    names = [flag for flag, ini, *_ in _VALUED if config.getoption(ini) is not None]
+    names += [flag for flag, dest in (("--quill-rebuild", "quill_rebuild"),
+                                      ("--quill-keep-bench", "quill_keep_bench"))
+              if config.getoption(dest) is not None]
+    names += ["--quill-set"] if config.getoption("quill_set") else []
+    set_in_ini = [ini for _, ini, _, default, _ in _VALUED if config.getini(ini) != default]
+    set_in_ini += [ini for ini in ("quill_rebuild", "quill_set", "quill_keep_bench")
+                   if config.getini(ini)]
+    return names + [f"{ini} (ini)" for ini in set_in_ini]
+
+
 @dataclass(frozen=True)
 class Options:
     profile: str

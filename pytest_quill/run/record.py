@@ -1,14 +1,21 @@
 """The run record, reports/quill-run.json, merged by the controller from the
-events every worker appended to the run's shared folder."""
+events every worker appended to the run's shared folder. Its shape is
+documented in docs/record.md; SCHEMA_VERSION changes when a reader would
+misread it."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 from ..report.progress import stages_text
 from ..report.steps import START, steps_of
+from ..errors import InputError
 from .state import RunState, write_json_atomic
+
+NAME = "quill-run.json"
+SCHEMA_VERSION = 1
 
 
 def build_record(state: RunState, header: dict) -> dict:
@@ -17,6 +24,7 @@ def build_record(state: RunState, header: dict) -> dict:
     for event in events:
         by_kind.setdefault(event.pop("kind"), []).append(event)
     record = {
+        "schema_version": SCHEMA_VERSION,
         **header,
         "finished": time.time(),
         "run_dir": str(state.dir),
@@ -37,10 +45,28 @@ def used_quill(record: dict) -> bool:
 
 
 def write_record(record: dict, reports: Path) -> Path:
-    path = reports / "quill-run.json"
+    path = reports / NAME
     write_json_atomic(path, record)
-    write_json_atomic(Path(record["run_dir"]) / "quill-run.json", record)
+    write_json_atomic(Path(record["run_dir"]) / NAME, record)
     return path
+
+
+def read_record(path: Path) -> dict:
+    """A record written by this version's shape; InputError in one line when the
+    file is not JSON or of another schema version."""
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(f"run record {path}: none yet; a run that builds or gates something "
+                         "writes it") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"run record {path}: unreadable ({exc}); delete it, the next run "
+                         "writes it again") from None
+    version = record.get("schema_version") if isinstance(record, dict) else None
+    if version != SCHEMA_VERSION:
+        raise InputError(f"run record {path}: schema version {version!r}, this pytest-quill "
+                         f"reads {SCHEMA_VERSION}; rerun the suites to write it again")
+    return record
 
 
 def not_made(record: dict, names, logs: Path) -> list[str]:

@@ -32,9 +32,9 @@ def flash(machine, device, options, *more, answer=None, asked=None):
 
 
 def refusal(capsys, machine, device, options, *more) -> str:
-    """The one line a refused flash says; asserts exit 2 and the device untouched."""
+    """The one line a refused flash says; asserts exit 4 and the device untouched."""
     before = untouched_proof(device)
-    assert flash(machine, device, options, *more) == 2
+    assert flash(machine, device, options, *more) == 4
     assert untouched_proof(device) == before
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -66,10 +66,10 @@ def test_no_consent_is_refused_with_the_confirm_to_give(capsys, machine, seeded)
 
 
 def test_the_console_script_refuses_what_is_no_block_device(machine, seeded):
-    """This machine's own /dev, through the installed script: one line, exit 2."""
+    """This machine's own /dev, through the installed script: one line, exit 4."""
     result = run_quill("flash", "--device", "/dev/null", *seeded)
     assert (result.returncode, result.stderr) == (
-        2, "quill: refusing /dev/null: not a block device\n")
+        4, "quill: refusing /dev/null: not a block device\n")
 
 
 def test_a_removable_card_gets_the_cached_image_and_is_read_back(capsys, machine, seeded):

@@ -6,6 +6,9 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
+from pytest_quill.run.record import SCHEMA_VERSION
 from tests.cli.conftest import run_quill
 
 
@@ -53,7 +56,8 @@ def write_record(reports: Path, profile: str) -> None:
     gates = [{"number": n, "name": name, "open": n < 4,
               "reason": "" if n < 4 else "gate 4 (boot) closed: the console closed after 3.1 s"}
              for n, name in ((1, "build"), (2, "artifacts"), (3, "convergence"), (4, "boot"))]
-    record = {"profile": profile, "workers": 3, "backend": "host", "finished": now,
+    record = {"schema_version": SCHEMA_VERSION, "profile": profile, "workers": 3,
+              "backend": "host", "finished": now,
               "run_dir": str(reports / "runs" / "r1"), "gates": gates,
               "artifacts": [{"name": "kernel", "status": "cached", "start": now - 1,
                              "end": now, "worker": "gw0", "log": "logs/kernel.log"}]}
@@ -78,3 +82,36 @@ def test_a_last_run_of_another_profile_is_named_not_shown(empty):
     assert "of profile nook-twin, not qemu-virt; --reports names the folder of this " \
            "profile's runs" in result.stdout
     assert "gate 1" not in result.stdout
+
+
+def test_json_prints_the_last_run_record_for_scripts(empty):
+    write_record(Path(empty[3]), "qemu-virt")
+    result = run_quill("status", "--json", *empty)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert (printed["schema_version"], printed["profile"]) == (SCHEMA_VERSION, "qemu-virt")
+    assert [gate["open"] for gate in printed["gates"]] == [True, True, True, False]
+
+
+@pytest.mark.parametrize("text, why", [
+    ("{not json", "unreadable (Expecting property name enclosed in double quotes"),
+    ('{"schema_version": 99, "profile": "qemu-virt"}', "schema version 99, this pytest-quill "
+                                                       f"reads {SCHEMA_VERSION}"),
+    ('["a list"]', "schema version None"),
+])
+def test_a_corrupt_or_foreign_record_is_one_line_and_exit_4(empty, text, why):
+    reports = Path(empty[3])
+    reports.mkdir(parents=True)
+    (reports / "quill-run.json").write_text(text)
+    for argv in (("status",), ("status", "--json")):
+        result = run_quill(*argv, *empty)
+        assert result.returncode == 4 and "Traceback" not in result.stderr
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"quill: run record {reports / 'quill-run.json'}: {why}")
+
+
+def test_json_without_a_record_says_none_yet(empty):
+    result = run_quill("status", "--json", *empty)
+    assert (result.returncode, result.stdout) == (4, "")
+    assert result.stderr.strip().endswith("none yet; a run that builds or gates something "
+                                          "writes it")

@@ -36,7 +36,7 @@ def redis_url():
 
 def build_in(folder: Path, profile):
     try:
-        ensure_engine(ROOT)
+        ensure_engine()
     except BenchError as exc:
         pytest.skip(f"no Docker engine: {exc}")
     return produce(kernel_recipe.RECIPE, profile,

@@ -53,7 +53,7 @@ def profile():
 @pytest.fixture(scope="module")
 def local_engine() -> str:
     try:
-        return ensure_engine(ROOT)
+        return ensure_engine()
     except BenchError as exc:
         pytest.skip(f"no local Docker engine: {exc}")
 

@@ -31,9 +31,9 @@ KERNEL_TOOLS = ["arm-linux-gnueabihf-gcc", "arm-linux-gnueabi-gcc", "gcc", "make
 @pytest.fixture(scope="module")
 def engine() -> str:
     try:
-        return ensure_engine(PROJECT_ROOT)
+        return ensure_engine()
     except BenchError as exc:
-        pytest.skip(f"no Docker engine answers and scripts/dockerd.sh cannot start one: "
+        pytest.skip(f"no Docker engine answers and the private engine script cannot start one: "
                     f"{exc.one_line()}")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.engine import backends
+from pytest_quill.engine.backends.docker import DOCKERD_SCRIPT
 from pytest_quill.engine.backends import docker as docker_backend
 from pytest_quill.errors import BenchError
 
@@ -66,7 +67,7 @@ def test_docker_without_an_engine_is_a_bench_error_saying_where_it_looked(no_eng
     assert caught.value.one_line() == (
         f"--quill-backend docker: no Docker engine answers: unix://{tmp_path}/private.sock: no "
         f"such socket; unix://{tmp_path}/default.sock: no such socket (start one with "
-        "scripts/dockerd.sh, or use --quill-backend host)")
+        f"sh {DOCKERD_SCRIPT}, or use --quill-backend host)")
 
 
 def test_ensure_engine_does_not_start_another_engine_for_a_dead_docker_host(monkeypatch):
@@ -77,7 +78,7 @@ def test_ensure_engine_does_not_start_another_engine_for_a_dead_docker_host(monk
 
     monkeypatch.setattr(docker_backend.subprocess, "run", refuse)
     with pytest.raises(BenchError, match=rf"^DOCKER_HOST={DEAD} does not answer"):
-        docker_backend.ensure_engine(PROJECT)
+        docker_backend.ensure_engine()
 
 
 def test_the_docker_client_names_a_dead_docker_host(monkeypatch, tmp_path):

@@ -26,9 +26,9 @@ PROJECT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     try:
-        ensure_engine(PROJECT)
+        ensure_engine()
     except BenchError as exc:
-        pytest.skip(f"no Docker engine answers and scripts/dockerd.sh cannot start one: "
+        pytest.skip(f"no Docker engine answers and the private engine script cannot start one: "
                     f"{exc.one_line()}")
     profile = load_profile("qemu-virt")
     root = tmp_path_factory.mktemp("docker-kernel")

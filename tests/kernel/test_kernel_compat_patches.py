@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_quill import data
 from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.context import BuildContext
 from pytest_quill.errors import BuildError, InputError
@@ -17,7 +18,7 @@ from pytest_quill.kernel import recipe as kernel
 from pytest_quill.kernel import tree as kernel_tree
 
 PROJECT = Path(__file__).resolve().parents[2]
-NOOK_PATCHES = PROJECT / "squireos/kernel/compat/2.6.29"
+NOOK_PATCHES = data.path("kernel/compat/2.6.29")
 
 MAKEFILE = ("VERSION = 2\nPATCHLEVEL = 6\nKBUILD_CFLAGS := -Wall\n"
             "KBUILD_AFLAGS := -D__ASSEMBLY__\nexport KBUILD_CFLAGS\nexport KBUILD_AFLAGS\n"

@@ -89,14 +89,6 @@ def test_run_files(tmp_path):
     assert json.loads(written[1].read_text()) == quill_allure.categories()
 
 
-def test_clean_results_empties_the_folder(tmp_path):
-    results = tmp_path / "allure-results"
-    (results / "old").mkdir(parents=True)
-    (results / "x-result.json").write_text("{}")
-    assert quill_allure.clean_results(results) == results
-    assert list(results.iterdir()) == []
-
-
 def test_attaching_a_missing_file_is_refused_quietly(tmp_path):
     assert quill_allure.attach_file(tmp_path / "none.log", "build log") is False
     assert quill_allure.attach_run_file(tmp_path / "none.svg", "gantt", "svg") is False

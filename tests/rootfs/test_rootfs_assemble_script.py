@@ -1,4 +1,4 @@
-"""squireos/rootfs/assemble.sh and the init scripts, run for real on a small
+"""pytest_quill/data/rootfs/assemble.sh and the init scripts, run for real on a small
 staging tree shaped like unpacked busybox-static + kmod packages."""
 
 import os
@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_quill import data
 from pytest_quill.profile import load_profile
 
-SOURCES = Path(__file__).resolve().parents[2] / "squireos" / "rootfs"
+SOURCES = data.path("rootfs")
 SCRIPTS = [SOURCES / "fetch-packages.sh", SOURCES / "assemble.sh",
            *sorted((SOURCES / "dev").glob("*.sh")),
            *sorted((SOURCES / "overlay" / "etc" / "init.d").iterdir())]

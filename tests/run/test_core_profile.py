@@ -167,6 +167,7 @@ def test_suites_use_only_registered_markers():
 def test_profile_can_be_chosen_in_the_ini_file(pytester):
     pytester.makeini("[pytest]\nquill_profile = nook-simple-touch\n")
     pytester.makeconftest(
+        "pytest_plugins = ['pytest_quill.mvp']\n"
         "def pytest_report_header(config):\n"
         "    from pytest_quill.plugin import quill_run\n"
         "    return 'profile: ' + quill_run(config).profile.name\n")

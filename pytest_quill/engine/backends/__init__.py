@@ -22,14 +22,14 @@ def resolve(name: str) -> str:
     check_name(name)
     if name == "host":
         return "host"
-    from .docker import chosen_engine, docker_available
+    from .docker import DOCKERD_SCRIPT, chosen_engine, docker_available
 
     reason = docker_available()
     if reason and chosen_engine():
         raise BenchError(f"--quill-backend {name}: {reason}")
     if name == "docker" and reason:
         raise BenchError(f"--quill-backend docker: no Docker engine answers: {reason} "
-                         "(start one with scripts/dockerd.sh, or use --quill-backend host)")
+                         f"(start one with sh {DOCKERD_SCRIPT}, or use --quill-backend host)")
     return "host" if reason else "docker"
 
 

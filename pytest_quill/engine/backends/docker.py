@@ -27,13 +27,16 @@ from typing import BinaryIO
 import docker
 import docker.errors
 
+from ... import data
 from ...errors import BenchError
 from . import containers, docker_images, remote
 from .archives import ArchiveRunner
 from .base import Toolchain
 from .containers import OWNER_LABEL
 
-PRIVATE_URL = "unix:///run/pytest-quill/docker.sock"  # scripts/dockerd.sh starts it
+PRIVATE_URL = "unix:///run/pytest-quill/docker.sock"  # DOCKERD_SCRIPT starts it
+# Starts (or finds) the private engine; shipped with the plugin, named in messages.
+DOCKERD_SCRIPT = data.path("dockerd.sh")
 DEFAULT_URL = "unix:///var/run/docker.sock"
 _PROBE_TIMEOUT_S = 5
 # Runs argv with stderr on stdout's pipe, so the log keeps their order (as on the host);
@@ -52,7 +55,7 @@ def chosen_engine() -> str:
 
 def engine_urls() -> list[str]:
     """Where to look for an engine: DOCKER_HOST alone when it is set, else the
-    private socket (scripts/dockerd.sh), then the default one."""
+    private socket (DOCKERD_SCRIPT), then the default one."""
     return [chosen_engine()] if chosen_engine() else [PRIVATE_URL, DEFAULT_URL]
 
 
@@ -79,21 +82,21 @@ def docker_available() -> str | None:
     if chosen_engine():
         return (f"DOCKER_HOST={chosen_engine()} does not answer ({reasons[0].partition(': ')[2]}); "
                 f"{remote.how_to_reach(chosen_engine())}, or unset DOCKER_HOST to use the private engine "
-                "(scripts/dockerd.sh) or the default socket")
+                f"(sh {DOCKERD_SCRIPT}) or the default socket")
     return "; ".join(reasons)
 
 
-def ensure_engine(project_root: Path) -> str:
+def ensure_engine() -> str:
     """The URL of an engine that answers, after starting the private one
-    (scripts/dockerd.sh) when none does. A DOCKER_HOST that does not answer is
+    (DOCKERD_SCRIPT) when none does. A DOCKER_HOST that does not answer is
     not replaced by it: BenchError naming DOCKER_HOST."""
     url, _ = find_engine()
     if url:
         return url
     if chosen_engine() not in ("", PRIVATE_URL):
         raise BenchError(docker_available())
-    script = Path(project_root) / "scripts" / "dockerd.sh"
-    done = subprocess.run([str(script)], capture_output=True, text=True, timeout=120)
+    script = DOCKERD_SCRIPT
+    done = subprocess.run(["sh", str(script)], capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise BenchError(f"{script}: could not start a Docker engine: {last}")
@@ -135,7 +138,7 @@ class DockerBackend:
             if url is None:
                 raise BenchError(f"Docker backend: no engine answers: {docker_available()}"
                                  + ("" if chosen_engine() else
-                                    " (start one with scripts/dockerd.sh)"))
+                                    f" (start one with sh {DOCKERD_SCRIPT})"))
             self._client = remote.engine_client(url, timeout=None)
             self._remote = remote.is_remote(url)
             containers.remove_orphans(self._client)

@@ -1,15 +1,15 @@
 #!/bin/sh
 # A Docker engine for the Docker backend, started only when none answers.
 #
-#   scripts/dockerd.sh         print the URL of an engine that answers; start a
+#   dockerd.sh         print the URL of an engine that answers; start a
 #                              private one (socket, data and state under
 #                              /run/pytest-quill and /var/lib/pytest-quill) if none does.
 #                              A DOCKER_HOST set to another engine must answer: the
 #                              script fails naming it rather than use another engine
-#   scripts/dockerd.sh stop    stop the private engine this script started
+#   dockerd.sh stop    stop the private engine this script started
 #
 # Runs as root, or re-runs itself through sudo. The URL goes to stdout (for
-# `export DOCKER_HOST=$(scripts/dockerd.sh)`), everything else to stderr.
+# `export DOCKER_HOST=$(dockerd.sh)`), everything else to stderr.
 set -eu
 
 STATE_DIR=/run/pytest-quill
