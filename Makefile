@@ -3,7 +3,9 @@
 #   make test   set up, then the project's own tests and one real end-to-end run
 PYTEST = .venv/bin/pytest
 RESULTS = reports/allure-results
-SUITES = $(PYTEST) -n 3 suites/ --alluredir $(RESULTS)
+# The suites' order is the plan's (a bench test powers the board off last):
+# pytest-randomly, installed for the unit tests, stays out of them.
+SUITES = $(PYTEST) -p no:randomly -n 3 suites/ --alluredir $(RESULTS) --clean-alluredir
 
 # The Nook's own tree (../shared holds it for tests and CI; users give theirs):
 # the 2.6.29 twin's whole suite on QEMU, and the Nook's kernel, rootfs and card
@@ -13,9 +15,9 @@ NOOK_BOOT = ../shared/nook/boot
 ifeq ($(wildcard $(NST_KERNEL)),)
 NOOK_RUNS = @echo "make test: no $(NST_KERNEL): the Nook and twin runs need the nst-kernel tree"
 else
-NOOK_RUNS = $(PYTEST) -n 3 suites/ --quill-profile nook-twin --quill-reports reports/nook-twin \
+NOOK_RUNS = $(PYTEST) -p no:randomly -n 3 suites/ --quill-profile nook-twin --quill-reports reports/nook-twin \
 	    --quill-set kernel.source=$(NST_KERNEL) && \
-	$(PYTEST) -n 3 suites/ --quill-profile nook-simple-touch --quill-reports reports/nook-simple-touch \
+	$(PYTEST) -p no:randomly -n 3 suites/ --quill-profile nook-simple-touch --quill-reports reports/nook-simple-touch \
 	    --quill-set kernel.source=$(NST_KERNEL) -m "not hardware" \
 	    --quill-set 'boot.bootloader_files=["$(CURDIR)/$(NOOK_BOOT)/MLO","$(CURDIR)/$(NOOK_BOOT)/u-boot.bin"]'
 endif
