@@ -43,8 +43,8 @@ class KernelRecipe:
         """The programs this profile's build calls (one cross compiler, not both)."""
         settings = profile.kernel
         kind = kernel_tree.source_kind(settings.source) if settings.source else ""
-        unpack = {"debian": ("tar", "xz"), "git": ("git",),
-                  "tarball": ("tar", "xz" if settings.source.endswith("xz") else "gzip")}
+        # A user's tarball is unpacked by the plugin itself (formats/unpack.py), not on the backend.
+        unpack = {"debian": ("tar", "xz"), "git": ("git",)}
         return (("make", f"{settings.cross_compile}gcc", "mkimage")
                 + (("patch",) if settings.compat_patches else ()) + unpack.get(kind, ()))
 

@@ -139,8 +139,14 @@ def prepare_tree(ctx, source: str, identity: dict, workspace: Path) -> Path:
             packed = (identity["tarball"] if kind == "debian"
                       else str(local_source(source, ctx.project_root)))
             ctx.note(f"kernel.source {source}: unpacking {packed}")
-            # Here, not by tar: only tarfile's data filter refuses device nodes and FIFOs.
-            unpack.unpack(Path(packed), staging, f"kernel.source {source}")
+            if kind == "debian":
+                # A file of an installed Debian package (apt checked it): GNU tar, 3x faster.
+                ctx.run(["tar", "-xf", packed, "-C", str(staging), "--no-same-owner",
+                         "--no-same-permissions"], cwd=workspace)
+            else:
+                # The user's tarball, not by tar: only tarfile's data filter refuses
+                # device nodes and FIFOs.
+                unpack.unpack(Path(packed), staging, f"kernel.source {source}")
             top = tarball.find_top(staging)
             if top is None:
                 raise BuildError(f"kernel.source {source}: no kernel tree in {packed} (no "

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from pytest_quill import data
+
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "squireos" / "kernel" / "drivers" / "squireos"
-LOAD_LIST = ROOT / "squireos" / "rootfs" / "overlay" / "etc" / "squireos" / "modules"
+LOAD_LIST = data.path("rootfs/overlay/etc/squireos/modules")
 _LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _FORMAT = re.compile(r"%l?[sud]")
 

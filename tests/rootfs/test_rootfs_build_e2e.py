@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_quill import data
 from pytest_quill.profile import load_profile
 from pytest_quill.rootfs import verify as rootfs_verify
 
@@ -64,7 +65,7 @@ def test_busybox_has_every_applet_the_host_made_a_link_for(unpacked, qemu_arm):
                           capture_output=True, text=True, check=True)
     applets = set(done.stdout.split())
     listed = {Path(line).name for line in
-              (PROJECT / "squireos" / "rootfs" / "busybox-applets.list").read_text().splitlines()
+              (data.path("rootfs") / "busybox-applets.list").read_text().splitlines()
               if line and not line.startswith("#")}
     assert listed <= applets
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_quill import data
 from pytest_quill.formats import tar as tarball
 from pytest_quill.formats.version import version_tuple
 from pytest_quill.profile import load_profile
@@ -18,7 +19,7 @@ from pytest_quill.rootfs import verify as rootfs_verify
 CROSS_GCC = "arm-linux-gnueabihf-gcc"
 ARM_LIBC = Path("/usr/arm-linux-gnueabihf/lib/libc.so.6")
 ARMEL_LIBC = Path("/usr/arm-linux-gnueabi/lib/libc.so.6")
-SOURCES = Path(__file__).resolve().parents[2] / "squireos" / "rootfs"
+SOURCES = data.path("rootfs")
 LIBC_PATH = "lib/arm-linux-gnueabihf/libc.so.6"
 
 pytestmark = pytest.mark.skipif(shutil.which(CROSS_GCC) is None or not ARM_LIBC.exists(),
