@@ -137,6 +137,19 @@ def bench(quill):
     return the_bench(quill)
 
 
+@pytest.fixture
+def spare_bench(quill):
+    """A bench of the test's own, for a test that powers a board on and off
+    itself: the run's shared device keeps running (with or without xdist).
+    Only QEMU can be had twice; a real board is the run's alone."""
+    if quill.profile.bench.kind != "qemu":
+        pytest.skip("a real board is the run's alone: only a QEMU bench can be had twice")
+    spare = bench_for(quill.profile, quill.run_dir / f"spare-{quill.worker}",
+                      BenchOptions(timeout_factor=quill.options.timeout_factor))
+    yield spare
+    spare.close()
+
+
 @pytest.fixture(autouse=True)
 def console_slice(request):
     """Each device test gets the console output of its own time attached."""
