@@ -134,8 +134,11 @@ class ActiveRun:
         yield
         allure.name_finalizers(getattr(fixturedef, "_finalizers", []))
 
-    @pytest.hookimpl(trylast=True)  # after -m/-k deselection: decide what the selection needs
+    # Around every other plugin's selection (-m, -k, --lf, --sw, random order): what
+    # is decided and reported follows the tests that really run.
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_collection_modifyitems(self, session, config, items):
+        yield
         run = quill_run(config)
         try:
             run.store.needed = run.plan.artifacts_needed(
