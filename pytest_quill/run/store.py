@@ -22,11 +22,11 @@ import pytest
 
 from ..engine.backends.base import Backend
 from ..engine.backends.host import HostBackend
-from ..engine.cache import Cache
+from ..engine.cache import LOCK_WAIT_ENV, Cache, lock_wait_s
 from ..engine.context import Artifact
 from ..engine.produce import build_or_reuse, key_of
 from ..engine.recipe import Recipe
-from ..errors import QuillError
+from ..errors import BenchError, QuillError
 from ..profile import Profile
 from .state import RunState, wait_until
 
@@ -110,11 +110,21 @@ class Store:
     def wait(self, what: str, label: str, orphan: Callable[[str], dict]) -> dict:
         """Wait for another worker's result, building what we can meanwhile.
 
-        orphan(worker) is the result published when that worker died first.
+        orphan(worker) is the result published when that worker died first. A wait
+        with nothing to build meanwhile has the bound of a wait on another run
+        (QUILL_LOCK_WAIT_S): BenchError naming the worker that still has it.
         """
         if self.state.result(what) is not None:
             return self.state.result(what)
-        since = [time.time()]
+        since, bound = [time.time()], lock_wait_s()
+
+        def ready() -> dict | None:
+            result = self._result_or_orphan(what, orphan)
+            if result is None and time.time() - since[0] > bound:
+                raise BenchError(f"gave up after {bound:.0f} s waiting for {label}: "
+                                 f"{self.state.claimant(what)} still has it; {LOCK_WAIT_ENV} "
+                                 "sets the bound")
+            return result
 
         def build_meanwhile() -> bool:
             name = self._claim_helpable()
@@ -126,7 +136,7 @@ class Store:
             since[0] = time.time()
             return True
 
-        result = wait_until(lambda: self._result_or_orphan(what, orphan), build_meanwhile)
+        result = wait_until(ready, build_meanwhile)
         self.state.event("wait", what=label, start=since[0], end=time.time())
         return result
 
