@@ -216,13 +216,19 @@ def test_a_full_reports_folder_is_said_without_a_traceback(pytester, monkeypatch
 
 
 @pytest.mark.timeout(300)
-def test_a_run_whose_cache_is_full_ends_with_exit_1_naming_it(pytester, monkeypatch):
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["main", "xdist"])
+def test_a_run_whose_cache_is_full_ends_with_exit_1_naming_it(pytester, monkeypatch, workers):
     make_project(pytester, monkeypatch, kernel={"secs": 0.1}, rootfs={"secs": 0.1})
     with tmpfs(pytester.path / "cache", size="64k") as cache:
         fill(cache)
-        result = run(pytester)
+        started = time.monotonic()
+        result = run(pytester, *workers)
         said = result.stdout.str() + result.stderr.str()
         assert result.ret == 1, said
         assert one_line_with(result, cache), said
         assert "Traceback" not in said
+        assert time.monotonic() - started < 240
         assert not [p for p in cache.rglob("*") if p.name.startswith((".staging-", ".trash-"))]
+    made = {p.name for p in pytester.path.iterdir()} - {"cache", "conftest.py", "ledger.txt",
+                                                       "hardware_profiles", "test_plan.py"}
+    assert made <= {"reports", "stdout", "stderr", "runpytest-0", "runpytest-current"}
