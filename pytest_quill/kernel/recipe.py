@@ -23,6 +23,7 @@ from ..formats import kconfig, uimage
 from ..profile import Profile
 from . import compat
 from . import config as kernel_config
+from . import integration as kernel_integration
 from . import modules as kernel_modules
 from . import tree as kernel_tree
 from . import verify as kernel_verify
@@ -90,7 +91,7 @@ class KernelRecipe:
         with FileLock(str(source_ws / ".lock")):
             tree = kernel_tree.prepare_tree(ctx, settings.source, identity, source_ws)
             patches = compat.sync(ctx, tree, wanted, source_ws / "compat")
-            integration = kernel_tree.integrate(
+            integration = kernel_integration.integrate(
                 tree, source_ws / "originals", module_sources(ctx.profile),
                 settings.kconfig_parent)
             ctx.note(f"integration: {integration}")

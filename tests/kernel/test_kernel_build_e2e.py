@@ -15,6 +15,7 @@ from pytest_quill.engine.cache import default_cache
 from pytest_quill.engine.context import Artifact, BuildContext
 from pytest_quill.kernel import modules as kernel_modules
 from pytest_quill.kernel import recipe as kernel
+from pytest_quill.kernel import integration as kernel_integration
 from pytest_quill.kernel import tree as kernel_tree
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
@@ -85,7 +86,7 @@ def test_artifact_layout_is_what_the_card_helper_reads(first):
 def test_the_debian_tarball_is_unpacked_once_and_edited_only_in_the_workspace(first, builds,
                                                                               profile):
     tree = builds.tree(profile)
-    assert kernel_tree.SOURCE_LINE in (tree / "drivers/Kconfig").read_text()
+    assert kernel_integration.SOURCE_LINE in (tree / "drivers/Kconfig").read_text()
     assert not (tree / ".config").exists(), "the build must stay out of the source tree (O=)"
 
 
@@ -111,4 +112,4 @@ def test_a_kconfig_sourced_from_arch_x86_is_dropped_and_named(first, builds, pro
         "(drivers/squireos/Kconfig is sourced from arch/x86/Kconfig, which ARCH=arm never reads)")
     tree = builds.tree(profile)
     builds.build(profile)  # and back: the x86 edit is undone
-    assert kernel_tree.SOURCE_LINE not in (tree / "arch/x86/Kconfig").read_text()
+    assert kernel_integration.SOURCE_LINE not in (tree / "arch/x86/Kconfig").read_text()

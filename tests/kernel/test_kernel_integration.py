@@ -19,6 +19,7 @@ from pytest_quill.engine.context import BuildContext
 from pytest_quill.formats import kconfig
 from pytest_quill.kernel import config as kernel_config
 from pytest_quill.kernel import modules as kernel_modules
+from pytest_quill.kernel import integration as kernel_integration
 from pytest_quill.kernel import tree as kernel_tree
 from pytest_quill.profile import load_profile
 
@@ -71,15 +72,15 @@ def old_arm(tmp_path):
 
 
 def integrate(tree: Path, parent: str, modules: Path = MODULES) -> dict:
-    return kernel_tree.integrate(tree, tree.parent / "originals", modules, parent)
+    return kernel_integration.integrate(tree, tree.parent / "originals", modules, parent)
 
 
 def test_the_source_line_goes_inside_the_device_drivers_menu_of_arch_arm_kconfig(old_arm):
     integrate(old_arm, "arch/arm/Kconfig")
     text = (old_arm / "arch/arm/Kconfig").read_text()
     menu = text[text.index('menu "Device Drivers"'):]
-    assert menu.index(kernel_tree.SOURCE_LINE) < menu.index("endmenu")
-    assert kernel_tree.MAKEFILE_LINE in (old_arm / "drivers/Makefile").read_text()
+    assert menu.index(kernel_integration.SOURCE_LINE) < menu.index("endmenu")
+    assert kernel_integration.MAKEFILE_LINE in (old_arm / "drivers/Makefile").read_text()
     assert (old_arm / "drivers/squireos/squireos_core.c").read_bytes() == \
         (MODULES / "squireos_core.c").read_bytes()
     assert kconfig.source_chain(old_arm, "arm", "drivers/squireos/Kconfig") == [
@@ -93,14 +94,14 @@ def test_integration_applied_twice_changes_nothing(old_arm):
     assert first["changed"] and second["changed"] == []
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns)
             for p in old_arm.rglob("*") if p.is_file()} == stamps
-    assert (old_arm / "arch/arm/Kconfig").read_text().count(kernel_tree.SOURCE_LINE) == 1
+    assert (old_arm / "arch/arm/Kconfig").read_text().count(kernel_integration.SOURCE_LINE) == 1
 
 
 def test_a_new_kconfig_parent_undoes_the_old_one(old_arm):
     integrate(old_arm, "drivers/Kconfig")
     integrate(old_arm, "arch/arm/Kconfig")
     assert (old_arm / "drivers/Kconfig").read_text() == ARM_2629["drivers/Kconfig"]
-    assert kernel_tree.SOURCE_LINE in (old_arm / "arch/arm/Kconfig").read_text()
+    assert kernel_integration.SOURCE_LINE in (old_arm / "arch/arm/Kconfig").read_text()
 
 
 def test_an_unknown_kconfig_parent_is_an_input_error(old_arm):
@@ -130,8 +131,8 @@ def test_a_user_tree_is_copied_and_never_edited(old_arm, tmp_path):
     identity = kernel_tree.source_identity(str(old_arm))
     workspace = ctx.workspace("kernel-src/x")
     copy = kernel_tree.prepare_tree(ctx, str(old_arm), identity, workspace)
-    kernel_tree.integrate(copy, workspace / "originals", MODULES, "arch/arm/Kconfig")
-    assert kernel_tree.SOURCE_LINE in (copy / "arch/arm/Kconfig").read_text()
+    kernel_integration.integrate(copy, workspace / "originals", MODULES, "arch/arm/Kconfig")
+    assert kernel_integration.SOURCE_LINE in (copy / "arch/arm/Kconfig").read_text()
     assert {p: p.read_bytes() for p in old_arm.rglob("*") if p.is_file()} == before
     assert kernel_tree.prepare_tree(ctx, str(old_arm), identity, workspace) == copy
 

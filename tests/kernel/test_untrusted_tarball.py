@@ -19,6 +19,7 @@ import pytest
 from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.context import BuildContext
 from pytest_quill.errors import InputError
+from pytest_quill.kernel import integration as kernel_integration
 from pytest_quill.kernel import tree as kernel_tree
 from tests.support.hostile_tar import Member, climb, listing, sentinel, write_tar
 
@@ -181,13 +182,13 @@ def test_a_link_where_the_integration_writes_is_replaced_never_followed(
     tree = make_tree(tmp_path / "tree")
     link(tree / planted, outside / target)
     before = listing(outside)
-    kernel_tree.integrate(tree, tmp_path / "originals", modules, "arch/arm/Kconfig")
+    kernel_integration.integrate(tree, tmp_path / "originals", modules, "arch/arm/Kconfig")
     assert listing(outside) == before
     folder = tree / "drivers/squireos"
     assert folder.is_dir() and not folder.is_symlink()
     assert (folder / "Kconfig").read_bytes() == (modules / "Kconfig").read_bytes()
     assert not any(p.is_symlink() for p in folder.iterdir())
-    assert kernel_tree.MAKEFILE_LINE in (tree / "drivers/Makefile").read_text()
+    assert kernel_integration.MAKEFILE_LINE in (tree / "drivers/Makefile").read_text()
 
 
 # (case, the link planted, kconfig_parent, the path the error names)
@@ -210,7 +211,7 @@ def test_a_link_out_of_the_tree_on_the_way_to_an_edited_file_is_refused(
         link(tree / planted, outside / target)
     before = listing(outside)
     with pytest.raises(InputError) as error:
-        kernel_tree.integrate(tree, tmp_path / "originals", modules, parent)
+        kernel_integration.integrate(tree, tmp_path / "originals", modules, parent)
     assert error.value.message.startswith(f"kernel tree {tree}: {named} leads out of the tree "
                                           f"(to {outside}")
     assert "\n" not in error.value.message
@@ -225,7 +226,7 @@ def test_a_tree_from_a_tarball_with_the_modules_folder_linked_inside_is_integrat
         Member(f"{TOP}/drivers/squireos", "symlink", link="../arch")], "w:xz")
     tree = prepare(tmp_path, nook, packed)
     arch = listing(tree / "arch")
-    kernel_tree.integrate(tree, tmp_path / "originals", modules, "arch/arm/Kconfig")
+    kernel_integration.integrate(tree, tmp_path / "originals", modules, "arch/arm/Kconfig")
     assert listing(tree / "arch") == {**arch, "arm/Kconfig": listing(tree / "arch")["arm/Kconfig"]}
     assert not (tree / "drivers/squireos").is_symlink()
     assert (tree / "drivers/squireos/Kconfig").is_file()
@@ -238,7 +239,7 @@ def test_a_module_file_hard_linked_to_the_users_tree_is_replaced_not_written(
     (tree / "drivers/squireos").mkdir()
     os.link(outside / "victim.c", tree / "drivers/squireos/squireos_core.c")
     before = listing(outside)
-    kernel_tree.integrate(tree, tmp_path / "originals", modules, "arch/arm/Kconfig")
+    kernel_integration.integrate(tree, tmp_path / "originals", modules, "arch/arm/Kconfig")
     assert (tree / "drivers/squireos/squireos_core.c").read_bytes() == \
         (modules / "squireos_core.c").read_bytes()
     after = listing(outside)
