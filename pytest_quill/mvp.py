@@ -16,7 +16,7 @@ import allure
 import pytest
 
 from .bench import operator
-from .bench.base import Bench, BenchOptions, bench_for
+from .bench.base import Bench, BenchOptions, bench_class, bench_for
 from .boot.device import Device
 from .card import readback, writer
 from .card import recipe as card_recipe
@@ -185,11 +185,12 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 def pytest_sessionstart(session):
-    """A card device that will be refused is refused before anything is built."""
+    """What would be refused later is refused before anything is built: a bench
+    whose library is not installed, a card device that will be refused."""
     run = quill_run(session.config)
-    if not run.options.sd_device or hasattr(session.config, "workerinput"):
-        return
     try:
-        writer.check_target_early(run.options.sd_device, run.profile)
+        bench_class(run.profile.bench.kind, run.profile.path)
+        if run.options.sd_device and not hasattr(session.config, "workerinput"):
+            writer.check_target_early(run.options.sd_device, run.profile)
     except QuillError as exc:
         raise pytest.UsageError(exc.one_line()) from None

@@ -74,7 +74,11 @@ def bench_for(profile: Profile, run_dir: Path, options: BenchOptions | None = No
 def bench_class(kind: str, source: Path) -> type[Bench]:
     module = None
     if kind.isidentifier() and kind in known_kinds():
-        module = importlib.import_module(f"{__package__}.{kind}")
+        try:
+            module = importlib.import_module(f"{__package__}.{kind}")
+        except ModuleNotFoundError as missing:  # a bench whose library is an extra
+            raise InputError(f"{source}: bench.kind = {kind!r} needs the {missing.name} package: "
+                             f"pip install 'pytest-quill[{kind}]'") from None
     bench = getattr(module, "BENCH", None)
     if not (isinstance(bench, type) and issubclass(bench, Bench)):
         raise InputError(f"{source}: bench.kind = {kind!r} has no bench; "
