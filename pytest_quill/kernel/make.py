@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from ..secrets import redact
 
 LOCALE = ("LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES")
 # ccache --print-stats counters kept in the record (a build's difference of them).
@@ -72,10 +73,13 @@ def read_stats(text: str) -> dict[str, int]:
 
 def stats_record(before: dict[str, int], after: dict[str, int], remote: str) -> dict:
     """What this build asked of ccache: the counters' growth, hits and misses summed,
-    and where the remote storage is (its host, never a password)."""
+    and where the remote storage is (its server: no user part, no secret attribute)."""
     grown = {name: after.get(name, 0) - before.get(name, 0) for name in STATS}
-    parts = urlsplit(remote)
     return {**grown, "hits": grown["direct_cache_hit"] + grown["preprocessed_cache_hit"],
-            "misses": grown["cache_miss"],
-            "remote": f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
-            if remote else ""}
+            "misses": grown["cache_miss"], "remote": redact(_without_user(remote))}
+
+
+def _without_user(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}" if rest else url

@@ -29,6 +29,7 @@ import docker.errors
 
 from ... import data
 from ...errors import BenchError
+from ...secrets import redact
 from . import containers, docker_images, remote
 from .archives import ArchiveRunner
 from .base import Toolchain
@@ -69,7 +70,7 @@ def find_engine() -> tuple[str | None, list[str]]:
         reason = remote.probe(url, _PROBE_TIMEOUT_S)
         if reason is None:
             return url, []
-        reasons.append(f"{url}: {reason}")
+        reasons.append(f"{redact(url)}: {reason}")
     return None, reasons
 
 
@@ -80,7 +81,7 @@ def docker_available() -> str | None:
     if url:
         return None
     if chosen_engine():
-        return (f"DOCKER_HOST={chosen_engine()} does not answer ({reasons[0].partition(': ')[2]}); "
+        return (f"DOCKER_HOST={redact(chosen_engine())} does not answer ({reasons[0].partition(': ')[2]}); "
                 f"{remote.how_to_reach(chosen_engine())}, or unset DOCKER_HOST to use the private engine "
                 f"(sh {DOCKERD_SCRIPT}) or the default socket")
     return "; ".join(reasons)

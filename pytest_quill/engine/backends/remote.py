@@ -7,6 +7,12 @@ asks for archives with any engine (a loopback test engine, a tcp:// name that
 happens to be this machine), QUILL_DOCKER_REMOTE=0 for bind mounts. An ssh://
 engine is reached through the ssh program (ssh_relay.py).
 
+A tcp:// engine is spoken to over TLS whenever the Docker environment asks for
+it, read as the docker CLI and docker.from_env() read it: DOCKER_TLS_VERIFY
+(any value but "") verifies the engine's certificate against ca.pem, and
+DOCKER_CERT_PATH (default ~/.docker) holds ca.pem, cert.pem and key.pem. An
+engine that wants TLS and is asked in plain HTTP says so in the probe's line.
+
 Builder and base images are sent from this machine's engine when it has them
 (docker save | docker load through the API) rather than built there: the same
 image id keeps the artifact key of a local build, and the remote machine needs
@@ -23,15 +29,20 @@ from urllib.parse import urlparse
 
 import docker
 import docker.errors
+import docker.tls
+import docker.utils
 import requests
 
 from ...errors import BenchError
+from ...secrets import redact
 from . import ssh_relay
 from .docker_images import note
 
 FORCE = "QUILL_DOCKER_REMOTE"
 _LOCAL_SCHEMES = ("unix", "npipe", "fd")
 _SSH_PROBE_S = 20  # a login and the docker CLI's start on the engine's host come first
+_TLS_SCHEMES = ("tcp", "https")
+TLS_ENVIRONMENT = "DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (its ca.pem, cert.pem, key.pem)"
 
 
 def is_remote(url: str) -> bool:
@@ -59,34 +70,82 @@ def _is_loopback(host: str) -> bool:
 
 
 def engine_client(url: str, timeout: int | None) -> docker.DockerClient:
-    """A client for URL; ssh:// goes through the ssh program (ssh_relay.py)."""
+    """A client for URL; ssh:// goes through the ssh program (ssh_relay.py), tcp://
+    over TLS when the Docker environment asks for it (tls_config)."""
     if url.startswith("ssh://"):
         return ssh_relay.Relay(url).client(timeout)
-    return docker.DockerClient(base_url=url, timeout=timeout)
+    return docker.DockerClient(base_url=url, timeout=timeout, tls=tls_config(url) or False)
+
+
+def tls_config(url: str) -> docker.tls.TLSConfig | None:
+    """The TLS settings DOCKER_TLS_VERIFY / DOCKER_CERT_PATH ask for, for a tcp://
+    engine; None for plain HTTP or another kind of engine. BenchError naming the
+    folder when its certificates are not all there."""
+    if urlparse(url).scheme not in _TLS_SCHEMES:
+        return None
+    try:
+        asked = docker.utils.kwargs_from_env(os.environ).get("tls")
+        return asked and _EngineTLS(asked.cert, asked.ca_cert, asked.verify)
+    except docker.errors.TLSParameterError:
+        folder = os.environ.get("DOCKER_CERT_PATH") or os.path.expanduser("~/.docker")
+        missing = [name for name in ("ca.pem", "cert.pem", "key.pem")
+                   if not os.path.isfile(os.path.join(folder, name))]
+        raise BenchError(f"DOCKER_CERT_PATH={folder}: no {', '.join(missing)} there; a TLS "
+                         "engine needs ca.pem, cert.pem and key.pem (see docs/remote-builds.md)"
+                         ) from None
+
+
+class _EngineTLS(docker.tls.TLSConfig):
+    """TLS with the engine's own CA: requests, trusting the environment, would
+    verify against REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE instead of ca.pem (and
+    refuse the engine); an engine on TLS is reached directly, not through a proxy."""
+
+    def configure_client(self, client) -> None:
+        super().configure_client(client)
+        client.trust_env = False
 
 
 def probe(url: str, timeout: int) -> str | None:
     """None when the engine at URL answers a ping within TIMEOUT s; else why not, in
-    one line (for ssh://, what ssh or the docker CLI there said)."""
+    one line (for ssh://, what ssh or the docker CLI there said; for tcp://, a TLS
+    mismatch said as such)."""
     relay = ssh_relay.Relay(url) if url.startswith("ssh://") else None
     timeout = max(timeout, _SSH_PROBE_S) if relay else timeout
     client = None
     try:
-        client = relay.client(timeout) if relay else docker.DockerClient(base_url=url,
-                                                                         timeout=timeout)
+        client = relay.client(timeout) if relay else engine_client(url, timeout)
         client.ping()
+    except BenchError as exc:
+        return str(exc)
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         said = relay.said() if relay else ""
         # The SDK wraps a timeout of its first request (the API version) in its own error.
         if relay and not said and any(
                 isinstance(error, requests.exceptions.Timeout) for error in (exc, exc.__cause__)):
             said = f"no answer through ssh within {timeout} s"
-        return said or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return said or _tls_reason(url, exc) or redact(
+            str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     finally:
         if client is not None:
             client.close()  # its connections: ssh processes, for an ssh:// engine
         if relay is not None:
             relay.close()
+    return None
+
+
+def _tls_reason(url: str, exc: Exception) -> str | None:
+    """One line for a TLS mismatch between this client and the engine, else None."""
+    said = f"{exc} {exc.__cause__ or ''}"
+    if "HTTP request to an HTTPS server" in said:
+        return (f"the engine wants TLS and was asked in plain HTTP: set {TLS_ENVIRONMENT}, "
+                "as for the docker CLI")
+    if "CERTIFICATE_VERIFY_FAILED" in said or "certificate verify failed" in said:
+        folder = os.environ.get("DOCKER_CERT_PATH") or os.path.expanduser("~/.docker")
+        return (f"the engine's certificate is not signed by {folder}/ca.pem (certificate verify "
+                "failed): refused; give DOCKER_CERT_PATH the folder of that engine's CA")
+    if tls_config(url) and ("WRONG_VERSION_NUMBER" in said or "wrong version number" in said):
+        return (f"the engine does not speak TLS but {TLS_ENVIRONMENT.split(' (')[0]} ask for it: "
+                "give its TLS port (2376) or unset them")
     return None
 
 
