@@ -20,6 +20,7 @@ import typing
 from pathlib import Path
 from typing import Annotated, Literal
 
+from . import data
 from .profile import Profile
 from .tables import Rule
 
@@ -28,6 +29,9 @@ REGENERATE = "python -m pytest_quill.profile_doc > docs/profiles.md"
 # What load_profile gives the top level itself: `path` is no key of the file
 # (None), `name` is one the file's stem stands in for.
 LOADER_GIVEN = {"path": None, "name": "the file's name without `.toml`"}
+
+# A file a profile can name with the scheme, for the intro's example.
+SHIPPED_EXAMPLE = min(p.relative_to(data.ROOT).as_posix() for p in data.ROOT.rglob("*.dockerfile"))
 
 INTRO = f"""\
 # Hardware profiles: the complete reference
@@ -46,7 +50,9 @@ a new profile.
   for `NAME.toml` in the profiles folder, `--quill-profiles DIR` (ini key
   `quill_profiles`), by default `hardware_profiles/` in the project's rootdir.
   A value with a `/` or ending in `.toml` is a path to the file itself.
-- **Paths** in a profile are relative to the profile's own file, wherever it is.
+- **Paths** in a profile are relative to the profile's own file, wherever it is;
+  `{data.SCHEME}REL` names a file shipped with the plugin instead, e.g.
+  `{data.SCHEME}{SHIPPED_EXAMPLE}`.
 - **Overrides**: `--quill-set KEY=VALUE` (repeatable; ini key `quill_set`) changes
   one value for one run, e.g. `--quill-set boot.root_device=/dev/vda2` or
   `--quill-set 'rootfs.packages=[]'`. VALUE is read as TOML (a number, `true`, a
