@@ -16,13 +16,10 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.engine.cache import Cache, damage
-from pytest_quill.engine.registry import (
-    INSECURE_HINT,
-    META_TYPE,
-    ArtifactRegistry,
-    RegistryError,
-    open_registry,
-)
+from pytest_quill.engine.registry import ArtifactRegistry, open_registry
+from pytest_quill.engine.registry_errors import RegistryError
+from pytest_quill.engine.registry_manifest import META_TYPE
+from pytest_quill.engine.registry_target import INSECURE_HINT
 from tests.support.registry import missing_tools, non_loopback_address, registry_server
 
 pytestmark = pytest.mark.skipif(bool(missing_tools()),

@@ -8,15 +8,11 @@ import json
 
 import pytest
 
-from pytest_quill.engine.registry import (
-    ArtifactRegistry,
-    checked_blobs,
-    docker_auth_config,
-    is_loopback,
-    open_registry,
-    parse_mode,
-    parse_target,
-)
+from pytest_quill.engine.registry import ArtifactRegistry, open_registry
+from pytest_quill.engine.registry_auth import docker_auth_config
+from pytest_quill.engine.registry_errors import RegistryError
+from pytest_quill.engine.registry_manifest import checked_blobs
+from pytest_quill.engine.registry_target import is_loopback, parse_mode, parse_target
 from pytest_quill.errors import InputError
 
 DIGEST = "sha256:" + "ab" * 32
@@ -103,7 +99,7 @@ def test_the_user_named_in_messages_comes_from_docker_config_and_its_secret_is_r
 
     shared = open_registry("registry.lab:5000/quill", "rw", environ={"DOCKER_CONFIG": str(tmp_path)})
 
-    assert isinstance(shared, ArtifactRegistry) and shared.credentials[0] == "alice"
+    assert isinstance(shared, ArtifactRegistry) and shared.credentials.user == "alice"
     assert shared.redact("auth YWxpY2U6aHVudGVyMg== alice:hunter2 hunter2") == "auth *** *** ***"
 
 
@@ -125,14 +121,10 @@ def test_a_manifest_names_the_entrys_files_with_meta_from_its_config():
 @pytest.mark.parametrize("title", ["../escape", "/etc/passwd", "a/../../b", "", "a//b", "meta.json",
                                    "dup", "a\\b"])
 def test_a_layer_that_would_land_outside_the_entry_or_twice_is_refused(title):
-    from pytest_quill.engine.registry import RegistryError
-
     with pytest.raises(RegistryError, match="not a new relative path inside the entry"):
         checked_blobs(manifest("dup", title), "ref", "kernel", "k1")
 
 
 def test_a_manifest_of_another_artifact_under_the_tag_is_refused():
-    from pytest_quill.engine.registry import RegistryError
-
     with pytest.raises(RegistryError, match="is not kernel k1's"):
         checked_blobs(manifest("uImage", name="rootfs"), "ref", "kernel", "k1")

@@ -1,0 +1,62 @@
+"""The shared artifact cache's failures, each said in one line that names the reference and
+what to do, and carries no credential."""
+
+from __future__ import annotations
+
+import requests
+
+from ..errors import BenchError
+from .registry_auth import PASSWORD_ENV, USER_ENV, Credentials
+from .registry_target import INSECURE_HINT
+
+CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 10.0, 60.0
+_REASONS = (("Connection refused", "connection refused: is the registry running?"),
+            ("Name or service not known", "unknown host name"),
+            ("Temporary failure in name resolution", "unknown host name"),
+            ("IncompleteRead", "the registry stopped sending mid-blob"),
+            ("Connection broken", "the connection broke mid-transfer"),
+            ("Connection aborted", "the registry closed the connection"),
+            ("Connection reset", "the registry reset the connection"),
+            ("Read timed out", f"no answer within {READ_TIMEOUT_S:.0f} s"),
+            ("timed out", f"no connection within {CONNECT_TIMEOUT_S:.0f} s"))
+
+
+class RegistryError(BenchError):
+    """The shared cache could not be used: the run says so in one line and builds."""
+
+    kind = "registry"
+
+
+def refusal(status: int, host: str, credentials: Credentials | None) -> str:
+    """What the registry's HTTP STATUS means for the user."""
+    if status == 401 and credentials:
+        return (f"the registry refused the credentials of {credentials.user} (from "
+                f"{credentials.source}); check them, or docker login {host}")
+    if status == 401:
+        return (f"the registry asks for credentials: docker login {host}, or set "
+                f"{USER_ENV} and {PASSWORD_ENV}")
+    if status == 403:
+        return "access denied for these credentials"
+    if status == 404:
+        return "not found (HTTP 404)"
+    return f"HTTP {status}"
+
+
+def why(error: BaseException) -> str:
+    """A library's exception as a short reason (redact it still: it may quote a request)."""
+    text = str(error)
+    if isinstance(error, requests.exceptions.SSLError):
+        return f"TLS failed ({_ssl_reason(text)}); {INSECURE_HINT}"
+    for known, said in _REASONS:
+        if known in text:
+            return said
+    first = text.splitlines()[0][:200] if text else ""
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+def _ssl_reason(text: str) -> str:
+    for known in ("WRONG_VERSION_NUMBER", "CERTIFICATE_VERIFY_FAILED", "wrong version number",
+                  "certificate verify failed"):
+        if known in text:
+            return known.lower().replace("_", " ")
+    return "handshake"
