@@ -1,7 +1,7 @@
 """The Docker backend against a real engine: paths, ownership, exit codes,
 the builder image made once, containers never left behind.
 
-An engine is started with scripts/dockerd.sh when none answers. The builder
+An engine is started with the private engine script when none answers. The builder
 image here is a one-line Dockerfile on the project's Debian base (made once
 with mmdebstrap when no registry answers, then cached by tag), so each test
 takes seconds.
@@ -26,9 +26,11 @@ from pathlib import Path
 
 import pytest
 
+from pytest_quill import data
 from pytest_quill.engine.backends import docker as docker_backend
 from pytest_quill.engine.backends import docker_images
 from pytest_quill.engine.backends.docker import (
+    DOCKERD_SCRIPT,
     DockerBackend,
     docker_available,
     ensure_engine,
@@ -37,24 +39,9 @@ from pytest_quill.engine.backends.docker import (
 from pytest_quill.errors import BenchError, BuildError
 from pytest_quill.profile import load_profile
 from tests.builders import kernel_docker
+from tests.support.signals import sigint_raises_keyboard_interrupt
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOBODY = 65534
-
-
-@pytest.fixture(scope="session")
-def engine() -> str:
-    try:
-        return ensure_engine(PROJECT_ROOT)
-    except (BenchError, OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"no Docker engine answers and scripts/dockerd.sh cannot start one: {exc}")
-
-
-@pytest.fixture(scope="session")
-def debian_base(engine, tmp_path_factory) -> str:
-    backend = kernel_docker(load_profile("qemu-virt"), tmp_path_factory.mktemp("base"))
-    with open(tmp_path_factory.mktemp("base-log") / "base.log", "ab") as log:
-        return backend.base_image("amd64", "bookworm", log)
 
 
 def backend_with_builder(tmp_path: Path, dockerfile_text: str, profile_name: str = "qemu-virt"
@@ -180,8 +167,8 @@ def test_a_timeout_kills_and_removes_the_container(backend):
 def test_an_interrupted_run_leaves_no_container(backend):
     backend.builder_image()
     interrupt = threading.Timer(2, os.kill, (os.getpid(), signal.SIGINT))
-    interrupt.start()
-    with pytest.raises(KeyboardInterrupt):
+    with sigint_raises_keyboard_interrupt(), pytest.raises(KeyboardInterrupt):
+        interrupt.start()
         backend.run(["sleep", "120"], cwd=backend.project_root, env=None, log=io.BytesIO(),
                     timeout=300)
     assert ours(backend) == []
@@ -263,7 +250,7 @@ def test_the_nook_builder_failure_says_what_base_it_needs(engine, tmp_path):
     itself builds with Debian's cross compiler)."""
     nook = load_profile("nook-simple-touch")
     nook = dataclasses.replace(nook, kernel=dataclasses.replace(
-        nook.kernel, docker_builder=PROJECT_ROOT / "squireos/docker/nook-builder.dockerfile"))
+        nook.kernel, docker_builder=data.path("docker/nook-builder.dockerfile")))
     backend = kernel_docker(nook, tmp_path, log_dir=tmp_path / "logs")
     if backend.client.images.list(name="ubuntu"):
         pytest.skip("an ubuntu image is present here: the Nook builder could really build")
@@ -278,8 +265,7 @@ def test_the_nook_builder_failure_says_what_base_it_needs(engine, tmp_path):
 def test_dockerd_script_starts_nothing_when_an_engine_answers(engine):
     pidfile = Path("/run/pytest-quill/docker.pid")
     before = pidfile.read_text() if pidfile.exists() else None
-    done = subprocess.run([str(PROJECT_ROOT / "scripts" / "dockerd.sh")], capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(["sh", str(DOCKERD_SCRIPT)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == engine
     assert (pidfile.read_text() if pidfile.exists() else None) == before
@@ -309,7 +295,7 @@ def test_a_dead_docker_host_is_said_with_its_reason_and_the_way_out(monkeypatch)
     assert reason.startswith("DOCKER_HOST=tcp://127.0.0.1:9 does not answer (")
     assert "refused" in reason.lower() and "\n" not in reason
     assert reason.endswith("start that engine, or unset DOCKER_HOST to use the private engine "
-                           "(scripts/dockerd.sh) or the default socket")
+                           f"(sh {DOCKERD_SCRIPT}) or the default socket")
 
 
 def test_the_builder_image_says_which_programs_it_lacks(backend):

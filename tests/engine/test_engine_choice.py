@@ -15,7 +15,6 @@ from pytest_quill.engine.backends.docker import DOCKERD_SCRIPT
 from pytest_quill.engine.backends import docker as docker_backend
 from pytest_quill.errors import BenchError
 
-PROJECT = Path(__file__).resolve().parents[2]
 DEAD = "tcp://127.0.0.1:9"
 
 
@@ -92,9 +91,8 @@ def test_the_docker_client_names_a_dead_docker_host(monkeypatch, tmp_path):
 def test_dockerd_script_refuses_a_dead_docker_host_and_starts_nothing():
     pidfile = Path("/run/pytest-quill/docker.pid")
     before = pidfile.read_text() if pidfile.exists() else None
-    done = subprocess.run([str(PROJECT / "scripts" / "dockerd.sh")], capture_output=True,
-                          text=True, timeout=60, env={"PATH": "/usr/local/bin:/usr/bin:/bin",
-                                                      "DOCKER_HOST": DEAD})
+    done = subprocess.run(["sh", str(DOCKERD_SCRIPT)], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/local/bin:/usr/bin:/bin", "DOCKER_HOST": DEAD})
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.strip().splitlines() == [
