@@ -83,6 +83,13 @@ def device(tmp_path_factory):
     bench.power_off()
 '''
 
+# The plugin acts (one-line harness failures) only in a project that declares a plan.
+A_PLAN = '''
+
+def pytest_quill_declare(plan):
+    plan.gate(4, "boot")(lambda run: None)
+'''
+
 AFTER_THE_FAULT = '''
 
 def test_2_a_command(device):
@@ -101,7 +108,7 @@ def test_4_output(device):
 def run_with_fault(pytester, device_conftest: str, fault: str) -> tuple[dict, str]:
     """Run test_1 (the fault) then three device tests; each test's failure message
     (JUnit) by name, and everything printed."""
-    pytester.makeconftest(device_conftest)
+    pytester.makeconftest(device_conftest + A_PLAN)
     pytester.makepyfile(test_dead="import os, signal\n\n\ndef test_1_fault(device):\n"
                         + "".join(f"    {line}\n" for line in fault.splitlines())
                         + AFTER_THE_FAULT)
