@@ -17,6 +17,7 @@ from .backends.base import Backend
 from .cache import META, Cache, damage
 from .context import Artifact, BuildContext
 from .recipe import Recipe
+from .registry_share import Sharing, pull_entry, push_entry
 from .space import disk_full_line, is_disk_full
 from .tools import builds_own_images, check_tools
 
@@ -53,17 +54,23 @@ def toolchain_identity(recipe: Recipe, profile, backend: Backend) -> str:
 def build_or_reuse(recipe, key: str, *, profile, backend, cache: Cache, deps: dict[str, Artifact],
                    log: Path, jobs: int, work_root: Path, project_root: Path,
                    rebuild: bool = False, on_wait: Callable[[str], None] | None = None,
-                   on_warning: Callable[[str], None] | None = None) -> Artifact:
+                   on_warning: Callable[[str], None] | None = None,
+                   sharing: Sharing | None = None) -> Artifact:
     """The published artifact. Waiting on another run's build of the key is said in
     the log (and to on_wait); so is an entry whose files differ from its sums (and
     to on_warning), which is then built again; before building, every program the
     recipe will call must be on the backend (BenchError naming it and its package);
-    disk full is a BenchError naming the path and the space, with nothing left behind."""
+    disk full is a BenchError naming the path and the space, with nothing left behind.
+    With a shared cache (sharing), a key missing here is pulled before it is built
+    (status "pulled"), and what is built is pushed; its failures are warnings."""
     def note(line: str, to: Callable[[str], None] | None = on_wait) -> None:
         with open(log, "a") as out:
             out.write(f"[quill {time.strftime('%H:%M:%S')}] {line}\n")
         if to:
             to(line)
+
+    def shared_note(line: str, warning: bool) -> None:
+        note(line, to=on_warning if warning else None)
 
     try:
         with cache.lock(recipe.name, key, on_wait=note):
@@ -77,6 +84,10 @@ def build_or_reuse(recipe, key: str, *, profile, backend, cache: Cache, deps: di
             if damaged:
                 note(f"warning: the cached {recipe.name} {key} is damaged ({damaged}); "
                      f"building it again: {found}", to=on_warning)
+            pulled = pull_entry(sharing, cache, recipe.name, key, deps, log, shared_note) \
+                if sharing and not rebuild else None
+            if pulled:
+                return published(recipe.name, key, pulled, "pulled", log)
             check_tools(recipe, profile, backend, log=str(log))
             with cache.staging(recipe.name, key) as out:
                 ctx = BuildContext(name=recipe.name, profile=profile, out=out, log_path=log,
@@ -97,6 +108,8 @@ def build_or_reuse(recipe, key: str, *, profile, backend, cache: Cache, deps: di
             raise
         line = disk_full_line(Path(exc.filename or cache.entry(recipe.name, key)))
         raise BenchError(line, log=str(log)) from None
+    if sharing:
+        push_entry(sharing, path, recipe.name, key, shared_note)
     return published(recipe.name, key, path, "built", log)
 
 

@@ -15,8 +15,7 @@ import requests
 from oras.auth.token import TokenAuth
 
 from ..errors import InputError
-
-USER_ENV, PASSWORD_ENV = "QUILL_REGISTRY_USER", "QUILL_REGISTRY_PASSWORD"
+from .registry_target import PASSWORD_ENV, USER_ENV
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@ what to do, and carries no credential."""
 
 from __future__ import annotations
 
-import requests
+from typing import TYPE_CHECKING
 
 from ..errors import BenchError
-from .registry_auth import PASSWORD_ENV, USER_ENV, Credentials
-from .registry_target import INSECURE_HINT
+from .registry_target import INSECURE_HINT, PASSWORD_ENV, USER_ENV
+
+if TYPE_CHECKING:
+    from .registry_auth import Credentials
 
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 10.0, 60.0
 _REASONS = (("Connection refused", "connection refused: is the registry running?"),
@@ -44,6 +46,8 @@ def refusal(status: int, host: str, credentials: Credentials | None) -> str:
 
 def why(error: BaseException) -> str:
     """A library's exception as a short reason (redact it still: it may quote a request)."""
+    import requests  # here: a run without a shared cache never loads the client's stack
+
     text = str(error)
     if isinstance(error, requests.exceptions.SSLError):
         return f"TLS failed ({_ssl_reason(text)}); {INSECURE_HINT}"

@@ -1,16 +1,19 @@
 """Where the shared artifact cache lives, as the user names it: `host[:port]/repository`,
-the mode, and whether plain HTTP may be used (loopback, or insecure said explicitly)."""
+the mode, and whether plain HTTP may be used (loopback, or insecure said explicitly).
+Nothing here needs the registry client, so options are checked without it."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
 from dataclasses import dataclass
+from importlib.util import find_spec
 
 from ..errors import InputError
-from .registry_auth import PASSWORD_ENV, USER_ENV
 
 MODES = ("rw", "pull", "off")
+USER_ENV, PASSWORD_ENV = "QUILL_REGISTRY_USER", "QUILL_REGISTRY_PASSWORD"
+EXTRA = "pytest-quill[registry]"
 INSECURE_HINT = "plain HTTP is used only on loopback or when insecure is asked for"
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"  # the OCI distribution spec's
 _REPOSITORY = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
@@ -73,6 +76,13 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def require_client(flag: str) -> None:
+    """The registry client (oras) is an extra: a run that asks for it without it is told
+    in one line how to get it."""
+    if find_spec("oras") is None:
+        raise InputError(f"{flag} needs the oras package: pip install '{EXTRA}'")
 
 
 def parse_mode(text: str) -> str:
