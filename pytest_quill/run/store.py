@@ -16,7 +16,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import pytest
 
@@ -26,9 +26,13 @@ from ..engine.cache import LOCK_WAIT_ENV, Cache, lock_wait_s
 from ..engine.context import Artifact
 from ..engine.produce import build_or_reuse, key_of
 from ..engine.recipe import Recipe
+from ..engine.registry_share import Sharing, Verifier
 from ..errors import BenchError, QuillError
 from ..profile import Profile
 from .state import RunState, wait_until
+
+if TYPE_CHECKING:  # the registry client (oras) is loaded only by runs that share
+    from ..engine.registry import ArtifactRegistry, Transfer
 
 
 def recipe_backend(recipe: Recipe, profile: Profile, backend: Callable[[], Backend]) -> Backend:
@@ -78,6 +82,10 @@ class Store:
     needed: set[str] = field(default_factory=set)
     # Says a line on the terminal now (terminal_notice), for what the run waits on.
     notice: Callable[[str], None] = field(default=lambda line: None)
+    # The shared cache in an OCI registry (engine/registry.py), None without one; and the
+    # plan's verifier per artifact, which a pulled entry passes before it is used.
+    registry: ArtifactRegistry | None = None
+    verifiers: dict[str, Verifier] = field(default_factory=dict)
 
     def get(self, name: str) -> Artifact:
         what = f"artifact-{name}"
@@ -189,7 +197,20 @@ class Store:
                               work_root=self.cache.root.parent / "work",
                               project_root=self.project_root, rebuild=self._rebuilds(recipe.name),
                               on_wait=lambda line: self._waiting(recipe.name, line),
-                              on_warning=lambda line: self.notice(f"{recipe.name}: {line}"))
+                              on_warning=lambda line: self.notice(f"{recipe.name}: {line}"),
+                              sharing=self._sharing(recipe.name, entry))
+
+    def _sharing(self, name: str, entry: dict) -> Sharing | None:
+        """The registry's transfers go into the artifact's record entry ("pulled" or
+        "pushed": the reference, never with credentials, and the seconds it took)."""
+        def record(kind: str, transfer: Transfer) -> None:
+            entry[kind] = {"reference": transfer.reference,
+                           "seconds": round(transfer.seconds, 3),
+                           "files": transfer.files, "bytes": transfer.bytes}
+
+        if self.registry is None:
+            return None
+        return Sharing(self.registry, verify=self.verifiers.get(name), on_transfer=record)
 
     def _waiting(self, name: str, line: str) -> None:
         """Another run holds the key's lock (the build log has the line already):
