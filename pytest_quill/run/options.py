@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine.cache import default_cache, lock_wait_s
+from ..engine.registry_target import MODES, parse_target, require_client
 from ..errors import InputError
 
 # The MVP's artifacts (pytest_quill/mvp.py declares them; the plan checks the names).
@@ -44,7 +45,15 @@ _VALUED = [
     ("--quill-progress", "quill_progress", "auto|plain|off", "auto",
      "live progress of builds, boots and gates: auto (in place on a terminal, plain lines "
      "otherwise), plain, off"),
+    ("--quill-cache-registry", "quill_cache_registry", "HOST[:PORT]/REPOSITORY", None,
+     ("share artifacts through an OCI registry: each is pulled by its cache key before it "
+      "would be built, and pushed once built; credentials from docker login or "
+      "QUILL_REGISTRY_USER/QUILL_REGISTRY_PASSWORD; TLS unless the host is loopback")),
+    ("--quill-cache-registry-mode", "quill_cache_registry_mode", "|".join(MODES), "rw",
+     "rw: pull and push; pull: pull only (untrusted branches, forks); off: no registry"),
 ]
+INSECURE = ("plain HTTP to a --quill-cache-registry that is not on loopback (a lab's registry "
+            "without TLS)")
 
 
 def add_options(parser) -> None:
@@ -68,6 +77,9 @@ def add_options(parser) -> None:
     group.addoption("--quill-keep-bench", dest="quill_keep_bench", action="store_true",
                     default=None, help=keep)
     parser.addini("quill_keep_bench", keep, type="bool", default=False)
+    group.addoption("--quill-cache-registry-insecure", dest="quill_cache_registry_insecure",
+                    action="store_true", default=None, help=INSECURE)
+    parser.addini("quill_cache_registry_insecure", INSECURE, type="bool", default=False)
 
 
 def given(config) -> list[str]:
@@ -76,12 +88,14 @@ def given(config) -> list[str]:
     plugin to act on it."""
     names = [flag for flag, ini, *_ in _VALUED if config.getoption(ini) is not None]
     names += [flag for flag, dest in (("--quill-rebuild", "quill_rebuild"),
-                                      ("--quill-keep-bench", "quill_keep_bench"))
+                                      ("--quill-keep-bench", "quill_keep_bench"),
+                                      ("--quill-cache-registry-insecure",
+                                       "quill_cache_registry_insecure"))
               if config.getoption(dest) is not None]
     names += ["--quill-set"] if config.getoption("quill_set") else []
     set_in_ini = [ini for _, ini, _, default, _ in _VALUED if config.getini(ini) != default]
-    set_in_ini += [ini for ini in ("quill_rebuild", "quill_set", "quill_keep_bench")
-                   if config.getini(ini)]
+    set_in_ini += [ini for ini in ("quill_rebuild", "quill_set", "quill_keep_bench",
+                                   "quill_cache_registry_insecure") if config.getini(ini)]
     return names + [f"{ini} (ini)" for ini in set_in_ini]
 
 
@@ -101,6 +115,9 @@ class Options:
     overrides: dict
     progress: str = "auto"
     keep_bench: bool = False
+    cache_registry: str = ""  # host[:port]/repository, checked; "" without one
+    cache_registry_mode: str = "rw"
+    cache_registry_insecure: bool = False
 
 
 def read_options(config) -> Options:
@@ -129,7 +146,21 @@ def read_options(config) -> Options:
         overrides=_overrides([*config.getini("quill_set"), *config.getoption("quill_set")]),
         progress=_choice(value("quill_progress"), "--quill-progress", ("auto", "plain", "off")),
         keep_bench=bool(value("quill_keep_bench")),
+        **_cache_registry(value("quill_cache_registry") or "",
+                          value("quill_cache_registry_mode"),
+                          bool(value("quill_cache_registry_insecure"))),
     )
+
+
+def _cache_registry(reference: str, mode: str, insecure: bool) -> dict:
+    """The shared cache's options, checked before any work: a wrong reference or mode, or
+    no registry client installed, is one InputError line."""
+    mode = _choice(mode.strip().lower(), "--quill-cache-registry-mode", MODES)
+    if reference.strip() and mode != "off":
+        parse_target(reference, insecure)
+        require_client("--quill-cache-registry")
+    return {"cache_registry": reference.strip(), "cache_registry_mode": mode,
+            "cache_registry_insecure": insecure}
 
 
 def usable_folder(path: Path, flag: str) -> Path:
