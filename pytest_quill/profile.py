@@ -210,7 +210,12 @@ def load_profile(name_or_path: str, overrides: dict[str, str] | None = None,
                  directory: Path | None = None) -> Profile:
     path = find_profile(name_or_path, directory)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+                         f"{exc.start}); TOML files are UTF-8: save it as UTF-8") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
     src = Source(path, dict(overrides or {}))

@@ -74,7 +74,9 @@ def setup(args: argparse.Namespace) -> Setup:
     mvp.pytest_quill_declare(plan)
     profile = load_profile(args.profile, dict(args.overrides or ()), profiles)
     return Setup(profile=profile, plan=plan,
-                 cache=usable_folder(Path(args.cache or default_cache()).expanduser(), "--cache"),
+                 # Read only: no subcommand writes into the cache (a read-only one serves).
+                 cache=usable_folder(Path(args.cache or default_cache()).expanduser(), "--cache",
+                                     writable=False),
                  reports=(root / args.reports).resolve(), backend=args.backend,
                  project_root=root)
 

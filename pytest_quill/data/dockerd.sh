@@ -29,9 +29,15 @@ answers() {
 as_root() {
     if [ "$(id -u)" -ne 0 ]; then
         command -v sudo >/dev/null || { say "needs root (or sudo) to $1"; exit 1; }
-        # The socket's group is the caller's, so the caller can use the engine.
-        exec sudo QUILL_SOCKET_GROUP="$(id -g)" QUILL_DOCKERD_WAIT_S="$WAIT_S" "$0" "$@"
+        exec sudo QUILL_DOCKERD_WAIT_S="$WAIT_S" "$0" "$@"
     fi
+}
+
+# Who may use the engine (it is root on this machine): root and the docker group
+# when there is one, else root alone; never the caller's primary group, which
+# other users share (users, staff).
+socket_group() {
+    if getent group docker >/dev/null 2>&1; then echo docker; else echo root; fi
 }
 
 start() {
@@ -63,8 +69,9 @@ start() {
         return 0
     fi
     began=$(date +%s)
+    group=$(socket_group)
     # setsid: the engine must outlive the shell (or CI step) that started it.
-    setsid dockerd --host "$PRIVATE_URL" --group "${QUILL_SOCKET_GROUP:-docker}" \
+    setsid dockerd --host "$PRIVATE_URL" --group "$group" \
         --data-root "$DATA_ROOT" --exec-root "$STATE_DIR/exec" --pidfile "$PIDFILE" \
         >>"$DAEMON_LOG" 2>&1 </dev/null 9>&- &
     pid=$!
@@ -81,7 +88,10 @@ start() {
         fi
         sleep 0.2
     done
-    say "started dockerd (pid $pid) on $SOCKET in $(( $(date +%s) - began ))s (log: $DAEMON_LOG)"
+    say "started dockerd (pid $pid) on $SOCKET (0660 root:$group) in $(( $(date +%s) - began ))s (log: $DAEMON_LOG)"
+    if [ -n "${SUDO_USER:-}" ] && ! id -nG "$SUDO_USER" | tr ' ' '\n' | grep -qx "$group"; then
+        say "$SUDO_USER is not in group $group: use the engine as root, or add $SUDO_USER to the docker group (groupadd -f docker; usermod -aG docker $SUDO_USER; then log in again)"
+    fi
     echo "$PRIVATE_URL"
 }
 

@@ -27,6 +27,9 @@ RECORD = "applied.json"  # in the record folder, beside the copies of what was a
 # reverse dry run can "succeed" on a tree that lacks the patch, and a patch
 # can land where it was not written for.
 FUZZ = "--fuzz=0"
+# A hunk's first line in a unified (@@ -1,2 +1,2 @@) or a context diff (***************):
+# patch takes a file without one (empty, a commit message alone) as nothing to do.
+_HUNK = re.compile(rb"^(@@ -\d|\*{15})", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,11 @@ def patches(folder: Path | None) -> list[Patch]:
     found = sorted(folder.glob("*.patch"))
     if not found:
         raise InputError(f"kernel.compat_patches {folder}: no *.patch file in it")
+    for path in found:
+        if not _HUNK.search(path.read_bytes()):
+            raise InputError(f"kernel.compat_patches {path}: no change in it (no hunk of a "
+                             "unified or context diff); write it with `diff -u` or `git diff`, "
+                             "or remove the file")
     return [Patch(path.name, path, file_sha256(path)) for path in found]
 
 
