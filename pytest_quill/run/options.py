@@ -163,12 +163,15 @@ def _cache_registry(reference: str, mode: str, insecure: bool) -> dict:
             "cache_registry_insecure": insecure}
 
 
-def usable_folder(path: Path, flag: str) -> Path:
+def usable_folder(path: Path, flag: str, writable: bool = True) -> Path:
     """PATH resolved, once it is sure a run can write there: a folder it can write
-    in, or one it can create (probed in the nearest existing parent, nothing left)."""
+    in, or one it can create (probed in the nearest existing parent, nothing left).
+    Not WRITABLE (a reader: quill status, boot): a folder, or nothing yet."""
     path = path.resolve()
     if path.exists() and not path.is_dir():
         raise InputError(f"{flag} {path}: exists and is not a folder; give a folder")
+    if not writable:
+        return path
     probe = path
     while not probe.exists():
         probe = probe.parent
