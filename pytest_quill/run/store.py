@@ -26,13 +26,17 @@ from ..engine.cache import LOCK_WAIT_ENV, Cache, lock_wait_s
 from ..engine.context import Artifact
 from ..engine.produce import build_or_reuse, key_of
 from ..engine.recipe import Recipe
-from ..engine.registry_share import Sharing, Verifier
+from ..engine.registry_share import Sharing
 from ..errors import BenchError, QuillError
 from ..profile import Profile
 from .state import RunState, wait_until
 
 if TYPE_CHECKING:  # the registry client (oras) is loaded only by runs that share
     from ..engine.registry import ArtifactRegistry, Transfer
+
+# An artifact's own verifier, as the plan declares it (gate 2's, the card's read-back):
+# (artifact, profile, the artifacts it is made from) -> one line per broken fact.
+PlanVerifier = Callable[[Artifact, Profile, dict[str, Artifact]], list[str]]
 
 
 def recipe_backend(recipe: Recipe, profile: Profile, backend: Callable[[], Backend]) -> Backend:
@@ -85,7 +89,7 @@ class Store:
     # The shared cache in an OCI registry (engine/registry.py), None without one; and the
     # plan's verifier per artifact, which a pulled entry passes before it is used.
     registry: ArtifactRegistry | None = None
-    verifiers: dict[str, Verifier] = field(default_factory=dict)
+    verifiers: dict[str, PlanVerifier] = field(default_factory=dict)
 
     def get(self, name: str) -> Artifact:
         what = f"artifact-{name}"
@@ -208,9 +212,13 @@ class Store:
                            "seconds": round(transfer.seconds, 3),
                            "files": transfer.files, "bytes": transfer.bytes}
 
+        def verify(artifact: Artifact, deps: dict[str, Artifact]) -> list[str]:
+            plans = self.verifiers.get(name)
+            return plans(artifact, self.profile, deps) if plans else []
+
         if self.registry is None:
             return None
-        return Sharing(self.registry, verify=self.verifiers.get(name), on_transfer=record)
+        return Sharing(self.registry, verify=verify, on_transfer=record)
 
     def _waiting(self, name: str, line: str) -> None:
         """Another run holds the key's lock (the build log has the line already):

@@ -87,8 +87,8 @@ def test_the_record_says_pushed_then_pulled_with_the_reference_and_seconds(tmp_p
 def test_a_pulled_artifact_goes_through_the_plans_verifier_first(tmp_path):
     checked = []
 
-    def verify(artifact, deps):
-        checked.append(artifact.status)
+    def verify(artifact, profile, deps):
+        checked.append((artifact.status, profile.name, deps))
         return []
 
     with registry_server(tmp_path / "registry", users={USER: PASSWORD}) as server:
@@ -97,4 +97,4 @@ def test_a_pulled_artifact_goes_through_the_plans_verifier_first(tmp_path):
                          verifiers={"rootfs": verify})
         pulled = second.get("rootfs")
 
-    assert (pulled.status, checked) == ("pulled", ["pulled"])
+    assert (pulled.status, checked) == ("pulled", [("pulled", "qemu-virt", {})])
