@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from .run import record
 from .run.finish import finish_run
 from .run.options import add_options, given, read_options
 from .run.quill_run import RUN_KEY, QuillRun, new_run_dir, quill_run
+from .run.state import unwritable
 from .run.store import terminal_notice
 
 LIVE = pytest.StashKey[LiveProgress]()
@@ -196,6 +198,16 @@ class ActiveRun:
         if LIVE in config.stash:
             config.stash[LIVE].stop()
         run = quill_run(config)
+        try:
+            self._finish(run, config, exitstatus)
+        except (QuillError, OSError) as exc:  # a full or read-only reports folder: one line, exit 1
+            failure = exc if isinstance(exc, QuillError) else \
+                unwritable(Path(exc.filename or run.options.reports), exc)
+            sys.stderr.write(f"quill: {failure.one_line()}\n")
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    @staticmethod
+    def _finish(run: QuillRun, config, exitstatus) -> None:
         run.close()
         if run.state.used():
             for test in run.tests:

@@ -45,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def entry_line(entry: Entry) -> str:
+    if entry.damage:
+        return f"{entry.name:<8} {entry.key:<20}  damaged: {entry.damage}; a run builds it again"
     if entry.artifact is None:
         why = (f"not cached ({entry.missing_dep} is not: its key is part of this one's)"
                if entry.missing_dep else f"not cached  (key for the {entry.backend} backend)")

@@ -15,6 +15,7 @@ import allure
 from allure_commons.types import AttachmentType
 
 from ..digest import file_sha256
+from ..engine.cache import META, SUMS
 from ..errors import QuillError
 from .streams import story_of, stream_of
 
@@ -177,7 +178,7 @@ def _artifact_entries(artifact: dict) -> dict[str, str]:
     meta = _meta(folder)
     if meta.get("release"):
         entries[f"{name}.release"] = str(meta["release"])
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != "meta.json"
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name not in (META, SUMS)
                        and p.suffix != ".log"):
         entries[f"{name}.{path.name}.sha256"] = file_sha256(path)
     return entries

@@ -207,8 +207,6 @@ def test_a_run_whose_reports_folder_is_full_ends_with_exit_1_naming_it(
     assert made <= {"stdout", "stderr", "runpytest-0", "runpytest-current"}
 
 
-@pytest.mark.xfail(strict=True, reason="plugin.py's pytest_sessionfinish lets the run's "
-                                       "BenchError out as a traceback (not this module's)")
 @pytest.mark.timeout(300)
 def test_a_full_reports_folder_is_said_without_a_traceback(pytester, monkeypatch):
     result, _, _, _ = run_on_full_reports(pytester, monkeypatch)
