@@ -48,9 +48,9 @@ def refusal(done: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-def pytest_usage_error(pytester, *args) -> str:
+def pytest_usage_error(pytester, *args, test: str = ONE_TEST) -> str:
     """pytest with ARGS in a project with the plan: exit 4, no traceback, the ERROR line."""
-    pytester.makepyfile(test_one=ONE_TEST)
+    pytester.makepyfile(test_one=test)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
     output = result.stdout.str() + result.stderr.str()
     assert result.ret == 4, output
@@ -121,7 +121,8 @@ def test_a_kernel_source_that_does_not_exist_is_bad_input_for_quill(tmp_path):
 def test_a_kernel_source_that_does_not_exist_is_bad_input_for_a_run(pytester):
     source = pytester.path / "nowhere" / "linux-6.1.tar.xz"
     line = pytest_usage_error(pytester, "--quill-backend", "host",
-                              "--quill-set", f"kernel.source={source}")
+                              "--quill-set", f"kernel.source={source}",
+                              test="def test_kernel(kernel_uimage): pass")
     assert line == f"kernel.source {source}: {source} does not exist"
 
 
