@@ -16,6 +16,7 @@ import pytest
 from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.context import BuildContext
 from pytest_quill.kernel import recipe as kernel
+from pytest_quill.kernel import tree as kernel_tree
 from pytest_quill.kernel.make import read_stats, stats_record
 from pytest_quill.profile import load_profile
 from pytest_quill.secrets import redact
@@ -159,3 +160,10 @@ def test_ccache_reaches_a_redis_with_a_password_as_the_docs_write_it(redis_with_
     assert ccache_remote_hits(tmp_path, f"redis://default:{PASSWORD}@{address}") == (1, 0)
     assert ccache_remote_hits(tmp_path, f"redis://:{PASSWORD}@{address}") == (0, 1)
     assert ccache_remote_hits(tmp_path, f"redis://{address}") == (0, 1)  # no password: refused
+
+
+def test_a_git_sources_token_is_not_in_its_identity():
+    """The identity is recorded in the kernel's meta and the run record."""
+    identity = kernel_tree.source_identity(f"https://ci:{PASSWORD}@git.lab/linux.git#v6.1")
+    assert identity == {"kind": "git", "url": "https://ci:***@git.lab/linux.git#v6.1"}
+    assert kernel_tree.tree_label(identity).startswith("linux.git")

@@ -23,6 +23,7 @@ from pathlib import Path
 from ..digest import file_sha256
 from ..errors import BuildError, InputError
 from ..formats import unpack
+from ..secrets import redact
 from . import tarball
 
 DEBIAN_PREFIX = "debian:"
@@ -72,7 +73,7 @@ def source_identity(source: str, root: Path | None = None) -> dict:
     if kind == "debian":
         return _debian_identity(source)
     if kind == "git":
-        return {"kind": "git", "url": source}
+        return {"kind": "git", "url": redact(source)}  # recorded: never its token
     path = local_source(source, root)
     if not path.exists():
         relative = "" if Path(source).is_absolute() else \
