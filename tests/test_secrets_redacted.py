@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_quill import data
 from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.context import BuildContext
 from pytest_quill.kernel import recipe as kernel
@@ -167,3 +168,12 @@ def test_a_git_sources_token_is_not_in_its_identity():
     identity = kernel_tree.source_identity(f"https://ci:{PASSWORD}@git.lab/linux.git#v6.1")
     assert identity == {"kind": "git", "url": "https://ci:***@git.lab/linux.git#v6.1"}
     assert kernel_tree.tree_label(identity).startswith("linux.git")
+
+
+def test_the_engine_script_masks_a_password_in_docker_host():
+    dead = f"tcp://builder:{PASSWORD}@127.0.0.1:{free_tcp_port()}"
+    done = subprocess.run(["sh", str(data.path("dockerd.sh"))], capture_output=True, text=True,
+                          env={**os.environ, "DOCKER_HOST": dead}, timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith(f"dockerd.sh: DOCKER_HOST={redact(dead)} does not answer;")
+    assert PASSWORD not in done.stderr

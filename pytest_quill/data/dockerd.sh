@@ -22,6 +22,11 @@ WAIT_S=${QUILL_DOCKERD_WAIT_S:-60}
 
 say() { echo "dockerd.sh: $*" >&2; }
 
+# A URL as it may be shown: a password in it masked (as pytest_quill/secrets.py does).
+shown() {
+    printf '%s' "$1" | sed -E 's#(://[^:/@]*):[^/]*@#\1:***@#'
+}
+
 answers() {
     docker --host "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1
 }
@@ -48,7 +53,7 @@ start() {
             echo "$DOCKER_HOST"
             return 0
         fi
-        say "DOCKER_HOST=$DOCKER_HOST does not answer; start that engine, or unset DOCKER_HOST to use the private engine ($PRIVATE_URL) or the default socket"
+        say "DOCKER_HOST=$(shown "$DOCKER_HOST") does not answer; start that engine, or unset DOCKER_HOST to use the private engine ($PRIVATE_URL) or the default socket"
         exit 1
     fi
     for url in "$PRIVATE_URL" unix:///var/run/docker.sock; do
