@@ -50,7 +50,7 @@ def why(error: BaseException) -> str:
 
     text = str(error)
     if isinstance(error, requests.exceptions.SSLError):
-        return f"TLS failed ({_ssl_reason(text)}); {INSECURE_HINT}"
+        return _tls_failure(text)
     for known, said in _REASONS:
         if known in text:
             return said
@@ -58,9 +58,10 @@ def why(error: BaseException) -> str:
     return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
-def _ssl_reason(text: str) -> str:
-    for known in ("WRONG_VERSION_NUMBER", "CERTIFICATE_VERIFY_FAILED", "wrong version number",
-                  "certificate verify failed"):
-        if known in text:
-            return known.lower().replace("_", " ")
-    return "handshake"
+def _tls_failure(text: str) -> str:
+    if "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
+        return f"TLS failed: the registry answers in plain HTTP; {INSECURE_HINT}"
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        return ("TLS failed: its certificate is not trusted here; trust its CA with "
+                "REQUESTS_CA_BUNDLE=/path/to/ca.pem")
+    return "TLS failed in the handshake"

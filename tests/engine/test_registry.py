@@ -292,7 +292,8 @@ def test_plain_http_to_a_name_that_is_not_loopback_is_refused_unless_insecure(tm
                                  environ=environ(tmp_path))
         insecure.push(entry, "kernel", "ee55")
 
-        assert "TLS failed" in one_line(error) and INSECURE_HINT in one_line(error)
+        assert "TLS failed: the registry answers in plain HTTP" in one_line(error)
+        assert INSECURE_HINT in one_line(error)
         assert insecure.pull("kernel", "ee55", tmp_path / "scratch") is not None
 
 
@@ -305,3 +306,26 @@ def test_a_registry_that_is_not_there_is_one_line(tmp_path):
         shared.pull("kernel", "ff66", tmp_path / "scratch")
 
     assert "connection refused" in one_line(error)
+
+
+def test_tls_by_default_trusts_only_a_known_certificate(tmp_path, monkeypatch):
+    """A registry off loopback is spoken to over HTTPS and its certificate is checked: an
+    unknown one is one line saying how to trust it; trusted (REQUESTS_CA_BUNDLE, as for
+    any requests-based client), push and pull work with credentials."""
+    address = non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no address but loopback")
+    entry = published(Cache(tmp_path / "cache"), "kernel", "aa77", kernel_files())
+    env = environ(tmp_path, QUILL_REGISTRY_USER=USER, QUILL_REGISTRY_PASSWORD=PASSWORD)
+    with registry_server(tmp_path / "registry", users={USER: PASSWORD}, address=address,
+                         tls=True) as server:
+        with pytest.raises(RegistryError) as error:
+            open_registry(server.repository(), "rw", environ=env).push(entry, "kernel", "aa77")
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "registry" / "cert.pem"))
+        trusted = open_registry(server.repository(), "rw", environ=env)
+        trusted.push(entry, "kernel", "aa77")
+
+        assert "certificate is not trusted here" in one_line(error)
+        assert "REQUESTS_CA_BUNDLE" in one_line(error) and PASSWORD not in one_line(error)
+        assert files_of(pull_into(trusted, Cache(tmp_path / "second"), "kernel", "aa77")) \
+            == files_of(entry)

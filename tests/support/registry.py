@@ -51,14 +51,16 @@ def missing_tools() -> str:
 
 @contextmanager
 def registry_server(folder: Path, users: dict[str, str] | None = None,
-                    address: str = "127.0.0.1") -> Iterator[RegistryServer]:
+                    address: str = "127.0.0.1", tls: bool = False) -> Iterator[RegistryServer]:
     """A registry listening on ADDRESS:<free port> until the block ends. USERS (name ->
-    password) turn htpasswd authentication on (bcrypt, as distribution requires)."""
+    password) turn htpasswd authentication on (bcrypt, as distribution requires); TLS
+    serves HTTPS with a self-signed certificate for ADDRESS (folder/cert.pem)."""
     folder.mkdir(parents=True, exist_ok=True)
     storage, log = folder / "storage", folder / "registry.log"
     host = f"{address}:{free_tcp_port_on(address)}"
     config = folder / "config.yml"
-    config.write_text(server_config(host, storage, folder / "htpasswd" if users else None))
+    config.write_text(server_config(host, storage, folder / "htpasswd" if users else None,
+                                    self_signed(folder, address) if tls else None))
     if users:
         write_htpasswd(folder / "htpasswd", users)
     with open(log, "wb") as log_stream:
@@ -66,7 +68,7 @@ def registry_server(folder: Path, users: dict[str, str] | None = None,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     server = RegistryServer(host, storage, log, process)
     try:
-        wait_ready(server)
+        wait_ready(server, folder / "cert.pem" if tls else None)
         yield server
     finally:
         if process.poll() is None:
@@ -82,15 +84,27 @@ def free_tcp_port_on(address: str) -> int:
         return probe.getsockname()[1]
 
 
-def server_config(host: str, storage: Path, htpasswd: Path | None) -> str:
+def server_config(host: str, storage: Path, htpasswd: Path | None,
+                  tls: tuple[Path, Path] | None = None) -> str:
     auth = (f"auth:\n  htpasswd:\n    realm: quill-tests\n    path: {htpasswd}\n"
             if htpasswd else "")
+    https = f"  tls:\n    certificate: {tls[0]}\n    key: {tls[1]}\n" if tls else ""
     return (f"version: 0.1\n"
             f"log:\n  level: info\n  accesslog:\n    disabled: true\n"
             f"storage:\n  filesystem:\n    rootdirectory: {storage}\n"
             f"  delete:\n    enabled: true\n"
-            f"http:\n  addr: {host}\n  secret: quill-tests-only\n"
+            f"http:\n  addr: {host}\n  secret: quill-tests-only\n{https}"
             f"{auth}")
+
+
+def self_signed(folder: Path, address: str) -> tuple[Path, Path]:
+    """A certificate for ADDRESS (an IP) and its key, valid for a day."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                    "-subj", f"/CN={address}", "-addext", f"subjectAltName=IP:{address}",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
 
 
 def write_htpasswd(path: Path, users: dict[str, str]) -> None:
@@ -100,15 +114,18 @@ def write_htpasswd(path: Path, users: dict[str, str]) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def wait_ready(server: RegistryServer) -> None:
-    """Until /v2/ answers (200, or 401 with authentication); the server's log on failure."""
+def wait_ready(server: RegistryServer, cert: Path | None = None) -> None:
+    """Until /v2/ answers (200, or 401 with authentication), over HTTPS trusting CERT when
+    given; the server's log on failure."""
+    url = f"https://{server.host}/v2/" if cert else f"http://{server.host}/v2/"
     deadline = time.monotonic() + READY_WAIT_S
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"{SERVER} ended with {server.process.returncode}: "
                                f"{server.log.read_text()[-2000:]}")
         try:
-            if requests.get(f"http://{server.host}/v2/", timeout=1).status_code in (200, 401):
+            answer = requests.get(url, timeout=1, verify=str(cert) if cert else True)
+            if answer.status_code in (200, 401):
                 return
         except requests.ConnectionError:
             pass
