@@ -150,3 +150,20 @@ def test_import_serial_works_whichever_serial_package_came_last(tmp_path, first,
     probe = "import serial; port = serial.serial_for_url('loop://'); port.write(b'ok'); " \
             "print(port.read(2).decode())"
     assert ok(run([tmp_path / "bin" / "python", "-c", probe], tmp_path)).strip() == "ok"
+
+
+def test_a_labgrid_profile_without_the_extra_names_the_extra(venv, tmp_path):
+    project = tmp_path / "lab"
+    ok(run([venv / "bin" / "quill", "init", project], tmp_path))
+    profiles = project / "hardware_profiles"
+    text = (profiles / "qemu-virt.toml").read_text().replace(
+        '[bench]\nkind = "qemu"', '[bench]\nkind = "labgrid"\n\n[bench.labgrid]\n'
+                                 'coordinator = "127.0.0.1:20408"')
+    (profiles / "lab.toml").write_text(text)
+    result = run([venv / "bin" / "pytest", "--quill-profile", "lab", "suites/"], project)
+    assert result.returncode == 4
+    assert [line for line in result.stderr.splitlines() if line] == [
+        f"ERROR: {profiles / 'lab.toml'}: bench.kind = 'labgrid' needs the labgrid package: "
+        "pip install 'pytest-quill[labgrid]'"]
+    assert not (project / "reports" / "runs").exists() or \
+        not any((project / "reports" / "runs").iterdir())
