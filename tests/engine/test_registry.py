@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.engine.cache import Cache, damage
-from pytest_quill.engine.registry import ArtifactRegistry, open_registry
+from pytest_quill.engine.registry import CHUNKED_ABOVE, ArtifactRegistry, open_registry
 from pytest_quill.engine.registry_errors import RegistryError
 from pytest_quill.engine.registry_manifest import META_TYPE
 from pytest_quill.engine.registry_target import INSECURE_HINT
@@ -159,7 +159,8 @@ def test_a_blob_damaged_in_the_registry_is_one_line_and_nothing_is_published(
 
 
 def test_a_registry_killed_mid_pull_is_one_line_and_leaves_no_half_folder(registry, tmp_path):
-    big = {f"part{index}.img": os.urandom(32 << 20) for index in range(3)}
+    # Above CHUNKED_ABOVE, so the push goes up in chunks too.
+    big = {f"part{index}.img": os.urandom(CHUNKED_ABOVE + (1 << 20)) for index in range(2)}
     entry = published(Cache(tmp_path / "first"), "sdcard", "cafe", big)
     shared = open_registry(registry.repository(), "rw", environ=environ(tmp_path))
     shared.push(entry, "sdcard", "cafe")
