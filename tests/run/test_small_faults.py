@@ -225,14 +225,19 @@ def fake_tools(folder: Path, docker_group: bool) -> Path:
 @pytest.mark.parametrize("docker_group, group", [(True, "docker"), (False, "root")])
 def test_the_private_engines_socket_is_for_root_and_the_docker_group_only(
         tmp_path, docker_group, group):
-    if os.geteuid() != 0:
-        pytest.skip("dockerd.sh starts the engine as root")
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("dockerd.sh starts the engine as root (here in a mount namespace: unshare)")
     tools = fake_tools(tmp_path / "bin", docker_group)
     env = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}",
            "QUILL_DOCKERD_WAIT_S": "10"}
     env.pop("DOCKER_HOST", None)
-    done = subprocess.run(["sh", str(data.path("dockerd.sh"))], env=env, capture_output=True,
-                          text=True, timeout=30, stdin=subprocess.DEVNULL)
+    # In a mount namespace of its own, with empty /run and /var/lib: the script's state
+    # (its lock, log, data root) never touches this machine's private engine.
+    isolated = ("mount -t tmpfs quill-run /run && mount -t tmpfs quill-lib /var/lib && "
+                'exec sh "$0"')
+    done = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                           isolated, str(data.path("dockerd.sh"))], env=env,
+                          capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "unix:///run/pytest-quill/docker.sock\n"
     argv = (tools / "argv").read_text().splitlines()
