@@ -65,7 +65,10 @@ class ChallengeAuth(TokenAuth):
                              refresh: bool = False) -> tuple[dict, bool]:
         challenge = original.headers.get("Www-Authenticate", "")
         if not challenge.lower().startswith("basic"):
-            headers, _answered = super().authenticate_request(original, headers, refresh)
+            # Refused with a token in hand: the request needs another scope (a push after
+            # a pull), so a token for the challenge's scope; oras would resend the old one.
+            headers, _answered = super().authenticate_request(
+                original, headers, refresh=refresh or self.token is not None)
         elif getattr(self, "_basic_auth", None):
             self.basic_asked = True
             headers = {**(headers or {}), **self.preemptive_header()}

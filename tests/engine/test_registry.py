@@ -20,7 +20,8 @@ from pytest_quill.engine.registry import CHUNKED_ABOVE, ArtifactRegistry, open_r
 from pytest_quill.engine.registry_errors import RegistryError
 from pytest_quill.engine.registry_manifest import META_TYPE
 from pytest_quill.engine.registry_target import INSECURE_HINT
-from tests.support.registry import missing_tools, non_loopback_address, registry_server
+from tests.support.registry import missing_tools, non_loopback_address, registry_server, self_signed
+from tests.support.registry_token import token_server
 
 pytestmark = pytest.mark.skipif(bool(missing_tools()),
                                 reason=f"not installed: {missing_tools()} "
@@ -330,3 +331,42 @@ def test_tls_by_default_trusts_only_a_known_certificate(tmp_path, monkeypatch):
         assert "REQUESTS_CA_BUNDLE" in one_line(error) and PASSWORD not in one_line(error)
         assert files_of(pull_into(trusted, Cache(tmp_path / "second"), "kernel", "aa77")) \
             == files_of(entry)
+
+
+@pytest.fixture
+def token_registry(tmp_path):
+    """A registry whose users get Bearer tokens from a token server (GHCR, GitLab, Harbor)."""
+    signing = tmp_path / "token-signing"
+    signing.mkdir()
+    certificate, key = self_signed(signing, "127.0.0.1")
+    with token_server(certificate, key, {USER: PASSWORD}) as tokens, \
+            registry_server(tmp_path / "registry", token=tokens) as server:
+        yield server, tokens
+
+
+def test_bearer_tokens_are_fetched_per_scope_a_push_after_a_pull_included(token_registry,
+                                                                          tmp_path):
+    server, tokens = token_registry
+    entry = published(Cache(tmp_path / "first"), "kernel", "ab12", kernel_files())
+    shared = open_registry(server.repository(), "rw", environ=environ(
+        tmp_path, QUILL_REGISTRY_USER=USER, QUILL_REGISTRY_PASSWORD=PASSWORD))
+
+    assert shared.pull("kernel", "ab12", tmp_path / "miss") is None  # a pull-scoped token
+    shared.push(entry, "kernel", "ab12")  # needs push too: a second token
+    pulled = pull_into(shared, Cache(tmp_path / "second"), "kernel", "ab12")
+
+    assert files_of(pulled) == files_of(entry)
+    assert {"repository:quill/artifacts:pull", "repository:quill/artifacts:pull,push"} <= \
+        set(tokens.scopes_asked)
+
+
+def test_a_token_server_refusing_the_password_is_one_line_without_it(token_registry, tmp_path):
+    server, _tokens = token_registry
+    shared = open_registry(server.repository(), "pull", environ=environ(
+        tmp_path, QUILL_REGISTRY_USER=USER, QUILL_REGISTRY_PASSWORD="wrong-" + PASSWORD))
+
+    with pytest.raises(RegistryError) as error:
+        shared.pull("kernel", "cd34", tmp_path / "scratch")
+
+    assert f"refused the credentials of {USER}" in one_line(error)
+    assert PASSWORD not in one_line(error)

@@ -16,6 +16,7 @@ from pathlib import Path
 import requests
 
 from tests.services import free_tcp_port, stop
+from tests.support.registry_token import TokenServer
 
 SERVER = "docker-registry"
 READY_WAIT_S = 15.0
@@ -51,16 +52,19 @@ def missing_tools() -> str:
 
 @contextmanager
 def registry_server(folder: Path, users: dict[str, str] | None = None,
-                    address: str = "127.0.0.1", tls: bool = False) -> Iterator[RegistryServer]:
+                    address: str = "127.0.0.1", tls: bool = False,
+                    token: TokenServer | None = None) -> Iterator[RegistryServer]:
     """A registry listening on ADDRESS:<free port> until the block ends. USERS (name ->
-    password) turn htpasswd authentication on (bcrypt, as distribution requires); TLS
-    serves HTTPS with a self-signed certificate for ADDRESS (folder/cert.pem)."""
+    password) turn htpasswd authentication on (bcrypt, as distribution requires), TOKEN
+    Bearer tokens from that server instead; TLS serves HTTPS with a self-signed
+    certificate for ADDRESS (folder/cert.pem)."""
     folder.mkdir(parents=True, exist_ok=True)
     storage, log = folder / "storage", folder / "registry.log"
     host = f"{address}:{free_tcp_port_on(address)}"
     config = folder / "config.yml"
     config.write_text(server_config(host, storage, folder / "htpasswd" if users else None,
-                                    self_signed(folder, address) if tls else None))
+                                    self_signed(folder, address) if tls else None)
+                      + (token.auth_config() if token else ""))
     if users:
         write_htpasswd(folder / "htpasswd", users)
     with open(log, "wb") as log_stream:
