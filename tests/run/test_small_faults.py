@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -211,7 +212,9 @@ def fake_tools(folder: Path, docker_group: bool) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     started = folder / "started"
     scripts = {
-        "dockerd": f'printf "%s\\n" "$@" > "{folder}/argv"; : > "{started}"\n',
+        # It stays up, as an engine does, until the test ends it (its pid in dockerd.pid).
+        "dockerd": (f'printf "%s\\n" "$@" > "{folder}/argv"; echo $$ > "{folder}/dockerd.pid"; '
+                    f': > "{started}"; exec sleep 60\n'),
         "docker": f'[ -e "{started}" ]\n',
         "getent": ('[ "$1 $2" = "group docker" ] && echo docker:x:113: && exit 0; exit 2\n'
                    if docker_group else "exit 2\n"),
@@ -235,9 +238,14 @@ def test_the_private_engines_socket_is_for_root_and_the_docker_group_only(
     # (its lock, log, data root) never touches this machine's private engine.
     isolated = ("mount -t tmpfs quill-run /run && mount -t tmpfs quill-lib /var/lib && "
                 'exec sh "$0"')
-    done = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                           isolated, str(data.path("dockerd.sh"))], env=env,
-                          capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    try:
+        done = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                               isolated, str(data.path("dockerd.sh"))], env=env,
+                              capture_output=True, text=True, timeout=30,
+                              stdin=subprocess.DEVNULL)
+    finally:
+        if (tools / "dockerd.pid").exists():
+            os.kill(int((tools / "dockerd.pid").read_text()), signal.SIGTERM)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "unix:///run/pytest-quill/docker.sock\n"
     argv = (tools / "argv").read_text().splitlines()
