@@ -193,6 +193,6 @@ def _local_with(urls: list[str], tag: str) -> docker.DockerClient | None:
             client = engine_client(url, timeout=None)
             if has_image(client, tag):
                 return client
-        except (docker.errors.DockerException, requests.exceptions.RequestException):
+        except (BenchError, docker.errors.DockerException, requests.exceptions.RequestException):
             continue
     return None
