@@ -139,7 +139,7 @@ def test_without_it_the_probe_says_in_one_line_that_the_engine_wants_tls(
     assert line.startswith(f"DOCKER_HOST={engine_url} does not answer (the engine wants TLS")
     assert "\n" not in line and "DOCKER_CERT_PATH" in line
     with pytest.raises(BenchError, match="wants TLS"):
-        DockerBackend(Path("/nonexistent-project")).client
+        assert DockerBackend(Path("/nonexistent-project")).client is None
 
 
 def test_an_engine_signed_by_another_ca_is_refused(engine_url, clean_docker_env, tmp_path):
