@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -77,8 +78,6 @@ def tls_engine(certificates: Path):
 
 
 def _wait_listening(url: str, daemon: subprocess.Popen, log: Path, certificates: Path) -> None:
-    import time
-
     began = time.monotonic()
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DOCKER_TLS_VERIFY", "1")
