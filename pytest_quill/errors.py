@@ -7,6 +7,8 @@ boot   -> the device did not reach a shell
 product-> the MVP itself misbehaves (/proc/squireos wrong): a failed test
 """
 
+from .secrets import redact
+
 
 class QuillError(Exception):
     """Base of every failure the harness reports on purpose."""
@@ -14,6 +16,7 @@ class QuillError(Exception):
     kind = "quill"
 
     def __init__(self, message: str, log: str | None = None):
+        message = redact(message)  # what a failure says is shown and recorded: no URL's password
         super().__init__(message)
         self.message = message
         self.log = log

@@ -186,10 +186,15 @@ def pytest_terminal_summary(terminalreporter, config):
 
 def pytest_sessionstart(session):
     """What would be refused later is refused before anything is built: a bench
-    whose library is not installed, a card device that will be refused."""
+    whose library is not installed, a kernel input that is missing, a card device
+    that will be refused."""
     run = quill_run(session.config)
     try:
         bench_class(run.profile.bench.kind, run.profile.path)
+        if not hasattr(session.config, "workerinput"):
+            # The kernel's inputs (its source, patches, module sources) are read for its key
+            # in gate 1 otherwise: a missing one would be a failed gate, not bad input.
+            kernel_recipe.RECIPE.fingerprint(run.profile, run.project_root)
         if run.options.sd_device and not hasattr(session.config, "workerinput"):
             writer.check_target_early(run.options.sd_device, run.profile)
     except QuillError as exc:

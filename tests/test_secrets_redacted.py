@@ -96,9 +96,6 @@ def test_a_compile_with_a_password_url_writes_it_to_no_log_and_no_record(tmp_pat
     assert "remote redis://127.0.0.1:9|connect-timeout=50: 0 hits" in log
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="kernel/recipe.py _compile notes kernel.ccache_remote unredacted when "
-                          "the backend has no ccache (the change is in the report)")
 def test_without_ccache_the_unused_remote_is_noted_without_its_password(tmp_path, monkeypatch):
     bin_folder = fake_make(tmp_path / "bin")
     for tool in ("sh", "mkdir"):

@@ -19,6 +19,7 @@ from ..engine.produce import key_of, published
 from ..engine.recipe import Recipe
 from ..errors import QuillError
 from ..run.store import recipe_backend
+from ..secrets import redact
 from .common import Setup
 
 CARD_IMAGE = "card.img"
@@ -121,5 +122,5 @@ def run_command(args: argparse.Namespace) -> str:
         if value != default:
             words += [flag, value]
     for key, value in args.overrides or ():
-        words += ["--quill-set", f"{key}={value}"]
+        words += ["--quill-set", f"{key}={redact(value)}"]
     return shlex.join(words)

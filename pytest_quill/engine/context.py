@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import BenchError, BuildError
 from ..profile import Profile
+from ..secrets import redact
 from .backends.base import Backend
 from .logscan import first_error_line
 from .space import NO_SPACE, disk_full_line
@@ -64,8 +65,8 @@ class BuildContext:
     project_root: Path
 
     def note(self, message: str) -> None:
-        with open(self.log_path, "a") as log:
-            log.write(f"[quill {time.strftime('%H:%M:%S')}] {message}\n")
+        with open(self.log_path, "a") as log:  # a URL's password never reaches the log
+            log.write(f"[quill {time.strftime('%H:%M:%S')}] {redact(message)}\n")
 
     def step(self, label: str) -> None:
         """Mark where the build is: the live progress shows LABEL from here on,

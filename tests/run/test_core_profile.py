@@ -145,7 +145,7 @@ def test_quill_option_group_is_in_help(pytester):
     said = " ".join(result.stdout.str().split())
     assert "qemu-virt (default), nook-simple-touch, nook-twin" in said
     assert "(kernel, rootfs, sdcard)" in said
-    assert "QUILL_" not in said  # every placeholder says what it takes
+    assert not re.search(r"--quill-[\w-]+=QUILL_", said)  # every placeholder says what it takes
 
 
 def test_ini_settings_of_the_list_and_flag_options_are_read(pytester):
@@ -165,7 +165,8 @@ def test_suites_use_only_registered_markers():
 
 
 def test_profile_can_be_chosen_in_the_ini_file(pytester):
-    pytester.makeini("[pytest]\nquill_profile = nook-simple-touch\n")
+    pytester.makeini("[pytest]\nquill_profile = nook-simple-touch\n"
+                     "quill_set = kernel.source=debian:linux-source-6.1\n")
     pytester.makeconftest(
         "pytest_plugins = ['pytest_quill.mvp']\n"
         "def pytest_report_header(config):\n"

@@ -115,10 +115,6 @@ def test_a_kernel_source_that_does_not_exist_is_bad_input_for_quill(tmp_path):
     assert refusal(done) == f"quill: kernel.source {source}: {source} does not exist"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="a run computes the kernel's key in gate 1, after the session began: "
-                          "plugin.py must check the needed recipes' inputs at collection "
-                          "(the change is in the report)")
 def test_a_kernel_source_that_does_not_exist_is_bad_input_for_a_run(pytester):
     source = pytester.path / "nowhere" / "linux-6.1.tar.xz"
     line = pytest_usage_error(pytester, "--quill-backend", "host",
