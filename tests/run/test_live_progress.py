@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+from tests.support.signals import interruptible
+
 CONFTEST = '''
 from pytest_quill.engine.recipe import Toolchain
 from pytest_quill.mvp import build_gate
@@ -105,7 +107,7 @@ def test_progress_off_prints_nothing_but_the_summary(pytester):
 def test_an_interrupted_run_says_what_was_not_made_and_shows_no_figures(pytester):
     args = project(pytester)
     pytester.makeconftest(CONFTEST.replace("60, 0.05", "400, 0.05"))
-    run = subprocess.Popen([sys.executable, "-m", "pytest", *args, "-p", "no:xdist"],
+    run = subprocess.Popen(interruptible([sys.executable, "-m", "pytest", *args, "-p", "no:xdist"]),
                            cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True)
     log = pytester.path / "reports" / "runs"
