@@ -36,11 +36,13 @@ run: docker
 	$(SUITES)
 
 test: docker
-	$(PYTEST) -n 2 tests/ -m "not e2e"
+	.venv/bin/ruff check .
+	# Random order, a new seed each run (printed in the header: rerun with --randomly-seed=N).
+	$(PYTEST) -n 2 tests/ -m "not e2e" --randomly-seed=$$(date +%s)
 	$(SUITES)
 	sh scripts/report.sh
 	$(NOOK_RUNS)
-	$(PYTEST) tests/ -m e2e
+	$(PYTEST) -p no:randomly tests/ -m e2e
 
 # Remake the report from reports/allure-results.
 report:

@@ -21,8 +21,8 @@ from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.cache import Cache
 from pytest_quill.engine.context import Artifact
 from pytest_quill.engine.produce import build_or_reuse, key_of
-from pytest_quill.kernel.recipe import RECIPE, verify
 from pytest_quill.kernel.integration import MODULES_REL
+from pytest_quill.kernel.recipe import RECIPE, verify
 from pytest_quill.kernel.tree import source_identity, tree_label
 from pytest_quill.profile import load_profile
 

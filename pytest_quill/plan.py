@@ -8,10 +8,10 @@ process (pytester) never see each other's plan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
 
 import pytest
 

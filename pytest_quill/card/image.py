@@ -17,9 +17,9 @@ import os
 import re
 import struct
 import subprocess
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..errors import BuildError
 from ..profile import SdCard

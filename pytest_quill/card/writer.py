@@ -17,9 +17,9 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..errors import BenchError, InputError, VerifyError
 from ..formats import bmap

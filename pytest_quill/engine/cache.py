@@ -22,9 +22,9 @@ import shutil
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
 
 from filelock import FileLock, Timeout
 

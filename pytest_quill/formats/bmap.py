@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 CHUNK = 4 << 20
 

@@ -4,7 +4,8 @@ Entries sorted by path, one fixed mtime, numeric owner 0:0 with no names,
 gzip without a file name and with mtime 0. Device nodes come only from the
 project's own list (written as entries: no root needed to make them); the
 tree's own device nodes, FIFOs and sockets are left out, whatever put them
-there. No apt caches, docs, locales or man pages. Returns one `Entry` per member, for the manifest kept beside the tarball.
+there. No apt caches, docs, locales or man pages. Returns one `Entry` per member,
+for the manifest kept beside the tarball.
 """
 
 from __future__ import annotations

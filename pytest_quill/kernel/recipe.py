@@ -99,7 +99,8 @@ class KernelRecipe:
             final, config_check = _configure(ctx, make, tree, integration)
             release, ccache_stats = _compile(ctx, make, final)
             meta = _collect(ctx, make, final, release)
-        return {**meta, "ccache_stats": ccache_stats, "config_check": config_check, "integration": integration,
+        return {**meta, "ccache_stats": ccache_stats, "config_check": config_check,
+                "integration": integration,
                 "compat": {"folder": str(settings.compat_patches or ""), "patches": patches},
                 "kconfig_chain": kconfig.source_chain(tree, ctx.profile.target.arch,
                                                       kernel_config.SQUIREOS_KCONFIG),

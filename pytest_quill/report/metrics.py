@@ -155,7 +155,8 @@ def _boot_span(record: dict) -> float | None:
     if _duration(boot) is None:
         return float(boot["boot_time_s"]) if boot.get("boot_time_s") is not None else None
     card_ready = max((e["end"] for e in record.get("artifacts") or []
-                      if e.get("end") is not None and (not boot.get("deps") or e.get("name") in boot["deps"])),
+                      if e.get("end") is not None
+                      and (not boot.get("deps") or e.get("name") in boot["deps"])),
                      default=boot["start"])
     return float(boot["end"]) - min(max(float(boot["start"]), card_ready), float(boot["end"]))
 
@@ -184,7 +185,10 @@ def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return merged
 
 
-def _subtract(spans: list[tuple[float, float]], holes: list[tuple[float, float]]) -> list[tuple[float, float]]:
+Span = tuple[float, float]
+
+
+def _subtract(spans: list[Span], holes: list[Span]) -> list[Span]:
     """Both sorted and disjoint (outputs of _union)."""
     left = []
     for start, end in spans:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ..formats.terminal import strip_ansi
 from .steps import START, Step, clock, clock_s, estimate, steps_of

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..errors import QuillError
 from .store import ArtifactUnavailable

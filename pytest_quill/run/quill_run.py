@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -28,7 +29,7 @@ STALE_S = 24 * 3600
 RUN_KEY = pytest.StashKey["QuillRun"]()
 
 
-def quill_run(config) -> "QuillRun":
+def quill_run(config) -> QuillRun:
     """The run of this pytest config (made by the plugin at configure time)."""
     return config.stash[RUN_KEY]
 
@@ -37,7 +38,7 @@ def quill_run(config) -> "QuillRun":
 class QuillRun:
     options: Options
     profile: Profile
-    plan: "Plan"
+    plan: Plan
     worker: str  # xdist worker id, or "main" without xdist
     workers: int
     run_dir: Path

@@ -9,9 +9,9 @@ import json
 import time
 from pathlib import Path
 
+from ..errors import InputError
 from ..report.progress import stages_text
 from ..report.steps import START, steps_of
-from ..errors import InputError
 from .state import RunState, write_json_atomic
 
 NAME = "quill-run.json"

@@ -125,8 +125,8 @@ def test_qemu_dies_with_the_process_that_started_it(tmp_path, blank_card):
 
 def test_qemu_failing_to_start_is_a_bench_error_with_its_reason(tmp_path, blank_card):
     bench = qemu_bench(tmp_path, **{"bench.qemu.machine": "nope"})
-    with pytest.raises(BenchError, match=r"qemu-system-arm exited with code 1 at start: qemu-system-arm: unsupported machine type"
-                       ) as failure:
+    with pytest.raises(BenchError, match=r"qemu-system-arm exited with code 1 at start: "
+                                         r"qemu-system-arm: unsupported machine type") as failure:
         bench.power_on(blank_card, tmp_path / "console.log")
     assert failure.value.log == str(tmp_path / "console.qemu.log")
     assert bench._folder is None

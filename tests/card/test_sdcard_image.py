@@ -183,7 +183,8 @@ def test_a_build_as_a_plain_user_gets_root_owned_files_through_fakeroot(as_nobod
     script = ("import sys; sys.path.insert(0, sys.argv[2]);"
               "from pathlib import Path; from tests.card.test_sdcard_image import build_card;"
               "from pytest_quill.card import readback; from pytest_quill.profile import "
-              "load_profile; p = load_profile('qemu-virt', directory=Path(sys.argv[2]) / 'hardware_profiles');"
+              "load_profile; "
+              "p = load_profile('qemu-virt', directory=Path(sys.argv[2]) / 'hardware_profiles');"
               "card, k, r = build_card(Path(sys.argv[1]), p);"
               "print(readback.verify(card, p, k, r))")
     try:

@@ -63,7 +63,8 @@ def test_other_recipes_take_the_backends_tool_versions():
 
 
 def test_the_rootfs_key_on_the_host_holds_the_host_tools():
-    assert toolchain_identity(rootfs.RECIPE, load_profile("qemu-virt"), Backend("host", "v")).startswith("host v apt-get")
+    identity = toolchain_identity(rootfs.RECIPE, load_profile("qemu-virt"), Backend("host", "v"))
+    assert identity.startswith("host v apt-get")
 
 
 class CardLike(KernelLike):

@@ -77,9 +77,8 @@ def test_the_wait_names_the_other_run_and_ends_when_it_is_done(tmp_path, holder)
 def test_the_wait_gives_up_after_its_bound_naming_the_other_run(tmp_path, holder):
     other = holder(60)
     started = time.monotonic()
-    with pytest.raises(BenchError) as caught:
-        with Cache(tmp_path / "cache").lock("kernel", "k1", wait_s=1):
-            pytest.fail("the lock was taken while another process held it")
+    with pytest.raises(BenchError) as caught, Cache(tmp_path / "cache").lock("kernel", "k1", wait_s=1):
+        pytest.fail("the lock was taken while another process held it")
     assert time.monotonic() - started < 15
     line = caught.value.one_line()
     assert line.startswith("gave up after 1 s waiting for kernel k1: another run still builds "
@@ -91,9 +90,9 @@ def test_the_wait_gives_up_after_its_bound_naming_the_other_run(tmp_path, holder
 def test_the_bound_comes_from_the_environment(tmp_path, holder, monkeypatch):
     holder(60)
     monkeypatch.setenv("QUILL_LOCK_WAIT_S", "0.5")
-    with pytest.raises(BenchError, match=r"^gave up after [01] s waiting for kernel k1"):
-        with Cache(tmp_path / "cache").lock("kernel", "k1"):
-            pass
+    with pytest.raises(BenchError, match=r"^gave up after [01] s waiting for kernel k1"), \
+            Cache(tmp_path / "cache").lock("kernel", "k1"):
+        pass
 
 
 @pytest.mark.parametrize("text", ["0", "-3", "nan", "inf", "soon"])
@@ -134,9 +133,9 @@ def test_a_holder_that_left_no_owner_file_is_said_to_be_unknown(tmp_path, holder
     holder(60)
     (tmp_path / "cache" / "kernel" / ".k1.owner.json").unlink()
     with pytest.raises(BenchError, match="another run still builds it \\(holder unknown: it "
-                                         "left no owner file\\)"):
-        with Cache(tmp_path / "cache").lock("kernel", "k1", wait_s=0.5):
-            pass
+                                         "left no owner file\\)"), \
+            Cache(tmp_path / "cache").lock("kernel", "k1", wait_s=0.5):
+        pass
 
 
 def test_the_record_of_a_killed_holder_is_not_taken_for_the_holder(tmp_path):

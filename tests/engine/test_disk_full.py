@@ -134,11 +134,10 @@ def context(tmp_path: Path) -> BuildContext:
 
 def test_a_half_extracted_scratch_tree_is_removed_when_the_step_fails(tmp_path):
     ctx = context(tmp_path)
-    with pytest.raises(BenchError):
-        with ctx.scratch("kernel-src") as scratch:
-            (scratch / "linux" / "drivers").mkdir(parents=True)
-            (scratch / "linux" / "drivers" / "half.c").write_text("int x;")
-            raise BenchError("disk full writing linux/drivers/half.c")
+    with pytest.raises(BenchError), ctx.scratch("kernel-src") as scratch:
+        (scratch / "linux" / "drivers").mkdir(parents=True)
+        (scratch / "linux" / "drivers" / "half.c").write_text("int x;")
+        raise BenchError("disk full writing linux/drivers/half.c")
     assert list((tmp_path / "work" / "kernel-src").iterdir()) == []
 
 

@@ -33,7 +33,6 @@ from pytest_quill.engine.backends.docker import (
     DOCKERD_SCRIPT,
     DockerBackend,
     docker_available,
-    ensure_engine,
     find_engine,
 )
 from pytest_quill.errors import BenchError, BuildError
@@ -92,8 +91,9 @@ def test_run_passes_the_env_and_a_writable_home(backend):
 
 
 def test_exit_codes_propagate(backend):
-    run = lambda argv: backend.run(argv, cwd=backend.project_root, env=None, log=io.BytesIO(),
-                                   timeout=60)
+    def run(argv):
+        return backend.run(argv, cwd=backend.project_root, env=None, log=io.BytesIO(), timeout=60)
+
     assert run(["sh", "-c", "exit 7"]) == 7
     assert run(["false"]) == 1
     assert run(["true"]) == 0

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.engine import backends
-from pytest_quill.engine.backends.docker import DOCKERD_SCRIPT
 from pytest_quill.engine.backends import docker as docker_backend
+from pytest_quill.engine.backends.docker import DOCKERD_SCRIPT
 from pytest_quill.errors import BenchError
 
 DEAD = "tcp://127.0.0.1:9"
@@ -85,7 +85,7 @@ def test_the_docker_client_names_a_dead_docker_host(monkeypatch, tmp_path):
     backend = docker_backend.DockerBackend(tmp_path)
     with pytest.raises(BenchError, match=rf"^Docker backend: no engine answers: DOCKER_HOST="
                                          rf"{DEAD} does not answer"):
-        backend.client
+        _ = backend.client
 
 
 def test_dockerd_script_refuses_a_dead_docker_host_and_starts_nothing():

@@ -13,12 +13,14 @@ ROOT = Path(__file__).resolve().parents[2]
 NOOK_UBOOT = ROOT.parent / "shared/nook/boot/u-boot.bin"
 DEBIAN_UBOOT = Path("/usr/lib/u-boot/qemu_arm/u-boot.bin")
 
-NOOK_COMMANDS = (
-    "ggflash ibatck autoscr bdinfo go reset bootm boot bootd iminfo charger battery epd calc "
-    "clock coninfo date fastboot fatload fatsave fatls fatinfo gpio imd imm inm imw icrc32 "
-    "iprobe iloop ibus itest loads loadb loady md mm nm mw cp cmp crc32 base loop mtest sleep "
-    "mmcinit mspflash printenv setenv setenvmem saveenv run version echo test exit help ?"
-).split()
+NOOK_COMMANDS = [
+    "ggflash", "ibatck", "autoscr", "bdinfo", "go", "reset", "bootm", "boot", "bootd", "iminfo",
+    "charger", "battery", "epd", "calc", "clock", "coninfo", "date", "fastboot", "fatload",
+    "fatsave", "fatls", "fatinfo", "gpio", "imd", "imm", "inm", "imw", "icrc32", "iprobe", "iloop",
+    "ibus", "itest", "loads", "loadb", "loady", "md", "mm", "nm", "mw", "cp", "cmp", "crc32",
+    "base", "loop", "mtest", "sleep", "mmcinit", "mspflash", "printenv", "setenv", "setenvmem",
+    "saveenv", "run", "version", "echo", "test", "exit", "help", "?"
+]
 
 
 def real(path: Path) -> uboot.UBoot:

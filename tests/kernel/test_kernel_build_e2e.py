@@ -13,9 +13,9 @@ import pytest
 from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.cache import default_cache
 from pytest_quill.engine.context import Artifact, BuildContext
+from pytest_quill.kernel import integration as kernel_integration
 from pytest_quill.kernel import modules as kernel_modules
 from pytest_quill.kernel import recipe as kernel
-from pytest_quill.kernel import integration as kernel_integration
 from pytest_quill.kernel import tree as kernel_tree
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]

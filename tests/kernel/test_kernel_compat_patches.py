@@ -127,7 +127,8 @@ def test_a_patch_that_does_not_apply_names_the_patch_and_the_file_and_changes_no
     with pytest.raises(BuildError) as error:
         compat.sync(ctx, tree, wanted, tmp_path / "record")
     assert error.value.message == (
-        f"compat patch 02-timeconst.patch does not apply: kernel/timeconst.pl: Hunk #1 FAILED at 1 ({tmp_path / 'compat/02-timeconst.patch'})")
+        "compat patch 02-timeconst.patch does not apply: kernel/timeconst.pl: Hunk #1 FAILED at 1 "
+        f"({tmp_path / 'compat/02-timeconst.patch'})")
     assert (tree / "kernel/timeconst.pl").read_text() == TREE["kernel/timeconst.pl"]
     assert not list(tree.rglob("*.rej"))
 

@@ -18,8 +18,8 @@ from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.context import BuildContext
 from pytest_quill.formats import kconfig
 from pytest_quill.kernel import config as kernel_config
-from pytest_quill.kernel import modules as kernel_modules
 from pytest_quill.kernel import integration as kernel_integration
+from pytest_quill.kernel import modules as kernel_modules
 from pytest_quill.kernel import tree as kernel_tree
 from pytest_quill.profile import load_profile
 

@@ -35,7 +35,7 @@ class Backend(Protocol):
     name: str  # "host" or "docker": shown in the run record
     images: ImageBuilder | None  # None: this backend builds no images
 
-    def with_toolchain(self, toolchain: Toolchain) -> "Backend":
+    def with_toolchain(self, toolchain: Toolchain) -> Backend:
         """This backend set up for one recipe's builder image and source mounts."""
 
     def identity(self, tools: list[str]) -> str:

@@ -122,11 +122,11 @@ class DockerBackend:
         self._versions: dict[tuple[str, ...], str] = {}
 
     @property
-    def images(self) -> "DockerBackend":
+    def images(self) -> DockerBackend:
         """The image capability (base images, image builds, exports): this engine."""
         return self
 
-    def with_toolchain(self, toolchain: Toolchain) -> "DockerBackend":
+    def with_toolchain(self, toolchain: Toolchain) -> DockerBackend:
         """The same engine, running commands in the toolchain's builder image."""
         view = copy.copy(self)
         view.toolchain = toolchain

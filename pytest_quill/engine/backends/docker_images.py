@@ -171,7 +171,7 @@ def resolve_base(client: docker.DockerClient, reference: str, debian_arch: str,
     except docker.errors.APIError as exc:
         raise BuildError(f"{dockerfile.name}: base image {reference} not present, not pullable "
                          f"({str(exc.explanation or exc).splitlines()[0]}) and only debian:<suite> "
-                         f"bases can be made locally{_needs(dockerfile)}", log=log_name(log))
+                         f"bases can be made locally{_needs(dockerfile)}", log=log_name(log)) from None
     note(log, f"base image {reference} pulled")
     return reference
 

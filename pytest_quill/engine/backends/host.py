@@ -17,7 +17,7 @@ class HostBackend:
     name = "host"
     images = None  # no image capability: recipes build their trees here
 
-    def with_toolchain(self, toolchain: Toolchain) -> "HostBackend":
+    def with_toolchain(self, toolchain: Toolchain) -> HostBackend:
         """The host's own tools serve every recipe."""
         return self
 
