@@ -9,8 +9,8 @@ import hashlib
 import json
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..errors import BenchError, QuillError
 from .backends.base import Backend
