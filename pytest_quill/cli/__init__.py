@@ -10,7 +10,7 @@ import sys
 
 from .. import __version__
 from ..errors import InputError, QuillError
-from . import boot, flash, init, status
+from . import boot, flash, health, init, status
 from .cached import NotCached
 from .common import EXIT_FAILED, EXIT_INPUT, EXIT_NOT_CACHED
 
@@ -28,14 +28,15 @@ def parser() -> argparse.ArgumentParser:
                                   "pytest-quill made (run from the project's folder).")
     made.add_argument("--version", action="version", version=f"pytest-quill {__version__}")
     commands = made.add_subparsers(metavar="COMMAND", required=True, parser_class=_Parser)
-    for command in (init, boot, flash, status):
+    for command in (init, health, boot, flash, status):
         command.add_parser(commands)
     return made
 
 
 def main(argv: list[str] | None = None, machine: flash.Machine = flash.Machine()) -> int:
-    """The exit status: 0 done, 1 failed (bench, boot, write), 3 nothing cached,
-    4 bad input, a refused device or no project here. machine: where `flash` looks (tests: a fake one)."""
+    """The exit status: 0 done, 1 failed (bench, boot, write), 2 the bench is not
+    ready (quill health), 3 nothing cached, 4 bad input, a refused device or no
+    project here. machine: where `flash` looks (tests: a fake one)."""
     args = parser().parse_args(argv)
     try:
         if args.command is flash.run:

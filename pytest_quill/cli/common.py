@@ -20,7 +20,8 @@ from ..profile import PROFILES_FOLDER, Profile, load_profile, names_a_file
 from ..run.options import usable_folder
 
 # 4 for bad input, as pytest's own usage error: the same mistake, the same code.
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_NOT_CACHED = 0, 1, 4, 3
+# 2: the bench is not ready (infrastructure: the lab's problem, not the product's).
+EXIT_OK, EXIT_FAILED, EXIT_BENCH, EXIT_NOT_CACHED, EXIT_INPUT = 0, 1, 2, 3, 4
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
