@@ -34,9 +34,13 @@ BOOT_FAILED = pytest.StashKey[QuillError]()  # why this process's boot failed: n
 
 
 def pytest_quill_declare(plan: Plan) -> None:
-    plan.artifact(kernel_recipe.RECIPE, fixture="kernel_uimage")
-    plan.artifact(rootfs_recipe.RECIPE, fixture="rootfs_tarball")
-    plan.artifact(card_recipe.RECIPE, fixture="sd_card")
+    plan.artifact(kernel_recipe.RECIPE, fixture="kernel_uimage",
+                  verify=lambda kernel, profile, deps: kernel_recipe.verify(kernel, profile))
+    plan.artifact(rootfs_recipe.RECIPE, fixture="rootfs_tarball",
+                  verify=lambda rootfs, profile, deps: rootfs_verify.verify(rootfs, profile))
+    plan.artifact(card_recipe.RECIPE, fixture="sd_card",
+                  verify=lambda card, profile, deps: readback.verify(
+                      card, profile, deps["kernel"], deps["rootfs"]))
     plan.check("hardware", "bench")(bench_ready)
     plan.gate(1, "build", needs=("kernel", "rootfs"))(build_gate)
     plan.gate(2, "artifacts")(artifacts_gate)

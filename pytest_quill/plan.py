@@ -32,16 +32,23 @@ class Plan:
     fixtures: dict[str, str] = field(default_factory=dict)  # fixture name -> artifact name
     gates: dict[int, GateSpec] = field(default_factory=dict)
     checks: dict[str, GateSpec] = field(default_factory=dict)  # marker -> its check
+    # artifact -> its own verifier (artifact, profile, deps) -> problems: a copy pulled
+    # from a shared cache passes it before it is used.
+    verifiers: dict[str, Callable] = field(default_factory=dict)
 
     @property
     def declared(self) -> bool:
         """Whether the project declared anything: the plugin stays inert until it does."""
         return bool(self.recipes or self.gates or self.checks)
 
-    def artifact(self, recipe: Recipe, fixture: str | None = None) -> None:
-        """Declare an artifact and the session fixture that yields it."""
+    def artifact(self, recipe: Recipe, fixture: str | None = None,
+                 verify: Callable | None = None) -> None:
+        """Declare an artifact and the session fixture that yields it; VERIFY checks a
+        copy pulled from a shared cache before it is used (gate 2 checks every copy)."""
         self.recipes[recipe.name] = recipe
         self.fixtures[fixture or recipe.name] = recipe.name
+        if verify:
+            self.verifiers[recipe.name] = verify
 
     def gate(self, number: int, name: str, needs: tuple[str, ...] = ()):
         """Declare gate `number`; the decorated function decides it."""

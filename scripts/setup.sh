@@ -39,7 +39,7 @@ fi
 stamp=.venv/.quill-installed
 if [ ! -e "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q -e ".[labgrid,test]"
+    .venv/bin/pip install -q -e ".[labgrid,registry,test]"
     touch "$stamp"
 fi
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / "examples" / "ci" / "github-actions.yml"
 GITLAB = ROOT / "examples" / "ci" / "gitlab-ci.yml"
 SCHEMA = {GITHUB: "vendor.github-workflows", GITLAB: "vendor.gitlab-ci"}
-REGISTRY_OPTION = "--quill-cache-registry"  # a later change adds it: a comment until then
+REGISTRY_OPTION = "--quill-cache-registry"
 
 
 def check_jsonschema(path: Path, schema: str) -> subprocess.CompletedProcess:
@@ -104,8 +104,8 @@ def test_the_run_is_the_readmes_command_with_junit_and_allure_results():
 
 def test_the_templates_pass_only_options_the_plugin_has(tmp_path):
     """Every --quill-* flag in a command is one `pytest --help` lists where the plugin
-    is installed (a folder of its own, as a user's project); the registry cache,
-    not there yet, is only a marked comment."""
+    is installed (a folder of its own, as a user's project), and each template shares
+    its artifacts through its platform's registry, pulling only for outside changes."""
     helped = subprocess.run([str(Path(sys.executable).parent / "pytest"), "--help"],
                             cwd=tmp_path,
                             capture_output=True, text=True, timeout=120, check=False)
@@ -116,9 +116,10 @@ def test_the_templates_pass_only_options_the_plugin_has(tmp_path):
         used = set(re.findall(r"--quill-[a-z-]+", " ".join(shell_lines(path))))
         assert used <= known, f"{path.name} passes options the plugin does not have: " \
                               f"{sorted(used - known)}"
-        assert REGISTRY_OPTION in path.read_text(), f"{path.name}: no place for {REGISTRY_OPTION}"
-        assert REGISTRY_OPTION not in json.dumps(load(path)), f"{path.name}: {REGISTRY_OPTION} " \
-                                                              "outside a comment"
+        command = " ".join(shell_lines(path))
+        assert REGISTRY_OPTION in command, f"{path.name}: no shared cache ({REGISTRY_OPTION})"
+        assert "pull" in command and "QUILL_REGISTRY_PASSWORD" in json.dumps(load(path)), \
+            f"{path.name}: the registry's mode or credentials are missing"
 
 
 def _cache_folder(xdg_cache_home: str, workspace: str, monkeypatch) -> str:
@@ -177,7 +178,7 @@ def test_gitlab_publishes_junit_and_the_allure_report_even_when_the_run_fails():
 def test_both_install_the_plugin_and_allure_3_and_their_shell_parses():
     for path in SCHEMA:
         lines = shell_lines(path)
-        assert any(re.search(r"pip install( -q)? pytest-quill\b", line) for line in lines)
+        assert any(re.search(r"pip install( -q)? '?pytest-quill\b", line) for line in lines)
         assert any(re.search(r"npm install .*\ballure@3\b", line) for line in lines)
         parsed = subprocess.run(["sh", "-n"], input="\n".join(lines), text=True,
                                 capture_output=True, check=False)

@@ -172,6 +172,10 @@ def environment(record: dict, profile_name: str) -> dict[str, str]:
 def _artifact_entries(artifact: dict) -> dict[str, str]:
     name = artifact.get("name", "?")
     entries = {f"{name}.key": str(artifact.get("key", "")), f"{name}.status": str(artifact.get("status", ""))}
+    for kind in ("pulled", "pushed"):
+        if artifact.get(kind):
+            entries[f"{name}.{kind}"] = (f"{artifact[kind]['reference']} in "
+                                         f"{artifact[kind]['seconds']:.1f} s")
     folder = Path(artifact["path"]) if artifact.get("path") else None
     if folder is None or not folder.is_dir():
         return entries

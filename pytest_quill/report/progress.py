@@ -127,6 +127,8 @@ def _outcome(result: dict) -> str:
     took = f"{result['end'] - result['start']:.1f} s" if "end" in result else ""
     if result["status"] == "failed":
         return f"failed: {result.get('error', '')} (log: {result.get('log', '')})"
+    if result.get("pulled"):
+        return f"pulled from {result['pulled']['reference']} in {took}"
     return f"{result['status']} in {took}" if result["status"] == "built" else result["status"]
 
 

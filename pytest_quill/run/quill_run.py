@@ -67,9 +67,19 @@ class QuillRun:
             state=self.state, cache=Cache(self.options.cache / "artifacts"),
             recipes=self.plan.recipes, profile=self.profile,
             backend=self._backend, rebuild=self.options.rebuild, jobs=self.options.jobs,
-            project_root=self.project_root, relpath=self.relpath)
+            project_root=self.project_root, relpath=self.relpath,
+            registry=self._cache_registry(), verifiers=self.plan.verifiers)
         self.gates = Gates(self, self.plan.gates, self.plan.checks)
         self._made_backend = None
+
+    def _cache_registry(self):
+        """The shared cache in an OCI registry (--quill-cache-registry), None without one."""
+        if not self.options.cache_registry or self.options.cache_registry_mode == "off":
+            return None
+        from ..engine.registry import open_registry  # oras, the registry extra: loaded here only
+
+        return open_registry(self.options.cache_registry, self.options.cache_registry_mode,
+                             self.options.cache_registry_insecure)
 
     def _backend(self):
         if self._made_backend is None:

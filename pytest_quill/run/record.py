@@ -103,7 +103,7 @@ def summary_lines(record: dict, relpath) -> list[str]:
     for art in record["artifacts"]:
         took = art["end"] - art["start"]
         lines.append(f"{art['name']:<8} {art['status']:<7} {took:7.1f} s on {art['worker']}"
-                     f"  log: {art['log']}")
+                     f"  log: {art['log']}{_shared(art)}")
     lines += _boot_lines(record.get("boot"), relpath)
     card = next((art for art in record["artifacts"] if art["name"] == "sdcard"
                  and "card.img" in art.get("files", [])), None)
@@ -111,6 +111,14 @@ def summary_lines(record: dict, relpath) -> list[str]:
         lines.append(f"card image: {Path(card['path']) / 'card.img'}")
     lines.append(f"logs: {relpath(Path(record['run_dir']) / 'logs')}")
     return lines
+
+
+def _shared(art: dict) -> str:
+    """Where a shared cache's copy came from or went (the reference has no credentials)."""
+    for kind, word in (("pulled", "from"), ("pushed", "pushed to")):
+        if art.get(kind):
+            return f"  {word} {art[kind]['reference']} in {art[kind]['seconds']:.1f} s"
+    return ""
 
 
 def _boot_lines(boot: dict | None, relpath) -> list[str]:
