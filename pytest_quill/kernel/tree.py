@@ -20,7 +20,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ..digest import file_sha256
+from ..digest import file_sha256, tree_sha256
+from ..engine.cache import default_cache
 from ..errors import BuildError, InputError
 from ..formats import unpack
 from ..secrets import redact
@@ -100,18 +101,27 @@ def _debian_identity(source: str) -> dict:
 
 
 def _path_identity(tree: Path) -> dict:
+    """A tree by its content: in git, the revision, the uncommitted changes and the
+    untracked files' bytes (what .gitignore leaves out is not source); else every
+    file's bytes (read again only when its stat changed, digest.tree_sha256)."""
     if not (tree / "Makefile").is_file():
         raise InputError(f"kernel.source {tree}: not a kernel tree (no Makefile)")
     git = ["git", "-C", str(tree)]
     rev = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True)
-    if rev.returncode == 0:
-        diff = subprocess.run(git + ["diff", "HEAD"], capture_output=True).stdout
-        return {"kind": "path", "path": str(tree.resolve()), "rev": rev.stdout.strip(),
-                "dirty": hashlib.sha256(diff).hexdigest()[:16]}
-    stat = (tree / "Makefile").stat()
-    return {"kind": "path", "path": str(tree.resolve()),
-            "makefile": hashlib.sha256((tree / "Makefile").read_bytes()).hexdigest()[:16],
-            "mtime": int(stat.st_mtime)}
+    if rev.returncode != 0:
+        memo = Path(default_cache()) / "source-digests" / \
+            f"{hashlib.sha256(str(tree.resolve()).encode()).hexdigest()[:20]}.json"
+        return {"kind": "path", "path": str(tree.resolve()), "content": tree_sha256(tree, memo)}
+    changes = hashlib.sha256(subprocess.run(git + ["diff", "HEAD", "--binary"],
+                                            capture_output=True).stdout)
+    untracked = subprocess.run(git + ["ls-files", "-z", "--others", "--exclude-standard"],
+                               capture_output=True).stdout.split(b"\0")
+    for name in sorted(filter(None, untracked)):
+        path = tree / os.fsdecode(name)
+        content = os.readlink(path) if path.is_symlink() else file_sha256(path)
+        changes.update(name + b"\0" + content.encode())
+    return {"kind": "path", "path": str(tree.resolve()), "rev": rev.stdout.strip(),
+            "dirty": changes.hexdigest()[:16]}
 
 
 def tree_label(identity: dict) -> str:
