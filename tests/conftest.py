@@ -6,9 +6,7 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.profile import load_profile
-from tests.card.test_sdcard_image import build_card
-from tests.card.test_sdcard_nook_mistakes import nook_with_loaders
-from tests.card.test_sdcard_synthetic import CONFIG_NOOK, make_kernel
+from tests.support.cards import CONFIG_NOOK, build_card, make_kernel, nook_with_loaders
 
 pytest_plugins = ["pytester"]
 

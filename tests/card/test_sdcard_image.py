@@ -17,23 +17,13 @@ from pytest_quill.card import recipe as sdcard
 from pytest_quill.engine.context import Artifact
 from pytest_quill.formats import bmap
 from pytest_quill.profile import load_profile
-from tests.card.test_sdcard_synthetic import (
+from tests.support.cards import (
     RELEASE,
     ROOT_ENTRIES,
-    build_context,
-    make_kernel,
+    build_card,
     make_rootfs,
     tar_entry,
 )
-
-
-def build_card(base: Path, profile, kernel=None, rootfs=None):
-    kernel = kernel or make_kernel(base / "kernel")
-    rootfs = rootfs or make_rootfs(base / "rootfs")
-    ctx = build_context(profile, base / "card", kernel, rootfs)
-    meta = sdcard.RECIPE.build(ctx)
-    card = Artifact("sdcard", "s" * 16, ctx.out, "built", ctx.log_path, meta)
-    return card, kernel, rootfs
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +171,7 @@ def test_a_build_as_a_plain_user_gets_root_owned_files_through_fakeroot(as_nobod
     base = Path(tempfile.mkdtemp(prefix="quill-nonroot-"))
     os.chmod(base, 0o777)
     script = ("import sys; sys.path.insert(0, sys.argv[2]);"
-              "from pathlib import Path; from tests.card.test_sdcard_image import build_card;"
+              "from pathlib import Path; from tests.support.cards import build_card;"
               "from pytest_quill.card import readback; from pytest_quill.profile import "
               "load_profile; "
               "p = load_profile('qemu-virt', directory=Path(sys.argv[2]) / 'hardware_profiles');"

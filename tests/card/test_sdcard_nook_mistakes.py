@@ -1,38 +1,21 @@
 """The Nook's card mistakes (NOOK.md 8-11), each fed in on purpose: caught before
 the card is written (preflight, kernel config) or when it is read back."""
 
-import subprocess
-
 import pytest
 
 from pytest_quill.card import image as diskimage
 from pytest_quill.card import readback
 from pytest_quill.card import recipe as sdcard
-from pytest_quill.engine.context import Artifact
 from pytest_quill.errors import VerifyError
 from pytest_quill.profile import load_profile
-from tests.card.test_sdcard_image import build_card
-from tests.card.test_sdcard_synthetic import CONFIG_EXT4, CONFIG_NOOK, make_kernel
-
-MTOOLS = {"MTOOLS_SKIP_CHECK": "1"}
-
-
-def nook_with_loaders(loaders, **settings):
-    files = f'["{loaders}/MLO", "{loaders}/u-boot.bin"]'
-    return load_profile("nook-simple-touch",
-                        overrides={"boot.bootloader_files": files, **settings})
-
-
-def tampered(nook_card, tmp_path, *commands):
-    """A copy of the good Nook card, changed by mtools COMMANDS on partition 1."""
-    profile, card, kernel, rootfs = nook_card
-    copy = tmp_path / "card"
-    subprocess.run(["cp", "-a", str(card.path), str(copy)], check=True)
-    image = f"{copy}/card.img@@{diskimage.layout(profile.sdcard)[0].start}"
-    for command in commands:
-        subprocess.run([command[0], "-i", image, *command[1:]], check=True, env=MTOOLS,
-                       capture_output=True)
-    return Artifact("sdcard", "t" * 16, copy, "built", card.log, card.meta)
+from tests.support.cards import (
+    CONFIG_EXT4,
+    CONFIG_NOOK,
+    build_card,
+    make_kernel,
+    nook_with_loaders,
+    tampered,
+)
 
 
 def test_good_nook_card_has_mlo_first_ext3_root_and_reads_back_clean(nook_card):

@@ -12,8 +12,7 @@ from pytest_quill.errors import VerifyError
 from pytest_quill.formats import uboot
 from pytest_quill.mvp import refuse
 from pytest_quill.profile import load_profile
-from tests.card.test_sdcard_image import build_card
-from tests.card.test_sdcard_synthetic import CONFIG_NOOK, make_kernel
+from tests.support.cards import CONFIG_NOOK, build_card, make_kernel
 
 ROOT = Path(__file__).resolve().parents[2]
 NOOK_BOOT = (ROOT.parent / "shared/nook/boot").resolve()  # as the profile resolves its paths

@@ -4,7 +4,6 @@ back and checked against the map; a corrupted range is named."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -17,11 +16,15 @@ from pytest_quill.engine.context import Artifact
 from pytest_quill.errors import BenchError, InputError, VerifyError
 from pytest_quill.formats import bmap
 from pytest_quill.profile import load_profile
-from tests.card.test_blockdev_fakesys import MIB, FakeMachine
-from tests.card.test_sdcard_image import build_card
-from tests.card.test_sdcard_synthetic import CONFIG_NOOK, make_kernel
-
-GARBAGE = b"\xa5OLD"
+from tests.support.block_devices import (
+    GARBAGE,
+    MIB,
+    FakeMachine,
+    make_map,
+    sparse_card,
+    untouched_proof,
+)
+from tests.support.cards import CONFIG_NOOK, build_card, make_kernel
 
 
 @pytest.fixture
@@ -32,35 +35,6 @@ def machine(tmp_path):
 @pytest.fixture
 def image(tmp_path):
     return sparse_card(tmp_path / "card.img")
-
-
-def sparse_card(path: Path) -> Path:
-    """64 MiB, sparse: data at 0, 1 MiB + 100 and 40 MiB, holes elsewhere; its map beside it."""
-    with open(path, "wb") as handle:
-        handle.truncate(64 * MIB)
-        for offset, data in ((0, b"\x55\xaa" * 256), (MIB + 100, b"boot" * 3000),
-                             (40 * MIB, os.urandom(2 * MIB))):
-            handle.seek(offset)
-            handle.write(data)
-    make_map(path)
-    return path
-
-
-def make_map(image: Path) -> Path:
-    subprocess.run(["bmaptool", "create", "-o", str(bmap.beside(image)), str(image)],
-                   check=True, capture_output=True)
-    return bmap.beside(image)
-
-
-def untouched_proof(path: Path) -> tuple:
-    """What any write would change: mtime, size, the data extents and their bytes."""
-    info = path.stat()
-    with open(path, "rb") as handle:
-        extents = diskimage.data_ranges(handle.fileno())
-        content = hashlib.sha256()
-        for start, length in extents:
-            content.update(os.pread(handle.fileno(), length, start))
-    return info.st_mtime_ns, info.st_size, extents, content.hexdigest()
 
 
 def refused(machine, image, profile, device, **options) -> str:

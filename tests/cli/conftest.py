@@ -15,7 +15,7 @@ import pytest
 from pytest_quill import cli
 from pytest_quill.cli import cached, common
 from pytest_quill.engine.cache import META, Cache
-from tests.card.test_writer_card import sparse_card
+from tests.support.block_devices import sparse_card
 
 PROJECT = Path(__file__).resolve().parents[2]
 QUILL = Path(sys.executable).parent / "quill"

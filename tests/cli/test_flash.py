@@ -11,9 +11,8 @@ import pytest
 from pytest_quill import cli
 from pytest_quill.cli.flash import Machine
 from pytest_quill.formats import bmap
-from tests.card.test_blockdev_fakesys import MIB, FakeMachine
-from tests.card.test_writer_card import GARBAGE, untouched_proof
 from tests.cli.conftest import run_quill
+from tests.support.block_devices import GARBAGE, MIB, FakeMachine, untouched_proof
 
 
 @pytest.fixture
