@@ -19,7 +19,7 @@ from pytest_quill.engine.cache import Cache, lock_wait_s, read_owner, record_sum
 from pytest_quill.engine.produce import build_or_reuse
 from pytest_quill.errors import BenchError, InputError
 from pytest_quill.profile import load_profile
-from tests.engine.test_tools_check import Recipe
+from tests.support.recipes import Recipe
 
 PROJECT = Path(__file__).resolve().parents[2]
 HOLDER = """

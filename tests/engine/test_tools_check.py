@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.engine.backends.base import Toolchain
 from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.cache import Cache
 from pytest_quill.engine.produce import build_or_reuse
@@ -25,31 +24,9 @@ from pytest_quill.engine.tools import (
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
 from tests.run.synthetic import make_project, record, run
+from tests.support.recipes import Recipe
 
 PROJECT = Path(__file__).resolve().parents[2]
-
-
-class Recipe:
-    name, deps, version, evidence, runs_on = "sdcard", (), "1", (), "host"
-
-    def __init__(self, tools=("sh",), needs=None):
-        self.tools = tuple(tools)
-        self.built = 0
-        self.programs = self.tools if needs is None else tuple(needs)
-
-    def needs(self, profile):
-        return self.programs
-
-    def toolchain(self, profile):
-        return Toolchain()
-
-    def fingerprint(self, profile, project_root):
-        return {}
-
-    def build(self, ctx):
-        self.built += 1
-        (ctx.out / "made").write_text("yes")
-        return {}
 
 
 def produce(tmp_path, recipe, key="k1"):

@@ -13,7 +13,7 @@ import pytest
 
 from pytest_quill.kernel import recipe as kernel
 from pytest_quill.kernel import verify as kernel_verify
-from tests.kernel.test_kernel_artifact_checks import SOUND_VMLINUX, make_artifact
+from tests.support.kernel_artifacts import SOUND_VMLINUX, make_artifact
 
 CC = "arm-linux-gnueabihf-gcc"
 NM = "arm-linux-gnueabihf-nm"

@@ -7,10 +7,7 @@ drivers/Kconfig is invisible there (mistake 1). A bool child of an =m parent
 is built into the image (mistake 2).
 """
 
-import os
 import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -22,57 +19,24 @@ from pytest_quill.kernel import integration as kernel_integration
 from pytest_quill.kernel import modules as kernel_modules
 from pytest_quill.kernel import tree as kernel_tree
 from pytest_quill.profile import load_profile
-
-PROJECT = Path(__file__).resolve().parents[2]
-MODULES = PROJECT / "squireos/kernel/drivers/squireos"
-FRAGMENT = ("CONFIG_SQUIREOS=m\nCONFIG_SQUIREOS_JESTER=m\n"
-            "CONFIG_SQUIREOS_TYPEWRITER=m\nCONFIG_SQUIREOS_WISDOM=m\n")
-
-ARM_2629 = {
-    "Makefile": "VERSION = 2\nPATCHLEVEL = 6\nSUBLEVEL = 29\n",
-    "arch/arm/Kconfig": (
-        'mainmenu "Linux Kernel Configuration"\n\n'
-        "config ARM\n\tbool\n\tdefault y\n\n"
-        'config MODULES\n\tbool "Enable loadable module support"\n\toption modules\n\tdefault y\n\n'
-        'config PROC_FS\n\tbool "/proc file system support"\n\tdefault y\n\n'
-        'config VT\n\tbool "Virtual terminal"\n\tdefault y\n\n'
-        'menu "Device Drivers"\n\nsource "drivers/base/Kconfig"\n\nendmenu\n\n'
-        'source "fs/Kconfig"\n'),
-    "drivers/Kconfig": 'menu "Device Drivers"\n\nsource "drivers/base/Kconfig"\n\nendmenu\n',
-    "drivers/base/Kconfig": 'config STANDALONE\n\tbool "Standalone drivers"\n\tdefault y\n',
-    "drivers/Makefile": "obj-y\t\t\t\t+= base/\n",
-    "fs/Kconfig": 'config EXT3_FS\n\ttristate "ext3"\n\tdefault y\n',
-}
+from tests.support.kernel_trees import (
+    ARM_2629,
+    FRAGMENT,
+    MODULES,
+    PROJECT,
+    bool_children,
+    integrate,
+    make_tree,
+    olddefconfig,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("kconfig-conf") is None,
                                 reason="kconfig-conf missing: apt-get install kconfig-frontends")
 
 
-def make_tree(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
-
-
-def olddefconfig(tree: Path, arch: str, requested: str) -> dict[str, str]:
-    """What the real Kconfig tool keeps of `requested` in this tree."""
-    config = tree.parent / f"{tree.name}.config"
-    config.write_text(requested)
-    root = kconfig.root_kconfig(tree, arch).relative_to(tree)
-    subprocess.run(["kconfig-conf", "--olddefconfig", str(root)],
-                   cwd=tree, env={**os.environ, "KCONFIG_CONFIG": str(config)},
-                   check=True, capture_output=True)
-    return kconfig.parse_config(config.read_text())
-
-
 @pytest.fixture
 def old_arm(tmp_path):
     return make_tree(tmp_path / "linux-2.6.29", ARM_2629)
-
-
-def integrate(tree: Path, parent: str, modules: Path = MODULES) -> dict:
-    return kernel_integration.integrate(tree, tree.parent / "originals", modules, parent)
 
 
 def test_the_source_line_goes_inside_the_device_drivers_menu_of_arch_arm_kconfig(old_arm):
@@ -159,16 +123,6 @@ def test_arch_arm_kconfig_as_parent_keeps_every_squireos_symbol(old_arm):
     assert check["problems"] == []
     assert kernel_modules.built_as(final, "m") == ["squireos_core", "jester", "typewriter",
                                                    "wisdom"]
-
-
-def bool_children(tmp_path: Path) -> Path:
-    """The earlier attempt's Kconfig: a tristate parent with bool children."""
-    modules = tmp_path / "bool-modules"
-    shutil.copytree(MODULES, modules)
-    text = (modules / "Kconfig").read_text()
-    start = text.index("if SQUIREOS")
-    (modules / "Kconfig").write_text(text[:start] + text[start:].replace("tristate", "bool"))
-    return modules
 
 
 def test_mistake_2_bool_children_asked_as_modules_are_named_as_bool(old_arm, tmp_path):

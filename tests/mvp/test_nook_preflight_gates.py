@@ -23,26 +23,27 @@ from pytest_quill.kernel import config as kernel_config
 from pytest_quill.kernel import modules as kernel_modules
 from pytest_quill.profile import load_profile
 from pytest_quill.run.store import ArtifactUnavailable
-from tests.boot.test_judge_module_strings import D3, printable
-from tests.card.test_sdcard_image import build_card
-from tests.card.test_sdcard_nook_mistakes import nook_with_loaders, tampered
-from tests.card.test_sdcard_synthetic import (
+from tests.support.cards import (
     CONFIG_NOOK,
+    build_card,
     build_context,
     make_kernel,
     make_rootfs,
+    nook_with_loaders,
+    tampered,
 )
-from tests.kernel.test_kernel_artifact_checks import RELEASE, make_artifact
-from tests.kernel.test_kernel_integration import (
+from tests.support.kernel_artifacts import RELEASE, make_artifact
+from tests.support.kernel_trees import (
     ARM_2629,
     FRAGMENT,
     bool_children,
     integrate,
     olddefconfig,
 )
-from tests.kernel.test_kernel_integration import make_tree as make_kernel_tree
-from tests.rootfs.test_rootfs_verify_facts import LIBC_PATH, pack
-from tests.rootfs.test_rootfs_verify_facts import make_tree as make_root_tree
+from tests.support.kernel_trees import make_tree as make_kernel_tree
+from tests.support.module_strings import D3, printable
+from tests.support.root_trees import LIBC_PATH, pack
+from tests.support.root_trees import make_tree as make_root_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 

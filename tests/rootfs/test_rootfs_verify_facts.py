@@ -5,46 +5,17 @@ Debian's cross compiler, and the cross libc."""
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from pytest_quill import data
 from pytest_quill.formats import tar as tarball
 from pytest_quill.formats.version import version_tuple
 from pytest_quill.profile import load_profile
-from pytest_quill.rootfs import recipe as rootfs
 from pytest_quill.rootfs import verify as rootfs_verify
-
-CROSS_GCC = "arm-linux-gnueabihf-gcc"
-ARM_LIBC = Path("/usr/arm-linux-gnueabihf/lib/libc.so.6")
-ARMEL_LIBC = Path("/usr/arm-linux-gnueabi/lib/libc.so.6")
-SOURCES = data.path("rootfs")
-LIBC_PATH = "lib/arm-linux-gnueabihf/libc.so.6"
+from tests.support.root_trees import ARM_LIBC, ARMEL_LIBC, CROSS_GCC, LIBC_PATH, make_tree, pack
 
 pytestmark = pytest.mark.skipif(shutil.which(CROSS_GCC) is None or not ARM_LIBC.exists(),
                                 reason="gcc-arm-linux-gnueabihf not installed")
-
-
-def make_tree(root: Path, arm_programs: Path, dev_method: str = "devtmpfs") -> Path:
-    """What assemble.sh makes, in small: busybox + links, libc, init scripts, mount points."""
-    for folder in ("bin", "sbin", "lib/arm-linux-gnueabihf", "etc/init.d", "proc", "sys", "dev",
-                   "tmp"):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-    shutil.copy(arm_programs / "static", root / "bin" / "busybox")
-    shutil.copy(ARM_LIBC, root / LIBC_PATH)
-    (root / "sbin" / "init").symlink_to("/bin/busybox")
-    (root / "bin" / "sh").symlink_to("busybox")
-    shutil.copy(SOURCES / "overlay" / "etc" / "inittab", root / "etc" / "inittab")
-    shutil.copy(SOURCES / "overlay" / "etc" / "init.d" / "rcS", root / "etc" / "init.d" / "rcS")
-    shutil.copy(SOURCES / "dev" / f"{dev_method}.sh", root / "etc" / "init.d" / "dev")
-    return root
-
-
-def pack(root: Path, devices=rootfs.DEVICES) -> Path:
-    out = root.parent / "rootfs.tar.gz"
-    tarball.write(root, out, devices)
-    return out
 
 
 def test_a_sound_armhf_tree_passes_on_qemu_virt(tmp_path, arm_programs, qemu_virt):
