@@ -19,24 +19,34 @@ import time
 from pathlib import Path
 
 from figures import FOLDER, PROJECT, save
+from redis_server import redis_server
 
-sys.path.insert(0, str(PROJECT))  # the tests' helpers: a Redis server, the store's step
-
-from pytest_quill.engine.backends.docker import DockerBackend  # noqa: E402
-from pytest_quill.engine.backends.host import HostBackend  # noqa: E402
-from pytest_quill.kernel.recipe import RECIPE, verify  # noqa: E402
-from pytest_quill.profile import load_profile  # noqa: E402
-from tests.engine.artifacts import produce  # noqa: E402
-from tests.kernel.redis_server import redis_server  # noqa: E402
+from pytest_quill.engine.backends.docker import DockerBackend
+from pytest_quill.engine.backends.host import HostBackend
+from pytest_quill.engine.cache import Cache
+from pytest_quill.engine.produce import build_or_reuse, key_of
+from pytest_quill.kernel.recipe import RECIPE, verify
+from pytest_quill.profile import load_profile
 
 SOURCE = PROJECT.parent / "shared" / "sources" / "nst-kernel-3f80ffb9.tar.xz"
+
+
+def produce(profile, backend, workspace: Path, jobs: int):
+    """The kernel as a run's store makes it, in WORKSPACE (cache, work and log)."""
+    backend = backend.with_toolchain(RECIPE.toolchain(profile))
+    key = key_of(RECIPE, profile, backend, {}, PROJECT)
+    log = workspace / "logs" / f"kernel-{key}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    return build_or_reuse(RECIPE, key, profile=profile, backend=backend,
+                          cache=Cache(workspace / "artifacts"), deps={}, log=log, jobs=jobs,
+                          work_root=workspace / "work", project_root=PROJECT)
 
 
 def build(profile, backend_name: str, workspace: Path, jobs: int) -> dict:
     backend = (DockerBackend(PROJECT, mounts=(workspace,), log_dir=workspace / "logs")
                if backend_name == "docker" else HostBackend())
     started = time.monotonic()
-    artifact = produce(RECIPE, profile, backend, workspace, jobs=jobs)
+    artifact = produce(profile, backend, workspace, jobs)
     seconds = round(time.monotonic() - started, 1)
     stats = artifact.meta["ccache_stats"]
     asked = stats["remote_storage_hit"] + stats["remote_storage_miss"]

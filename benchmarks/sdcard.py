@@ -4,9 +4,9 @@ bytes written against the image's size (to an image file standing in for a card)
     .venv/bin/python benchmarks/sdcard.py [--profile qemu-virt] [--runs 3]
         [--kernel ARTIFACT_DIR --rootfs ARTIFACT_DIR]
 
-Without --kernel/--rootfs the inputs are the small synthetic ones the unit
-tests use; with them (published artifact folders holding meta.json) the real
-ones. Prints the figures; writes reports/benchmarks/sdcard.json.
+Without --kernel/--rootfs the inputs are small synthetic ones
+(benchmarks/synthetic_inputs.py); with them (published artifact folders
+holding meta.json) the real ones. Prints the figures; writes reports/benchmarks/sdcard.json.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from figures import save
+from synthetic_inputs import make_kernel, make_rootfs
 
 from pytest_quill.card import readback, writer
 from pytest_quill.card import recipe as sdcard
@@ -38,9 +39,6 @@ def published(name: str, folder: Path) -> Artifact:
 
 
 def synthetic(scratch: Path) -> tuple[Artifact, Artifact]:
-    sys.path.insert(0, str(PROJECT / "tests" / "build"))
-    from test_sdcard_synthetic import make_kernel, make_rootfs
-
     return make_kernel(scratch / "kernel"), make_rootfs(scratch / "rootfs")
 
 
@@ -66,7 +64,7 @@ def timed(action) -> tuple[float, object]:
 def sparse_write(image: Path, device: Path) -> dict:
     """Write the image over a card-sized file of old bytes, as the writer does a card."""
     device.write_bytes(GARBAGE * (image.stat().st_size // len(GARBAGE)))
-    report = writer.write_image(image, device, exclusive=False)
+    report = writer.write_image(image, device)
     return {"image_bytes": report.image_bytes, "written_bytes": report.written_bytes,
             "written_fraction": round(report.written_bytes / report.image_bytes, 4),
             "ranges": report.ranges, "seconds": round(report.seconds, 3)}
