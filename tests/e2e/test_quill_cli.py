@@ -16,7 +16,7 @@ import pytest
 from pytest_quill.cli.session import ESCAPE
 from pytest_quill.engine.cache import default_cache
 from pytest_quill.proc import pid_alive
-from suites.d_integration.test_d3_squireos import MOTTO
+from tests.support.module_strings import D3
 
 pytestmark = pytest.mark.e2e
 
@@ -101,7 +101,7 @@ def test_boot_gives_a_shell_until_the_escape_key(session, main_run):
     assert child.match.group(1) == release["release"]
     child.expect(PROMPT)
     child.send("cat /proc/squireos/motto\r")
-    child.expect(MOTTO)
+    child.expect(D3.MOTTO)
     child.expect(PROMPT)
     child.send(ESCAPE.decode())
     child.expect("quill: Ctrl-] pressed; bench powered off; its console log and card: ")
