@@ -38,7 +38,7 @@ from pytest_quill.errors import BenchError
 from pytest_quill.proc import die_with_parent
 from pytest_quill.profile import load_profile
 from tests.labgrid_sdmux import attach_loop, detach_loop, record
-from tests.services import free_tcp_port
+from tests.support.services import free_tcp_port
 
 _KEY_HOLD_MS = 40
 _QUIT_S = 10

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.services import free_tcp_port, stop
+from tests.support.services import free_tcp_port, stop
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.services import free_tcp_port, stop
+from tests.support.services import free_tcp_port, stop
 
 SSHD = "/usr/sbin/sshd"
 _START_S = 15

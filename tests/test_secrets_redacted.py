@@ -21,7 +21,7 @@ from pytest_quill.kernel import tree as kernel_tree
 from pytest_quill.kernel.make import read_stats, stats_record
 from pytest_quill.profile import load_profile
 from pytest_quill.secrets import redact
-from tests.services import free_tcp_port, stop
+from tests.support.services import free_tcp_port, stop
 
 PROJECT = Path(__file__).resolve().parents[1]
 PASSWORD = "Zq7-s3cret-pw"

@@ -6,7 +6,7 @@ import pytest
 
 from pytest_quill.bench.base import BenchOptions, bench_for
 from pytest_quill.profile import load_profile
-from tests.services import free_tcp_port
+from tests.support.services import free_tcp_port
 
 
 @pytest.fixture

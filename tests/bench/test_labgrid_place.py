@@ -18,7 +18,7 @@ from pytest_quill.bench.labgrid_place import PlaceLease
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import Labgrid
 from tests.labgrid_lab import Lab
-from tests.services import free_tcp_port
+from tests.support.services import free_tcp_port
 from tests.support.signals import interruptible
 
 pytestmark = pytest.mark.timeout(120)

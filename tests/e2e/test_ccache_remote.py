@@ -16,8 +16,8 @@ from pytest_quill.engine.produce import key_of
 from pytest_quill.errors import BenchError
 from pytest_quill.kernel import recipe as kernel_recipe
 from pytest_quill.profile import load_profile
-from tests.engine.artifacts import produce
-from tests.kernel.redis_server import RedisUnavailable, redis_server
+from tests.support.artifacts import produce
+from tests.support.redis_server import RedisUnavailable, redis_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
 

@@ -32,10 +32,10 @@ from pytest_quill.formats.kconfig import parse_config
 from pytest_quill.kernel import recipe as kernel_recipe
 from pytest_quill.profile import load_profile
 from pytest_quill.rootfs import recipe as rootfs_recipe
-from tests.engine.artifacts import produce
-from tests.engine.remote_engine import bind_mounts, remote_engine
-from tests.kernel.redis_server import redis_server
 from tests.sshd import SSHD, start_sshd
+from tests.support.artifacts import produce
+from tests.support.redis_server import redis_server
+from tests.support.remote_engine import bind_mounts, remote_engine
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
 

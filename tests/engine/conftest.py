@@ -12,7 +12,7 @@ from pytest_quill.engine.backends.base import Toolchain
 from pytest_quill.engine.backends.docker import DockerBackend, ensure_engine
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
-from tests.builders import kernel_docker
+from tests.support.builders import kernel_docker
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -20,7 +20,7 @@ from pytest_quill.engine.produce import build_or_reuse
 from pytest_quill.engine.space import disk_full_line, size
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
-from tests.engine.mounts import tmpfs
+from tests.support.mounts import tmpfs
 from tests.support.recipes import Recipe
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -37,7 +37,7 @@ from pytest_quill.engine.backends.docker import (
 )
 from pytest_quill.errors import BenchError, BuildError
 from pytest_quill.profile import load_profile
-from tests.builders import kernel_docker
+from tests.support.builders import kernel_docker
 from tests.support.signals import sigint_raises_keyboard_interrupt
 
 NOBODY = 65534

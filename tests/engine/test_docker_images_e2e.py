@@ -18,7 +18,7 @@ from pytest_quill.engine.backends import docker_images
 from pytest_quill.engine.backends.docker import ensure_engine
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
-from tests.builders import kernel_docker
+from tests.support.builders import kernel_docker
 
 pytestmark = pytest.mark.e2e
 

@@ -20,9 +20,9 @@ from pytest_quill.engine.backends import transfer
 from pytest_quill.engine.backends.base import Toolchain
 from pytest_quill.engine.backends.docker import DockerBackend
 from pytest_quill.errors import BenchError
-from tests.engine.remote_engine import bind_mounts, remote_engine
-from tests.services import free_tcp_port
 from tests.sshd import SSHD, start_sshd
+from tests.support.remote_engine import bind_mounts, remote_engine
+from tests.support.services import free_tcp_port
 
 
 @pytest.mark.parametrize("url, remote", [

@@ -21,8 +21,8 @@ import pytest
 from pytest_quill.engine.backends import remote
 from pytest_quill.engine.backends.docker import DockerBackend, docker_available
 from pytest_quill.errors import BenchError
-from tests.engine.remote_engine import START_S, _own_bridge, _unmount_under
-from tests.services import free_tcp_port, stop
+from tests.support.remote_engine import START_S, _own_bridge, _unmount_under
+from tests.support.services import free_tcp_port, stop
 
 PROBE_S = 5
 

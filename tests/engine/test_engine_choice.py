@@ -103,7 +103,7 @@ def test_dockerd_script_refuses_a_dead_docker_host_and_starts_nothing():
 
 
 def test_in_a_run_a_dead_docker_host_fails_the_artifacts_naming_it(pytester, monkeypatch):
-    from tests.run.synthetic import make_project, record
+    from tests.support.synthetic_runs import make_project, record
 
     make_project(pytester, monkeypatch)
     monkeypatch.setenv("DOCKER_HOST", DEAD)

@@ -16,8 +16,8 @@ from pytest_quill.engine.produce import build_or_reuse
 from pytest_quill.engine.registry import open_registry
 from pytest_quill.engine.registry_share import Sharing
 from pytest_quill.profile import load_profile
-from tests.services import free_tcp_port
 from tests.support.registry import missing_tools, registry_server
+from tests.support.services import free_tcp_port
 
 pytestmark = pytest.mark.skipif(bool(missing_tools()),
                                 reason=f"not installed: {missing_tools()} "

@@ -23,8 +23,8 @@ from pytest_quill.engine.tools import (
 )
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
-from tests.run.synthetic import make_project, record, run
 from tests.support.recipes import Recipe
+from tests.support.synthetic_runs import make_project, record, run
 
 PROJECT = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ from pytest_quill.engine.context import Artifact, BuildContext
 from pytest_quill.errors import BenchError
 from pytest_quill.kernel import recipe as kernel
 from pytest_quill.profile import load_profile
-from tests.builders import kernel_docker
+from tests.support.builders import kernel_docker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
 

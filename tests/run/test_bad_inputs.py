@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.mounts import tmpfs
+from tests.support.mounts import tmpfs
 
 PROJECT = Path(__file__).resolve().parents[2]
 ONE_TEST = "def test_one(): pass"

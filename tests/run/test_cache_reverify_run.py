@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_quill.engine.cache import damage
-from tests.run.synthetic import make_project, record, run
+from tests.support.synthetic_runs import make_project, record, run
 
 pytestmark = pytest.mark.timeout(300)
 

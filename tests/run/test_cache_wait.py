@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.run.synthetic import make_project, run
+from tests.support.synthetic_runs import make_project, run
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -19,8 +19,8 @@ from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
 from pytest_quill.run.state import CLAIM_STALE_S, RunState
 from pytest_quill.run.store import Store
-from tests.engine.mounts import tmpfs
-from tests.run.synthetic import make_project, run
+from tests.support.mounts import tmpfs
+from tests.support.synthetic_runs import make_project, run
 
 PROJECT = Path(__file__).resolve().parents[2]
 BOUND_S = CLAIM_STALE_S + 10  # the guard: the stale bound plus polls on a loaded machine

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from tests.run.synthetic import make_project, record, run
+from tests.support.synthetic_runs import make_project, record, run
 
 
 def spans(rec, status=None):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.run.synthetic import make_project, record, run
+from tests.support.synthetic_runs import make_project, record, run
 
 
 @pytest.mark.parametrize("workers", ["0", "1", "2", "3", "8"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.run.synthetic import make_project, record
+from tests.support.synthetic_runs import make_project, record
 
 pytestmark = pytest.mark.timeout(120)
 

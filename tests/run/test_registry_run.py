@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from tests.run.synthetic import make_project
 from tests.support.registry import missing_tools, registry_server
+from tests.support.synthetic_runs import make_project
 
 pytestmark = pytest.mark.skipif(bool(missing_tools()),
                                 reason=f"not installed: {missing_tools()} "

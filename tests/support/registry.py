@@ -15,8 +15,8 @@ from pathlib import Path
 
 import requests
 
-from tests.services import free_tcp_port, stop
 from tests.support.registry_token import TokenServer
+from tests.support.services import free_tcp_port, stop
 
 SERVER = "docker-registry"
 READY_WAIT_S = 15.0
@@ -80,7 +80,7 @@ def registry_server(folder: Path, users: dict[str, str] | None = None,
 
 
 def free_tcp_port_on(address: str) -> int:
-    """tests.services' free port, on another address than loopback when asked."""
+    """tests.support.services' free port, on another address than loopback when asked."""
     if address == "127.0.0.1":
         return free_tcp_port()
     with socket.socket() as probe:

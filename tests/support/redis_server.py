@@ -1,6 +1,6 @@
 """A Redis server for ccache's remote storage: Debian's redis-server on a free
 loopback port, no persistence, its folder a scratch one; stopped when the block
-ends. Used by the ccache e2e test and benchmarks/ccache.py."""
+ends. Used by the ccache e2e tests."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.services import free_tcp_port, stop
+from tests.support.services import free_tcp_port, stop
 
 START_S = 20
 

@@ -1,4 +1,4 @@
-"""One artifact made as a run's store makes it, for tests and benchmarks that
+"""One artifact made as a run's store makes it, for tests that
 build with a chosen backend into a chosen cache folder."""
 
 from __future__ import annotations

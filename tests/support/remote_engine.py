@@ -18,7 +18,7 @@ import docker
 import pytest
 import requests
 
-from tests.services import free_tcp_port, stop
+from tests.support.services import free_tcp_port, stop
 
 START_S = 60
 
