@@ -1,6 +1,6 @@
 """Where test helpers live (issue 25): in tests/support/ or conftest fixtures. No
-file under tests/ imports a test module (test_*.py), and benchmarks/ imports
-only the package and its own modules, never tests/."""
+file under tests/ imports a test module (test_*.py) or a conftest, and
+benchmarks/ imports only the package and its own modules, never tests/."""
 
 import ast
 from pathlib import Path
@@ -35,8 +35,10 @@ def code_in_string(text: str) -> set[str]:
 
 
 def is_test_module(name: str) -> bool:
+    """A test_*.py, or a conftest (pytest loads those itself; their helpers
+    belong in tests/support/)."""
     *package, last = name.split(".")
-    if not last.startswith("test_"):
+    if not (last.startswith("test_") or last == "conftest"):
         return False
     # A bare test_x (its folder put on sys.path) or one of the project's files.
     return not package or PROJECT.joinpath(*package, last + ".py").exists()
@@ -63,7 +65,9 @@ def test_the_check_sees_a_test_module_imported_in_code_and_in_a_string(tmp_path)
     card, cli = "tests.card", "tests.cli"  # kept out of this file's own code strings
     script = tmp_path / "script.py"
     script.write_text(f"from {card}.test_sdcard_image import build_card\n"
+                      f"from {cli}.conftest import seed\n"
                       "import tests.support.cards\n"
                       f"CODE = 'from {cli} import test_flash; x = 1'\n")
     assert {name for name in imported(script) if is_test_module(name)} == {
-        "tests.card.test_sdcard_image", "tests.cli.test_flash"}
+        "tests.card.test_sdcard_image", "tests.cli.conftest",
+        "tests.cli.test_flash"}

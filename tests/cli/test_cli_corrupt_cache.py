@@ -15,8 +15,8 @@ import pytest
 from pytest_quill import cli
 from pytest_quill.cli import cached, common
 from pytest_quill.cli.flash import Machine
-from tests.cli.conftest import PROJECT, QUILL, seed
 from tests.support.block_devices import GARBAGE, MIB, FakeMachine, untouched_proof
+from tests.support.quill_cli import PROJECT, QUILL, seed
 
 FAKE_QEMU = """#!/bin/sh
 echo "$0 $*" >> "{marker}"

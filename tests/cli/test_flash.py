@@ -11,8 +11,8 @@ import pytest
 from pytest_quill import cli
 from pytest_quill.cli.flash import Machine
 from pytest_quill.formats import bmap
-from tests.cli.conftest import run_quill
 from tests.support.block_devices import GARBAGE, MIB, FakeMachine, untouched_proof
+from tests.support.quill_cli import run_quill
 
 
 @pytest.fixture

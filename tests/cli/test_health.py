@@ -3,7 +3,7 @@ missing part (the lab's problem, not the product's)."""
 
 from __future__ import annotations
 
-from tests.cli.conftest import run_quill
+from tests.support.quill_cli import run_quill
 
 
 def test_this_machines_qemu_bench_is_ready(empty):

@@ -7,7 +7,7 @@ import filecmp
 
 from pytest_quill import __version__
 from pytest_quill.cli import init
-from tests.cli.conftest import PROJECT, run_quill
+from tests.support.quill_cli import PROJECT, run_quill
 
 
 def test_init_copies_the_example_project_and_its_pytest_settings(tmp_path):

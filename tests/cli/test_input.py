@@ -3,7 +3,7 @@ traceback; a boot with no card cached names the run that makes one, exit 3."""
 
 from __future__ import annotations
 
-from tests.cli.conftest import run_quill
+from tests.support.quill_cli import run_quill
 
 
 def one_line(result) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.run.record import SCHEMA_VERSION
-from tests.cli.conftest import run_quill
+from tests.support.quill_cli import run_quill
 
 
 def lines_of(result) -> dict[str, str]:

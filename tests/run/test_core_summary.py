@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pytest_quill.report import metrics
 from pytest_quill.run import record
-from tests.report.conftest import two_worker_record
+from tests.support.run_records import two_worker_record
 
 
 def summary(rec: dict) -> list[str]:

@@ -27,7 +27,7 @@ import pytest
 
 from pytest_quill import cli, data
 from pytest_quill.cli import cached, common
-from tests.cli.conftest import seed
+from tests.support.quill_cli import seed
 
 PROJECT = Path(__file__).resolve().parents[2]
 QUILL = Path(sys.executable).parent / "quill"
