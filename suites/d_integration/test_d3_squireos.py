@@ -9,7 +9,7 @@ import pytest
 
 pytestmark = [pytest.mark.gate(4), pytest.mark.hardware, pytest.mark.timeout(600)]
 
-# What the modules print; tests/bench/test_judge_module_strings.py checks their sources.
+# What the modules print; tests/boot/test_judge_module_strings.py checks their sources.
 MOTTO = "By quill and candlelight, we write eternal words"
 VERSION = "SquireOS 1.0.0 - Codename: Parchment"
 BANNER = "SquireOS 1.0.0"
