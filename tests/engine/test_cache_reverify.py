@@ -13,42 +13,23 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.engine.backends.base import Toolchain
 from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.cache import SUMS, Cache, damage
 from pytest_quill.engine.produce import build_or_reuse
 from pytest_quill.profile import load_profile
+from tests.support.recipes import FilesRecipe
 
 PROJECT = Path(__file__).resolve().parents[2]
 TARBALL = gzip.compress(b"rootfs contents " * 4096, mtime=0)
 
 
-class Rootfs:
-    """A recipe of the engine's protocol making a tarball, a nested file and meta."""
-
-    name, deps, version, evidence, runs_on, tools = "rootfs", (), "1", (), "host", ()
-
-    def __init__(self):
-        self.built = 0
-
-    def needs(self, profile):
-        return ()
-
-    def toolchain(self, profile):
-        return Toolchain()
-
-    def fingerprint(self, profile, project_root):
-        return {}
-
-    def build(self, ctx):
-        self.built += 1
-        (ctx.out / "rootfs.tar.gz").write_bytes(TARBALL)
-        (ctx.out / "parts").mkdir()
-        (ctx.out / "parts" / "packages.txt").write_text("busybox\n")
-        return {"packages": 1}
+def rootfs_recipe() -> FilesRecipe:
+    """A tarball, a nested file and meta."""
+    return FilesRecipe("rootfs", {"rootfs.tar.gz": TARBALL, "parts/packages.txt": b"busybox\n"},
+                       {"packages": 1})
 
 
-def produce(tmp_path: Path, recipe: Rootfs, warnings: list[str] | None = None, **options):
+def produce(tmp_path: Path, recipe: FilesRecipe, warnings: list[str] | None = None, **options):
     return build_or_reuse(recipe, "k1", profile=load_profile("qemu-virt"), backend=HostBackend(),
                           cache=Cache(tmp_path / "cache"), deps={}, log=tmp_path / "rootfs.log",
                           jobs=1, work_root=tmp_path / "work", project_root=PROJECT,
@@ -65,7 +46,7 @@ def cache_files(tmp_path: Path) -> list[str]:
 @pytest.fixture
 def entry(tmp_path) -> Path:
     """A published entry, built once."""
-    recipe = Rootfs()
+    recipe = rootfs_recipe()
     artifact = produce(tmp_path, recipe)
     assert (artifact.status, recipe.built) == ("built", 1)
     return artifact.path
@@ -83,7 +64,7 @@ def test_publishing_records_the_sha256_of_every_file_as_sha256sum_writes_it(entr
 
 
 def test_an_intact_entry_is_reused_without_a_word(tmp_path, entry):
-    recipe, warnings = Rootfs(), []
+    recipe, warnings = rootfs_recipe(), []
     artifact = produce(tmp_path, recipe, warnings)
     assert (artifact.status, artifact.path, recipe.built) == ("cached", entry, 0)
     assert warnings == []
@@ -131,7 +112,7 @@ def test_a_damaged_entry_is_a_miss_said_once_then_built_again(tmp_path, entry, h
     spoil, reason = DAMAGE[how]
     spoil(entry)
     assert damage(entry) == reason
-    recipe, warnings = Rootfs(), []
+    recipe, warnings = rootfs_recipe(), []
     artifact = produce(tmp_path, recipe, warnings)
     assert (artifact.status, artifact.path, recipe.built) == ("built", entry, 1)
     line = (f"warning: the cached rootfs k1 is damaged ({reason}); building it again: "
@@ -146,7 +127,7 @@ def test_a_damaged_entry_is_a_miss_said_once_then_built_again(tmp_path, entry, h
 
 def test_a_forced_rebuild_is_no_damage_to_warn_about(tmp_path, entry):
     flip_a_byte(entry)
-    recipe, warnings = Rootfs(), []
+    recipe, warnings = rootfs_recipe(), []
     artifact = produce(tmp_path, recipe, warnings, rebuild=True)
     assert (artifact.status, recipe.built, warnings) == ("built", 1, [])
     assert damage(entry) == ""

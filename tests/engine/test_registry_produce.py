@@ -16,6 +16,7 @@ from pytest_quill.engine.produce import build_or_reuse
 from pytest_quill.engine.registry import open_registry
 from pytest_quill.engine.registry_share import Sharing
 from pytest_quill.profile import load_profile
+from tests.support.recipes import FilesRecipe
 from tests.support.registry import missing_tools, registry_server
 from tests.support.services import free_tcp_port
 
@@ -27,31 +28,10 @@ PROJECT = Path(__file__).resolve().parents[2]
 KEY = "5eed"
 
 
-class Card:
-    """A recipe of the engine's protocol: an image, a nested file and meta."""
-
-    name, deps, version, evidence, runs_on, tools = "sdcard", (), "1", (), "host", ()
-
-    def __init__(self):
-        self.built = 0
-
-    def needs(self, profile):
-        return ()
-
-    def toolchain(self, profile):
-        from pytest_quill.engine.backends.base import Toolchain
-
-        return Toolchain()
-
-    def fingerprint(self, profile, project_root):
-        return {}
-
-    def build(self, ctx):
-        self.built += 1
-        (ctx.out / "card.img").write_bytes(b"\x55\xaa" * 50_000)
-        (ctx.out / "boot").mkdir()
-        (ctx.out / "boot" / "boot.scr").write_text("bootm\n")
-        return {"partitions": 2}
+def card_recipe() -> FilesRecipe:
+    """An image, a nested file and meta."""
+    return FilesRecipe("sdcard", {"card.img": b"\x55\xaa" * 50_000, "boot/boot.scr": b"bootm\n"},
+                       {"partitions": 2})
 
 
 @pytest.fixture
@@ -64,7 +44,7 @@ class Machine:
     """One machine's cache and log, sharing through REFERENCE in MODE."""
 
     def __init__(self, folder: Path, reference: str, mode: str, verify=None):
-        self.folder, self.recipe = folder, Card()
+        self.folder, self.recipe = folder, card_recipe()
         self.warnings: list[str] = []
         self.transfers: list[tuple[str, str]] = []
         docker_config = folder / "docker-config"

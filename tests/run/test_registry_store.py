@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.engine.backends.base import Toolchain
 from pytest_quill.engine.cache import Cache
 from pytest_quill.engine.registry import open_registry
 from pytest_quill.profile import load_profile
 from pytest_quill.run.state import RunState
 from pytest_quill.run.store import Store
+from tests.support.recipes import FilesRecipe
 from tests.support.registry import missing_tools, registry_server
 
 pytestmark = pytest.mark.skipif(bool(missing_tools()),
@@ -24,28 +24,13 @@ PROJECT = Path(__file__).resolve().parents[2]
 USER, PASSWORD = "ci", "s3cret-token-for-the-registry"
 
 
-class Rootfs:
-    name, deps, version, evidence, runs_on, tools = "rootfs", (), "1", (), "host", ()
-
-    def __init__(self):
-        self.built = 0
-
-    def needs(self, profile):
-        return ()
-
-    def toolchain(self, profile):
-        return Toolchain()
-
-    def fingerprint(self, profile, project_root):
-        return {"same": "inputs on every machine"}
-
-    def build(self, ctx):
-        self.built += 1
-        (ctx.out / "rootfs.tar.gz").write_bytes(b"\x1f\x8b" + bytes(4000))
-        return {"entries": 1}
+def rootfs_recipe() -> FilesRecipe:
+    """The same inputs on every machine: one key, so a second machine can pull."""
+    return FilesRecipe("rootfs", {"rootfs.tar.gz": b"\x1f\x8b" + bytes(4000)}, {"entries": 1},
+                       fingerprint={"same": "inputs on every machine"})
 
 
-def machine(folder: Path, reference: str, mode: str, recipe: Rootfs, verifiers=None) -> Store:
+def machine(folder: Path, reference: str, mode: str, recipe: FilesRecipe, verifiers=None) -> Store:
     """A run's store on one machine: its own run folder and cache, the shared registry."""
     environ = {"DOCKER_CONFIG": str(folder), "QUILL_REGISTRY_USER": USER,
                "QUILL_REGISTRY_PASSWORD": PASSWORD}
@@ -64,7 +49,7 @@ def written_text(folder: Path) -> str:
 
 def test_the_record_says_pushed_then_pulled_with_the_reference_and_seconds(tmp_path):
     with registry_server(tmp_path / "registry", users={USER: PASSWORD}) as server:
-        first_recipe, second_recipe = Rootfs(), Rootfs()
+        first_recipe, second_recipe = rootfs_recipe(), rootfs_recipe()
         first = machine(tmp_path / "first", server.repository(), "rw", first_recipe)
         second = machine(tmp_path / "second", server.repository(), "pull", second_recipe)
 
@@ -92,8 +77,8 @@ def test_a_pulled_artifact_goes_through_the_plans_verifier_first(tmp_path):
         return []
 
     with registry_server(tmp_path / "registry", users={USER: PASSWORD}) as server:
-        machine(tmp_path / "first", server.repository(), "rw", Rootfs()).get("rootfs")
-        second = machine(tmp_path / "second", server.repository(), "pull", Rootfs(),
+        machine(tmp_path / "first", server.repository(), "rw", rootfs_recipe()).get("rootfs")
+        second = machine(tmp_path / "second", server.repository(), "pull", rootfs_recipe(),
                          verifiers={"rootfs": verify})
         pulled = second.get("rootfs")
 
