@@ -8,12 +8,8 @@ without them, and refuse it when the CA is another one."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import tempfile
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,8 +17,7 @@ import pytest
 from pytest_quill.engine.backends import remote
 from pytest_quill.engine.backends.docker import DockerBackend, docker_available
 from pytest_quill.errors import BenchError
-from tests.support.remote_engine import START_S, _own_bridge, _unmount_under
-from tests.support.services import free_tcp_port, stop
+from tests.support.remote_engine import remote_engine
 
 PROBE_S = 5
 
@@ -48,49 +43,6 @@ def make_certificates(folder: Path, ca_name: str = "quill test CA") -> None:
                 "-CAkey", "ca-key.pem", "-CAcreateserial", "-out", cert, "-extfile", f"{name}.ext")
 
 
-@contextmanager
-def tls_engine(certificates: Path):
-    """tcp://127.0.0.1:PORT of a fresh dockerd that speaks TLS only and verifies clients."""
-    if shutil.which("dockerd") is None or os.geteuid() != 0:
-        pytest.skip("a second engine needs dockerd and root")
-    folder = Path(tempfile.mkdtemp(prefix="qt-", dir="/tmp"))  # short: socket paths are bounded
-    port = free_tcp_port()
-    url = f"tcp://127.0.0.1:{port}"
-    bridge = _own_bridge(f"qtl{port}", port)
-    argv = ["dockerd", "-H", url, "--tlsverify", "--tlscacert", str(certificates / "ca.pem"),
-            "--tlscert", str(certificates / "server-cert.pem"),
-            "--tlskey", str(certificates / "server-key.pem"), f"--bridge={bridge}",
-            "--iptables=false", "--ip-masq=false", "--data-root", str(folder / "data"),
-            "--exec-root", str(folder / "exec"), "--pidfile", str(folder / "dockerd.pid")]
-    try:
-        with open(folder / "dockerd.log", "wb") as log:
-            daemon = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, start_new_session=True)
-        try:
-            _wait_listening(url, daemon, folder / "dockerd.log", certificates)
-            yield url
-        finally:
-            stop(daemon, 60)
-    finally:
-        subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
-        _unmount_under(folder)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _wait_listening(url: str, daemon: subprocess.Popen, log: Path, certificates: Path) -> None:
-    began = time.monotonic()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DOCKER_TLS_VERIFY", "1")
-        env.setenv("DOCKER_CERT_PATH", str(certificates))
-        while time.monotonic() - began < START_S:
-            if daemon.poll() is not None:
-                pytest.fail(f"dockerd exited ({daemon.returncode}): {log.read_text()[-800:]}")
-            if remote.probe(url, PROBE_S) is None:
-                return
-            time.sleep(0.3)
-    pytest.fail(f"dockerd did not answer on {url} within {START_S} s: {log.read_text()[-800:]}")
-
-
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory) -> Path:
     if shutil.which("openssl") is None:
@@ -102,7 +54,7 @@ def certificates(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def engine_url(certificates):
-    with tls_engine(certificates) as url:
+    with remote_engine(certificates) as url:
         yield url
 
 

@@ -18,14 +18,17 @@ import docker
 import pytest
 import requests
 
+from pytest_quill.engine.backends import remote
 from tests.support.services import free_tcp_port, stop
 
 START_S = 60
 
 
 @contextmanager
-def remote_engine():
-    """tcp://127.0.0.1:PORT of a fresh engine that sees none of this machine's images."""
+def remote_engine(certificates: Path | None = None):
+    """tcp://127.0.0.1:PORT of a fresh engine that sees none of this machine's images;
+    with CERTIFICATES (ca.pem, server-cert.pem, server-key.pem, and the client's
+    cert.pem, key.pem) it speaks TLS only and verifies its clients."""
     if shutil.which("dockerd") is None or os.geteuid() != 0:
         pytest.skip("a second engine needs dockerd and root")
     # Short: containerd's socket lives under the exec root, and socket paths are bounded.
@@ -33,7 +36,11 @@ def remote_engine():
     port = free_tcp_port()
     url = f"tcp://127.0.0.1:{port}"
     bridge = _own_bridge(f"qbr{port}", port)
-    argv = ["dockerd", "-H", url, "--tls=false", f"--bridge={bridge}", "--iptables=false",
+    tls = ["--tls=false"] if certificates is None else [
+        "--tlsverify", "--tlscacert", str(certificates / "ca.pem"),
+        "--tlscert", str(certificates / "server-cert.pem"),
+        "--tlskey", str(certificates / "server-key.pem")]
+    argv = ["dockerd", "-H", url, *tls, f"--bridge={bridge}", "--iptables=false",
             "--ip-masq=false", "--data-root", str(folder / "data"),
             "--exec-root", str(folder / "exec"), "--pidfile", str(folder / "dockerd.pid")]
     try:
@@ -41,7 +48,7 @@ def remote_engine():
             daemon = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                       stdin=subprocess.DEVNULL, start_new_session=True)
         try:
-            _wait_answering(url, daemon, folder / "dockerd.log")
+            _wait_answering(url, daemon, folder / "dockerd.log", certificates)
             yield url
         finally:
             stop(daemon, 60)
@@ -71,17 +78,29 @@ def _own_bridge(name: str, port: int) -> str:
     return name
 
 
-def _wait_answering(url: str, daemon: subprocess.Popen, log: Path) -> None:
+def _wait_answering(url: str, daemon: subprocess.Popen, log: Path,
+                    certificates: Path | None) -> None:
     began = time.monotonic()
     while time.monotonic() - began < START_S:
         if daemon.poll() is not None:
             pytest.fail(f"dockerd exited ({daemon.returncode}): {log.read_text()[-800:]}")
-        try:
-            docker.DockerClient(base_url=url, timeout=5).ping()
+        if _answers(url, certificates):
             return
-        except (docker.errors.DockerException, requests.exceptions.RequestException):
-            time.sleep(0.3)
+        time.sleep(0.3)
     pytest.fail(f"dockerd did not answer on {url} within {START_S} s: {log.read_text()[-800:]}")
+
+
+def _answers(url: str, certificates: Path | None) -> bool:
+    """A plain engine answers a ping; a TLS one the plugin's own probe, as its clients see it."""
+    if certificates is None:
+        try:
+            return bool(docker.DockerClient(base_url=url, timeout=5).ping())
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            return False
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DOCKER_TLS_VERIFY", "1")
+        env.setenv("DOCKER_CERT_PATH", str(certificates))
+        return remote.probe(url, 5) is None
 
 
 def bind_mounts(client) -> list[str]:
