@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from figures import FOLDER, PROJECT, save
-from redis_server import redis_server
+from redis_server import RedisUnavailable, redis_server
 
 from pytest_quill.engine.backends.docker import DockerBackend
 from pytest_quill.engine.backends.host import HostBackend
@@ -67,7 +67,10 @@ def main() -> int:
     if args.profile == "nook-twin":
         settings.setdefault("kernel.source", str(SOURCE))
     with contextlib.ExitStack() as stack:
-        url = args.redis or stack.enter_context(redis_server())
+        try:
+            url = args.redis or stack.enter_context(redis_server())
+        except RedisUnavailable as unavailable:
+            raise SystemExit(f"{unavailable}; or pass --redis redis://HOST:PORT") from None
         profile = load_profile(args.profile, {**settings, "kernel.ccache_remote": url},
                                directory=PROJECT / "hardware_profiles")
         root = FOLDER / f"ccache-{int(time.time())}"

@@ -1,6 +1,6 @@
-"""An empty Redis server for ccache's remote storage, started for one benchmark:
-Debian's redis-server on a free loopback port, no persistence, a scratch
-folder; stopped when the block ends."""
+"""An empty Redis server for ccache's remote storage: Debian's redis-server on a
+free loopback port, no persistence, a scratch folder; stopped when the block
+ends. Used by the ccache benchmark and the ccache e2e tests."""
 
 from __future__ import annotations
 
@@ -15,13 +15,16 @@ from pathlib import Path
 START_S = 20
 
 
+class RedisUnavailable(RuntimeError):
+    pass
+
+
 @contextmanager
 def redis_server():
     """redis://127.0.0.1:PORT of a fresh, empty server."""
     program = shutil.which("redis-server")
     if program is None:
-        raise SystemExit("redis-server is not installed: apt-get install redis-server, "
-                         "or pass --redis redis://HOST:PORT")
+        raise RedisUnavailable("redis-server is not installed (apt-get install redis-server)")
     folder = Path(tempfile.mkdtemp(prefix="quill-bench-redis-"))
     port = free_port()
     server = subprocess.Popen(
@@ -51,7 +54,7 @@ def wait_answering(port: int, server: subprocess.Popen, log: Path) -> None:
     began = time.monotonic()
     while time.monotonic() - began < START_S:
         if server.poll() is not None:
-            raise SystemExit(f"redis-server exited ({server.returncode}): "
+            raise RedisUnavailable(f"redis-server exited ({server.returncode}): "
                              f"{log.read_text()[-500:] if log.exists() else ''}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
@@ -60,4 +63,4 @@ def wait_answering(port: int, server: subprocess.Popen, log: Path) -> None:
                     return
         except OSError:
             time.sleep(0.1)
-    raise SystemExit(f"redis-server did not answer on 127.0.0.1:{port} in {START_S} s")
+    raise RedisUnavailable(f"redis-server did not answer on 127.0.0.1:{port} in {START_S} s")
