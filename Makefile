@@ -37,12 +37,13 @@ run: docker
 
 test: docker
 	.venv/bin/ruff check .
-	# Random order, a new seed each run (printed in the header: rerun with --randomly-seed=N).
-	$(PYTEST) -n 2 tests/ -m "not e2e" --randomly-seed=$$(date +%s)
+	# Random order, a new seed each run (printed in the header: rerun with --randomly-seed=N);
+	# the slowest tests are listed, as CI time is a budget (docs/performance.md).
+	$(PYTEST) -n 2 tests/ -m "not e2e" --randomly-seed=$$(date +%s) --durations=10
 	$(SUITES)
 	sh scripts/report.sh
 	$(NOOK_RUNS)
-	$(PYTEST) -p no:randomly tests/ -m e2e
+	$(PYTEST) -p no:randomly tests/ -m e2e --durations=30
 
 # Remake the report from reports/allure-results.
 report:
