@@ -65,12 +65,11 @@ def read(path: Path) -> BlockMap:
         text = path.read_text()
         root = ElementTree.fromstring(text)
         version = root.get("version", "")
-        image_size = int(root.findtext("ImageSize"))
-        block_size = int(root.findtext("BlockSize"))
-        blocks = int(root.findtext("BlocksCount"))
+        image_size = _number(root, "ImageSize")
+        block_size = _number(root, "BlockSize")
+        blocks = _number(root, "BlocksCount")
         kind = (root.findtext("ChecksumType") or "sha1").strip()
-        ranges = tuple(_range(item, block_size, image_size, kind)
-                       for item in root.iter("Range"))
+        ranges = tuple(_range(item, block_size, image_size, kind) for item in root.iter("Range"))
     except (ElementTree.ParseError, TypeError, ValueError) as error:
         raise ValueError(f"{path}: not a block map bmaptool wrote: {error}") from None
     if root.tag != "bmap" or not version.startswith(("1.", "2.")) or block_size <= 0:
@@ -79,32 +78,42 @@ def read(path: Path) -> BlockMap:
     return BlockMap(path, version, image_size, block_size, blocks, kind, ranges)
 
 
-def _check_own_checksum(path: Path, text: str, root, kind: str) -> None:
+def _number(root: ElementTree.Element, tag: str) -> int:
+    text = root.findtext(tag)
+    if text is None:
+        raise ValueError(f"no {tag}")
+    return int(text)
+
+
+def _check_own_checksum(path: Path, text: str, root: ElementTree.Element, kind: str) -> None:
     """bmaptool's checksum of the map: taken with its own value written as zeros."""
-    field, kind = ("BmapFileChecksum", kind) if root.find("BmapFileChecksum") is not None \
-        else ("BmapFileSHA1", "sha1")
+    field, kind = (
+        ("BmapFileChecksum", kind) if root.find("BmapFileChecksum") is not None else ("BmapFileSHA1", "sha1")
+    )
     stated = (root.findtext(field) or "").strip()
     if not stated:
         return  # format 1.0-1.2 has none
     found = hashlib.new(kind, text.replace(stated, "0" * len(stated), 1).encode()).hexdigest()
     if found != stated:
-        raise ValueError(f"{path}: the map's own {kind} is {found}, it states {stated}: "
-                         "the map was changed after bmaptool wrote it")
+        raise ValueError(
+            f"{path}: the map's own {kind} is {found}, it states {stated}: "
+            "the map was changed after bmaptool wrote it"
+        )
 
 
-def _range(item, block_size: int, image_size: int, kind: str) -> Range:
-    text = item.text.strip()
-    first, _, last = text.partition("-")
-    first, last = int(first), int(last or first)
+def _range(item: ElementTree.Element, block_size: int, image_size: int, kind: str) -> Range:
+    text = (item.text or "").strip()
+    first_text, _, last_text = text.partition("-")
+    first, last = int(first_text), int(last_text or first_text)
     checksum = item.get("chksum") or item.get("sha1")
     if checksum is not None and kind not in hashlib.algorithms_available:
         raise ValueError(f"checksum type {kind} unknown")
-    return Range(first, last, checksum, first * block_size,
-                 min((last + 1) * block_size, image_size))
+    return Range(first, last, checksum, first * block_size, min((last + 1) * block_size, image_size))
 
 
-def check(fd: int, block_map: BlockMap,
-          progress: Callable[[int, int], None] | None = None) -> tuple[list[Mismatch], str]:
+def check(
+    fd: int, block_map: BlockMap, progress: Callable[[int, int], None] | None = None
+) -> tuple[list[Mismatch], str]:
     """Read every mapped range of the open file FD; the ranges whose checksum
     differs from the map's, and the sha256 of all the mapped bytes read.
     A failed or short read is an OSError naming the offset."""
@@ -118,8 +127,9 @@ def check(fd: int, block_map: BlockMap,
             except OSError as error:
                 raise OSError(f"read failed at offset {offset}: {error.strerror}") from None
             if len(block) != length:
-                raise OSError(f"read failed at offset {offset}: {len(block)} of {length} "
-                              "bytes, the end of the data")
+                raise OSError(
+                    f"read failed at offset {offset}: {len(block)} of {length} bytes, the end of the data"
+                )
             digest.update(block)
             whole.update(block)
             done += length

@@ -12,8 +12,10 @@ from __future__ import annotations
 import io
 import mmap
 import struct
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any, TypeVar, cast
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
@@ -23,8 +25,16 @@ from elftools.elf.sections import SymbolTableSection
 MAGIC = b"\x7fELF"
 
 # e_machine values, named as profile target.elf_machine names them.
-MACHINES = {3: "386", 8: "MIPS", 20: "PPC", 21: "PPC64", 40: "ARM", 62: "X86_64",
-            183: "AArch64", 243: "RISCV"}
+MACHINES = {
+    3: "386",
+    8: "MIPS",
+    20: "PPC",
+    21: "PPC64",
+    40: "ARM",
+    62: "X86_64",
+    183: "AArch64",
+    243: "RISCV",
+}
 TYPES = {1: "REL", 2: "EXEC", 3: "DYN", 4: "CORE"}
 
 PT_INTERP = 3
@@ -37,6 +47,7 @@ EF_ARM_ABI_FLOAT_SOFT = 0x200
 EF_ARM_ABI_FLOAT_HARD = 0x400
 # What pyelftools (and the struct and text decoding under it) raise on a broken file.
 _BROKEN = (ELFError, ValueError, struct.error, EOFError)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,7 @@ class Elf:
     """One ELF file: its bytes (a tar member) or a path (mapped, not read whole)."""
 
     def __init__(self, source: Path | bytes):
+        stream: IO[bytes]
         if isinstance(source, (bytes, bytearray)):
             self.name, stream = "", io.BytesIO(source)
         else:
@@ -146,9 +158,16 @@ class Elf:
         )
 
     def sections(self) -> list[Section]:
-        return [Section(section.name, section["sh_addr"], section["sh_size"],
-                        str(section["sh_type"]), section["sh_flags"])
-                for section in self._sections()]
+        return [
+            Section(
+                section.name,
+                section["sh_addr"],
+                section["sh_size"],
+                str(section["sh_type"]),
+                section["sh_flags"],
+            )
+            for section in self._sections()
+        ]
 
     def section_bytes(self, name: str) -> bytes | None:
         for section in self._sections():
@@ -158,17 +177,28 @@ class Elf:
 
     def symbols(self) -> list[Symbol]:
         """The .symtab's named symbols (none when the file is stripped)."""
-        table = next((s for s in self._sections()
-                      if s.name == ".symtab" and isinstance(s, SymbolTableSection)), None)
+        table = next(
+            (s for s in self._sections() if s.name == ".symtab" and isinstance(s, SymbolTableSection)), None
+        )
         if table is None:
             return []
         thumb = self.elf.header["e_machine"] == "EM_ARM"
-        return self._read(lambda: [
-            Symbol(symbol.name, symbol["st_shndx"] != "SHN_UNDEF",
-                   symbol["st_info"]["bind"] == "STB_LOCAL",
-                   symbol["st_value"] & ~1 if thumb and symbol["st_info"]["type"] == "STT_FUNC"
-                   else symbol["st_value"], symbol["st_size"])
-            for symbol in table.iter_symbols() if symbol.name], "symbol table")
+        return self._read(
+            lambda: [
+                Symbol(
+                    symbol.name,
+                    symbol["st_shndx"] != "SHN_UNDEF",
+                    symbol["st_info"]["bind"] == "STB_LOCAL",
+                    symbol["st_value"] & ~1
+                    if thumb and symbol["st_info"]["type"] == "STT_FUNC"
+                    else symbol["st_value"],
+                    symbol["st_size"],
+                )
+                for symbol in table.iter_symbols()
+                if symbol.name
+            ],
+            "symbol table",
+        )
 
     def symbol(self, name: str) -> Symbol | None:
         """The symbol NAME (a defined one first), e.g. stext or _text of a vmlinux."""
@@ -184,15 +214,13 @@ class Elf:
                 info.setdefault(key, value)
         return info
 
-    def _segments(self) -> list:
-        return self._table("p", self.elf.structs.Elf_Phdr, self.elf.iter_segments,
-                           "program header table")
+    def _segments(self) -> list[Any]:
+        return self._table("p", self.elf.structs.Elf_Phdr, self.elf.iter_segments, "program header table")
 
-    def _sections(self) -> list:
-        return self._table("s", self.elf.structs.Elf_Shdr, self.elf.iter_sections,
-                           "section header table")
+    def _sections(self) -> list[Any]:
+        return self._table("s", self.elf.structs.Elf_Shdr, self.elf.iter_sections, "section header table")
 
-    def _table(self, letter: str, entry, entries, what: str) -> list:
+    def _table(self, letter: str, entry: Any, entries: Callable[[], Iterator[Any]], what: str) -> list[Any]:
         """A header table (e_phoff/e_shoff...), bounds-checked before pyelftools reads it."""
         header = self.elf.header
         count = header[f"e_{letter}hnum"]
@@ -202,14 +230,14 @@ class Elf:
                 raise self._error(f"{what} runs past the end of the file")
         return self._read(lambda: list(entries()), what)
 
-    def _interpreter(self, segments) -> str | None:
+    def _interpreter(self, segments: list[Any]) -> str | None:
         for segment in segments:
             if segment["p_type"] == "PT_INTERP":
                 data = self._read(segment.data, "interpreter")
                 return data.rstrip(b"\0").decode(errors="replace")
         return None
 
-    def _abi_min_kernel(self, segments) -> tuple[int, int, int] | None:
+    def _abi_min_kernel(self, segments: list[Any]) -> tuple[int, int, int] | None:
         """From the PT_NOTE segments; objects without program headers (.ko, .o)
         have it in their SHT_NOTE sections. A note cut off by the file's end is
         not read."""
@@ -219,30 +247,34 @@ class Elf:
         for region in notes:
             try:
                 for note in region.iter_notes():
-                    if (note["n_name"] == "GNU" and note["n_type"] == "NT_GNU_ABI_TAG"
-                            and note["n_descsz"] >= 16
-                            and note["n_desc"]["abi_os"] == "ELF_NOTE_OS_LINUX"):
+                    if (
+                        note["n_name"] == "GNU"
+                        and note["n_type"] == "NT_GNU_ABI_TAG"
+                        and note["n_descsz"] >= 16
+                        and note["n_desc"]["abi_os"] == "ELF_NOTE_OS_LINUX"
+                    ):
                         desc = note["n_desc"]
                         return desc["abi_major"], desc["abi_minor"], desc["abi_tiny"]
             except _BROKEN:
                 continue
         return None
 
-    def _read(self, action, what: str):
+    def _read(self, action: Callable[[], T], what: str) -> T:
         try:
             return action()
         except _BROKEN as exc:
             raise self._error(f"broken {what}: {exc}") from None
 
 
-def _mapped(path: Path):
+def _mapped(path: Path) -> IO[bytes]:
     """The file mapped read-only: pyelftools seeks in it without reading it whole."""
     with open(path, "rb") as handle:
         if not path.stat().st_size:
             return io.BytesIO(b"")
-        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        # An mmap reads, seeks and tells as a binary file does, all pyelftools asks of one.
+        return cast(IO[bytes], mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
 
 
-def _number(value, names: dict) -> int:
+def _number(value: int | str, names: Mapping[str, int]) -> int:
     """A header field pyelftools names ("EM_ARM") back to its number."""
     return value if isinstance(value, int) else names.get(value, -1)

@@ -39,8 +39,7 @@ def merge_config(base: str, fragment: str) -> str:
     """The fragment's lines replace the base's for the same symbols, appended
     last (as merge_config.sh does): in a choice the last =y read wins."""
     forced = parse_config(fragment)
-    kept = [line for line in base.splitlines()
-            if _symbol_of(line) not in forced]
+    kept = [line for line in base.splitlines() if _symbol_of(line) not in forced]
     added = [line.strip() for line in fragment.splitlines() if _symbol_of(line.strip())]
     return "\n".join(kept + added) + "\n"
 
@@ -64,17 +63,19 @@ def declarations(kconfig: Path, tree: Path) -> dict[str, Declaration]:
     current: dict | None = None
     if_stack: list[list[str]] = []
 
-    def close():
+    def close() -> None:
         if current:
             found[current["symbol"]] = Declaration(
-                current["symbol"], str(kconfig.relative_to(tree)), current["type"],
-                tuple(dict.fromkeys(current["depends"])))
+                current["symbol"],
+                str(kconfig.relative_to(tree)),
+                current["type"],
+                tuple(dict.fromkeys(current["depends"])),
+            )
 
     for line in kconfig.read_text(errors="replace").splitlines():
         if match := _CONFIG.match(line):
             close()
-            current = {"symbol": match[1], "type": "",
-                       "depends": [s for block in if_stack for s in block]}
+            current = {"symbol": match[1], "type": "", "depends": [s for block in if_stack for s in block]}
         elif match := _IF.match(line):
             close()
             current = None

@@ -17,6 +17,7 @@ import os
 import posixpath
 import stat
 import tarfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +25,15 @@ MTIME = 0
 
 # Never shipped, whatever the tree holds: package caches and documentation.
 EXCLUDED = (
-    "var/cache/apt", "var/lib/apt/lists", "var/cache/debconf",
-    "usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale",
-    "usr/share/lintian", "usr/lib/locale",
+    "var/cache/apt",
+    "var/lib/apt/lists",
+    "var/cache/debconf",
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/info",
+    "usr/share/locale",
+    "usr/share/lintian",
+    "usr/lib/locale",
 )
 
 
@@ -67,9 +74,11 @@ def write(tree: Path, dest: Path, devices: tuple[Device, ...] = ()) -> list[Entr
     for parent in _missing_parents(members):
         members[parent] = _directory_member(parent)
     entries = []
-    with open(dest, "wb") as raw, \
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz, \
-            tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
+    with (
+        open(dest, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar,
+    ):
         for path in sorted(members, key=lambda p: p.split("/")):
             info, source = members[path]
             data = source.read_bytes() if source else b""
@@ -130,8 +139,8 @@ def _directory_member(path: str) -> tuple[tarfile.TarInfo, None]:
     return info, None
 
 
-def _missing_parents(members: dict) -> set[str]:
-    parents = set()
+def _missing_parents(members: Collection[str]) -> set[str]:
+    parents: set[str] = set()
     for path in members:
         parts = path.split("/")
         parents.update("/".join(parts[:i]) for i in range(1, len(parts)))
@@ -146,8 +155,13 @@ def _info(path: str, mode: int) -> tarfile.TarInfo:
     return info
 
 
-_TYPE_NAMES = {tarfile.REGTYPE: "file", tarfile.DIRTYPE: "dir", tarfile.SYMTYPE: "symlink",
-               tarfile.CHRTYPE: "char", tarfile.BLKTYPE: "block"}
+_TYPE_NAMES = {
+    tarfile.REGTYPE: "file",
+    tarfile.DIRTYPE: "dir",
+    tarfile.SYMTYPE: "symlink",
+    tarfile.CHRTYPE: "char",
+    tarfile.BLKTYPE: "block",
+}
 
 
 def _entry(info: tarfile.TarInfo, data: bytes) -> Entry:

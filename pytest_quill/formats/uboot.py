@@ -23,6 +23,7 @@ import re
 import shlex
 import struct
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,16 +68,27 @@ def read(path: Path) -> UBoot:
 def _parse(path: Path, sha256: str, data: bytes) -> UBoot:
     env_offset, env = find_env(data)
     if not env:
-        raise ValueError(f"{path}: no U-Boot default environment (no NUL-separated "
-                         "bootcmd=/bootdelay=/baudrate= entries)")
+        raise ValueError(
+            f"{path}: no U-Boot default environment (no NUL-separated bootcmd=/bootdelay=/baudrate= entries)"
+        )
     version = VERSION.search(data)
     base, stride, commands = find_commands(data)
     words = frozenset(m.decode() for m in WORD.findall(data))
-    return UBoot(path, sha256, version.group().decode() if version else "", env, env_offset,
-                 tuple(commands), base, stride, words)
+    return UBoot(
+        path,
+        sha256,
+        version.group().decode() if version else "",
+        env,
+        env_offset,
+        tuple(commands),
+        base,
+        stride,
+        words,
+    )
 
 
 # The default environment.
+
 
 def find_env(data: bytes) -> tuple[int, dict[str, str]]:
     """(offset, entries) of the longest run of name=value entries holding a key name."""
@@ -119,6 +131,7 @@ def _entries_from(data: bytes, start: int) -> list[str]:
 
 # The command table.
 
+
 def find_commands(data: bytes) -> tuple[int | None, int | None, list[str]]:
     """(link base, record size, names) of the command table; (None, None, []) if none."""
     words = struct.unpack_from(f"<{len(data) // 4}I", data)
@@ -130,7 +143,8 @@ def find_commands(data: bytes) -> tuple[int | None, int | None, list[str]]:
     usage = [strings.has_blank(w) for w in words]  # a word pointing to text with a blank
     best: list[int] = []
     best_stride = None
-    candidates = [i for i, name in enumerate(names) if name]
+    named = {i: name for i, name in enumerate(names) if name}
+    candidates = list(named)
     for stride in STRIDES:
         step = stride // 4
         run_length: dict[int, int] = {}
@@ -138,11 +152,10 @@ def find_commands(data: bytes) -> tuple[int | None, int | None, list[str]]:
             if any(usage[i + k] for k in range(1, step) if i + k < len(words)):
                 run_length[i] = run_length.get(i - step, 0) + 1
                 if run_length[i] > len(best):
-                    best, best_stride = list(range(i - (run_length[i] - 1) * step, i + 1,
-                                                   step)), stride
+                    best, best_stride = list(range(i - (run_length[i] - 1) * step, i + 1, step)), stride
     if len(best) < 2:
         return None, None, []
-    return base, best_stride, [names[i] for i in best]
+    return base, best_stride, [named[i] for i in best]
 
 
 def _link_base(data: bytes, words: tuple[int, ...]) -> int | None:
@@ -190,7 +203,8 @@ class _StringAt:
 
 # Scripts: U-Boot's command language (hush), read into commands and words.
 
-def script_commands(text: str):
+
+def script_commands(text: str) -> Iterator[tuple[int, str]]:
     """(line number, command) for each command of a script, keywords stripped."""
     for number, line in enumerate(text.splitlines(), 1):
         for command in commands_of(line):
@@ -218,7 +232,7 @@ def _split_outside_quotes(text: str) -> list[str]:
             quote = "" if char == quote else quote
         elif char in "'\"":
             quote = char
-        elif char == ";" or text[i:i + 2] in ("&&", "||"):
+        elif char == ";" or text[i : i + 2] in ("&&", "||"):
             pieces.append(current)
             current, i = "", i + (1 if char == ";" else 2)
             continue

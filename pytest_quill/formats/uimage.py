@@ -91,14 +91,18 @@ def verify(path: Path, profile: Profile, image_type: str = "kernel") -> list[str
         return [f"{path}: magic 0x{header.magic:08x}, a uImage has 0x{MAGIC:08x}"]
     problems = []
     if header_crc(path) != header.header_crc:
-        problems.append(f"{path}: header CRC 0x{header.header_crc:08x} does not match "
-                        f"the header (0x{header_crc(path):08x})")
+        problems.append(
+            f"{path}: header CRC 0x{header.header_crc:08x} does not match "
+            f"the header (0x{header_crc(path):08x})"
+        )
     length = path.stat().st_size - HEADER_SIZE
     if length != header.size:
         problems.append(f"{path}: header says {header.size} data bytes, the file has {length}")
     elif data_crc(path, header.size) != header.data_crc:
-        problems.append(f"{path}: data CRC 0x{header.data_crc:08x} does not match the data "
-                        f"(0x{data_crc(path, header.size):08x})")
+        problems.append(
+            f"{path}: data CRC 0x{header.data_crc:08x} does not match the data "
+            f"(0x{data_crc(path, header.size):08x})"
+        )
     problems += _codes(path, header, profile, image_type)
     if image_type == "kernel":
         problems += _addresses(path, header, profile)
@@ -106,14 +110,17 @@ def verify(path: Path, profile: Profile, image_type: str = "kernel") -> list[str
 
 
 def _codes(path: Path, header: UImageHeader, profile: Profile, image_type: str) -> list[str]:
-    wanted = {"os": ("linux", OS_CODES), "arch": (profile.target.arch, ARCH_CODES),
-              "type": (image_type, TYPE_CODES), "compression": ("none", COMPRESSION_CODES)}
+    wanted = {
+        "os": ("linux", OS_CODES),
+        "arch": (profile.target.arch, ARCH_CODES),
+        "type": (image_type, TYPE_CODES),
+        "compression": ("none", COMPRESSION_CODES),
+    }
     problems = []
     for field, (name, codes) in wanted.items():
         got = getattr(header, field)
         if got != codes.get(name):
-            problems.append(f"{path}: {field} code {got}, the profile needs {name} "
-                            f"({codes.get(name)})")
+            problems.append(f"{path}: {field} code {got}, the profile needs {name} ({codes.get(name)})")
     return problems
 
 
@@ -129,8 +136,9 @@ def _addresses(path: Path, header: UImageHeader, profile: Profile) -> list[str]:
         problems.append(f"{path}: uImage name {header.name!r}, profile says {wanted.name!r}")
     total = path.stat().st_size
     if total > wanted.max_bytes:
-        problems.append(f"{path}: {total} bytes, over the profile's budget of "
-                        f"{wanted.max_bytes} (uimage.max_bytes)")
+        problems.append(
+            f"{path}: {total} bytes, over the profile's budget of {wanted.max_bytes} (uimage.max_bytes)"
+        )
     return problems
 
 
@@ -138,6 +146,23 @@ def mkimage_argv(zimage: Path, uimage: Path, profile: Profile) -> list[str]:
     """mkimage for a kernel at the profile's addresses, uncompressed (a zImage
     decompresses itself)."""
     settings = profile.uimage
-    return ["mkimage", "-A", profile.target.arch, "-O", "linux", "-T", "kernel", "-C", "none",
-            "-a", f"0x{settings.load:08x}", "-e", f"0x{settings.entry:08x}",
-            "-n", settings.name, "-d", str(zimage), str(uimage)]
+    return [
+        "mkimage",
+        "-A",
+        profile.target.arch,
+        "-O",
+        "linux",
+        "-T",
+        "kernel",
+        "-C",
+        "none",
+        "-a",
+        f"0x{settings.load:08x}",
+        "-e",
+        f"0x{settings.entry:08x}",
+        "-n",
+        settings.name,
+        "-d",
+        str(zimage),
+        str(uimage),
+    ]

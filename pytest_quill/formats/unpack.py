@@ -19,19 +19,33 @@ import tarfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, QuillError
 
 Filter = Callable[[tarfile.TarInfo, str], "tarfile.TarInfo | None"]
-NO_OWNER = {"uid": None, "gid": None, "uname": None, "gname": None}
+# None unsets a field, as the standard filters do (typeshed types these fields as set only).
+NO_OWNER: dict[str, Any] = {"uid": None, "gid": None, "uname": None, "gname": None}
 # What a truncated or foreign file raises while it is read as a tar archive.
-UNREADABLE = (tarfile.ReadError, tarfile.CompressionError, EOFError, lzma.LZMAError,
-              zlib.error, gzip.BadGzipFile)
+UNREADABLE = (
+    tarfile.ReadError,
+    tarfile.CompressionError,
+    EOFError,
+    lzma.LZMAError,
+    zlib.error,
+    gzip.BadGzipFile,
+)
 
 
-def unpack(archive: Path, dest: Path, what: str, member_filter: Filter = tarfile.data_filter,
-           members: Callable[[tarfile.TarInfo], bool] = lambda member: True,
-           error: type[QuillError] = InputError, log: str | None = None) -> None:
+def unpack(
+    archive: Path,
+    dest: Path,
+    what: str,
+    member_filter: Filter = tarfile.data_filter,
+    members: Callable[[tarfile.TarInfo], bool] = lambda member: True,
+    error: type[QuillError] = InputError,
+    log: str | None = None,
+) -> None:
     """Unpack ARCHIVE into DEST (the members MEMBERS keeps); WHAT names the archive
     in an ERROR (e.g. "kernel.source nst.tar.xz"). A refusal can leave members
     already unpacked: DEST is a scratch folder its caller removes."""
@@ -41,8 +55,9 @@ def unpack(archive: Path, dest: Path, what: str, member_filter: Filter = tarfile
     except tarfile.FilterError as exc:
         raise error(refusal(f"{what} ({archive})", exc), log=log) from None
     except UNREADABLE as exc:
-        raise error(f"{what} ({archive}): not a whole tar archive ({exc}): truncated, "
-                    "or not a tar file", log=log) from None
+        raise error(
+            f"{what} ({archive}): not a whole tar archive ({exc}): truncated, or not a tar file", log=log
+        ) from None
 
 
 def refusal(what: str, exc: tarfile.FilterError) -> str:

@@ -32,8 +32,22 @@ def craft_elf(machine=40, bits=32, order="<", abi=(2, 6, 16), interp=None, etype
         payload += data
     word = "I" if bits == 32 else "Q"
     ident = b"\x7fELF" + bytes([1 if bits == 32 else 2, 1 if order == "<" else 2, 1]) + bytes(9)
-    header = ident + struct.pack(f"{order}HHI{word}{word}{word}IHHHHHH", etype, machine, 1, 0,
-                                 ehsize, 0, 0, ehsize, phentsize, len(segments), 0, 0, 0)
+    header = ident + struct.pack(
+        f"{order}HHI{word}{word}{word}IHHHHHH",
+        etype,
+        machine,
+        1,
+        0,
+        ehsize,
+        0,
+        0,
+        ehsize,
+        phentsize,
+        len(segments),
+        0,
+        0,
+        0,
+    )
     return header + phdrs + payload
 
 
@@ -66,8 +80,9 @@ def test_crafted_static_arm_binary_states_its_floor():
 
 
 def test_big_endian_64_bit_header_and_interpreter_are_read():
-    info = elf.parse(craft_elf(machine=21, bits=64, order=">", abi=(3, 10, 0),
-                               interp="/lib64/ld64.so.2", etype=3))
+    info = elf.parse(
+        craft_elf(machine=21, bits=64, order=">", abi=(3, 10, 0), interp="/lib64/ld64.so.2", etype=3)
+    )
     assert (info.machine, info.bits, info.endian, info.type) == ("PPC64", 64, "big", "DYN")
     assert info.interpreter == "/lib64/ld64.so.2"
     assert info.abi_min_kernel == (3, 10, 0)

@@ -50,11 +50,15 @@ def test_static_arm_program_facts(static_program):
 
 
 def test_sections_are_the_ones_readelf_lists(static_program):
-    listed = [match.groups() for line in tool(READELF, "-SW", str(static_program)).splitlines()
-              if (match := SECTION.match(line)) and match.group(1) != "0"]
+    listed = [
+        match.groups()
+        for line in tool(READELF, "-SW", str(static_program)).splitlines()
+        if (match := SECTION.match(line)) and match.group(1) != "0"
+    ]
     ours = elf.Elf(static_program).sections()[1:]
-    assert [(s.name, s.type.removeprefix("SHT_"), s.address, s.size) for s in ours] == \
-        [(name, kind, int(address, 16), int(size, 16)) for _, name, kind, address, size in listed]
+    assert [(s.name, s.type.removeprefix("SHT_"), s.address, s.size) for s in ours] == [
+        (name, kind, int(address, 16), int(size, 16)) for _, name, kind, address, size in listed
+    ]
     text = next(s for s in ours if s.name == ".text")
     assert text.alloc and text.type == "SHT_PROGBITS"
     assert not next(s for s in ours if s.name == ".comment").alloc
@@ -64,9 +68,11 @@ def test_sections_are_the_ones_readelf_lists(static_program):
 
 def test_symbols_by_name_match_nm(static_program):
     image = elf.Elf(static_program)
-    by_nm = {fields[2]: int(fields[0], 16) for fields in
-             (line.split() for line in tool(NM, str(static_program)).splitlines())
-             if len(fields) == 3}
+    by_nm = {
+        fields[2]: int(fields[0], 16)
+        for fields in (line.split() for line in tool(NM, str(static_program)).splitlines())
+        if len(fields) == 3
+    }
     main, answer = image.symbol("main"), image.symbol("answer")
     assert main.defined and not main.local and main.address == by_nm["main"]
     assert answer.address == by_nm["answer"] and answer.size == 4

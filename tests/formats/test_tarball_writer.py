@@ -26,9 +26,13 @@ def tree(tmp_path):
     (root / "tmp").mkdir()
     (root / "tmp").chmod(0o1777)
     (root / "dev").mkdir()
-    for junk in ("usr/share/doc/busybox/copyright", "usr/share/man/man1/sh.1.gz",
-                 "usr/share/locale/de/LC_MESSAGES/x.mo", "var/cache/apt/pkgcache.bin",
-                 "var/lib/apt/lists/deb_Release"):
+    for junk in (
+        "usr/share/doc/busybox/copyright",
+        "usr/share/man/man1/sh.1.gz",
+        "usr/share/locale/de/LC_MESSAGES/x.mo",
+        "var/cache/apt/pkgcache.bin",
+        "var/lib/apt/lists/deb_Release",
+    ):
         (root / junk).parent.mkdir(parents=True, exist_ok=True)
         (root / junk).write_text("junk")
     return root
@@ -96,9 +100,13 @@ def test_docs_locales_man_pages_and_apt_caches_are_left_out(tree, tmp_path):
     out = tmp_path / "r.tar.gz"
     tarball.write(tree, out)
     names = {m.name for m in members(out)}
-    assert not [n for n in names if n.startswith(("usr/share/doc", "usr/share/man",
-                                                  "usr/share/locale", "var/cache/apt",
-                                                  "var/lib/apt/lists"))]
+    assert not [
+        n
+        for n in names
+        if n.startswith(
+            ("usr/share/doc", "usr/share/man", "usr/share/locale", "var/cache/apt", "var/lib/apt/lists")
+        )
+    ]
     assert {"bin/busybox", "etc/inittab", "tmp"} <= names
 
 

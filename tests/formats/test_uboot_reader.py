@@ -14,19 +14,74 @@ NOOK_UBOOT = ROOT.parent / "shared/nook/boot/u-boot.bin"
 DEBIAN_UBOOT = Path("/usr/lib/u-boot/qemu_arm/u-boot.bin")
 
 NOOK_COMMANDS = [
-    "ggflash", "ibatck", "autoscr", "bdinfo", "go", "reset", "bootm", "boot", "bootd", "iminfo",
-    "charger", "battery", "epd", "calc", "clock", "coninfo", "date", "fastboot", "fatload",
-    "fatsave", "fatls", "fatinfo", "gpio", "imd", "imm", "inm", "imw", "icrc32", "iprobe", "iloop",
-    "ibus", "itest", "loads", "loadb", "loady", "md", "mm", "nm", "mw", "cp", "cmp", "crc32",
-    "base", "loop", "mtest", "sleep", "mmcinit", "mspflash", "printenv", "setenv", "setenvmem",
-    "saveenv", "run", "version", "echo", "test", "exit", "help", "?"
+    "ggflash",
+    "ibatck",
+    "autoscr",
+    "bdinfo",
+    "go",
+    "reset",
+    "bootm",
+    "boot",
+    "bootd",
+    "iminfo",
+    "charger",
+    "battery",
+    "epd",
+    "calc",
+    "clock",
+    "coninfo",
+    "date",
+    "fastboot",
+    "fatload",
+    "fatsave",
+    "fatls",
+    "fatinfo",
+    "gpio",
+    "imd",
+    "imm",
+    "inm",
+    "imw",
+    "icrc32",
+    "iprobe",
+    "iloop",
+    "ibus",
+    "itest",
+    "loads",
+    "loadb",
+    "loady",
+    "md",
+    "mm",
+    "nm",
+    "mw",
+    "cp",
+    "cmp",
+    "crc32",
+    "base",
+    "loop",
+    "mtest",
+    "sleep",
+    "mmcinit",
+    "mspflash",
+    "printenv",
+    "setenv",
+    "setenvmem",
+    "saveenv",
+    "run",
+    "version",
+    "echo",
+    "test",
+    "exit",
+    "help",
+    "?",
 ]
 
 
 def real(path: Path) -> uboot.UBoot:
     if not path.is_file():
-        pytest.skip(f"{path} is absent (the Nook's boot files live in ../shared/nook/boot; "
-                    "Debian's in the u-boot-qemu package)")
+        pytest.skip(
+            f"{path} is absent (the Nook's boot files live in ../shared/nook/boot; "
+            "Debian's in the u-boot-qemu package)"
+        )
     return uboot.read(path)
 
 
@@ -35,16 +90,17 @@ def test_nook_u_boot_1_1_4_default_environment():
     env = found.env
     assert found.version.startswith("U-Boot 1.1.4")
     assert (found.env_offset, len(env)) == (0x25118, 24)
-    assert env["bootcmd"].startswith("run autodetectmmc;if run loadbootscript; then run "
-                                     "bootscript;else ")
+    assert env["bootcmd"].startswith("run autodetectmmc;if run loadbootscript; then run bootscript;else ")
     assert env["bootcmd"].endswith("fi")
     assert (env["loadaddr"], env["loadaddrrd"]) == ("0x81c00000", "0x81f00000")
     assert env["loadbootscript"] == "fatload mmc ${mmcbootdev} ${loadaddr} boot.scr"
     assert env["bootscript"] == "echo Running bootscript from ${bootdevice}...; autoscr ${loadaddr}"
     assert (env["mmcbootdev"], env["mmcromdev"]) == ("0", "0")
-    assert env["autodetectmmc"].startswith('if itest.s ${bootdevice} == "SD"; then setenv '
-                                           "mmcbootdev 0; setenv mmcromdev 0;else setenv "
-                                           "mmcbootdev 1;")
+    assert env["autodetectmmc"].startswith(
+        'if itest.s ${bootdevice} == "SD"; then setenv '
+        "mmcbootdev 0; setenv mmcromdev 0;else setenv "
+        "mmcbootdev 1;"
+    )
     assert env["autodetectmmc"].endswith("fi;mmcinit $mmcbootdev")
 
 
@@ -63,11 +119,15 @@ def test_debian_qemu_arm_u_boot_2023_01_default_environment():
     assert (found.env_offset, len(env)) == (0x8C8A6, 50)
     assert env["bootcmd"] == "run distro_bootcmd"
     assert env["boot_targets"].split() == ["qfw", "usb0", "scsi0", "virtio0", "nvme0", "dhcp"]
-    assert (env["kernel_addr_r"], env["scriptaddr"], env["loadaddr"]) == \
-        ("0x40400000", "0x40200000", "0x40200000")
+    assert (env["kernel_addr_r"], env["scriptaddr"], env["loadaddr"]) == (
+        "0x40400000",
+        "0x40200000",
+        "0x40200000",
+    )
     assert env["boot_scripts"] == "boot.scr.uimg boot.scr"
-    assert env["boot_a_script"] == ("load ${devtype} ${devnum}:${distro_bootpart} ${scriptaddr} "
-                                    "${prefix}${script}; source ${scriptaddr}")
+    assert env["boot_a_script"] == (
+        "load ${devtype} ${devnum}:${distro_bootpart} ${scriptaddr} ${prefix}${script}; source ${scriptaddr}"
+    )
     # Set by U-Boot's code at start, not a default: its name is in the binary only.
     assert "fdtcontroladdr" not in env and found.has_string("fdtcontroladdr")
 
@@ -75,8 +135,9 @@ def test_debian_qemu_arm_u_boot_2023_01_default_environment():
 def test_debian_qemu_arm_u_boot_2023_01_command_table():
     found = real(DEBIAN_UBOOT)
     assert (found.link_base, found.stride, len(found.commands)) == (0, 28, 99)
-    assert {"virtio", "fatload", "load", "source", "ext2load", "ext4load", "bootz", "bootm",
-            "setenv"} <= set(found.commands)
+    assert {"virtio", "fatload", "load", "source", "ext2load", "ext4load", "bootz", "bootm", "setenv"} <= set(
+        found.commands
+    )
     assert not {"mmc", "mmcinit", "autoscr"} & set(found.commands)
 
 
@@ -99,8 +160,7 @@ def synthetic_uboot(path: Path) -> Path:
         blob += f"{name} - does {name} things".encode() + b"\0"
     blob += b"\0" * (-len(blob) % 4)
     for name in NAMES:  # name, maxargs, repeatable, handler, usage
-        blob += struct.pack("<5I", BASE + strings[name], 16, 1, BASE + 0x40,
-                            BASE + strings[name + " usage"])
+        blob += struct.pack("<5I", BASE + strings[name], 16, 1, BASE + 0x40, BASE + strings[name + " usage"])
     blob += b"\0" * 64
     path.write_bytes(bytes(blob))
     return path
@@ -131,22 +191,33 @@ def test_a_binary_without_a_command_table_still_gives_its_environment(tmp_path):
 
 # The command language.
 
+
 def test_commands_are_cut_at_unquoted_separators_with_keywords_set_aside():
-    line = ('if itest.s ${bootdevice} == "SD; x"; then setenv a 0 && echo ok;else mmcinit 1;'
-            'fi;for t in ${list}; do run x; done || echo no')
+    line = (
+        'if itest.s ${bootdevice} == "SD; x"; then setenv a 0 && echo ok;else mmcinit 1;'
+        "fi;for t in ${list}; do run x; done || echo no"
+    )
     assert uboot.commands_of(line) == [
-        'itest.s ${bootdevice} == "SD; x"', "setenv a 0", "echo ok", "mmcinit 1",
-        "for t in ${list}", "run x", "echo no"]
-    assert list(uboot.script_commands("# a comment\nbootm ${loadaddr}\n\n")) == \
-        [(2, "bootm ${loadaddr}")]
+        'itest.s ${bootdevice} == "SD; x"',
+        "setenv a 0",
+        "echo ok",
+        "mmcinit 1",
+        "for t in ${list}",
+        "run x",
+        "echo no",
+    ]
+    assert list(uboot.script_commands("# a comment\nbootm ${loadaddr}\n\n")) == [(2, "bootm ${loadaddr}")]
 
 
 def test_words_variables_and_what_a_command_sets():
-    assert uboot.words('setenv bootargs "console=ttyS0 root=/dev/mmcblk1p2"') == \
-        ["setenv", "bootargs", '"console=ttyS0 root=/dev/mmcblk1p2"']
+    assert uboot.words('setenv bootargs "console=ttyS0 root=/dev/mmcblk1p2"') == [
+        "setenv",
+        "bootargs",
+        '"console=ttyS0 root=/dev/mmcblk1p2"',
+    ]
     assert uboot.command_name("itest.s") == "itest"
-    assert uboot.variables("mmcinit $mmcbootdev; fatload mmc ${a}:$(b) ${a} x $?") == \
-        ["mmcbootdev", "a", "b"]
-    assert [uboot.sets(uboot.words(c)) for c in
-            ("setenv x 1", "env set y 2", "setexpr z 1 + 1", "devnum=0", "for t in a",
-             "echo x=1")] == [{"x"}, {"y"}, {"z"}, {"devnum"}, {"t"}, set()]
+    assert uboot.variables("mmcinit $mmcbootdev; fatload mmc ${a}:$(b) ${a} x $?") == ["mmcbootdev", "a", "b"]
+    assert [
+        uboot.sets(uboot.words(c))
+        for c in ("setenv x 1", "env set y 2", "setexpr z 1 + 1", "devnum=0", "for t in a", "echo x=1")
+    ] == [{"x"}, {"y"}, {"z"}, {"devnum"}, {"t"}, set()]

@@ -60,15 +60,13 @@ def test_addresses_of_another_board_are_named_with_both_values(made):
 
 
 def test_an_image_over_the_size_budget_is_reported(made, profile):
-    small = dataclasses.replace(profile, uimage=dataclasses.replace(profile.uimage,
-                                                                     max_bytes=50_000))
+    small = dataclasses.replace(profile, uimage=dataclasses.replace(profile.uimage, max_bytes=50_000))
     assert any("over the profile's budget of 50000" in p for p in uimage.verify(made, small))
 
 
 def test_a_truncated_image_is_reported_by_size(made, profile):
     made.write_bytes(made.read_bytes()[:-10])
-    assert any("header says 100000 data bytes, the file has 99990" in p
-               for p in uimage.verify(made, profile))
+    assert any("header says 100000 data bytes, the file has 99990" in p for p in uimage.verify(made, profile))
 
 
 def test_a_zimage_is_not_a_uimage(made, profile):
