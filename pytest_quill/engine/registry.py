@@ -144,6 +144,19 @@ class ArtifactRegistry:
         return Transfer(reference, time.monotonic() - started, len(blobs),
                         sum(blob["size"] for blob in blobs.values()))
 
+    def has(self, name: str, key: str) -> bool:
+        """Whether the registry holds the entry's tag (a HEAD of its manifest)."""
+        reference = self.target.reference(name, key)
+        container = self._container(name, key)
+        with self._said(reference, "asking for"):
+            response = self.client.do_request(
+                f"{self.client.prefix}://{container.manifest_url()}", "HEAD",
+                headers={"Accept": oras.defaults.default_manifest_media_type})
+            if response.status_code == 404:
+                return False
+            self._check(response, reference, "the manifest")
+        return True
+
     def _container(self, name: str, key: str) -> Container:
         container = Container(f"{self.target.repository}:{tag_of(name, key)}",
                               registry=self.target.host)

@@ -2,7 +2,9 @@
 entry, checked against the manifest and then by the artifact's own verifier, and publish
 it like a build; after publishing a build, push it (read-write mode only). A registry that
 fails is one warning line and the build goes on here; a pulled entry that fails either
-check is never published, so never used and never pushed again."""
+check is never published, so never used and never pushed again. An entry reused from the
+local cache is pushed too when the registry lacks it (a registry added, or emptied, after
+the build)."""
 
 from __future__ import annotations
 
@@ -76,3 +78,17 @@ def push_entry(sharing: Sharing, path: Path, name: str, key: str, note: Note) ->
         return
     note(f"pushed {name} {key} to {transfer.reference} in {transfer.seconds:.2f} s", False)
     sharing.on_transfer("pushed", transfer)
+
+
+def share_cached(sharing: Sharing, path: Path, name: str, key: str, note: Note) -> None:
+    """An entry reused from the local cache, pushed in read-write mode when the registry lacks
+    it; asking and pushing fail as warnings."""
+    if sharing.registry.mode != "rw":
+        return
+    try:
+        present = sharing.registry.has(name, key)
+    except RegistryError as error:
+        note(f"warning: {error.one_line()}", True)
+        return
+    if not present:
+        push_entry(sharing, path, name, key, note)
