@@ -34,12 +34,15 @@ class BlockDevice:
     holders: tuple[str, ...]  # dm/md devices built on the disk or its partitions
 
     def describe(self) -> str:
-        return (f"{self.path} ({self.model or 'unknown model'}, {self.size_bytes} bytes, "
-                f"serial {self.serial or 'unknown'})")
+        return (
+            f"{self.path} ({self.model or 'unknown model'}, {self.size_bytes} bytes, "
+            f"serial {self.serial or 'unknown'})"
+        )
 
 
-def inspect(device: str | Path, *, sysfs_root: Path = SYS, dev_root: Path = DEV,
-            allow_files: bool = False) -> BlockDevice:
+def inspect(
+    device: str | Path, *, sysfs_root: Path = SYS, dev_root: Path = DEV, allow_files: bool = False
+) -> BlockDevice:
     """The device's facts; InputError when it is not a block device at all."""
     path = Path(device)
     if not path.exists():
@@ -56,21 +59,32 @@ def inspect(device: str | Path, *, sysfs_root: Path = SYS, dev_root: Path = DEV,
     disk = folder.parent if is_partition else folder
     partitions = tuple(sorted(p.name for p in folder.iterdir() if (p / "partition").exists()))
     return BlockDevice(
-        path=path, node=node, name=node.name, is_partition=is_partition,
-        is_block=stat.S_ISBLK(mode), size_bytes=int(_read(folder / "size") or 0) * 512,
-        removable=_read(disk / "removable") == "1", transport=_transport(disk),
-        model=_model(disk), serial=_serial(disk, sysfs_root),
-        partitions=partitions, holders=_holders(folder, partitions))
+        path=path,
+        node=node,
+        name=node.name,
+        is_partition=is_partition,
+        is_block=stat.S_ISBLK(mode),
+        size_bytes=int(_read(folder / "size") or 0) * 512,
+        removable=_read(disk / "removable") == "1",
+        transport=_transport(disk),
+        model=_model(disk),
+        serial=_serial(disk, sysfs_root),
+        partitions=partitions,
+        holders=_holders(folder, partitions),
+    )
 
 
-def refusal(device: BlockDevice, card: SdCard, image_bytes: int, *, proc_root: Path = PROC,
-            dev_root: Path = DEV) -> str | None:
+def refusal(
+    device: BlockDevice, card: SdCard, image_bytes: int, *, proc_root: Path = PROC, dev_root: Path = DEV
+) -> str | None:
     """The one line that says why writing the card there is refused, or None."""
     reason = _refusal_reason(device, card, image_bytes, proc_root, dev_root)
     return f"refusing {device.describe()}: {reason}" if reason else None
 
 
-def _refusal_reason(device, card, image_bytes, proc_root, dev_root) -> str | None:
+def _refusal_reason(
+    device: BlockDevice, card: SdCard, image_bytes: int, proc_root: Path, dev_root: Path
+) -> str | None:
     if device.is_partition:
         return f"{device.name} is a partition; give the whole device"
     ours = {device.name, *device.partitions, *device.holders}
@@ -88,11 +102,15 @@ def _refusal_reason(device, card, image_bytes, proc_root, dev_root) -> str | Non
     if not device.removable and device.transport not in ("usb", "mmc"):
         return f"not removable and not on USB or MMC (transport {device.transport})"
     if device.size_bytes < max(card.min_device_bytes, image_bytes):
-        return (f"{device.size_bytes} bytes, smaller than sdcard.min_device_bytes = "
-                f"{card.min_device_bytes} or the image ({image_bytes})")
+        return (
+            f"{device.size_bytes} bytes, smaller than sdcard.min_device_bytes = "
+            f"{card.min_device_bytes} or the image ({image_bytes})"
+        )
     if device.size_bytes > card.max_device_bytes:
-        return (f"{device.size_bytes} bytes, larger than sdcard.max_device_bytes = "
-                f"{card.max_device_bytes}: not a card")
+        return (
+            f"{device.size_bytes} bytes, larger than sdcard.max_device_bytes = "
+            f"{card.max_device_bytes}: not a card"
+        )
     return None
 
 
@@ -114,8 +132,7 @@ def _transport(disk: Path) -> str:
 
 def _model(disk: Path) -> str:
     """SCSI (USB readers) has vendor + model; an MMC card has a name."""
-    words = [_read(disk / "device/vendor"), _read(disk / "device/model") or
-             _read(disk / "device/name")]
+    words = [_read(disk / "device/vendor"), _read(disk / "device/model") or _read(disk / "device/name")]
     return " ".join(word for word in words if word)
 
 
@@ -132,7 +149,7 @@ def _serial(disk: Path, sysfs_root: Path) -> str:
 
 
 def _holders(folder: Path, partitions: tuple[str, ...]) -> tuple[str, ...]:
-    names = set()
+    names: set[str] = set()
     for place in (folder, *(folder / p for p in partitions)):
         if (place / "holders").is_dir():
             names.update(p.name for p in (place / "holders").iterdir())
@@ -143,7 +160,7 @@ def _device_name(source: str, dev_root: Path) -> str | None:
     """/dev/sdb1 or /dev/disk/by-uuid/... -> sdb1; None for what is no device."""
     if not source.startswith("/dev/"):
         return None
-    return (dev_root / source[len("/dev/"):]).resolve().name
+    return (dev_root / source[len("/dev/") :]).resolve().name
 
 
 def _unescape(field: str) -> str:

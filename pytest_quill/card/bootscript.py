@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import struct
+from pathlib import Path
 
 from ..formats.uimage import HEADER_SIZE
 from ..profile import Profile
@@ -16,8 +17,10 @@ from ..profile import Profile
 
 def bootargs(profile: Profile) -> str:
     boot = profile.boot
-    args = (f"console={boot.console},{boot.baud} root={boot.root_device} "
-            f"rootfstype={profile.sdcard.root_fs} {boot.bootargs_extra}")
+    args = (
+        f"console={boot.console},{boot.baud} root={boot.root_device} "
+        f"rootfstype={profile.sdcard.root_fs} {boot.bootargs_extra}"
+    )
     return args.strip()
 
 
@@ -26,9 +29,23 @@ def script_text(profile: Profile) -> str:
     return "\n".join(lines) + "\n"
 
 
-def mkimage_argv(text_path, scr_path) -> list[str]:
-    return ["mkimage", "-A", "arm", "-O", "linux", "-T", "script", "-C", "none",
-            "-n", "quill boot script", "-d", str(text_path), str(scr_path)]
+def mkimage_argv(text_path: Path, scr_path: Path) -> list[str]:
+    return [
+        "mkimage",
+        "-A",
+        "arm",
+        "-O",
+        "linux",
+        "-T",
+        "script",
+        "-C",
+        "none",
+        "-n",
+        "quill boot script",
+        "-d",
+        str(text_path),
+        str(scr_path),
+    ]
 
 
 def script_payload(data: bytes) -> str:
@@ -43,7 +60,7 @@ def script_payload(data: bytes) -> str:
         sizes.append(part)
     if not sizes:
         raise ValueError("the script image has no part")
-    return data[offset:offset + sizes[0]].decode(errors="replace")
+    return data[offset : offset + sizes[0]].decode(errors="replace")
 
 
 def bootarg(text: str, key: str) -> str | None:
@@ -53,5 +70,5 @@ def bootarg(text: str, key: str) -> str | None:
         return None
     for word in match.group(1).strip().strip("'\"").split():
         if word.startswith(key + "="):
-            return word[len(key) + 1:]
+            return word[len(key) + 1 :]
     return None

@@ -17,7 +17,7 @@ import os
 import re
 import struct
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -54,8 +54,7 @@ def layout(sdcard: SdCard) -> tuple[Partition, Partition]:
     fat = "fat32" if sdcard.boot_mib >= FAT32_MIN_MIB else "fat16"
     boot = Partition(1, MIB, sdcard.boot_mib * MIB, FAT_TYPE_IDS[fat], True, fat)
     root_start = boot.start + boot.size
-    root = Partition(2, root_start, sdcard.image_mib * MIB - root_start, LINUX_TYPE_ID, False,
-                     sdcard.root_fs)
+    root = Partition(2, root_start, sdcard.image_mib * MIB - root_start, LINUX_TYPE_ID, False, sdcard.root_fs)
     return boot, root
 
 
@@ -68,8 +67,7 @@ def partition(image: Path, partitions: tuple[Partition, ...], run: Runner) -> No
     lines = ["label: dos", f"label-id: {DISK_ID}", "unit: sectors", ""]
     for part in partitions:
         flag = ", bootable" if part.bootable else ""
-        lines.append(f"start={part.start // SECTOR}, size={part.size // SECTOR}, "
-                     f"type={part.type}{flag}")
+        lines.append(f"start={part.start // SECTOR}, size={part.size // SECTOR}, type={part.type}{flag}")
     script = image.with_name(image.name + ".sfdisk")
     script.write_text("\n".join(lines) + "\n")
     try:
@@ -81,23 +79,47 @@ def partition(image: Path, partitions: tuple[Partition, ...], run: Runner) -> No
 
 def make_fat(image: Path, part: Partition, label: str, run: Runner) -> None:
     sectors = part.start // SECTOR
-    run(["mkfs.vfat", "-F", part.fs[3:], "-n", label, "-h", str(sectors), "--offset",
-         str(sectors), str(image), str(part.size // 1024)])
+    run(
+        [
+            "mkfs.vfat",
+            "-F",
+            part.fs[3:],
+            "-n",
+            label,
+            "-h",
+            str(sectors),
+            "--offset",
+            str(sectors),
+            str(image),
+            str(part.size // 1024),
+        ]
+    )
 
 
 def copy_to_fat(image: Path, part: Partition, files: list[tuple[Path, str]], run: Runner) -> None:
     """One file at a time, in order: the directory keeps that order (MLO first)."""
     for source, name in files:
-        run(["mcopy", "-i", f"{image}@@{part.start}", str(source), f"::{name}"],
-            env=_MTOOLS_ENV)
+        run(["mcopy", "-i", f"{image}@@{part.start}", str(source), f"::{name}"], env=_MTOOLS_ENV)
 
 
 def mke2fs_argv(image: Path, part: Partition, label: str, tree: Path) -> list[str]:
     """mke2fs -d at the partition's offset: owners and device nodes as the caller
     sees them (root, or fakeroot's view)."""
-    return ["mke2fs", "-q", "-F", "-t", part.fs, "-L", label,
-            "-E", f"offset={part.start},root_owner=0:0", "-d", str(tree), str(image),
-            f"{part.size // 1024}k"]
+    return [
+        "mke2fs",
+        "-q",
+        "-F",
+        "-t",
+        part.fs,
+        "-L",
+        label,
+        "-E",
+        f"offset={part.start},root_owner=0:0",
+        "-d",
+        str(tree),
+        str(image),
+        f"{part.size // 1024}k",
+    ]
 
 
 def needed_ranges(image: Path, boot: Partition, root: Partition) -> list[tuple[int, int]]:
@@ -140,8 +162,7 @@ def unwritten_bytes(image: Path, ranges: list[tuple[int, int]]) -> int:
 
 def bytes_outside(ranges: list[tuple[int, int]], covered: list[tuple[int, int]]) -> int:
     """How many bytes inside RANGES no range of COVERED (sorted) holds."""
-    return sum(length for start, size in ranges
-               for _, length in _holes_within(covered, start, size))
+    return sum(length for start, size in ranges for _, length in _holes_within(covered, start, size))
 
 
 def data_ranges(fd: int) -> list[tuple[int, int]]:
@@ -160,7 +181,7 @@ def data_ranges(fd: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def _holes_within(data: list[tuple[int, int]], start: int, length: int):
+def _holes_within(data: list[tuple[int, int]], start: int, length: int) -> Iterator[tuple[int, int]]:
     position, end = start, start + length
     for data_start, data_length in data:
         data_end = data_start + data_length
@@ -174,6 +195,7 @@ def _holes_within(data: list[tuple[int, int]], start: int, length: int):
 
 
 # Reading the image back.
+
 
 def output(argv: list[str], env: dict | None = None) -> str:
     """A read-only tool's stdout; BuildError with its first stderr line on failure."""
@@ -190,8 +212,7 @@ def partition_table(image: Path) -> dict:
 
 def probe(image: Path, offset: int) -> dict[str, str]:
     """blkid's view of the filesystem at OFFSET: TYPE, VERSION, LABEL..."""
-    text = output(["blkid", "--probe", "--output", "export", "--offset", str(offset),
-                   str(image)])
+    text = output(["blkid", "--probe", "--output", "export", "--offset", str(offset), str(image)])
     return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
 
 
@@ -202,16 +223,14 @@ def fat_names(image: Path, part: Partition) -> list[str]:
 
 
 def fat_read(image: Path, part: Partition, name: str, dest: Path) -> bytes:
-    output(["mcopy", "-n", "-i", f"{image}@@{part.start}", f"::{name}", str(dest)],
-           env=_MTOOLS_ENV)
+    output(["mcopy", "-n", "-i", f"{image}@@{part.start}", f"::{name}", str(dest)], env=_MTOOLS_ENV)
     return dest.read_bytes()
 
 
 def ext_used_ranges(image: Path, part: Partition) -> list[tuple[int, int]]:
     """Byte ranges of the blocks the ext filesystem marks in use (not its free list)."""
     text = output(["dumpe2fs", f"{image}?offset={part.start}"])
-    block_size = int(re.search(r"^Block size:\s+(\d+)", text, re.M).group(1))
-    block_count = int(re.search(r"^Block count:\s+(\d+)", text, re.M).group(1))
+    block_size, block_count = _dumpe2fs_number(text, "Block size"), _dumpe2fs_number(text, "Block count")
     free = []
     for field in re.findall(r"^\s+Free blocks: (.*)$", text, re.M):
         for item in filter(None, (piece.strip() for piece in field.split(","))):
@@ -225,6 +244,13 @@ def ext_used_ranges(image: Path, part: Partition) -> list[tuple[int, int]]:
     return used
 
 
+def _dumpe2fs_number(text: str, field: str) -> int:
+    found = re.search(rf"^{field}:\s+(\d+)", text, re.M)
+    if found is None:
+        raise BuildError(f"dumpe2fs: no {field!r} in its output")
+    return int(found.group(1))
+
+
 @dataclass(frozen=True)
 class ExtEntry:
     path: str
@@ -235,8 +261,9 @@ class ExtEntry:
     size: int
 
 
-def ext_stat_and_dump(image: Path, part: Partition, stat_paths: list[str],
-                      dump: dict[str, Path], workdir: Path) -> dict[str, ExtEntry]:
+def ext_stat_and_dump(
+    image: Path, part: Partition, stat_paths: list[str], dump: dict[str, Path], workdir: Path
+) -> dict[str, ExtEntry]:
     """One debugfs session: stat each path, dump some files to local paths.
     Paths missing from the filesystem are missing from the result."""
     commands = [f'stat "{path}"' for path in stat_paths]
@@ -259,7 +286,8 @@ def _parse_stats(text: str) -> dict[str, ExtEntry]:
         head, owner = _STAT_HEAD.search(body), _STAT_OWNER.search(body)
         if head is None or owner is None:
             continue
-        path = command[len("stat "):].strip().strip('"')
-        entries[path] = ExtEntry(path, head["type"], int(head["mode"], 8), int(owner["uid"]),
-                                 int(owner["gid"]), int(owner["size"]))
+        path = command[len("stat ") :].strip().strip('"')
+        entries[path] = ExtEntry(
+            path, head["type"], int(head["mode"], 8), int(owner["uid"]), int(owner["gid"]), int(owner["size"])
+        )
     return entries

@@ -18,19 +18,11 @@ from ..engine.context import Artifact
 from ..errors import QuillError
 from ..formats import bmap, uimage
 from ..profile import Profile
-from . import bootscript, uboot_env
+from . import bootscript, rootfs_manifest, uboot_env
 from . import image as diskimage
 from . import recipe as sdcard
 
 FAT_VERSIONS = {"fat16": "FAT16", "fat32": "FAT32"}
-# debugfs's type names -> the manifest's, with the manifest's spellings accepted.
-EXT_TYPES = {"regular": "file", "directory": "dir", "symlink": "symlink",
-             "character special": "char", "block special": "block", "FIFO": "fifo",
-             "socket": "socket"}
-MANIFEST_TYPES = {"f": "file", "reg": "file", "regular": "file", "hardlink": "file",
-                  "d": "dir", "directory": "dir", "l": "symlink", "link": "symlink",
-                  "c": "char", "chr": "char", "b": "block", "blk": "block", "p": "fifo",
-                  "s": "socket"}
 EXAMPLES = 3  # paths named in a line that counts many broken entries
 
 
@@ -62,8 +54,10 @@ def check_partitions(image: Path, profile: Profile) -> list[str]:
     problems = []
     size = image.stat().st_size
     if size != profile.sdcard.image_mib * diskimage.MIB or size & (size - 1):
-        problems.append(f"{image}: {size} bytes; the profile asks for sdcard.image_mib = "
-                        f"{profile.sdcard.image_mib} MiB, a power of two")
+        problems.append(
+            f"{image}: {size} bytes; the profile asks for sdcard.image_mib = "
+            f"{profile.sdcard.image_mib} MiB, a power of two"
+        )
     table = diskimage.partition_table(image)
     if table.get("label") != "dos":
         problems.append(f"{image}: partition table {table.get('label')}, not dos (MBR)")
@@ -78,12 +72,15 @@ def check_partitions(image: Path, profile: Profile) -> list[str]:
 
 def _partition_problems(image: Path, want: diskimage.Partition, have: dict) -> list[str]:
     where = f"{image}: partition {want.number}"
-    facts = [("start sector", want.start // diskimage.SECTOR, have.get("start")),
-             ("size in sectors", want.size // diskimage.SECTOR, have.get("size")),
-             ("type", want.type, str(have.get("type", "")).lower()),
-             ("boot flag", want.bootable, bool(have.get("bootable", False)))]
-    return [f"{where} {name} is {got}, expected {expected}"
-            for name, expected, got in facts if expected != got]
+    facts = [
+        ("start sector", want.start // diskimage.SECTOR, have.get("start")),
+        ("size in sectors", want.size // diskimage.SECTOR, have.get("size")),
+        ("type", want.type, str(have.get("type", "")).lower()),
+        ("boot flag", want.bootable, bool(have.get("bootable", False))),
+    ]
+    return [
+        f"{where} {name} is {got}, expected {expected}" for name, expected, got in facts if expected != got
+    ]
 
 
 def check_filesystems(image: Path, profile: Profile, kernel: Artifact) -> list[str]:
@@ -91,37 +88,43 @@ def check_filesystems(image: Path, profile: Profile, kernel: Artifact) -> list[s
     problems = []
     fat = diskimage.probe(image, boot.start)
     if (fat.get("TYPE"), fat.get("VERSION")) != ("vfat", FAT_VERSIONS[boot.fs]):
-        problems.append(f"{image}: partition 1 holds {fat.get('TYPE')} {fat.get('VERSION')}, "
-                        f"expected vfat {FAT_VERSIONS[boot.fs]}")
+        problems.append(
+            f"{image}: partition 1 holds {fat.get('TYPE')} {fat.get('VERSION')}, "
+            f"expected vfat {FAT_VERSIONS[boot.fs]}"
+        )
     found = diskimage.probe(image, root.start).get("TYPE")
     if found != root.fs:
-        problems.append(f"{image}: partition 2 holds {found}, the profile says "
-                        f"sdcard.root_fs = {root.fs}")
+        problems.append(f"{image}: partition 2 holds {found}, the profile says sdcard.root_fs = {root.fs}")
     return problems + sdcard.kernel_config_problems(profile, kernel.file("config"))
 
 
-def check_boot_files(image: Path, profile: Profile, kernel: Artifact,
-                     card: Artifact) -> list[str]:
+def check_boot_files(image: Path, profile: Profile, kernel: Artifact, card: Artifact) -> list[str]:
     boot, _ = diskimage.layout(profile.sdcard)
     expected = [(path.name, path) for path in profile.boot.bootloader_files]
     expected += [("uImage", kernel.file("uImage")), ("boot.scr", card.file("boot.scr"))]
     names = diskimage.fat_names(image, boot)
     present = {name.lower(): name for name in names}
     problems = []
-    loader = [name for name, _ in expected[:len(profile.boot.bootloader_files)]]
-    if loader and [n.lower() for n in names[:len(loader)]] != [n.lower() for n in loader]:
-        problems.append(f"{image}: partition 1 starts with {names[:len(loader)]}, expected "
-                        f"{loader} first (the ROM loads {loader[0]} first)")
+    loader = [name for name, _ in expected[: len(profile.boot.bootloader_files)]]
+    if loader and [n.lower() for n in names[: len(loader)]] != [n.lower() for n in loader]:
+        problems.append(
+            f"{image}: partition 1 starts with {names[: len(loader)]}, expected "
+            f"{loader} first (the ROM loads {loader[0]} first)"
+        )
     if "uenv.txt" in present:
-        problems.append(f"{image}: partition 1 holds uEnv.txt; this boot must not rely on it "
-                        "(the Nook's U-Boot ignores it): put commands in boot.scr")
+        problems.append(
+            f"{image}: partition 1 holds uEnv.txt; this boot must not rely on it "
+            "(the Nook's U-Boot ignores it): put commands in boot.scr"
+        )
     with tempfile.TemporaryDirectory(prefix="quill-readback-") as work:
         for name, source in expected:
             problems += _boot_file_problems(image, boot, name, source, present, Path(work))
     return problems
 
 
-def _boot_file_problems(image, boot, name, source: Path, present: dict, work: Path) -> list[str]:
+def _boot_file_problems(
+    image: Path, boot: diskimage.Partition, name: str, source: Path, present: dict[str, str], work: Path
+) -> list[str]:
     if name.lower() not in present:
         return [f"{image}: partition 1 has no {name} (from {source})"]
     if not source.is_file():
@@ -145,8 +148,10 @@ def check_boot_script(image: Path, profile: Profile) -> list[str]:
         header = uimage.verify(copy, profile, image_type="script")
     if header:
         more = f" (+{len(header) - 1} more)" if len(header) > 1 else ""
-        return [f"{where} is not a compiled script (mkimage -T script): "
-                f"{header[0].removeprefix(str(copy) + ': ')}{more}"]
+        return [
+            f"{where} is not a compiled script (mkimage -T script): "
+            f"{header[0].removeprefix(str(copy) + ': ')}{more}"
+        ]
     try:
         text = bootscript.script_payload(data)
     except ValueError as error:
@@ -157,67 +162,47 @@ def check_boot_script(image: Path, profile: Profile) -> list[str]:
 def script_problems(text: str, profile: Profile, where: str) -> list[str]:
     """The script's bootargs against the profile, then the whole text."""
     boot = profile.boot
-    facts = [("console", f"{boot.console},{boot.baud}", "boot.console/baud"),
-             ("root", boot.root_device, "boot.root_device"),
-             ("rootfstype", profile.sdcard.root_fs, "sdcard.root_fs")]
-    problems = [f"{where}: {key}={bootscript.bootarg(text, key)}, the profile says "
-                f"{key}={want} ({field})"
-                for key, want, field in facts if bootscript.bootarg(text, key) != want]
+    facts = [
+        ("console", f"{boot.console},{boot.baud}", "boot.console/baud"),
+        ("root", boot.root_device, "boot.root_device"),
+        ("rootfstype", profile.sdcard.root_fs, "sdcard.root_fs"),
+    ]
+    problems = [
+        f"{where}: {key}={bootscript.bootarg(text, key)}, the profile says {key}={want} ({field})"
+        for key, want, field in facts
+        if bootscript.bootarg(text, key) != want
+    ]
     expected = bootscript.script_text(profile)
     if not problems and text != expected:
-        line = next((got for got, want in zip(text.splitlines() + [""], expected.splitlines())
-                     if got != want), "")
-        problems.append(f"{where}: script differs from the profile's boot commands "
-                        f"(first differing line: {line!r})")
+        line = next(
+            (got for got, want in zip(text.splitlines() + [""], expected.splitlines()) if got != want), ""
+        )
+        problems.append(
+            f"{where}: script differs from the profile's boot commands (first differing line: {line!r})"
+        )
     return problems
-
-
-def read_manifest(path: Path) -> list[dict]:
-    """manifest.tsv: path, octal mode, size, sha256 or '-', type."""
-    entries = []
-    for line in path.read_text().splitlines():
-        fields = line.split("\t")
-        if len(fields) < 5 or line.startswith("#") or fields[0] == "path":
-            continue
-        name = "/" + fields[0].removeprefix(".").strip("/")
-        kind = fields[4].strip()
-        entries.append({"path": name, "mode": int(fields[1], 8) & 0o7777,
-                        "size": int(fields[2]), "sha256": fields[3].strip(),
-                        "type": MANIFEST_TYPES.get(kind, kind)})
-    return entries
 
 
 def check_root_tree(image: Path, profile: Profile, rootfs: Artifact) -> list[str]:
     """Every manifest entry with its type and mode; every file's checksum."""
-    manifest = read_manifest(rootfs.file("manifest.tsv"))
+    manifest = rootfs_manifest.read(rootfs.file("manifest.tsv"))
     broken: dict[str, list[str]] = defaultdict(list)
     with tempfile.TemporaryDirectory(prefix="quill-readback-") as work:
-        files = {e["path"]: Path(work) / f"{i}" for i, e in enumerate(manifest)
-                 if e["sha256"] not in ("", "-")}
-        stats = _read_tree(image, profile, [e["path"] for e in manifest], files, Path(work))
+        files = {e.path: Path(work) / f"{i}" for i, e in enumerate(manifest) if e.sha256 not in ("", "-")}
+        stats = _read_tree(image, profile, [e.path for e in manifest], files, Path(work))
         for entry in manifest:
-            found = stats.get(entry["path"])
-            broken[_entry_fault(entry, found, files.get(entry["path"]))].append(entry["path"])
-    problems = [f"{image}: partition 2: {len(paths)} of {len(manifest)} manifest entries "
-                f"{fault}, e.g. {', '.join(paths[:EXAMPLES])}"
-                for fault, paths in broken.items() if paths and fault != "ok"]
+            fault = entry.fault(stats.get(entry.path), files.get(entry.path))
+            broken[fault].append(entry.path)
+    problems = [
+        f"{image}: partition 2: {len(paths)} of {len(manifest)} manifest entries "
+        f"{fault}, e.g. {', '.join(paths[:EXAMPLES])}"
+        for fault, paths in broken.items()
+        if paths and fault != "ok"
+    ]
     root = stats.get("/")
     if root is not None and (root.uid, root.gid) != (0, 0):
         problems.append(f"{image}: partition 2: / is owned by {root.uid}:{root.gid}, not 0:0")
     return problems
-
-
-def _entry_fault(entry: dict, found, dumped: Path | None) -> str:
-    if found is None:
-        return "missing"
-    if EXT_TYPES.get(found.type, found.type) != entry["type"]:
-        return "of another type"
-    if entry["type"] != "symlink" and found.mode & 0o7777 != entry["mode"]:
-        return "with another mode"
-    if dumped is not None and (not dumped.is_file()
-                               or _sha256(dumped.read_bytes()) != entry["sha256"]):
-        return "with another content"
-    return "ok"
 
 
 def check_modules(image: Path, profile: Profile, kernel: Artifact) -> list[str]:
@@ -230,19 +215,25 @@ def check_modules(image: Path, profile: Profile, kernel: Artifact) -> list[str]:
         return [f"{source}: the kernel artifact has no .ko or no modules.dep for {release!r}"]
     problems = []
     with tempfile.TemporaryDirectory(prefix="quill-readback-") as work:
-        dumps = {f"/lib/modules/{release}/{rel}": Path(work) / f"{i}"
-                 for i, rel in enumerate(files)}
+        dumps = {f"/lib/modules/{release}/{rel}": Path(work) / f"{i}" for i, rel in enumerate(files)}
         stats = _read_tree(image, profile, list(dumps), dumps, Path(work))
         missing = [path for path in dumps if path not in stats]
-        changed = [path for (path, dumped), rel in zip(dumps.items(), files)
-                   if path in stats and _sha256(dumped.read_bytes())
-                   != _sha256((source / rel).read_bytes())]
+        changed = [
+            path
+            for (path, dumped), rel in zip(dumps.items(), files)
+            if path in stats and _sha256(dumped.read_bytes()) != _sha256((source / rel).read_bytes())
+        ]
         foreign = [path for path, entry in stats.items() if (entry.uid, entry.gid) != (0, 0)]
-    for fault, paths in (("missing", missing), ("differ from the kernel artifact", changed),
-                         ("not owned by 0:0", foreign)):
+    for fault, paths in (
+        ("missing", missing),
+        ("differ from the kernel artifact", changed),
+        ("not owned by 0:0", foreign),
+    ):
         if paths:
-            problems.append(f"{where}: {len(paths)} of {len(files)} files {fault}, e.g. "
-                            f"{', '.join(p.rsplit('/', 1)[-1] for p in paths[:EXAMPLES])}")
+            problems.append(
+                f"{where}: {len(paths)} of {len(files)} files {fault}, e.g. "
+                f"{', '.join(p.rsplit('/', 1)[-1] for p in paths[:EXAMPLES])}"
+            )
     return problems
 
 
@@ -250,19 +241,20 @@ def check_block_map(image: Path) -> list[str]:
     """card.bmap is this image's map: its size, and every mapped range's checksum."""
     path = bmap.beside(image)
     if not path.is_file():
-        return [f"{image}: no {path.name} beside it (bmaptool create): nothing says which "
-                "ranges a card needs"]
+        return [
+            f"{image}: no {path.name} beside it (bmaptool create): nothing says which ranges a card needs"
+        ]
     try:
         mapping = bmap.read(path)
     except ValueError as error:
         return [str(error)]
     if mapping.image_size != image.stat().st_size:
-        return [f"{path}: maps an image of {mapping.image_size} bytes, {image} has "
-                f"{image.stat().st_size}"]
+        return [f"{path}: maps an image of {mapping.image_size} bytes, {image} has {image.stat().st_size}"]
     with open(image, "rb") as handle:
         mismatches, _ = bmap.check(handle.fileno(), mapping)
-    return [f"{image}: {m.range.describe()} differ from {path.name}'s {mapping.checksum_type}"
-            for m in mismatches]
+    return [
+        f"{image}: {m.range.describe()} differ from {path.name}'s {mapping.checksum_type}" for m in mismatches
+    ]
 
 
 def check_used_blocks_written(image: Path, profile: Profile) -> list[str]:
@@ -275,14 +267,17 @@ def check_used_blocks_written(image: Path, profile: Profile) -> list[str]:
     needed = diskimage.needed_ranges(image, *diskimage.layout(profile.sdcard))
     unmapped = diskimage.bytes_outside(needed, mapped)
     if unmapped:
-        return [f"{image}: {unmapped} bytes of the partition table, the FAT's metadata or the "
-                "blocks partition 2's filesystem uses are holes; a sparse write would leave "
-                f"the card's old bytes there ({path.name} does not map them)"]
+        return [
+            f"{image}: {unmapped} bytes of the partition table, the FAT's metadata or the "
+            "blocks partition 2's filesystem uses are holes; a sparse write would leave "
+            f"the card's old bytes there ({path.name} does not map them)"
+        ]
     return []
 
 
-def _read_tree(image: Path, profile: Profile, paths: list[str], dumps: dict[str, Path],
-               work: Path):
+def _read_tree(
+    image: Path, profile: Profile, paths: list[str], dumps: dict[str, Path], work: Path
+) -> dict[str, diskimage.ExtEntry]:
     _, root = diskimage.layout(profile.sdcard)
     return diskimage.ext_stat_and_dump(image, root, ["/", *paths], dumps, work)
 

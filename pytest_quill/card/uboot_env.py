@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..digest import file_sha256
@@ -24,57 +23,23 @@ from ..formats import uboot, uimage
 from ..profile import Profile
 from . import bootscript
 from . import image as diskimage
+from .uboot_environment import LOADS, RUN_TIME, Environment
 
-# Variables U-Boot's code sets at run time, not in its default environment: a
-# script may read one when the binary holds its name (its code sets it).
-RUN_TIME = {
-    # Set at start to the address of U-Boot's own device tree; on QEMU's virt
-    # board that is the tree QEMU generates, so a kernel gets it as its DTB.
-    "fdtcontroladdr": "U-Boot's device tree, set at start",
-    "filesize": "bytes read by the last load command",
-    "fileaddr": "where the last load command loaded",
-    "bootdevice": "the device the ROM booted from, set by the board code",
-    "stdin": "console input", "stdout": "console output", "stderr": "console errors",
-    "ver": "the version string",
+ADDRESS_ARGS = {
+    "fatload": [3],
+    "load": [3],
+    "ext2load": [3],
+    "ext4load": [3],
+    "autoscr": [1],
+    "source": [1],
+    "go": [1],
+    "bootm": [1, 2, 3],
+    "bootz": [1, 2, 3],
+    "booti": [1, 2, 3],
 }
-# Set by one board's code (the Nook's: SD or eMMC): accepted only where the
-# default environment itself reads it (the Nook's autodetectmmc does).
-BOARD_SET = {"bootdevice"}
-LOADS = {"fatload", "fatls", "fatinfo", "fatsize", "fatsave", "fatwrite", "load", "ls", "size",
-         "fstype", "ext2load", "ext2ls", "ext4load", "ext4ls", "ext4size"}
-ADDRESS_ARGS = {"fatload": [3], "load": [3], "ext2load": [3], "ext4load": [3], "autoscr": [1],
-                "source": [1], "go": [1], "bootm": [1, 2, 3], "bootz": [1, 2, 3],
-                "booti": [1, 2, 3]}
-SCRIPT_NAMES = ("boot.scr", "boot.scr.uimg")
 HEX = re.compile(r"(?:0x)?[0-9a-fA-F]+")
 TEXT = re.compile(rb"[\t\n\r\x20-\x7e]*")
 REGION = 0x10000000  # the RAM a board's load addresses share: one 256 MiB window
-
-
-@dataclass(frozen=True)
-class Environment:
-    """What a script can rely on in one U-Boot."""
-    uboot: uboot.UBoot
-    label: str  # "default environment of PATH": where the lines say a fact comes from
-    runner: tuple[str, str] | None  # (variable, command) that runs boot.scr
-    # (interface, device, device variable, variable that loads) of boot.scr's load
-    boot_device: tuple[str, str, str, str] | None
-    defined: frozenset[str]  # variables a script may read
-
-    @classmethod
-    def of(cls, found: uboot.UBoot) -> Environment:
-        env = found.env
-        label = f"default environment of {found.path}"
-        commands = [(name, c) for name, value in env.items() for c in uboot.commands_of(value)]
-        runner = next(((name, c) for name, c in commands
-                       if uboot.command_name(c) in ("autoscr", "source")), None)
-        devices = [_boot_device(env, name, c) for name, c in commands if _loads_script(c)]
-        defined = set(env) | {v for _, c in commands for v in uboot.sets(uboot.words(c))}
-        reads = {v for value in env.values() for v in uboot.variables(value)}
-        defined |= {name for name in RUN_TIME if found.has_string(name)
-                    and (name not in BOARD_SET or name in reads)}
-        device = next((d for d in devices if d), None)
-        return cls(found, label, runner, device, frozenset(defined))
 
 
 def uboot_path(profile: Profile) -> tuple[Path | None, str]:
@@ -93,8 +58,10 @@ def environment(profile: Profile) -> tuple[Environment | None, str]:
     there is no check."""
     path, key = uboot_path(profile)
     if path is None:
-        return None, ("no U-Boot to check boot.scr against: no u-boot.bin in "
-                      "boot.bootloader_files and no bench.qemu.bios")
+        return None, (
+            "no U-Boot to check boot.scr against: no u-boot.bin in "
+            "boot.bootloader_files and no bench.qemu.bios"
+        )
     try:
         return Environment.of(uboot.read(path)), key
     except (OSError, ValueError) as error:
@@ -107,12 +74,19 @@ def describe(profile: Profile) -> dict:
     if env is None:
         return {"checked": False, "reason": why}
     found = env.uboot
-    return {"checked": True, "path": str(found.path), "from": why, "sha256": found.sha256,
-            "version": found.version, "variables": len(found.env),
-            "commands": len(found.commands),
-            "runs_scripts_with": env.runner[1] if env.runner else None,
-            "run_time_variables": {name: why for name, why in RUN_TIME.items()
-                                   if name in env.defined and name not in found.env}}
+    return {
+        "checked": True,
+        "path": str(found.path),
+        "from": why,
+        "sha256": found.sha256,
+        "version": found.version,
+        "variables": len(found.env),
+        "commands": len(found.commands),
+        "runs_scripts_with": env.runner[1] if env.runner else None,
+        "run_time_variables": {
+            name: why for name, why in RUN_TIME.items() if name in env.defined and name not in found.env
+        },
+    }
 
 
 def identity(profile: Profile) -> dict | None:
@@ -120,8 +94,7 @@ def identity(profile: Profile) -> dict | None:
     path, key = uboot_path(profile)
     if path is None:
         return None
-    return {"from": key, "path": str(path),
-            "sha256": file_sha256(path) if path.is_file() else None}
+    return {"from": key, "path": str(path), "sha256": file_sha256(path) if path.is_file() else None}
 
 
 def check_card(image: Path, profile: Profile) -> list[str]:
@@ -141,8 +114,7 @@ def check_card(image: Path, profile: Profile) -> list[str]:
 def script_image_problems(data: bytes, env: Environment, where: str) -> list[str]:
     """A boot.scr's bytes: its format for this U-Boot, then its commands."""
     problems = []
-    compiled = len(data) >= uimage.HEADER_SIZE and \
-        uimage.HEADER.unpack_from(data)[0] == uimage.MAGIC
+    compiled = len(data) >= uimage.HEADER_SIZE and uimage.HEADER.unpack_from(data)[0] == uimage.MAGIC
     if compiled and uimage.HEADER.unpack_from(data)[9] == uimage.TYPE_CODES["script"]:
         try:
             text = bootscript.script_payload(data)
@@ -152,9 +124,11 @@ def script_image_problems(data: bytes, env: Environment, where: str) -> list[str
         text = data.decode(errors="replace") if TEXT.fullmatch(data) else ""
         if env.runner:
             variable, command = env.runner
-            problems.append(f"{where}: not a script image (mkimage -T script); this U-Boot runs "
-                            f"boot.scr with `{command}` ({variable}, {env.label}), which needs "
-                            "that header")
+            problems.append(
+                f"{where}: not a script image (mkimage -T script); this U-Boot runs "
+                f"boot.scr with `{command}` ({variable}, {env.label}), which needs "
+                "that header"
+            )
     return problems + script_problems(text, env, where)
 
 
@@ -171,15 +145,17 @@ def script_problems(text: str, env: Environment, where: str) -> list[str]:
 
 def _command_problems(words: list[str], env: Environment, defined: set[str]) -> list[str]:
     name = uboot.command_name(words[0])
-    problems = [_variable_problem(v, env) for v in uboot.variables(" ".join(words))
-                if v not in defined]
+    problems = [_variable_problem(v, env) for v in uboot.variables(" ".join(words)) if v not in defined]
     if words[0] == "for" or re.fullmatch(r"\w+=.*", words[0]):
         return problems  # a loop or a shell variable: no command
     if env.uboot.commands and name not in env.uboot.commands:
         problems.append(_missing_command(name, env))
     if name == "run":
-        problems += [_variable_problem(v, env, run=True) for v in words[1:]
-                     if not uboot.VARIABLE.search(v) and v not in defined]
+        problems += [
+            _variable_problem(v, env, run=True)
+            for v in words[1:]
+            if not uboot.VARIABLE.search(v) and v not in defined
+        ]
     problems += _device_problems(name, words, env)
     for index in ADDRESS_ARGS.get(name, []):
         if index < len(words) and words[index] != "-":
@@ -200,10 +176,11 @@ def _missing_command(name: str, env: Environment) -> str:
 
 def _variable_problem(variable: str, env: Environment, run: bool = False) -> str:
     if run:
-        return (f"no variable {variable} to run: not in the {env.label}, not set earlier by "
-                "the script")
-    return (f"${{{variable}}} is not in the {env.label}, not set earlier by the script, and "
-            "not a variable this U-Boot sets at run time")
+        return f"no variable {variable} to run: not in the {env.label}, not set earlier by the script"
+    return (
+        f"${{{variable}}} is not in the {env.label}, not set earlier by the script, and "
+        "not a variable this U-Boot sets at run time"
+    )
 
 
 def _device_problems(name: str, words: list[str], env: Environment) -> list[str]:
@@ -219,16 +196,21 @@ def _device_problems(name: str, words: list[str], env: Environment) -> list[str]
     if used[0] != interface or used[1] == device:
         return []
     how = f"{interface} ${{{variable}}} = {device}" if variable else f"{interface} {device}"
-    return [f"this U-Boot loads boot.scr from {how}, the card this script is on ({loader}, "
-            f"{env.label}); {interface} {used[1]} is another device"]
+    return [
+        f"this U-Boot loads boot.scr from {how}, the card this script is on ({loader}, "
+        f"{env.label}); {interface} {used[1]} is another device"
+    ]
 
 
 def _address_problems(word: str, env: Environment) -> list[str]:
     if uboot.VARIABLE.search(word) or not HEX.fullmatch(word):
         return []  # a variable: checked as one
     address = int(word, 16)
-    known = {name: int(value, 16) for name, value in env.uboot.env.items()
-             if "addr" in name and re.fullmatch(r"0x[0-9a-fA-F]+", value)}
+    known = {
+        name: int(value, 16)
+        for name, value in env.uboot.env.items()
+        if "addr" in name and re.fullmatch(r"0x[0-9a-fA-F]+", value)
+    }
     if not known:
         return []
     low = min(known.values()) // REGION * REGION
@@ -236,9 +218,10 @@ def _address_problems(word: str, env: Environment) -> list[str]:
     if low <= address <= high:
         return []
     shown = sorted(known, key=lambda n: (n not in ("loadaddr", "kernel_addr_r"), n))[:2]
-    return [f"address 0x{address:08x} is outside the RAM this U-Boot's environment loads to "
-            f"(0x{low:08x}-0x{high:08x}: "
-            + ", ".join(f"{n}=0x{known[n]:08x}" for n in shown) + f"; {env.label})"]
+    return [
+        f"address 0x{address:08x} is outside the RAM this U-Boot's environment loads to "
+        f"(0x{low:08x}-0x{high:08x}: " + ", ".join(f"{n}=0x{known[n]:08x}" for n in shown) + f"; {env.label})"
+    ]
 
 
 def _resolve(word: str, env: Environment, depth: int = 4) -> str:
@@ -246,20 +229,3 @@ def _resolve(word: str, env: Environment, depth: int = 4) -> str:
     for _ in range(depth):
         word = uboot.VARIABLE.sub(lambda m: env.uboot.env.get(m[1] or m[2] or m[3], m[0]), word)
     return word
-
-
-def _loads_script(command: str) -> bool:
-    words = uboot.words(command)
-    return words[0] in LOADS and len(words) > 4 and words[4].rsplit("/", 1)[-1] in SCRIPT_NAMES
-
-
-def _boot_device(env: dict, name: str, command: str) -> tuple[str, str, str, str] | None:
-    """(interface, device, device variable, NAME) of the load that reads boot.scr, if
-    the default environment says which: `fatload mmc ${mmcbootdev} ...`, mmcbootdev=0."""
-    argv = uboot.words(command)
-    interface, device = argv[1], argv[2].split(":")[0]
-    variable = uboot.variables(device)[0] if uboot.VARIABLE.fullmatch(device) else ""
-    value = env.get(variable, "") if variable else device
-    if uboot.VARIABLE.search(interface) or not value.isdigit():
-        return None
-    return interface, value, variable, name

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import BenchError, InputError, VerifyError
+from ..errors import BenchError, InputError, QuillError, VerifyError
 from ..formats import bmap
 from ..formats.terminal import strip_ansi
 from ..proc import die_with_parent
@@ -46,25 +46,48 @@ class WriteReport:
     bmap: str = ""
 
 
-def write_card(image: Path, device: str | Path, profile: Profile, *, confirm: str | None = None,
-               prompt: Callable[[str], bool] | None = None, progress: Progress | None = None,
-               sysfs_root: Path = blockdev.SYS, proc_root: Path = blockdev.PROC,
-               dev_root: Path = blockdev.DEV, allow_files: bool = False) -> WriteReport:
+def write_card(
+    image: Path,
+    device: str | Path,
+    profile: Profile,
+    *,
+    confirm: str | None = None,
+    prompt: Callable[[str], bool] | None = None,
+    progress: Progress | None = None,
+    sysfs_root: Path = blockdev.SYS,
+    proc_root: Path = blockdev.PROC,
+    dev_root: Path = blockdev.DEV,
+    allow_files: bool = False,
+) -> WriteReport:
     """--quill-sd-device DEVICE [--quill-sd-confirm SERIAL|SIZE]: the whole path."""
-    target = check_target(image, device, profile, sysfs_root=sysfs_root, proc_root=proc_root,
-                          dev_root=dev_root, allow_files=allow_files)
+    target = check_target(
+        image,
+        device,
+        profile,
+        sysfs_root=sysfs_root,
+        proc_root=proc_root,
+        dev_root=dev_root,
+        allow_files=allow_files,
+    )
     check_image(image, block_map(image))  # a missing, foreign or unmet map: before asking
     require_consent(target, confirm, prompt)
     return write_image(image, target.node, progress=progress)
 
 
-def check_target(image: Path, device: str | Path, profile: Profile, *,
-                 sysfs_root: Path = blockdev.SYS, proc_root: Path = blockdev.PROC,
-                 dev_root: Path = blockdev.DEV, allow_files: bool = False) -> blockdev.BlockDevice:
-    target = blockdev.inspect(device, sysfs_root=sysfs_root, dev_root=dev_root,
-                              allow_files=allow_files)
-    reason = blockdev.refusal(target, profile.sdcard, image.stat().st_size,
-                              proc_root=proc_root, dev_root=dev_root)
+def check_target(
+    image: Path,
+    device: str | Path,
+    profile: Profile,
+    *,
+    sysfs_root: Path = blockdev.SYS,
+    proc_root: Path = blockdev.PROC,
+    dev_root: Path = blockdev.DEV,
+    allow_files: bool = False,
+) -> blockdev.BlockDevice:
+    target = blockdev.inspect(device, sysfs_root=sysfs_root, dev_root=dev_root, allow_files=allow_files)
+    reason = blockdev.refusal(
+        target, profile.sdcard, image.stat().st_size, proc_root=proc_root, dev_root=dev_root
+    )
     if reason:
         raise InputError(reason)
     return target
@@ -79,37 +102,47 @@ def check_target_early(device: str | Path, profile: Profile) -> blockdev.BlockDe
     return target
 
 
-def require_consent(target: blockdev.BlockDevice, confirm: str | None,
-                    prompt: Callable[[str], bool] | None) -> None:
+def require_consent(
+    target: blockdev.BlockDevice, confirm: str | None, prompt: Callable[[str], bool] | None
+) -> None:
     """--quill-sd-confirm must name the device's serial or size; else ask PROMPT."""
     accepted = {value for value in (target.serial, str(target.size_bytes)) if value}
     if confirm is not None:
         if confirm.strip() in accepted:
             return
-        raise InputError(f"refusing {target.describe()}: --quill-sd-confirm {confirm} matches "
-                         "neither its serial nor its size in bytes")
-    question = (f"Erase {target.path} ({target.model or 'unknown model'}, "
-                f"{target.size_bytes / 1e9:.1f} GB) and write the card image? ")
+        raise InputError(
+            f"refusing {target.describe()}: --quill-sd-confirm {confirm} matches "
+            "neither its serial nor its size in bytes"
+        )
+    question = (
+        f"Erase {target.path} ({target.model or 'unknown model'}, "
+        f"{target.size_bytes / 1e9:.1f} GB) and write the card image? "
+    )
     if prompt is not None and prompt(question):
         return
-    raise InputError(f"refusing {target.describe()}: no consent; rerun with --quill-sd-confirm "
-                     f"{target.serial or target.size_bytes}"
-                     + (f" (or {target.size_bytes})" if target.serial else ""))
+    raise InputError(
+        f"refusing {target.describe()}: no consent; rerun with --quill-sd-confirm "
+        f"{target.serial or target.size_bytes}" + (f" (or {target.size_bytes})" if target.serial else "")
+    )
 
 
 def block_map(image: Path) -> bmap.BlockMap:
     """The image's map (card.bmap beside card.img), checked to be this image's size."""
     path = bmap.beside(image)
     if not path.is_file():
-        raise InputError(f"{image}: no {path.name} beside it; the card recipe writes one "
-                         f"(bmaptool create -o {path.name} {image.name})")
+        raise InputError(
+            f"{image}: no {path.name} beside it; the card recipe writes one "
+            f"(bmaptool create -o {path.name} {image.name})"
+        )
     try:
         found = bmap.read(path)
     except ValueError as error:
         raise InputError(str(error)) from None
     if found.image_size != image.stat().st_size:
-        raise InputError(f"{path}: maps an image of {found.image_size} bytes, {image} has "
-                         f"{image.stat().st_size}: not this image's map")
+        raise InputError(
+            f"{path}: maps an image of {found.image_size} bytes, {image} has "
+            f"{image.stat().st_size}: not this image's map"
+        )
     return found
 
 
@@ -122,8 +155,10 @@ def check_image(image: Path, mapping: bmap.BlockMap) -> None:
             raise VerifyError(f"{image}: {error}; not written") from None
     if mismatches:
         more = f" (and {len(mismatches) - 1} more ranges)" if len(mismatches) > 1 else ""
-        raise VerifyError(f"{image}: {mismatches[0].range.describe()} differ from "
-                          f"{mapping.path.name}'s checksum{more}; nothing written")
+        raise VerifyError(
+            f"{image}: {mismatches[0].range.describe()} differ from "
+            f"{mapping.path.name}'s checksum{more}; nothing written"
+        )
 
 
 def write_ranges(image: Path) -> list[tuple[int, int]]:
@@ -138,9 +173,15 @@ def write_image(image: Path, node: Path, *, progress: Progress | None = None) ->
     report = progress or (lambda phase, done, whole: None)
     bmaptool_copy(image, mapping, node, report)
     found = verify_written(image, mapping, node, report)
-    return WriteReport(str(node), image.stat().st_size, mapping.mapped_bytes,
-                       len(mapping.ranges), found, time.monotonic() - started,
-                       str(mapping.path))
+    return WriteReport(
+        str(node),
+        image.stat().st_size,
+        mapping.mapped_bytes,
+        len(mapping.ranges),
+        found,
+        time.monotonic() - started,
+        str(mapping.path),
+    )
 
 
 def bmaptool_copy(image: Path, mapping: bmap.BlockMap, node: Path, report: Progress) -> None:
@@ -150,14 +191,22 @@ def bmaptool_copy(image: Path, mapping: bmap.BlockMap, node: Path, report: Progr
     total = mapping.mapped_bytes
     argv = [BMAPTOOL, "--debug", "copy", "--bmap", str(mapping.path), str(image), str(node)]
     try:
-        tool = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True, errors="replace",
-                                preexec_fn=die_with_parent)
+        tool = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            preexec_fn=die_with_parent,
+        )
     except OSError as error:
-        raise InputError(f"{BMAPTOOL}: cannot run it ({error.strerror}); install Debian's "
-                         "bmap-tools (scripts/apt-packages.txt)") from None
+        raise InputError(
+            f"{BMAPTOOL}: cannot run it ({error.strerror}); install Debian's "
+            "bmap-tools (scripts/apt-packages.txt)"
+        ) from None
     lines, done = [], 0
-    for line in tool.stderr:
+    for line in tool.stderr or ():  # a pipe: always there
         lines.append(strip_ansi(line.rstrip()))
         wrote = WROTE.search(line)
         if wrote:
@@ -170,15 +219,17 @@ def bmaptool_copy(image: Path, mapping: bmap.BlockMap, node: Path, report: Progr
         report("write", total, total)
 
 
-def _copy_error(image: Path, mapping: bmap.BlockMap, node: Path, lines: list[str]):
+def _copy_error(image: Path, mapping: bmap.BlockMap, node: Path, lines: list[str]) -> QuillError:
     text = "\n".join(lines)
     mismatch = MISMATCH.search(text)
     if mismatch:
         first, last = int(mismatch.group(1)), int(mismatch.group(2))
         item = next((r for r in mapping.ranges if (r.first, r.last) == (first, last)), None)
         where = item.describe() if item else f"blocks {first}-{last}"
-        return VerifyError(f"{image}: {where} differ from {mapping.path.name}'s checksum; "
-                           f"bmaptool stopped there, {node} is partly written")
+        return VerifyError(
+            f"{image}: {where} differ from {mapping.path.name}'s checksum; "
+            f"bmaptool stopped there, {node} is partly written"
+        )
     return BenchError(f"{node}: write failed: {BMAPTOOL}: {_tool_error(lines)}")
 
 
@@ -188,13 +239,12 @@ def _tool_error(lines: list[str]) -> str:
     for index in range(len(lines) - 1, -1, -1):
         line = lines[index]
         if line.startswith(marker) and "here is the traceback" not in line:
-            rest = [more for more in lines[index + 1:] if more and not more.startswith("bmap")]
-            return " ".join([line[len(marker):].rstrip(":"), *rest[:1]])
+            rest = [more for more in lines[index + 1 :] if more and not more.startswith("bmap")]
+            return " ".join([line[len(marker) :].rstrip(":"), *rest[:1]])
     return next((line for line in reversed(lines) if line.strip()), "no output")
 
 
-def verify_written(image: Path, mapping: bmap.BlockMap, node: Path,
-                   report: Progress | None = None) -> str:
+def verify_written(image: Path, mapping: bmap.BlockMap, node: Path, report: Progress | None = None) -> str:
     """Read the mapped ranges back from NODE past the page cache and check each
     against the map; the sha256 of all of them. A range that differs is named
     with the offset of its first differing byte."""
@@ -206,13 +256,16 @@ def verify_written(image: Path, mapping: bmap.BlockMap, node: Path,
     try:
         os.posix_fadvise(device, 0, 0, os.POSIX_FADV_DONTNEED)
         mismatches, digest = bmap.check(
-            device, mapping, progress=lambda done, whole: report("verify", done, whole))
+            device, mapping, progress=lambda done, whole: report("verify", done, whole)
+        )
         if mismatches:
             item = mismatches[0].range
             more = f" (and {len(mismatches) - 1} more ranges)" if len(mismatches) > 1 else ""
-            raise BenchError(f"{node}: read back differs from {mapping.path.name} in "
-                             f"{item.describe()}, first at offset "
-                             f"{_first_difference(image, device, item)}{more}")
+            raise BenchError(
+                f"{node}: read back differs from {mapping.path.name} in "
+                f"{item.describe()}, first at offset "
+                f"{_first_difference(image, device, item)}{more}"
+            )
     except OSError as error:
         raise BenchError(f"{node}: {error}") from None
     finally:
@@ -226,6 +279,5 @@ def _first_difference(image: Path, device: int, item: bmap.Range) -> int:
             length = min(bmap.CHUNK, item.end - offset)
             want, got = os.pread(source.fileno(), length, offset), os.pread(device, length, offset)
             if want != got:
-                return offset + next(i for i, (a, b) in enumerate(zip(want, got + bytes(length)))
-                                     if a != b)
+                return offset + next(i for i, (a, b) in enumerate(zip(want, got + bytes(length))) if a != b)
     return item.start

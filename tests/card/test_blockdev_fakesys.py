@@ -19,27 +19,39 @@ def machine(tmp_path):
 
 
 def inspect(machine, device):
-    return blockdev.inspect(device, sysfs_root=machine.sys, dev_root=machine.dev,
-                            allow_files=True)
+    return blockdev.inspect(device, sysfs_root=machine.sys, dev_root=machine.dev, allow_files=True)
 
 
 def test_usb_reader_is_removable_usb_with_the_usb_device_serial(machine):
-    node = machine.disk("sdb", "usb", 128 * MIB, removable=True, partitions=2,
-                        model="SD/MMC Reader", serial="000000009A3C")
+    node = machine.disk(
+        "sdb", "usb", 128 * MIB, removable=True, partitions=2, model="SD/MMC Reader", serial="000000009A3C"
+    )
     device = inspect(machine, node)
-    assert (device.name, device.transport, device.removable, device.size_bytes) == \
-        ("sdb", "usb", True, 128 * MIB)
-    assert (device.model, device.serial, device.partitions) == \
-        ("Generic SD/MMC Reader", "000000009A3C", ("sdb1", "sdb2"))
+    assert (device.name, device.transport, device.removable, device.size_bytes) == (
+        "sdb",
+        "usb",
+        True,
+        128 * MIB,
+    )
+    assert (device.model, device.serial, device.partitions) == (
+        "Generic SD/MMC Reader",
+        "000000009A3C",
+        ("sdb1", "sdb2"),
+    )
     assert not device.is_partition and not device.is_block
 
 
 def test_mmc_card_has_its_own_name_and_serial(machine):
-    node = machine.disk("mmcblk0", "mmc", 64 * MIB, removable=False, partitions=1,
-                        model="SD32G", serial="0x1a2b3c4d")
+    node = machine.disk(
+        "mmcblk0", "mmc", 64 * MIB, removable=False, partitions=1, model="SD32G", serial="0x1a2b3c4d"
+    )
     device = inspect(machine, node)
-    assert (device.transport, device.model, device.serial, device.partitions) == \
-        ("mmc", "SD32G", "0x1a2b3c4d", ("mmcblk0p1",))
+    assert (device.transport, device.model, device.serial, device.partitions) == (
+        "mmc",
+        "SD32G",
+        "0x1a2b3c4d",
+        ("mmcblk0p1",),
+    )
 
 
 def test_a_by_id_link_resolves_to_the_disk(machine):

@@ -10,8 +10,9 @@ from pytest_quill.profile import load_profile
 def test_qemu_virt_script_sets_bootargs_then_runs_the_profile_commands():
     profile = load_profile("qemu-virt")
     lines = bootscript.script_text(profile).splitlines()
-    assert lines[0] == ("setenv bootargs console=ttyAMA0,115200 root=/dev/vda2 rootfstype=ext4 "
-                        "rootwait panic=-1")
+    assert lines[0] == (
+        "setenv bootargs console=ttyAMA0,115200 root=/dev/vda2 rootfstype=ext4 rootwait panic=-1"
+    )
     assert lines[1:] == list(profile.boot.commands)
 
 

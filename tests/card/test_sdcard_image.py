@@ -41,13 +41,18 @@ def test_card_is_the_profile_size_with_bootable_fat16_then_linux(qemu_card):
     profile, card, _, _ = qemu_card
     image = card.file("card.img")
     assert image.stat().st_size == 64 << 20
-    table = json.loads(subprocess.run(["sfdisk", "--json", str(image)], capture_output=True,
-                                      check=True).stdout)["partitiontable"]
+    table = json.loads(
+        subprocess.run(["sfdisk", "--json", str(image)], capture_output=True, check=True).stdout
+    )["partitiontable"]
     first, second = table["partitions"]
-    assert (table["label"], first["start"], first["size"], first["type"], first["bootable"]) == \
-        ("dos", 2048, 16 << 11, "e", True)
-    assert (second["start"], second["type"], "bootable" in second) == (2048 + (16 << 11), "83",
-                                                                       False)
+    assert (table["label"], first["start"], first["size"], first["type"], first["bootable"]) == (
+        "dos",
+        2048,
+        16 << 11,
+        "e",
+        True,
+    )
+    assert (second["start"], second["type"], "bootable" in second) == (2048 + (16 << 11), "83", False)
     assert diskimage.probe(image, 1 << 20)["VERSION"] == "FAT16"
     assert diskimage.probe(image, 17 << 20)["TYPE"] == "ext4"
 
@@ -66,11 +71,11 @@ def test_root_partition_has_root_owned_device_nodes_and_the_modules(qemu_card):
     profile, card, _, _ = qemu_card
     _, root = diskimage.layout(profile.sdcard)
     modules_dep = f"/lib/modules/{RELEASE}/modules.dep"
-    stats = diskimage.ext_stat_and_dump(card.file("card.img"), root,
-                                        ["/dev/console", modules_dep], {}, card.path.parent)
+    stats = diskimage.ext_stat_and_dump(
+        card.file("card.img"), root, ["/dev/console", modules_dep], {}, card.path.parent
+    )
     console = stats["/dev/console"]
-    assert (console.type, console.uid, console.gid, console.mode) == \
-        ("character special", 0, 0, 0o600)
+    assert (console.type, console.uid, console.gid, console.mode) == ("character special", 0, 0, 0o600)
     assert stats[modules_dep].type == "regular"
 
 
@@ -109,8 +114,8 @@ def test_a_corrupted_range_of_the_image_is_named_by_its_map(tmp_path, qemu_card)
     image = tmp_path / "card.img"
     subprocess.run(["cp", "--sparse=always", str(card.file("card.img")), str(image)], check=True)
     assert readback.check_block_map(image) == [
-        f"{image}: no card.bmap beside it (bmaptool create): nothing says which ranges a card "
-        "needs"]
+        f"{image}: no card.bmap beside it (bmaptool create): nothing says which ranges a card needs"
+    ]
     (tmp_path / "card.bmap").write_bytes(card.file("card.bmap").read_bytes())
     item = bmap.read(tmp_path / "card.bmap").ranges[-1]
     with open(image, "r+b") as handle:
@@ -118,7 +123,8 @@ def test_a_corrupted_range_of_the_image_is_named_by_its_map(tmp_path, qemu_card)
         os.pwrite(handle.fileno(), bytes([old[0] ^ 0xFF]), item.end - 1)
     assert readback.check_block_map(image) == [
         f"{image}: blocks {item.first}-{item.last} (bytes {item.start}-{item.end - 1}) differ "
-        "from card.bmap's sha256"]
+        "from card.bmap's sha256"
+    ]
 
 
 def test_a_card_with_a_punched_inode_table_is_caught(tmp_path, qemu_card):
@@ -128,8 +134,11 @@ def test_a_card_with_a_punched_inode_table_is_caught(tmp_path, qemu_card):
     subprocess.run(["cp", "--sparse=always", str(card.file("card.img")), str(copy)], check=True)
     (copy / "boot.scr").write_bytes(card.file("boot.scr").read_bytes())
     # The punched image's own map: bmaptool create leaves its holes out.
-    subprocess.run(["bmaptool", "create", "-o", str(copy / "card.bmap"), str(copy / "card.img")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["bmaptool", "create", "-o", str(copy / "card.bmap"), str(copy / "card.img")],
+        check=True,
+        capture_output=True,
+    )
     punched = Artifact("sdcard", "p" * 16, copy, "built", card.log, card.meta)
     problems = readback.verify(punched, profile, kernel, rootfs)
     assert any("filesystem uses are holes; a sparse write" in p for p in problems), problems
@@ -160,8 +169,12 @@ def as_nobody():
     (not root, no such user, or a checkout nobody cannot read). When the tests
     themselves run as a plain user, every build here already goes through fakeroot."""
     prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-    probe = subprocess.run([*prefix, sys.executable, "-c", "import pytest, pytest_quill"],
-                           capture_output=True, text=True, cwd="/")
+    probe = subprocess.run(
+        [*prefix, sys.executable, "-c", "import pytest, pytest_quill"],
+        capture_output=True,
+        text=True,
+        cwd="/",
+    )
     if os.geteuid() != 0 or probe.returncode != 0:
         pytest.skip(f"cannot run this checkout's Python as nobody: {probe.stderr.strip()[-200:]}")
     return prefix
@@ -170,17 +183,22 @@ def as_nobody():
 def test_a_build_as_a_plain_user_gets_root_owned_files_through_fakeroot(as_nobody):
     base = Path(tempfile.mkdtemp(prefix="quill-nonroot-"))
     os.chmod(base, 0o777)
-    script = ("import sys; sys.path.insert(0, sys.argv[2]);"
-              "from pathlib import Path; from tests.support.cards import build_card;"
-              "from pytest_quill.card import readback; from pytest_quill.profile import "
-              "load_profile; "
-              "p = load_profile('qemu-virt', directory=Path(sys.argv[2]) / 'hardware_profiles');"
-              "card, k, r = build_card(Path(sys.argv[1]), p);"
-              "print(readback.verify(card, p, k, r))")
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[2]);"
+        "from pathlib import Path; from tests.support.cards import build_card;"
+        "from pytest_quill.card import readback; from pytest_quill.profile import "
+        "load_profile; "
+        "p = load_profile('qemu-virt', directory=Path(sys.argv[2]) / 'hardware_profiles');"
+        "card, k, r = build_card(Path(sys.argv[1]), p);"
+        "print(readback.verify(card, p, k, r))"
+    )
     try:
-        done = subprocess.run([*as_nobody, sys.executable, "-c", script, str(base),
-                               str(Path(__file__).parents[2])],
-                              capture_output=True, text=True, cwd=base)
+        done = subprocess.run(
+            [*as_nobody, sys.executable, "-c", script, str(base), str(Path(__file__).parents[2])],
+            capture_output=True,
+            text=True,
+            cwd=base,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         assert done.stdout.strip() == "[]"
     finally:
@@ -191,12 +209,11 @@ def test_modules_follow_an_absolute_lib_link_inside_the_root_tree(tmp_path):
     entries = [e for e in ROOT_ENTRIES if e[0].name != "lib"]
     entries.append(tar_entry("lib", tarfile.SYMTYPE, 0o777, link="/usr/lib"))
     profile = load_profile("qemu-virt")
-    card, kernel, rootfs = build_card(tmp_path, profile,
-                                      rootfs=make_rootfs(tmp_path / "rootfs", entries))
+    card, kernel, rootfs = build_card(tmp_path, profile, rootfs=make_rootfs(tmp_path / "rootfs", entries))
     _, root = diskimage.layout(profile.sdcard)
-    stats = diskimage.ext_stat_and_dump(card.file("card.img"), root,
-                                        [f"/usr/lib/modules/{RELEASE}/modules.dep", "/lib"], {},
-                                        tmp_path)
+    stats = diskimage.ext_stat_and_dump(
+        card.file("card.img"), root, [f"/usr/lib/modules/{RELEASE}/modules.dep", "/lib"], {}, tmp_path
+    )
     assert stats[f"/usr/lib/modules/{RELEASE}/modules.dep"].type == "regular"
     assert stats["/lib"].type == "symlink"
     assert readback.verify(card, profile, kernel, rootfs) == []
@@ -204,12 +221,15 @@ def test_modules_follow_an_absolute_lib_link_inside_the_root_tree(tmp_path):
 
 def test_a_root_tree_larger_than_partition_2_is_refused_before_mke2fs(tmp_path):
     big = tar_entry("bin/big", tarfile.REGTYPE, 0o644, bytes(13 << 20))
-    profile = load_profile("qemu-virt", overrides={"sdcard.image_mib": "32",
-                                                   "sdcard.min_device_bytes": str(32 << 20)})
-    with pytest.raises(sdcard.BuildError, match=r"root tree of 13 MiB \(rootfs \+ modules\) "
-                                                r"does not fit partition 2 of 15 MiB"):
-        build_card(tmp_path, profile, rootfs=make_rootfs(tmp_path / "rootfs",
-                                                         ROOT_ENTRIES + [big]))
+    profile = load_profile(
+        "qemu-virt", overrides={"sdcard.image_mib": "32", "sdcard.min_device_bytes": str(32 << 20)}
+    )
+    with pytest.raises(
+        sdcard.BuildError,
+        match=r"root tree of 13 MiB \(rootfs \+ modules\) "
+        r"does not fit partition 2 of 15 MiB",
+    ):
+        build_card(tmp_path, profile, rootfs=make_rootfs(tmp_path / "rootfs", ROOT_ENTRIES + [big]))
 
 
 def test_fingerprint_follows_the_bootloader_bytes_and_the_boot_settings(tmp_path):
@@ -219,8 +239,9 @@ def test_fingerprint_follows_the_bootloader_bytes_and_the_boot_settings(tmp_path
     first = sdcard.RECIPE.fingerprint(load_profile("qemu-virt", overrides=setting), Path.cwd())
     loader.write_bytes(b"two")
     second = sdcard.RECIPE.fingerprint(load_profile("qemu-virt", overrides=setting), Path.cwd())
-    third = sdcard.RECIPE.fingerprint(load_profile("qemu-virt", overrides={
-        **setting, "boot.console": '"ttyS0"'}), Path.cwd())
+    third = sdcard.RECIPE.fingerprint(
+        load_profile("qemu-virt", overrides={**setting, "boot.console": '"ttyS0"'}), Path.cwd()
+    )
     assert len({json.dumps(f, sort_keys=True) for f in (first, second, third)}) == 3
     assert str(tmp_path) not in json.dumps(first)
 
@@ -228,10 +249,10 @@ def test_fingerprint_follows_the_bootloader_bytes_and_the_boot_settings(tmp_path
 @pytest.mark.parametrize("bits, kib", [(16, 16384), (32, 65536)])
 def test_fat_metadata_range_ends_one_cluster_into_the_data_area(tmp_path, bits, kib):
     image = tmp_path / "fat.img"
-    subprocess.run(["mkfs.vfat", "-C", "-F", str(bits), str(image), str(kib)], check=True,
-                   capture_output=True)
-    report = subprocess.run(["fsck.fat", "-vn", str(image)], capture_output=True,
-                            text=True).stdout
+    subprocess.run(
+        ["mkfs.vfat", "-C", "-F", str(bits), str(image), str(kib)], check=True, capture_output=True
+    )
+    report = subprocess.run(["fsck.fat", "-vn", str(image)], capture_output=True, text=True).stdout
     data_start = int(re.search(r"Data area starts at byte (\d+)", report).group(1))
     cluster = int(re.search(r"(\d+) bytes per cluster", report).group(1))
     part = diskimage.Partition(1, 0, kib * 1024, "e", True, f"fat{bits}")

@@ -18,6 +18,7 @@ def test_synthetic_rootfs_holds_device_nodes_and_a_manifest_line_each(tmp_path):
 
 def test_synthetic_kernel_uimage_is_a_legacy_arm_kernel_image(tmp_path):
     kernel = make_kernel(tmp_path / "kernel")
-    listing = subprocess.run(["dumpimage", "-l", str(kernel.file("uImage"))],
-                             capture_output=True, text=True, check=True).stdout
+    listing = subprocess.run(
+        ["dumpimage", "-l", str(kernel.file("uImage"))], capture_output=True, text=True, check=True
+    ).stdout
     assert "ARM Linux Kernel Image" in listing and "40008000" in listing
