@@ -22,8 +22,16 @@ from .errors import InputError
 from .report import allure
 from .run.gates import GateSpec
 from .run.quill_run import quill_run
-from .run.store import ArtifactUnavailable
+from .run.store import ArtifactUnavailable, PlanVerifier
 from .run.verdict import report_once
+
+
+@dataclass(frozen=True)
+class BootImage:
+    """The file of an artifact a bench boots and a card writer writes (quill boot, flash)."""
+
+    artifact: str
+    file: str
 
 
 @dataclass
@@ -32,23 +40,42 @@ class Plan:
     fixtures: dict[str, str] = field(default_factory=dict)  # fixture name -> artifact name
     gates: dict[int, GateSpec] = field(default_factory=dict)
     checks: dict[str, GateSpec] = field(default_factory=dict)  # marker -> its check
-    # artifact -> its own verifier (artifact, profile, deps) -> problems: a copy pulled
-    # from a shared cache passes it before it is used.
-    verifiers: dict[str, Callable] = field(default_factory=dict)
+    check_markers: dict[str, str] = field(default_factory=dict)  # marker -> what it means
+    streams: dict[str, str] = field(default_factory=dict)  # suite folder -> its stream
+    image: BootImage | None = None
 
     @property
     def declared(self) -> bool:
         """Whether the project declared anything: the plugin stays inert until it does."""
         return bool(self.recipes or self.gates or self.checks)
 
-    def artifact(self, recipe: Recipe, fixture: str | None = None,
-                 verify: Callable | None = None) -> None:
-        """Declare an artifact and the session fixture that yields it; VERIFY checks a
-        copy pulled from a shared cache before it is used (gate 2 checks every copy)."""
+    @property
+    def verifiers(self) -> dict[str, PlanVerifier]:
+        """Each artifact's own check (Recipe.verify): a copy pulled from a shared cache
+        passes it before it is used. A stand-in recipe that checks nothing has none."""
+        return {
+            name: recipe.verify
+            for name, recipe in self.recipes.items()
+            if callable(getattr(recipe, "verify", None))
+        }
+
+    def artifact(self, recipe: Recipe, fixture: str | None = None) -> None:
+        """Declare an artifact and the session fixture that yields it."""
         self.recipes[recipe.name] = recipe
         self.fixtures[fixture or recipe.name] = recipe.name
-        if verify:
-            self.verifiers[recipe.name] = verify
+
+    def stream(self, folder: str, name: str) -> None:
+        """Tests under a suite folder named FOLDER belong to stream NAME (record, report)."""
+        self.streams[folder] = name
+
+    def boot_image(self, artifact: str, file: str) -> None:
+        """Declare which file of which artifact a bench boots (quill boot, quill flash)."""
+        self.image = BootImage(artifact, file)
+
+    def stream_of(self, nodeid: str) -> str | None:
+        """The stream of a test from its folders, None outside the declared ones."""
+        folders = nodeid.split("::", 1)[0].split("/")[:-1]
+        return next((self.streams[f] for f in folders if f in self.streams), None)
 
     def gate(self, number: int, name: str, needs: tuple[str, ...] = ()):
         """Declare gate `number`; the decorated function decides it."""
@@ -59,16 +86,26 @@ class Plan:
 
         return register
 
-    def check(self, marker: str, name: str):
+    def check(self, marker: str, name: str, about: str = ""):
         """What tests marked `marker` need before any gate: decided once per run
         like a gate, so hardware tests skip with "connect the serial adapter"
-        before anything is built for them."""
+        before anything is built for them. ABOUT: the marker's help line."""
 
         def register(decide: Callable) -> Callable:
             self.checks[marker] = GateSpec(0, name, decide, ())
+            self.check_markers[marker] = about or f"needs the {name} check open"
             return decide
 
         return register
+
+    def markers(self) -> list[str]:
+        """The markers of the plan's tests, for pytest's --markers and --strict-markers."""
+        gates = ", ".join(f"{number} {spec.name}" for number, spec in sorted(self.gates.items()))
+        gate = (
+            f"gate(number): the test needs quality gate NUMBER open ({gates}); "
+            "skipped with the root failure when it is closed"
+        )
+        return [gate] + [f"{marker}: {about}" for marker, about in self.check_markers.items()]
 
     def with_deps(self, names: set[str]) -> set[str]:
         closed, todo = set(), list(names)
@@ -91,24 +128,31 @@ class Plan:
                 continue
             number = marker.args[0] if marker.args else None
             if number not in self.gates:
-                raise InputError(f"{nodeid}: gate({number!r}) is not declared; "
-                                 f"declared gates: {sorted(self.gates) or 'none'}")
+                raise InputError(
+                    f"{nodeid}: gate({number!r}) is not declared; "
+                    f"declared gates: {sorted(self.gates) or 'none'}"
+                )
             needed |= {a for n, spec in self.gates.items() if n <= number for a in spec.needs}
         return self.with_deps(needed)
 
     def check_rebuild(self, names: frozenset[str] | None) -> None:
         unknown = sorted((names or set()) - set(self.recipes))
         if unknown:
-            raise InputError(f"--quill-rebuild {', '.join(unknown)}: unknown artifact; known: "
-                             f"{', '.join(sorted(self.recipes)) or 'none declared'}")
+            raise InputError(
+                f"--quill-rebuild {', '.join(unknown)}: unknown artifact; known: "
+                f"{', '.join(sorted(self.recipes)) or 'none declared'}"
+            )
 
     def fixture_plugin(self) -> ModuleType:
         """A module holding one session fixture per declared artifact, for the
         plugin manager to register (pytest reads fixtures of plugin modules)."""
         holder = ModuleType("pytest_quill_artifacts")
         for fixture_name, artifact_name in self.fixtures.items():
-            setattr(holder, fixture_name.replace("-", "_"),
-                    _artifact_fixture(fixture_name, self.recipes[artifact_name]))
+            setattr(
+                holder,
+                fixture_name.replace("-", "_"),
+                _artifact_fixture(fixture_name, self.recipes[artifact_name]),
+            )
         return holder
 
 

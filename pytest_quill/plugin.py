@@ -17,10 +17,10 @@ from .profile import load_profile
 from .report import allure, metrics, steps
 from .report.live import LiveProgress
 from .report.progress import RunWatch
-from .report.streams import stream_of
 from .run import record
 from .run.finish import finish_run
-from .run.options import add_options, given, read_options
+from .run.flags import add_options, given
+from .run.options import read_options
 from .run.quill_run import RUN_KEY, QuillRun, new_run_dir, quill_run
 from .run.state import unwritable
 from .run.store import terminal_notice
@@ -29,12 +29,7 @@ LIVE = pytest.StashKey[LiveProgress]()
 OUTCOME = pytest.StashKey[str]()  # the phase that decided a test: "passed", "skipped (setup)"
 SKIP_REASON = pytest.StashKey[str]()
 
-MARKERS = [
-    "gate(number): the test needs quality gate NUMBER open (1 build, 2 artifacts, "
-    "3 convergence, 4 boot); skipped with the root failure when it is closed",
-    "hardware: runs on the device the profile's bench provides (QEMU or the real Nook)",
-    "e2e: the project's own end-to-end tests (real builds; minutes)",
-]
+E2E_MARKER = "e2e: the project's own end-to-end tests (real builds; minutes)"
 
 
 def pytest_addhooks(pluginmanager):
@@ -55,10 +50,11 @@ def pytest_configure(config):
         if options := given(config):
             raise pytest.UsageError(
                 f"pytest-quill: {options[0]} given, but this project declares no plan: add "
-                "pytest_plugins = [\"pytest_quill.mvp\"] to its root conftest.py, or start a "
-                "project with `quill init FOLDER`")
+                'pytest_plugins = ["pytest_quill.mvp"] to its root conftest.py, or start a '
+                "project with `quill init FOLDER`"
+            )
         return
-    for line in MARKERS:
+    for line in [*plan.markers(), E2E_MARKER]:
         config.addinivalue_line("markers", line)
     try:
         config.stash[RUN_KEY] = _make_run(config, plan)
@@ -96,9 +92,16 @@ def _make_run(config, plan: Plan) -> QuillRun:
     else:
         run_dir = worker_input["quill_run_dir"]
         worker, workers = worker_input["workerid"], worker_input["workercount"]
-    return QuillRun(options=options, profile=profile, plan=plan, worker=worker, workers=workers,
-                    run_dir=Path(run_dir),
-                    project_root=config.rootpath, started=time.time())
+    return QuillRun(
+        options=options,
+        profile=profile,
+        plan=plan,
+        worker=worker,
+        workers=workers,
+        run_dir=Path(run_dir),
+        project_root=config.rootpath,
+        started=time.time(),
+    )
 
 
 class _XdistController:
@@ -122,12 +125,19 @@ class ActiveRun:
         run = quill_run(config)
         if run.options.progress == "off":
             return
-        watch = RunWatch(run.run_dir, lambda recipe: steps.expected(
-            run.options.cache, run.profile.name, recipe))
+        watch = RunWatch(
+            run.run_dir, lambda recipe: steps.expected(run.options.cache, run.profile.name, recipe)
+        )
         logs = run.relpath(run.state.logs)
-        live = LiveProgress(watch, terminal, in_place=run.options.progress == "auto" and terminal.isatty(),
-                            header=[f"run folder {run.relpath(run.run_dir)}; build logs {logs}/<artifact>"
-                                    f".log (tail -f them), boot consoles {logs}/console-*.log"])
+        live = LiveProgress(
+            watch,
+            terminal,
+            in_place=run.options.progress == "auto" and terminal.isatty(),
+            header=[
+                f"run folder {run.relpath(run.run_dir)}; build logs {logs}/<artifact>"
+                f".log (tail -f them), boot consoles {logs}/console-*.log"
+            ],
+        )
         live.start()
         config.stash[LIVE] = live
 
@@ -144,13 +154,21 @@ class ActiveRun:
         run = quill_run(config)
         try:
             run.store.needed = run.plan.artifacts_needed(
-                (item.nodeid, item.fixturenames, item.get_closest_marker("gate")) for item in items)
+                (item.nodeid, item.fixturenames, item.get_closest_marker("gate")) for item in items
+            )
         except QuillError as exc:
             raise pytest.UsageError(exc.one_line()) from None
         decided = decided_items(session, run.plan, items)
-        run.gate_reported = frozenset(run.plan.with_deps(
-            {name for item in decided if isinstance(item, GateItem)
-             for name in run.plan.gates[item.number].needs}))
+        run.gate_reported = frozenset(
+            run.plan.with_deps(
+                {
+                    name
+                    for item in decided
+                    if isinstance(item, GateItem)
+                    for name in run.plan.gates[item.number].needs
+                }
+            )
+        )
         items[:0] = decided
         for item in items:
             for mark in allure.label_marks(item.nodeid, item.iter_markers()):
@@ -174,10 +192,18 @@ class ActiveRun:
     def pytest_runtest_protocol(self, item, nextitem):
         start = time.time()
         yield
+        run = quill_run(item.config)
         # Kept until the session ends: a run that builds and gates nothing leaves no folder.
-        quill_run(item.config).tests.append(dict(
-            nodeid=item.nodeid, start=start, end=time.time(), stream=stream_of(item.nodeid),
-            outcome=item.stash.get(OUTCOME, "unknown"), reason=item.stash.get(SKIP_REASON, "")))
+        run.tests.append(
+            dict(
+                nodeid=item.nodeid,
+                start=start,
+                end=time.time(),
+                stream=run.plan.stream_of(item.nodeid),
+                outcome=item.stash.get(OUTCOME, "unknown"),
+                reason=item.stash.get(SKIP_REASON, ""),
+            )
+        )
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -187,8 +213,9 @@ class ActiveRun:
             report.longrepr = call.excinfo.value.one_line()  # the harness's failures are one line
         # The phase that decided the outcome: a skip or error in setup, else the call.
         if report.when == "call" or report.outcome != "passed":
-            item.stash[OUTCOME] = report.outcome if report.when == "call" else \
-                f"{report.outcome} ({report.when})"
+            item.stash[OUTCOME] = (
+                report.outcome if report.when == "call" else f"{report.outcome} ({report.when})"
+            )
             if report.skipped and isinstance(report.longrepr, tuple):
                 item.stash[SKIP_REASON] = report.longrepr[2].removeprefix("Skipped: ")
 
@@ -201,8 +228,11 @@ class ActiveRun:
         try:
             self._finish(run, config, exitstatus)
         except (QuillError, OSError) as exc:  # a full or read-only reports folder: one line, exit 1
-            failure = exc if isinstance(exc, QuillError) else \
-                unwritable(Path(exc.filename or run.options.reports), exc)
+            failure = (
+                exc
+                if isinstance(exc, QuillError)
+                else unwritable(Path(exc.filename or run.options.reports), exc)
+            )
             sys.stderr.write(f"quill: {failure.one_line()}\n")
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -216,8 +246,7 @@ class ActiveRun:
             return
         made = record.build_record(run.state, run.header())
         if exitstatus == pytest.ExitCode.INTERRUPTED:  # what a stopped run lacks, never its ratios
-            made.update(interrupted=True, not_made=record.not_made(made, run.plan.recipes,
-                                                                    run.state.logs))
+            made.update(interrupted=True, not_made=record.not_made(made, run.plan.recipes, run.state.logs))
         elif record.used_quill(made):
             made["metrics"] = metrics.compute(made)
         if record.used_quill(made) or (made.get("interrupted") and run.state.used()):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import tarfile
 import tempfile
@@ -22,11 +21,11 @@ from ..digest import file_sha256
 from ..engine.context import Artifact, BuildContext
 from ..engine.recipe import Toolchain
 from ..errors import BuildError, VerifyError
-from ..formats import bmap, kconfig, tar
-from ..formats.version import version_tuple
+from ..formats import bmap, tar
 from ..profile import Profile
-from . import bootscript, uboot_env
+from . import bootscript, readback, uboot_env
 from . import image as diskimage
+from .preflight import kernel_config_problems, preflight
 
 MIB = diskimage.MIB
 BOOT_LABEL = "QUILLBOOT"
@@ -34,92 +33,6 @@ ROOT_LABEL = "quillroot"
 # Room mke2fs needs beyond the files: inode tables, journal, directories.
 ROOT_FILL_LIMIT = 0.8
 
-
-# Preflight: the profile and the kernel's config against the card's layout.
-
-def preflight(profile: Profile) -> list[str]:
-    """Problems with the card the profile asks for, found before building."""
-    problems = []
-    card, boot = profile.sdcard, profile.boot
-    if card.root_fs not in profile.kernel.filesystems:
-        problems.append(f"sdcard.root_fs = {card.root_fs} is not in kernel.filesystems "
-                        f"{list(profile.kernel.filesystems)} of {profile.path}")
-    example = ", ".join(f'"/path/{path.name}"' for path in boot.bootloader_files)
-    for path in boot.bootloader_files:
-        if not path.is_file():
-            problems.append(
-                f"boot.bootloader_files: {path} does not exist; put the file there or point to "
-                f"it with --quill-set 'boot.bootloader_files=[{example}]'")
-    names = [path.name.upper() for path in boot.bootloader_files]
-    if "MLO" in names and names[0] != "MLO":
-        problems.append(f"boot.bootloader_files: MLO is number {names.index('MLO') + 1}; "
-                        "the OMAP ROM loads the first file of the boot partition: MLO first")
-    number = re.search(r"(\d+)$", boot.root_device)
-    if boot.root_device.startswith("/dev/") and (number is None or number.group(1) != "2"):
-        problems.append(f"boot.root_device = {boot.root_device} is not partition 2; the card's "
-                        "root filesystem is partition 2")
-    if boot.console.startswith("ttyO") and version_tuple(profile.kernel.version) < (2, 6, 37):
-        problems.append(f"boot.console = {boot.console}: the omap-serial ttyO names came with "
-                        f"Linux 2.6.37; kernel {profile.kernel.version} names its serial "
-                        "ports ttyS (console=ttyS0 on the Nook)")
-    if card.image_mib * MIB > card.min_device_bytes:
-        problems.append(f"sdcard.image_mib = {card.image_mib} MiB is larger than "
-                        f"sdcard.min_device_bytes = {card.min_device_bytes}")
-    if card.boot_mib + 2 > card.image_mib:
-        problems.append(f"sdcard.boot_mib = {card.boot_mib} leaves no root partition in "
-                        f"{card.image_mib} MiB")
-    return problems
-
-
-def kernel_config_problems(profile: Profile, config_path: Path) -> list[str]:
-    """What the kernel's final .config says about the card's root: its FS type
-    built in (a module cannot mount /), and its device name."""
-    if not config_path.is_file():
-        return [f"{config_path}: the kernel artifact has no final .config"]
-    text = config_path.read_text(errors="replace")
-    symbols = kconfig.parse_config(text)
-    return _root_fs_problems(profile, config_path, text, symbols) + \
-        _root_device_problems(profile, config_path, symbols)
-
-
-def _root_device_problems(profile: Profile, config_path: Path, symbols: dict) -> list[str]:
-    device = profile.boot.root_device
-    if symbols.get("MMC_OMAP_CONSISTENT_NAMES") == "y" and device.startswith("/dev/mmcblk0"):
-        return [f"{config_path}: boot.root_device = {device} is the internal eMMC: with "
-                "MMC_OMAP_CONSISTENT_NAMES=y the eMMC registers first, the SD card is mmcblk1"]
-    return []
-
-
-def _root_fs_problems(profile: Profile, config_path: Path, text: str, symbols: dict) -> list[str]:
-    version = _config_version(text) or version_tuple(profile.kernel.version, 2)
-    root_fs = profile.sdcard.root_fs
-    for alternative in _root_fs_symbols(root_fs, version):
-        if all(symbols.get(name) == "y" for name in alternative):
-            return []
-    wanted = " or ".join("+".join(f"CONFIG_{n}=y" for n in alt)
-                         for alt in _root_fs_symbols(root_fs, version))
-    first = _root_fs_symbols(root_fs, version)[0][0]
-    has = f"CONFIG_{first}={symbols[first]}" if symbols.get(first, "n") != "n" else f"no CONFIG_{first}"
-    return [f"{config_path}: root FS {root_fs} (sdcard.root_fs) needs {wanted}; "
-            f"the kernel has {has}"]
-
-
-def _root_fs_symbols(root_fs: str, version: tuple[int, int]) -> list[tuple[str, ...]]:
-    """Config symbols that let the kernel mount ROOT_FS, as alternatives."""
-    if root_fs == "ext2":
-        return [("EXT2_FS",), ("EXT4_FS", "EXT4_USE_FOR_EXT2")]
-    if root_fs == "ext3":
-        # Since 4.3 the ext4 driver registers "ext3" itself.
-        return [("EXT3_FS",), ("EXT4_FS",)] if version >= (4, 3) else [("EXT3_FS",)]
-    return [("EXT4_FS",)]
-
-
-def _config_version(text: str) -> tuple[int, int] | None:
-    match = re.search(r"^# Linux\S*(?: kernel version:)? (\d+\.\d+)", text, re.M)
-    return version_tuple(match.group(1), 2) if match else None
-
-
-# The recipe.
 
 class SdCardRecipe:
     name = "sdcard"
@@ -142,12 +55,18 @@ class SdCardRecipe:
         boot = profile.section("boot")
         boot["bootloader_files"] = [_file_identity(p) for p in profile.boot.bootloader_files]
         here = Path(__file__).parent
-        code = {name: file_sha256(here / name) for name in ("recipe.py", "image.py",
-                                                       "bootscript.py", "uboot_env.py")}
+        code = {
+            name: file_sha256(here / name)
+            for name in ("recipe.py", "preflight.py", "image.py", "bootscript.py", "uboot_env.py")
+        }
         # The U-Boot that judges boot.scr is named in the meta (bench.qemu.bios for qemu-virt).
-        return {"sdcard": profile.section("sdcard"), "boot": boot,
-                "kernel_filesystems": list(profile.kernel.filesystems), "code": code,
-                "uboot": uboot_env.identity(profile)}
+        return {
+            "sdcard": profile.section("sdcard"),
+            "boot": boot,
+            "kernel_filesystems": list(profile.kernel.filesystems),
+            "code": code,
+            "uboot": uboot_env.identity(profile),
+        }
 
     def build(self, ctx: BuildContext) -> dict:
         profile = ctx.profile
@@ -158,8 +77,10 @@ class SdCardRecipe:
         release = kernel.meta.get("release", "")
         modules = kernel.file(f"modules/lib/modules/{release}")
         if not release or not modules.is_dir():
-            raise VerifyError(f"{kernel.path}: no modules/lib/modules/{release} "
-                              "(kernel meta 'release')", log=str(ctx.log_path))
+            raise VerifyError(
+                f"{kernel.path}: no modules/lib/modules/{release} (kernel meta 'release')",
+                log=str(ctx.log_path),
+            )
         image = ctx.out / "card.img"
         boot_part, root_part = diskimage.layout(profile.sdcard)
         diskimage.create(image, profile.sdcard.image_mib * MIB)
@@ -171,10 +92,21 @@ class SdCardRecipe:
         diskimage.materialize(image, diskimage.needed_ranges(image, boot_part, root_part))
         ctx.run(["bmaptool", "create", "-o", str(bmap.beside(image)), str(image)])
         files = boot_files + [
-            {"partition": 2, "path": f"/lib/modules/{release}/{p.relative_to(modules)}",
-             "size": p.stat().st_size, "sha256": file_sha256(p)}
-            for p in sorted(modules.rglob("*")) if p.is_file()]
+            {
+                "partition": 2,
+                "path": f"/lib/modules/{release}/{p.relative_to(modules)}",
+                "size": p.stat().st_size,
+                "sha256": file_sha256(p),
+            }
+            for p in sorted(modules.rglob("*"))
+            if p.is_file()
+        ]
         return self._publish(ctx, image, (boot_part, root_part), files, release)
+
+    def verify(self, artifact: Artifact, profile: Profile, deps: dict[str, Artifact]) -> list[str]:
+        """The card read back (card/readback.py): its layout, files and boot script
+        against the profile and the kernel and rootfs it was made from."""
+        return readback.verify(artifact, profile, deps["kernel"], deps["rootfs"])
 
     def _fill_boot(self, ctx: BuildContext, image: Path, part, kernel: Artifact) -> list[dict]:
         script = ctx.out / "boot.cmd"
@@ -184,42 +116,60 @@ class SdCardRecipe:
         sources = [(path, path.name) for path in ctx.profile.boot.bootloader_files]
         sources += [(kernel.file("uImage"), "uImage"), (ctx.out / "boot.scr", "boot.scr")]
         diskimage.copy_to_fat(image, part, sources, ctx.run)
-        return [{"partition": 1, "path": name, "size": source.stat().st_size,
-                 "sha256": file_sha256(source)} for source, name in sources]
+        return [
+            {"partition": 1, "path": name, "size": source.stat().st_size, "sha256": file_sha256(source)}
+            for source, name in sources
+        ]
 
-    def _fill_root(self, ctx: BuildContext, image: Path, part, work: Path,
-                   rootfs: Artifact, modules: Path, release: str) -> None:
+    def _fill_root(
+        self, ctx: BuildContext, image: Path, part, work: Path, rootfs: Artifact, modules: Path, release: str
+    ) -> None:
         tarball = rootfs.file("rootfs.tar.gz")
         tar_bytes, links = _tar_listing(tarball)
         needed = tar_bytes + _tree_bytes(modules)
         if needed > part.size * ROOT_FILL_LIMIT:
-            raise BuildError(f"root tree of {needed // MIB} MiB (rootfs + modules) does not fit "
-                             f"partition 2 of {part.size // MIB} MiB (sdcard.image_mib)",
-                             log=str(ctx.log_path))
+            raise BuildError(
+                f"root tree of {needed // MIB} MiB (rootfs + modules) does not fit "
+                f"partition 2 of {part.size // MIB} MiB (sdcard.image_mib)",
+                log=str(ctx.log_path),
+            )
         tree = work / "root"
         tree.mkdir()
         # /lib may be a link to usr/lib: follow the rootfs's own links.
         target = tree / _resolve(f"lib/modules/{release}", links)
         # One session: fakeroot's owners and device nodes live as long as it does.
-        ctx.run(_as_root(
-            ["tar", "-xzpf", str(tarball), "-C", str(tree), "--numeric-owner"],
-            ["mkdir", "-p", str(target)],
-            ["cp", "-a", f"{modules}/.", str(target)],
-            ["chown", "-R", "0:0", str(target.parent)],
-            diskimage.mke2fs_argv(image, part, ROOT_LABEL, tree)))
+        ctx.run(
+            _as_root(
+                ["tar", "-xzpf", str(tarball), "-C", str(tree), "--numeric-owner"],
+                ["mkdir", "-p", str(target)],
+                ["cp", "-a", f"{modules}/.", str(target)],
+                ["chown", "-R", "0:0", str(target.parent)],
+                diskimage.mke2fs_argv(image, part, ROOT_LABEL, tree),
+            )
+        )
 
     def _publish(self, ctx: BuildContext, image: Path, partitions, files, release) -> dict:
         mapping = bmap.read(bmap.beside(image))
         data_bytes = mapping.mapped_bytes  # what bmaptool writes to a card
-        layout = {"image": image.name, "size_bytes": image.stat().st_size,
-                  "disk_id": diskimage.DISK_ID, "data_bytes": data_bytes,
-                  "bmap": mapping.path.name, "mapped_ranges": len(mapping.ranges),
-                  "partitions": [p.as_dict() for p in partitions], "files": files}
+        layout = {
+            "image": image.name,
+            "size_bytes": image.stat().st_size,
+            "disk_id": diskimage.DISK_ID,
+            "data_bytes": data_bytes,
+            "bmap": mapping.path.name,
+            "mapped_ranges": len(mapping.ranges),
+            "partitions": [p.as_dict() for p in partitions],
+            "files": files,
+        }
         (ctx.out / "layout.json").write_text(json.dumps(layout, indent=1) + "\n")
-        return {"size_bytes": layout["size_bytes"], "data_bytes": data_bytes,
-                "partitions": layout["partitions"],
-                "boot_files": [f["path"] for f in files if f["partition"] == 1],
-                "release": release, "boot_script_uboot": uboot_env.describe(ctx.profile)}
+        return {
+            "size_bytes": layout["size_bytes"],
+            "data_bytes": data_bytes,
+            "partitions": layout["partitions"],
+            "boot_files": [f["path"] for f in files if f["partition"] == 1],
+            "release": release,
+            "boot_script_uboot": uboot_env.describe(ctx.profile),
+        }
 
 
 def _as_root(*steps: list[str]) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from ..profile import Profile
 from .backends.base import Toolchain
-from .context import BuildContext
+from .context import Artifact, BuildContext
 
 
 class Recipe(Protocol):
@@ -32,3 +32,8 @@ class Recipe(Protocol):
 
     def build(self, ctx: BuildContext) -> dict:
         """Write the outputs into ctx.out; return meta (JSON-able)."""
+
+    def verify(self, artifact: Artifact, profile: Profile, deps: dict[str, Artifact]) -> list[str]:
+        """One line per broken fact of a made ARTIFACT (built, reused or pulled from a
+        shared cache), given the artifacts it is made from: gate 2 and the card's
+        convergence ask it, and a pulled copy passes it before it is used."""

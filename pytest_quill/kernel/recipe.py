@@ -46,17 +46,21 @@ class KernelRecipe:
         kind = kernel_tree.source_kind(settings.source) if settings.source else ""
         # A user's tarball is unpacked by the plugin itself (formats/unpack.py), not on the backend.
         unpack = {"debian": ("tar", "xz"), "git": ("git",)}
-        return (("make", f"{settings.cross_compile}gcc", "mkimage")
-                + (("patch",) if settings.compat_patches else ()) + unpack.get(kind, ()))
+        return (
+            ("make", f"{settings.cross_compile}gcc", "mkimage")
+            + (("patch",) if settings.compat_patches else ())
+            + unpack.get(kind, ())
+        )
 
     def toolchain(self, profile: Profile) -> Toolchain:
         """The profile's builder image; mounted read-only: the kernel's sources (a
         relative path from the working folder, the project root of a run) and
         the compat patches."""
         patches = profile.kernel.compat_patches
-        return Toolchain(profile.kernel.docker_builder,
-                         tuple(kernel_tree.source_mounts(profile.kernel.source))
-                         + ((patches,) if patches else ()))
+        return Toolchain(
+            profile.kernel.docker_builder,
+            tuple(kernel_tree.source_mounts(profile.kernel.source)) + ((patches,) if patches else ()),
+        )
 
     def fingerprint(self, profile: Profile, project_root: Path) -> dict:
         kernel = profile.section("kernel")
@@ -71,19 +75,25 @@ class KernelRecipe:
         kernel.pop("source")  # its identity below (a tarball's: its content, not its folder)
         kernel.pop("modules")  # their content below: the same sources anywhere, the same key
         modules = module_sources(profile)
-        return {"source": kernel_tree.source_identity(profile.kernel.source, project_root),
-                "kernel": kernel, "uimage": profile.section("uimage"),
-                "arch": profile.target.arch,
-                "modules": {p.name: _file_hash(p) for p in sorted(modules.iterdir())
-                            if p.is_file()}}
+        return {
+            "source": kernel_tree.source_identity(profile.kernel.source, project_root),
+            "kernel": kernel,
+            "uimage": profile.section("uimage"),
+            "arch": profile.target.arch,
+            "modules": {p.name: _file_hash(p) for p in sorted(modules.iterdir()) if p.is_file()},
+        }
 
     def build(self, ctx: BuildContext) -> dict:
         settings = ctx.profile.kernel
         identity = kernel_tree.source_identity(settings.source, ctx.project_root)
-        if kernel_tree.source_kind(settings.source) in ("path", "tarball") \
-                and not Path(settings.source).is_absolute():
-            ctx.note(f"kernel.source {settings.source} is relative: taken from the project "
-                     f"root, {kernel_tree.local_source(settings.source, ctx.project_root)}")
+        if (
+            kernel_tree.source_kind(settings.source) in ("path", "tarball")
+            and not Path(settings.source).is_absolute()
+        ):
+            ctx.note(
+                f"kernel.source {settings.source} is relative: taken from the project "
+                f"root, {kernel_tree.local_source(settings.source, ctx.project_root)}"
+            )
         label = kernel_tree.tree_label(identity)
         source_ws = ctx.workspace(f"kernel-src/{label}")
         wanted = compat.patches(settings.compat_patches)
@@ -92,42 +102,57 @@ class KernelRecipe:
             tree = kernel_tree.prepare_tree(ctx, settings.source, identity, source_ws)
             patches = compat.sync(ctx, tree, wanted, source_ws / "compat")
             integration = kernel_integration.integrate(
-                tree, source_ws / "originals", module_sources(ctx.profile),
-                settings.kconfig_parent)
+                tree, source_ws / "originals", module_sources(ctx.profile), settings.kconfig_parent
+            )
             ctx.note(f"integration: {integration}")
             make = _kernel_make(ctx, tree, label)
             final, config_check = _configure(ctx, make, tree, integration)
             release, ccache_stats = _compile(ctx, make, final)
             meta = _collect(ctx, make, final, release)
-        return {**meta, "ccache_stats": ccache_stats, "config_check": config_check,
-                "integration": integration,
-                "compat": {"folder": str(settings.compat_patches or ""), "patches": patches},
-                "kconfig_chain": kconfig.source_chain(tree, ctx.profile.target.arch,
-                                                      kernel_config.SQUIREOS_KCONFIG),
-                "source": identity, "ccache": make.ccache_dir is not None}
+        return {
+            **meta,
+            "ccache_stats": ccache_stats,
+            "config_check": config_check,
+            "integration": integration,
+            "compat": {"folder": str(settings.compat_patches or ""), "patches": patches},
+            "kconfig_chain": kconfig.source_chain(
+                tree, ctx.profile.target.arch, kernel_config.SQUIREOS_KCONFIG
+            ),
+            "source": identity,
+            "ccache": make.ccache_dir is not None,
+        }
+
+    def verify(self, artifact: Artifact, profile: Profile, deps: dict[str, Artifact]) -> list[str]:
+        """Gate 2's facts of the kernel (kernel/verify.py): its uImage, entry, modules."""
+        return kernel_verify.verify(artifact, profile)
 
 
 def module_sources(profile: Profile) -> Path:
     """The profile's kernel.modules folder; InputError when it is not one."""
     modules = profile.kernel.modules
     if not modules.is_dir():
-        raise InputError(f"kernel.modules {modules}: no such folder (profile {profile.path}); "
-                         f"give the folder of your module sources (Kconfig, Makefile, *.c)")
+        raise InputError(
+            f"kernel.modules {modules}: no such folder (profile {profile.path}); "
+            f"give the folder of your module sources (Kconfig, Makefile, *.c)"
+        )
     return modules
 
 
 def _kernel_make(ctx: BuildContext, tree: Path, label: str) -> KernelMake:
     has_ccache = ctx.run(["sh", "-c", "command -v ccache"], cwd=tree, check=False) == 0
-    return KernelMake(tree=tree,
-                      build_dir=ctx.workspace(f"kernel-build/{ctx.profile.name}-{label}"),
-                      arch=ctx.profile.target.arch,
-                      cross_compile=ctx.profile.kernel.cross_compile, jobs=ctx.jobs,
-                      ccache_dir=ctx.workspace("ccache") if has_ccache else None,
-                      ccache_base=ctx.work_root, ccache_remote=ctx.profile.kernel.ccache_remote)
+    return KernelMake(
+        tree=tree,
+        build_dir=ctx.workspace(f"kernel-build/{ctx.profile.name}-{label}"),
+        arch=ctx.profile.target.arch,
+        cross_compile=ctx.profile.kernel.cross_compile,
+        jobs=ctx.jobs,
+        ccache_dir=ctx.workspace("ccache") if has_ccache else None,
+        ccache_base=ctx.work_root,
+        ccache_remote=ctx.profile.kernel.ccache_remote,
+    )
 
 
-def _configure(ctx: BuildContext, make: KernelMake, tree: Path,
-               integration: dict) -> tuple[dict, dict]:
+def _configure(ctx: BuildContext, make: KernelMake, tree: Path, integration: dict) -> tuple[dict, dict]:
     """config_base + fragment, then config_update; skipped when nothing that
     shapes the .config changed, so a rerun stays incremental."""
     settings = ctx.profile.kernel
@@ -139,14 +164,17 @@ def _configure(ctx: BuildContext, make: KernelMake, tree: Path,
         stamp_file.unlink(missing_ok=True)
         _base_config(ctx, make, tree)
         dot_config.write_text(kconfig.merge_config(dot_config.read_text(), fragment))
-        update = (make.argv(settings.config_update, parallel=False)
-                  if settings.config_update == "olddefconfig"
-                  else make.answering_defaults(settings.config_update))
+        update = (
+            make.argv(settings.config_update, parallel=False)
+            if settings.config_update == "olddefconfig"
+            else make.answering_defaults(settings.config_update)
+        )
         ctx.run(update, cwd=tree, env=make.env())
         stamp_file.write_text(stamp)
     final = kconfig.parse_config(dot_config.read_text())
-    config_check = kernel_config.check(kconfig.parse_config(fragment), final, tree,
-                                       ctx.profile.target.arch, settings.kconfig_parent)
+    config_check = kernel_config.check(
+        kconfig.parse_config(fragment), final, tree, ctx.profile.target.arch, settings.kconfig_parent
+    )
     for problem in kernel_config.problem_lines(config_check):
         ctx.note(f"config check: {problem}")
     return final, config_check
@@ -154,8 +182,13 @@ def _configure(ctx: BuildContext, make: KernelMake, tree: Path,
 
 def _config_stamp(profile: Profile, tree: Path, fragment: str, integration: dict) -> str:
     base = _config_base_file(profile, tree)
-    parts = [profile.kernel.config_base, base.read_text() if base else "", fragment,
-             integration["kconfig_parent"], (tree / kernel_config.SQUIREOS_KCONFIG).read_text()]
+    parts = [
+        profile.kernel.config_base,
+        base.read_text() if base else "",
+        fragment,
+        integration["kconfig_parent"],
+        (tree / kernel_config.SQUIREOS_KCONFIG).read_text(),
+    ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -164,8 +197,7 @@ def _base_config(ctx: BuildContext, make: KernelMake, tree: Path) -> None:
     if base:
         shutil.copyfile(base, make.build_dir / ".config")
     else:
-        ctx.run(make.argv(ctx.profile.kernel.config_base, parallel=False), cwd=tree,
-                env=make.env())
+        ctx.run(make.argv(ctx.profile.kernel.config_base, parallel=False), cwd=tree, env=make.env())
 
 
 def _config_base_file(profile: Profile, tree: Path | None) -> Path | None:
@@ -179,8 +211,9 @@ def _config_base_file(profile: Profile, tree: Path | None) -> Path | None:
             return (folder / base).resolve()
     if tree is None:
         return None  # a file of the tree: known once the tree is unpacked
-    raise InputError(f"kernel.config_base {base}: neither {profile.path.parent / base} "
-                     f"nor {tree / base} exists")
+    raise InputError(
+        f"kernel.config_base {base}: neither {profile.path.parent / base} nor {tree / base} exists"
+    )
 
 
 def _compile(ctx: BuildContext, make: KernelMake, final: dict) -> tuple[str, dict]:
@@ -193,13 +226,17 @@ def _compile(ctx: BuildContext, make: KernelMake, final: dict) -> tuple[str, dic
     release = (make.build_dir / "include/config/kernel.release").read_text().strip()
     if make.ccache_dir is None:
         if make.ccache_remote:
-            ctx.note(f"kernel.ccache_remote {make.ccache_remote}: unused, no ccache on the "
-                     f"{ctx.backend.name} backend")
+            ctx.note(
+                f"kernel.ccache_remote {make.ccache_remote}: unused, no ccache on the "
+                f"{ctx.backend.name} backend"
+            )
         return release, {}
     stats = stats_record(before, _ccache_counters(ctx, make, "after"), make.ccache_remote)
-    ctx.note(f"ccache: {stats['hits']} hits, {stats['misses']} misses; remote "
-             f"{stats['remote'] or 'none'}: {stats['remote_storage_hit']} hits, "
-             f"{stats['remote_storage_miss']} misses, {stats['remote_storage_error']} errors")
+    ctx.note(
+        f"ccache: {stats['hits']} hits, {stats['misses']} misses; remote "
+        f"{stats['remote'] or 'none'}: {stats['remote_storage_hit']} hits, "
+        f"{stats['remote_storage_miss']} misses, {stats['remote_storage_error']} errors"
+    )
     return release, stats
 
 
@@ -223,33 +260,35 @@ def _collect(ctx: BuildContext, make: KernelMake, final: dict, release: str) -> 
     modules = kernel_modules.built_as(final, "m")
     if final.get("MODULES") == "y":
         _install_modules(ctx, make, release)
-    return {"release": release, "modules": modules,
-            "builtin": kernel_modules.built_as(final, "y"),
-            "vmlinux": kernel_verify.vmlinux_record(make.build_dir / "vmlinux"),
-            "uimage": uimage.read_header(out / "uImage").as_meta(),
-            "sizes": {name: (out / name).stat().st_size for name in ("uImage", "zImage")}}
+    return {
+        "release": release,
+        "modules": modules,
+        "builtin": kernel_modules.built_as(final, "y"),
+        "vmlinux": kernel_verify.vmlinux_record(make.build_dir / "vmlinux"),
+        "uimage": uimage.read_header(out / "uImage").as_meta(),
+        "sizes": {name: (out / name).stat().st_size for name in ("uImage", "zImage")},
+    }
 
 
 def _install_modules(ctx: BuildContext, make: KernelMake, release: str) -> None:
     shutil.copyfile(make.build_dir / "Module.symvers", ctx.out / "Module.symvers")
-    ctx.run(make.argv("modules_install", parallel=False,
-                      INSTALL_MOD_PATH=str(ctx.out / "modules")),
-            cwd=make.tree, env=make.env())
+    ctx.run(
+        make.argv("modules_install", parallel=False, INSTALL_MOD_PATH=str(ctx.out / "modules")),
+        cwd=make.tree,
+        env=make.env(),
+    )
     installed = kernel_modules.modules_root(ctx.out, release)
     for link in ("build", "source"):  # they point into the workspace, not the card
         (installed / link).unlink(missing_ok=True)
     if not (installed / "modules.dep").is_file():
-        raise BuildError(f"kernel: no modules.dep in {installed}: depmod did not run "
-                         f"(is kmod installed?)", log=str(ctx.log_path))
+        raise BuildError(
+            f"kernel: no modules.dep in {installed}: depmod did not run (is kmod installed?)",
+            log=str(ctx.log_path),
+        )
 
 
 def _file_hash(path: Path | None) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path else ""
-
-
-def verify(artifact: Artifact, profile: Profile) -> list[str]:
-    """One line per broken fact of the kernel artifact (gate 2): kernel/verify.py."""
-    return kernel_verify.verify(artifact, profile)
 
 
 RECIPE = KernelRecipe()

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..digest import file_sha256
 from ..engine.backends.base import ImageBuilder
-from ..engine.context import BuildContext
+from ..engine.context import Artifact, BuildContext
 from ..engine.recipe import Toolchain
 from ..errors import BuildError
 from ..formats import tar as tarball
@@ -46,11 +46,17 @@ BUILD_PACKAGES_FILE = "etc/squireos/build-packages"
 # What build-busybox.sh links against, fetched for the target without dependencies.
 MUSL_BUILD_PACKAGES = ("musl-dev", "linux-libc-dev")
 # The cross gcc for each Debian architecture (package gcc-<triplet>).
-GNU_TRIPLET_OF = {"armel": "arm-linux-gnueabi", "armhf": "arm-linux-gnueabihf",
-                  "arm64": "aarch64-linux-gnu", "amd64": "x86_64-linux-gnu"}
+GNU_TRIPLET_OF = {
+    "armel": "arm-linux-gnueabi",
+    "armhf": "arm-linux-gnueabihf",
+    "arm64": "aarch64-linux-gnu",
+    "amd64": "x86_64-linux-gnu",
+}
 # The kernel opens /dev/console before init runs; /dev/null for early scripts.
-DEVICES = (tarball.Device("dev/console", 0o600, "char", 5, 1),
-           tarball.Device("dev/null", 0o666, "char", 1, 3))
+DEVICES = (
+    tarball.Device("dev/console", 0o600, "char", 5, 1),
+    tarball.Device("dev/null", 0o666, "char", 1, 3),
+)
 # What `docker create` adds to every container: not part of the image.
 DOCKER_ADDED = {".dockerenv", "etc/hosts", "etc/hostname", "etc/resolv.conf", "etc/mtab"}
 DOCKER_MOUNT_POINTS = ("dev/", "proc/", "sys/")
@@ -86,8 +92,11 @@ class RootfsRecipe:
             "dev_method": dev_method(profile),
             "mirror": MIRROR,
             "package_index": package_index(profile),
-            "sources": {path.relative_to(sources).as_posix(): file_sha256(path)
-                        for path in sorted(sources.rglob("*")) if path.is_file()},
+            "sources": {
+                path.relative_to(sources).as_posix(): file_sha256(path)
+                for path in sorted(sources.rglob("*"))
+                if path.is_file()
+            },
         }
 
     def build(self, ctx: BuildContext) -> dict:
@@ -102,6 +111,10 @@ class RootfsRecipe:
             return _package(ctx, tree)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def verify(self, artifact: Artifact, profile: Profile, deps: dict[str, Artifact]) -> list[str]:
+        """Gate 2's facts of the rootfs (rootfs/verify.py): its programs, links, budget."""
+        return rootfs_verify.verify(artifact, profile)
 
 
 RECIPE = RootfsRecipe()
@@ -120,14 +133,14 @@ def dev_method(profile: Profile) -> str:
 def package_index(profile: Profile) -> str:
     """The suite's index digests, asked of the mirror: the target's packages, and for
     busybox-musl also the build machine's, where the cross compiler comes from."""
-    return " ".join(debian_index.index_digests(MIRROR, profile.rootfs.suite,
-                                               _index_arches(profile)))
+    return " ".join(debian_index.index_digests(MIRROR, profile.rootfs.suite, _index_arches(profile)))
 
 
 def _package_index_seen(profile: Profile) -> str:
     """package_index as the key saw it moments ago, without a second fetch."""
-    return " ".join(debian_index.last_seen(MIRROR, profile.rootfs.suite, arch)
-                    for arch in _index_arches(profile))
+    return " ".join(
+        debian_index.last_seen(MIRROR, profile.rootfs.suite, arch) for arch in _index_arches(profile)
+    )
 
 
 def _index_arches(profile: Profile) -> tuple[str, ...]:
@@ -151,11 +164,16 @@ def check_suite_reachable(profile: Profile, log: str) -> None:
     if status == "200":
         return
     archive = _release_status(ARCHIVE_MIRROR, suite)
-    where = ("is only on archive.debian.org, which this recipe does not use" if archive == "200"
-             else f"may live on archive.debian.org, which cannot be reached from here ({archive})")
+    where = (
+        "is only on archive.debian.org, which this recipe does not use"
+        if archive == "200"
+        else f"may live on archive.debian.org, which cannot be reached from here ({archive})"
+    )
     raise BuildError(
         f"rootfs: Debian suite {suite!r} (profile {profile.name}, rootfs.suite) is not on "
-        f"{MIRROR} ({status} for dists/{suite}/Release); an archived release {where}", log=log)
+        f"{MIRROR} ({status} for dists/{suite}/Release); an archived release {where}",
+        log=log,
+    )
 
 
 def _release_status(mirror: str, suite: str) -> str:
@@ -172,12 +190,21 @@ def _release_status(mirror: str, suite: str) -> str:
 def _tree_on_host(ctx: BuildContext, work: Path, tree: Path) -> None:
     profile = ctx.profile
     sources = sources_dir(profile)
-    ctx.run(["sh", sources / "fetch-packages.sh", work, profile.target.debian_arch,
-             profile.rootfs.suite, MIRROR, *profile.rootfs.packages], cwd=work,
-            env={"BUILD_PACKAGES": " ".join(build_packages(profile))})
+    ctx.run(
+        [
+            "sh",
+            sources / "fetch-packages.sh",
+            work,
+            profile.target.debian_arch,
+            profile.rootfs.suite,
+            MIRROR,
+            *profile.rootfs.packages,
+        ],
+        cwd=work,
+        env={"BUILD_PACKAGES": " ".join(build_packages(profile))},
+    )
     if profile.rootfs.userland == "busybox-musl":
-        ctx.run(["sh", sources / "build-busybox.sh", work, sources, gnu_triplet(profile), MIRROR],
-                cwd=work)
+        ctx.run(["sh", sources / "build-busybox.sh", work, sources, gnu_triplet(profile), MIRROR], cwd=work)
     ctx.run(["sh", sources / "assemble.sh", work, tree, sources, dev_method(profile)], cwd=work)
 
 
@@ -188,20 +215,22 @@ def _tree_in_images(ctx: BuildContext, backend: ImageBuilder, work: Path, tree: 
     with open(ctx.log_path, "ab") as log:
         # The first stage runs natively: it only downloads and copies files.
         builder = backend.base_image(_native_debian_arch(), profile.rootfs.suite, log)
-        buildargs = {"BUILDER_IMAGE": builder, "DEBIAN_ARCH": profile.target.debian_arch,
-                     "SUITE": profile.rootfs.suite, "MIRROR": MIRROR,
-                     "PACKAGES": " ".join(profile.rootfs.packages),
-                     "USERLAND": profile.rootfs.userland,
-                     "BUILD_PACKAGES": " ".join(build_packages(profile)),
-                     "TRIPLET": gnu_triplet(profile),
-                     "DEV_METHOD": dev_method(profile),
-                     "PACKAGE_INDEX": _package_index_seen(profile)}
-        tag = (f"quill-rootfs:{profile.target.debian_arch}-{profile.rootfs.suite}-"
-               f"{profile.rootfs.userland}")
+        buildargs = {
+            "BUILDER_IMAGE": builder,
+            "DEBIAN_ARCH": profile.target.debian_arch,
+            "SUITE": profile.rootfs.suite,
+            "MIRROR": MIRROR,
+            "PACKAGES": " ".join(profile.rootfs.packages),
+            "USERLAND": profile.rootfs.userland,
+            "BUILD_PACKAGES": " ".join(build_packages(profile)),
+            "TRIPLET": gnu_triplet(profile),
+            "DEV_METHOD": dev_method(profile),
+            "PACKAGE_INDEX": _package_index_seen(profile),
+        }
+        tag = f"quill-rootfs:{profile.target.debian_arch}-{profile.rootfs.suite}-{profile.rootfs.userland}"
         # No platform: the image only carries DEBIAN_ARCH's files, nothing of them
         # runs during the build, so no binfmt emulation is needed.
-        image = backend.build_image(profile.rootfs.recipe, sources_dir(profile), None, buildargs,
-                                    tag, log)
+        image = backend.build_image(profile.rootfs.recipe, sources_dir(profile), None, buildargs, tag, log)
         backend.export_rootfs(image, exported, log)
     unpack_export(exported, tree, str(ctx.log_path))
 
@@ -211,8 +240,15 @@ def unpack_export(exported: Path, tree: Path, log: str) -> None:
     tree made elsewhere: no member outside TREE or written through a link, no
     device node or FIFO (the tarball gets /dev/console and /dev/null from
     DEVICES), no owner, setuid or setgid."""
-    unpack.unpack(exported, tree, "rootfs: the exported image", unpack.tree_filter,
-                  members=from_image, error=BuildError, log=log)
+    unpack.unpack(
+        exported,
+        tree,
+        "rootfs: the exported image",
+        unpack.tree_filter,
+        members=from_image,
+        error=BuildError,
+        log=log,
+    )
 
 
 def from_image(member: tarfile.TarInfo) -> bool:
@@ -247,8 +283,10 @@ def _package(ctx: BuildContext, tree: Path) -> dict:
         "build_packages": _lines(tree / BUILD_PACKAGES_FILE),
         "dev_method": dev_method(profile),
     }
-    ctx.note(f"rootfs: {meta['entries']} entries, {meta['compressed_bytes']} bytes, "
-             f"sha256 {meta['sha256']}, libc needs kernel {meta['libc_min_kernel'] or '-'}")
+    ctx.note(
+        f"rootfs: {meta['entries']} entries, {meta['compressed_bytes']} bytes, "
+        f"sha256 {meta['sha256']}, libc needs kernel {meta['libc_min_kernel'] or '-'}"
+    )
     return meta
 
 

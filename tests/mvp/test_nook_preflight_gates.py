@@ -14,13 +14,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from pytest_quill import mvp
 from pytest_quill.card import recipe as sdcard
 from pytest_quill.engine.context import Artifact
 from pytest_quill.errors import QuillError
 from pytest_quill.formats import kconfig
 from pytest_quill.kernel import config as kernel_config
 from pytest_quill.kernel import modules as kernel_modules
+from pytest_quill.mvp import gates
+from pytest_quill.mvp.declaration import pytest_quill_declare
+from pytest_quill.mvp.device import BENCH
+from pytest_quill.plan import Plan
 from pytest_quill.profile import load_profile
 from pytest_quill.run.store import ArtifactUnavailable
 from tests.support.cards import (
@@ -56,6 +59,12 @@ class ReadyBench:
         return []
 
 
+def nook_plan() -> Plan:
+    plan = Plan()
+    pytest_quill_declare(plan)
+    return plan
+
+
 @dataclass
 class StandInRun:
     """What the deciders ask of a run: its profile and its artifacts (an exception
@@ -66,9 +75,10 @@ class StandInRun:
     artifacts: dict = field(default_factory=dict)
     stash: pytest.Stash = field(default_factory=pytest.Stash)
     options: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(sd_device=None))
+    plan: Plan = field(default_factory=nook_plan)
 
     def __post_init__(self):
-        self.stash[mvp.BENCH] = ReadyBench()
+        self.stash[BENCH] = ReadyBench()
 
     def artifact(self, name: str) -> Artifact:
         made = self.artifacts[name]
@@ -119,14 +129,14 @@ def test_a_sound_nook_kernel_from_an_arm_2629_tree_opens_gate_2_as_far_as_the_ke
         tmp_path, nook):
     kernel = kernel_from_tree(tmp_path, nook, FRAGMENT)
     with pytest.raises(KeyError, match="rootfs"):  # past the kernel, on to the rootfs
-        mvp.artifacts_gate(StandInRun(nook, {"kernel": kernel}))
+        gates.artifacts_gate(StandInRun(nook, {"kernel": kernel}))
 
 
 def test_mistake_1_kconfig_sourced_from_drivers_kconfig_on_arm_2629_closes_gate_2(tmp_path):
     profile = load_profile("nook-simple-touch",
                            overrides={"kernel.kconfig_parent": '"drivers/Kconfig"'})
     kernel = kernel_from_tree(tmp_path, profile, FRAGMENT)
-    message = closed(mvp.artifacts_gate, StandInRun(profile, {"kernel": kernel}))
+    message = closed(gates.artifacts_gate, StandInRun(profile, {"kernel": kernel}))
     assert message.startswith(
         "SQUIREOS not in the final .config: is its Kconfig sourced from a file ARCH=arm reads? "
         "(drivers/squireos/Kconfig is sourced from drivers/Kconfig, which ARCH=arm never reads)")
@@ -136,7 +146,7 @@ def test_mistake_1_kconfig_sourced_from_drivers_kconfig_on_arm_2629_closes_gate_
 def test_mistake_2_bool_children_of_an_m_parent_close_gate_2(tmp_path, nook, children):
     asked = FRAGMENT.replace("_JESTER=m", f"_JESTER={children}")
     kernel = kernel_from_tree(tmp_path, nook, asked, bool_children(tmp_path))
-    message = closed(mvp.artifacts_gate, StandInRun(nook, {"kernel": kernel}))
+    message = closed(gates.artifacts_gate, StandInRun(nook, {"kernel": kernel}))
     if children == "m":
         assert "SQUIREOS_JESTER=n in the final .config, requested m: declared bool in " \
                "drivers/squireos/Kconfig: it can never be a module" in message
@@ -148,21 +158,21 @@ def test_mistake_2_bool_children_of_an_m_parent_close_gate_2(tmp_path, nook, chi
 def test_mistake_3_an_unexported_proc_root_closes_gate_2_naming_the_symbol(tmp_path,
                                                                            nook):
     kernel = make_artifact(tmp_path / "kernel", nook, export_root=False)
-    message = closed(mvp.artifacts_gate, StandInRun(nook, {"kernel": kernel}))
+    message = closed(gates.artifacts_gate, StandInRun(nook, {"kernel": kernel}))
     assert message.startswith("jester.ko: unresolved symbol squireos_root: not in "
                               "Module.symvers, nothing exports it (EXPORT_SYMBOL_GPL")
 
 
 def test_mistake_3_feature_modules_without_module_init_close_gate_2(tmp_path, nook):
     kernel = make_artifact(tmp_path / "kernel", nook, init=False)
-    message = closed(mvp.artifacts_gate, StandInRun(nook, {"kernel": kernel}))
+    message = closed(gates.artifacts_gate, StandInRun(nook, {"kernel": kernel}))
     assert message.startswith("jester.ko has no init_module: the module has no module_init()")
 
 
 def test_mistake_4_a_built_in_image_without_the_module_code_closes_gate_2(tmp_path):
     profile = load_profile("nook-simple-touch", overrides={"kernel.squireos": '"y"'})
     kernel = make_artifact(tmp_path / "kernel", profile, value="y")
-    message = closed(mvp.artifacts_gate, StandInRun(profile, {"kernel": kernel}))
+    message = closed(gates.artifacts_gate, StandInRun(profile, {"kernel": kernel}))
     assert message.startswith("squireos_core: SQUIREOS=y but System.map has no "
                               "squireos_core_init: the image holds none of squireos_core's code")
 
@@ -173,7 +183,7 @@ def rootfs_gate_message(base: Path, profile, root: Path) -> str:
     pack(root)
     rootfs = Artifact("rootfs", "r", root.parent, "built", base / "rootfs.log", {})
     kernel = make_artifact(base / "kernel", profile)
-    return closed(mvp.artifacts_gate, StandInRun(profile, {"kernel": kernel, "rootfs": rootfs}))
+    return closed(gates.artifacts_gate, StandInRun(profile, {"kernel": kernel, "rootfs": rootfs}))
 
 
 def test_mistake_5_a_rootfs_of_the_host_architecture_closes_gate_2(tmp_path, arm_programs,
@@ -219,7 +229,7 @@ def test_mistake_8_an_ext4_root_for_a_kernel_without_ext4_closes_gate_3(tmp_path
     kernel = make_kernel(tmp_path / "kernel", config=CONFIG_NOOK, load=0x80008000)
     rootfs = make_rootfs(tmp_path / "rootfs")
     card = refused_card(profile, tmp_path, kernel, rootfs)
-    message = closed(mvp.convergence_gate, card_run(profile, card, kernel, rootfs))
+    message = closed(gates.convergence_gate, card_run(profile, card, kernel, rootfs))
     assert message.startswith("sdcard build failed: sdcard.root_fs = ext4 is not in "
                               "kernel.filesystems ['ext2', 'ext3', 'vfat']")
     assert "root FS ext4 (sdcard.root_fs) needs CONFIG_EXT4_FS=y; the kernel has no " \
@@ -232,7 +242,7 @@ def test_mistake_9_a_missing_mlo_closes_gate_3(tmp_path, loaders):
     kernel = make_kernel(tmp_path / "kernel", config=CONFIG_NOOK, load=0x80008000)
     rootfs = make_rootfs(tmp_path / "rootfs")
     card = refused_card(profile, tmp_path, kernel, rootfs)
-    message = closed(mvp.convergence_gate, card_run(profile, card, kernel, rootfs))
+    message = closed(gates.convergence_gate, card_run(profile, card, kernel, rootfs))
     assert message.startswith(f"sdcard build failed: boot.bootloader_files: {tmp_path}/nowhere/"
                               "MLO does not exist")
 
@@ -242,7 +252,7 @@ def test_mistake_9_boot_scr_left_as_text_closes_gate_3(nook_card, tmp_path):
     text = tmp_path / "boot.scr"
     text.write_text("setenv bootargs console=ttyS0,115200\n")
     card = tampered(nook_card, tmp_path, ["mcopy", "-o", str(text), "::boot.scr"])
-    message = closed(mvp.convergence_gate, card_run(profile, card, kernel, rootfs))
+    message = closed(gates.convergence_gate, card_run(profile, card, kernel, rootfs))
     assert "boot.scr on partition 1 is not a compiled script (mkimage -T script): 37 bytes, " \
            "shorter than a 64-byte uImage header" in message
 
@@ -252,7 +262,7 @@ def test_mistake_9_uenv_txt_and_no_mlo_on_the_card_close_gate_3(nook_card, tmp_p
     uenv = tmp_path / "uEnv.txt"
     uenv.write_text("bootargs=console=ttyS0\n")
     card = tampered(nook_card, tmp_path, ["mdel", "::MLO"], ["mcopy", str(uenv), "::uEnv.txt"])
-    message = closed(mvp.convergence_gate, card_run(profile, card, kernel, rootfs))
+    message = closed(gates.convergence_gate, card_run(profile, card, kernel, rootfs))
     assert "partition 1 has no MLO" in message
     assert "holds uEnv.txt; this boot must not rely on it" in message
 
@@ -272,7 +282,7 @@ def test_mistakes_10_and_11_a_card_with_the_wrong_bootargs_closes_gate_3(
         tmp_path, loaders, mistake, setting, fact):
     kernel = make_kernel(tmp_path / "kernel", config=CONFIG_NOOK, load=0x80008000)
     card, kernel, rootfs = build_card(tmp_path, nook_with_loaders(loaders, **setting), kernel=kernel)
-    message = closed(mvp.convergence_gate, card_run(nook_with_loaders(loaders), card, kernel, rootfs))
+    message = closed(gates.convergence_gate, card_run(nook_with_loaders(loaders), card, kernel, rootfs))
     assert message == f"{card.file('card.img')}: boot.scr: {fact}"
 
 
@@ -291,7 +301,7 @@ def test_mistakes_10_and_11_made_in_the_profile_itself_close_gate_3(tmp_path, lo
     kernel = make_kernel(tmp_path / "kernel", config=CONFIG_NOOK + config, load=0x80008000)
     rootfs = make_rootfs(tmp_path / "rootfs")
     card = refused_card(profile, tmp_path, kernel, rootfs)
-    assert fact in closed(mvp.convergence_gate, card_run(profile, card, kernel, rootfs))
+    assert fact in closed(gates.convergence_gate, card_run(profile, card, kernel, rootfs))
 
 
 # Mistake 12: the harness itself is the gate.
