@@ -10,8 +10,9 @@ hand back other bytes); the caller publishes the folder by rename, so a failed p
 nothing behind. Every failure is a RegistryError in one line, and never carries a
 credential: whatever a library says is redacted first.
 
-Each request is tried once, with a timeout: a registry that is down or stops answering is a
-miss that the run builds past, not the two minutes of back-off oras would spend retrying.
+Each request is tried once, with a timeout (registry_client.py), and a whole pull within a
+bound (registry_deadline.py): a registry that is down, stops answering or trickles bytes is
+a miss that the run builds past.
 """
 
 from __future__ import annotations
@@ -22,27 +23,20 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
-from typing import Any
 
 import oras.defaults
 import oras.oci
-import oras.provider
 import requests
 from oras.container import Container
 
 from ..digest import file_sha256
 from ..errors import InputError
 from .cache import META, damage, entry_files
-from .registry_auth import ChallengeAuth, load_credentials
-from .registry_errors import (
-    CONNECT_TIMEOUT_S,
-    READ_TIMEOUT_S,
-    RegistryError,
-    refusal,
-    why,
-)
+from .registry_auth import load_credentials
+from .registry_client import Client
+from .registry_deadline import Deadline, PullBound
+from .registry_errors import RegistryError, refusal, why
 from .registry_manifest import META_TYPE, checked_blobs, layer_of, manifest_of
 from .registry_target import Target, parse_mode, parse_target, tag_of
 
@@ -57,92 +51,82 @@ class Transfer:
     bytes: int
 
 
-class _TimedSession(requests.Session):
-    """Every request with a bound: connecting, and each wait for more bytes."""
-
-    def request(self, method: str, url: str,  # type: ignore[override]
-                **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", (CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
-        return super().request(method, url, **kwargs)
-
-
-class _Client(oras.provider.Registry):
-    """oras' registry client, one try per request, its last HTTP status kept for the
-    message when a call fails."""
-
-    def __init__(self, target: Target):
-        super().__init__(hostname=target.host, insecure=target.scheme == "http")
-        self.session = _TimedSession()
-        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # as oras does
-        self.auth = ChallengeAuth()
-        self.auth.session, self.auth.prefix = self.session, self.prefix
-        self.auth._tls_verify = self._tls_verify
-        self.last_status = 0
-
-    def do_request(self, url: str, method: str = "GET", data: dict | bytes | None = None,
-                   headers: dict | None = None, json: dict | None = None,
-                   stream: bool = False) -> requests.Response:
-        headers = {**(headers or {}), **self.auth.preemptive_header()}
-        self.last_status = 0
-        response = oras.provider.Registry.do_request.__wrapped__(  # past oras' retry loop
-            self, url, method, data, headers, json, stream)
-        self.last_status = response.status_code
-        return response
-
-
 class ArtifactRegistry:
     """The shared cache at TARGET in MODE "rw" or "pull" (see open_registry)."""
 
-    def __init__(self, target: Target, mode: str, environ: Mapping[str, str] = os.environ):
-        self.target, self.mode = target, mode
-        self.client = _Client(target)
-        self.credentials = load_credentials(self.client.auth, self._container("any", "0"),
-                                            environ)
+    def __init__(
+        self,
+        target: Target,
+        mode: str,
+        environ: Mapping[str, str] = os.environ,
+        bound: PullBound = PullBound(),
+    ):
+        self.target, self.mode, self.bound = target, mode, bound
+        self.client = Client(target)
+        self.credentials = load_credentials(self.client.auth, self._container("any", "0"), environ)
 
     def push(self, folder: Path, name: str, key: str) -> Transfer:
         """Upload a published entry under its tag. RegistryError in pull-only mode, for an
         entry whose files differ from its sums, or when the registry refuses."""
         reference = self.target.reference(name, key)
         if self.mode != "rw":
-            raise RegistryError(f"{reference}: not pushed, the cache registry is pull-only "
-                                f"(mode {self.mode})")
+            raise RegistryError(
+                f"{reference}: not pushed, the cache registry is pull-only (mode {self.mode})"
+            )
         broken = damage(folder) if (folder / META).is_file() else f"{META} is missing"
         if broken:
             raise RegistryError(f"{reference}: not pushed, {folder} is damaged: {broken}")
         started = time.monotonic()
         container = self._container(name, key)
-        with self._said(reference, "pushing"):
+        files = entry_files(folder)
+        bound = self.bound.seconds(sum(path.stat().st_size for path in files.values()))
+        with self._bounded(reference, "pushing", bound), self._said(reference, "pushing"):
             layers = []
-            for title, path in entry_files(folder).items():
+            for title, path in files.items():
                 if title != META:
                     layers.append(layer_of(str(path), title))
                     self._upload(container, str(path), layers[-1], reference, title)
             config, _ = oras.oci.ManifestConfig(str(folder / META), META_TYPE)
             self._upload(container, str(folder / META), config, reference, META)
-            self._check(self.client.upload_manifest(manifest_of(config, layers, name, key),
-                                                    container), reference, "the manifest")
+            self._check(
+                self.client.upload_manifest(manifest_of(config, layers, name, key), container),
+                reference,
+                "the manifest",
+            )
         size = sum(layer["size"] for layer in layers) + config["size"]
         return Transfer(reference, time.monotonic() - started, len(layers) + 1, size)
 
     def pull(self, name: str, key: str, scratch: Path) -> Transfer | None:
         """The entry into SCRATCH (empty), every file checked against the manifest: None
-        when the registry has no such tag, RegistryError (SCRATCH emptied) on any failure."""
+        when the registry has no such tag, RegistryError (SCRATCH emptied) on any failure,
+        or when the pull takes longer than its bound (self.bound)."""
         reference = self.target.reference(name, key)
         started = time.monotonic()
         container = self._container(name, key)
         try:
-            with self._said(reference, "pulling"):
-                manifest = self._manifest(container, reference)
-                if manifest is None:
-                    return None
-                blobs = checked_blobs(manifest, reference, name, key)
-                for title, blob in blobs.items():
-                    self._download(container, blob, scratch / title, reference, title)
+            with self._bounded(reference, "pulling", self.bound.seconds(0)) as deadline:
+                blobs = self._pull_within(deadline, container, reference, name, key, scratch)
         except BaseException:
             empty(scratch)
             raise
-        return Transfer(reference, time.monotonic() - started, len(blobs),
-                        sum(blob["size"] for blob in blobs.values()))
+        if blobs is None:
+            return None
+        return Transfer(
+            reference, time.monotonic() - started, len(blobs), sum(blob["size"] for blob in blobs.values())
+        )
+
+    def _pull_within(
+        self, deadline: Deadline, container: Container, reference: str, name: str, key: str, scratch: Path
+    ) -> dict[str, dict] | None:
+        with self._said(reference, "pulling"):
+            manifest = self._manifest(container, reference)
+            if manifest is None:
+                return None
+            blobs = checked_blobs(manifest, reference, name, key)
+            deadline.extend_to(self.bound.seconds(sum(blob["size"] for blob in blobs.values())))
+            for title, blob in blobs.items():
+                self._download(container, blob, scratch / title, reference, title)
+        return blobs
 
     def has(self, name: str, key: str) -> bool:
         """Whether the registry holds the entry's tag (a HEAD of its manifest)."""
@@ -150,31 +134,34 @@ class ArtifactRegistry:
         container = self._container(name, key)
         with self._said(reference, "asking for"):
             response = self.client.do_request(
-                f"{self.client.prefix}://{container.manifest_url()}", "HEAD",
-                headers={"Accept": oras.defaults.default_manifest_media_type})
+                f"{self.client.prefix}://{container.manifest_url()}",
+                "HEAD",
+                headers={"Accept": oras.defaults.default_manifest_media_type},
+            )
             if response.status_code == 404:
                 return False
             self._check(response, reference, "the manifest")
         return True
 
     def _container(self, name: str, key: str) -> Container:
-        container = Container(f"{self.target.repository}:{tag_of(name, key)}",
-                              registry=self.target.host)
+        container = Container(f"{self.target.repository}:{tag_of(name, key)}", registry=self.target.host)
         if container.api_prefix != self.target.repository:  # a first part that looks like a host
-            raise InputError(f"cache registry {self.target.host}/{self.target.repository}: "
-                             f"the repository's first part reads as a host; rename it")
+            raise InputError(
+                f"cache registry {self.target.host}/{self.target.repository}: "
+                f"the repository's first part reads as a host; rename it"
+            )
         return container
 
-    def _upload(self, container: Container, path: str, layer: dict, reference: str,
-                title: str) -> None:
-        response = self.client.upload_blob(path, container, layer,
-                                           do_chunked=layer["size"] > CHUNKED_ABOVE)
+    def _upload(self, container: Container, path: str, layer: dict, reference: str, title: str) -> None:
+        response = self.client.upload_blob(path, container, layer, do_chunked=layer["size"] > CHUNKED_ABOVE)
         self._check(response, reference, title)
 
     def _manifest(self, container: Container, reference: str) -> dict | None:
         response = self.client.do_request(
-            f"{self.client.prefix}://{container.manifest_url()}", "GET",
-            headers={"Accept": oras.defaults.default_manifest_media_type})
+            f"{self.client.prefix}://{container.manifest_url()}",
+            "GET",
+            headers={"Accept": oras.defaults.default_manifest_media_type},
+        )
         if response.status_code == 404:
             return None
         self._check(response, reference, "the manifest")
@@ -186,8 +173,7 @@ class ArtifactRegistry:
             raise RegistryError(f"{reference}: the manifest is not a JSON object; not used")
         return manifest
 
-    def _download(self, container: Container, blob: dict, path: Path, reference: str,
-                  title: str) -> None:
+    def _download(self, container: Container, blob: dict, path: Path, reference: str, title: str) -> None:
         """The blob's bytes into PATH, never more than the manifest's size, then hashed."""
         path.parent.mkdir(parents=True, exist_ok=True)
         written = 0
@@ -197,20 +183,42 @@ class ArtifactRegistry:
                 for chunk in response.iter_content(chunk_size=1 << 20):
                     written += len(chunk)
                     if written > blob["size"]:
-                        raise RegistryError(f"{reference}: {title} is longer than the "
-                                            f"manifest's {blob['size']} bytes; not used")
+                        raise RegistryError(
+                            f"{reference}: {title} is longer than the "
+                            f"manifest's {blob['size']} bytes; not used"
+                        )
                     stream.write(chunk)
         if written != blob["size"]:
-            raise RegistryError(f"{reference}: {title} is truncated ({written} of "
-                                f"{blob['size']} bytes); not used")
+            raise RegistryError(
+                f"{reference}: {title} is truncated ({written} of {blob['size']} bytes); not used"
+            )
         if f"sha256:{file_sha256(path)}" != blob["digest"]:
-            raise RegistryError(f"{reference}: {title} differs from the sha256 in its manifest "
-                                f"(a damaged or tampered blob); not used")
+            raise RegistryError(
+                f"{reference}: {title} differs from the sha256 in its manifest "
+                f"(a damaged or tampered blob); not used"
+            )
 
     def _check(self, response: requests.Response, reference: str, what: str) -> None:
         if response.status_code not in (200, 201, 202):
-            raise RegistryError(f"{reference}: {what}: "
-                                f"{refusal(response.status_code, self.target.host, self.credentials)}")
+            raise RegistryError(
+                f"{reference}: {what}: {refusal(response.status_code, self.target.host, self.credentials)}"
+            )
+
+    @contextmanager
+    def _bounded(self, reference: str, doing: str, seconds: float) -> Iterator[Deadline]:
+        """A transfer cut when SECONDS have passed (registry_deadline.py), and said so."""
+        deadline = Deadline(seconds)
+        try:
+            with deadline:
+                yield deadline
+        except RegistryError:
+            if deadline.expired:
+                raise RegistryError(
+                    f"{reference}: {doing} took longer than "
+                    f"{deadline.seconds:.0f} s (the registry is too slow); "
+                    f"abandoned"
+                ) from None
+            raise
 
     @contextmanager
     def _said(self, reference: str, doing: str) -> Iterator[None]:
@@ -242,10 +250,15 @@ def empty(folder: Path) -> None:
             child.unlink(missing_ok=True)
 
 
-def open_registry(reference: str, mode: str = "rw", insecure: bool = False,
-                  environ: Mapping[str, str] = os.environ) -> ArtifactRegistry | None:
+def open_registry(
+    reference: str,
+    mode: str = "rw",
+    insecure: bool = False,
+    environ: Mapping[str, str] = os.environ,
+    bound: PullBound = PullBound(),
+) -> ArtifactRegistry | None:
     """The shared cache a run uses: None when no reference is given or the mode is off."""
     mode = parse_mode(mode)
     if not reference.strip() or mode == "off":
         return None
-    return ArtifactRegistry(parse_target(reference, insecure), mode, environ)
+    return ArtifactRegistry(parse_target(reference, insecure), mode, environ, bound)

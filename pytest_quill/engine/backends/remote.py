@@ -100,7 +100,7 @@ class _EngineTLS(docker.tls.TLSConfig):
     verify against REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE instead of ca.pem (and
     refuse the engine); an engine on TLS is reached directly, not through a proxy."""
 
-    def configure_client(self, client) -> None:
+    def configure_client(self, client: docker.APIClient) -> None:
         super().configure_client(client)
         client.trust_env = False
 
