@@ -5,6 +5,10 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
+
+# path -> [[size, mtime_ns, ctime_ns, inode], sha256], as JSON keeps it
+Memo = dict[str, list[Any]]
 
 
 def file_sha256(path: Path) -> str:
@@ -21,7 +25,8 @@ def tree_sha256(root: Path, memo: Path | None = None) -> str:
     those MEMO saw is not read again (git's stat cache: any write to a file
     changes its ctime, which no tool can set back)."""
     seen = _read_memo(memo)
-    digest, fresh = hashlib.sha256(), {}
+    fresh: Memo = {}
+    digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if path.is_symlink():
@@ -40,14 +45,14 @@ def tree_sha256(root: Path, memo: Path | None = None) -> str:
     return digest.hexdigest()
 
 
-def _read_memo(memo: Path | None) -> dict:
+def _read_memo(memo: Path | None) -> Memo:
     try:
         return json.loads(memo.read_text()) if memo else {}
     except (OSError, ValueError):
         return {}
 
 
-def _write_memo(memo: Path | None, fresh: dict) -> None:
+def _write_memo(memo: Path | None, fresh: Memo) -> None:
     if memo is None:
         return
     try:  # whole or not at all; a read-only cache only costs the reading next time

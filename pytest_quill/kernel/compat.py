@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..digest import file_sha256
+from ..engine.context import BuildContext
 from ..errors import BuildError, InputError
 
 RECORD = "applied.json"  # in the record folder, beside the copies of what was applied
@@ -53,9 +54,11 @@ def patches(folder: Path | None) -> list[Patch]:
         raise InputError(f"kernel.compat_patches {folder}: no *.patch file in it")
     for path in found:
         if not _HUNK.search(path.read_bytes()):
-            raise InputError(f"kernel.compat_patches {path}: no change in it (no hunk of a "
-                             "unified or context diff); write it with `diff -u` or `git diff`, "
-                             "or remove the file")
+            raise InputError(
+                f"kernel.compat_patches {path}: no change in it (no hunk of a "
+                "unified or context diff); write it with `diff -u` or `git diff`, "
+                "or remove the file"
+            )
     return [Patch(path.name, path, file_sha256(path)) for path in found]
 
 
@@ -64,7 +67,7 @@ def fingerprint(folder: Path | None) -> list[dict]:
     return [patch.entry() for patch in patches(folder)]
 
 
-def sync(ctx, tree: Path, wanted: list[Patch], record_dir: Path) -> list[dict]:
+def sync(ctx: BuildContext, tree: Path, wanted: list[Patch], record_dir: Path) -> list[dict]:
     """Make TREE hold exactly the WANTED patches (plus what its source already had).
     The list, in order: name, sha256, status: "applied" (now), "kept" (applied by
     an earlier build of this tree), "in the source" (the source had it)."""
@@ -91,11 +94,15 @@ def sync(ctx, tree: Path, wanted: list[Patch], record_dir: Path) -> list[dict]:
     return done
 
 
-def is_applied(ctx, tree: Path, patch: Path) -> bool:
+def is_applied(ctx: BuildContext, tree: Path, patch: Path) -> bool:
     """The reverse dry run passes exactly when the patch is in the tree (a forward
     dry run fails the same way on an applied patch and on a broken one)."""
-    return ctx.run(["patch", "-p1", "-R", "--dry-run", "-s", "-f", FUZZ, "-i", str(patch)],
-                   cwd=tree, check=False) == 0
+    return (
+        ctx.run(
+            ["patch", "-p1", "-R", "--dry-run", "-s", "-f", FUZZ, "-i", str(patch)], cwd=tree, check=False
+        )
+        == 0
+    )
 
 
 def failures(output: str) -> list[str]:
@@ -121,32 +128,35 @@ def failures(output: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _check(ctx, tree: Path, patch: Patch) -> None:
-    code, said = _patch(ctx, tree, patch.name, ["--forward", "--dry-run", "-i", str(patch.path)],
-                        check=False)
+def _check(ctx: BuildContext, tree: Path, patch: Patch) -> None:
+    code, said = _patch(ctx, tree, patch.name, ["--forward", "--dry-run", "-i", str(patch.path)], check=False)
     if code != 0:
-        problems = failures(said) or [said.strip().splitlines()[-1] if said.strip()
-                                      else f"patch exited {code}"]
-        raise BuildError(f"compat patch {patch.name} does not apply: {'; '.join(problems)} "
-                         f"({patch.path})", log=str(ctx.log_path))
+        problems = failures(said) or [
+            said.strip().splitlines()[-1] if said.strip() else f"patch exited {code}"
+        ]
+        raise BuildError(
+            f"compat patch {patch.name} does not apply: {'; '.join(problems)} ({patch.path})",
+            log=str(ctx.log_path),
+        )
 
 
-def _take_out(ctx, tree: Path, entry: dict, record_dir: Path) -> None:
+def _take_out(ctx: BuildContext, tree: Path, entry: dict, record_dir: Path) -> None:
     copy = record_dir / f"{entry['sha256']}.patch"
     if copy.is_file() and is_applied(ctx, tree, copy):
         _patch(ctx, tree, entry["name"], ["-R", "-i", str(copy)])
         ctx.note(f"compat patch {entry['name']}: taken out (the profile no longer names it)")
         return
-    raise BuildError(f"compat patch {entry['name']}, applied by an earlier build, cannot be "
-                     f"taken out of {tree}: remove {tree.parent} for a fresh copy",
-                     log=str(ctx.log_path))
+    raise BuildError(
+        f"compat patch {entry['name']}, applied by an earlier build, cannot be "
+        f"taken out of {tree}: remove {tree.parent} for a fresh copy",
+        log=str(ctx.log_path),
+    )
 
 
-def _patch(ctx, tree: Path, name: str, args: list[str], check: bool = True) -> tuple[int, str]:
+def _patch(ctx: BuildContext, tree: Path, name: str, args: list[str], check: bool = True) -> tuple[int, str]:
     """patch -p1 ARGS in TREE; its exit code and what it said (also in the log)."""
     start = os.path.getsize(ctx.log_path) if ctx.log_path.exists() else 0
-    code = ctx.run(["patch", "-p1", "-f", FUZZ, "--no-backup-if-mismatch", *args], cwd=tree,
-                   check=False)
+    code = ctx.run(["patch", "-p1", "-f", FUZZ, "--no-backup-if-mismatch", *args], cwd=tree, check=False)
     with open(ctx.log_path, "rb") as log:
         log.seek(start)
         said = log.read().decode(errors="replace")

@@ -14,40 +14,66 @@ from ..formats import kconfig
 SQUIREOS_KCONFIG = "drivers/squireos/Kconfig"
 
 
-def check(requested: dict[str, str], final: dict[str, str], tree: Path, arch: str,
-          kconfig_parent: str) -> dict:
+def check(
+    requested: dict[str, str], final: dict[str, str], tree: Path, arch: str, kconfig_parent: str
+) -> dict:
     """{"requested", "final", "problems": [{"symbol", "requested", "final", "message"}]}"""
     problems = []
     for symbol, wanted in requested.items():
         got = final.get(symbol)
         if (got or kconfig.NOT_SET) == wanted:
             continue
-        problems.append({"symbol": symbol, "requested": wanted, "final": got,
-                         "message": explain(symbol, wanted, final, tree, arch, kconfig_parent)})
-    return {"requested": requested,
-            "final": {symbol: final.get(symbol) for symbol in requested},
-            "problems": problems}
+        problems.append(
+            {
+                "symbol": symbol,
+                "requested": wanted,
+                "final": got,
+                "message": explain(symbol, wanted, final, tree, arch, kconfig_parent),
+            }
+        )
+    return {
+        "requested": requested,
+        "final": {symbol: final.get(symbol) for symbol in requested},
+        "problems": problems,
+    }
 
 
-def explain(symbol: str, wanted: str, final: dict[str, str], tree: Path, arch: str,
-            kconfig_parent: str) -> str:
+def explain(
+    symbol: str, wanted: str, final: dict[str, str], tree: Path, arch: str, kconfig_parent: str
+) -> str:
     got = final.get(symbol)
-    what = (f"{symbol} not in the final .config" if got is None
-            else f"{symbol}={got} in the final .config, requested {wanted}")
+    what = (
+        f"{symbol} not in the final .config"
+        if got is None
+        else f"{symbol}={got} in the final .config, requested {wanted}"
+    )
     return f"{what}: {_cause(symbol, wanted, got, final, tree, arch, kconfig_parent)}"
 
 
-def _cause(symbol, wanted, got, final, tree: Path, arch: str, kconfig_parent: str) -> str:
+def _cause(
+    symbol: str,
+    wanted: str,
+    got: str | None,
+    final: dict[str, str],
+    tree: Path,
+    arch: str,
+    kconfig_parent: str,
+) -> str:
     decl = _declaration(tree, symbol)
     if decl is None:
         return "no Kconfig file of the tree declares it (misspelt, or from another version?)"
     if kconfig.source_chain(tree, arch, decl.file) is None:
-        where = (f"{decl.file} is sourced from {kconfig_parent}, which ARCH={arch} never reads"
-                 if decl.file == SQUIREOS_KCONFIG else f"no file ARCH={arch} reads sources {decl.file}")
+        where = (
+            f"{decl.file} is sourced from {kconfig_parent}, which ARCH={arch} never reads"
+            if decl.file == SQUIREOS_KCONFIG
+            else f"no file ARCH={arch} reads sources {decl.file}"
+        )
         return f"is its Kconfig sourced from a file ARCH={arch} reads? ({where})"
     if wanted == "m" and decl.type == "bool":
-        return (f"declared bool in {decl.file}: it can never be a module (=y builds it "
-                f"into the image with no .ko; declare it tristate)")
+        return (
+            f"declared bool in {decl.file}: it can never be a module (=y builds it "
+            f"into the image with no .ko; declare it tristate)"
+        )
     if wanted == "m" and final.get("MODULES", kconfig.NOT_SET) == kconfig.NOT_SET:
         return "=m needs MODULES=y, which is not set"
     unmet = [dep for dep in decl.depends if final.get(dep, kconfig.NOT_SET) == kconfig.NOT_SET]

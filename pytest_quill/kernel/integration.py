@@ -57,9 +57,11 @@ def in_tree(tree: Path, rel: str) -> Path:
     path = tree / rel
     resolved = path.resolve()
     if not resolved.is_relative_to(tree.resolve()):
-        raise InputError(f"kernel tree {tree}: {rel} leads out of the tree (to {resolved}, "
-                         f"through a symlink or '..'); the integration never reads or writes "
-                         f"outside it: make it a file of the tree in kernel.source")
+        raise InputError(
+            f"kernel tree {tree}: {rel} leads out of the tree (to {resolved}, "
+            f"through a symlink or '..'); the integration never reads or writes "
+            f"outside it: make it a file of the tree in kernel.source"
+        )
     return path
 
 
@@ -67,8 +69,7 @@ def _write_if_changed(path: Path, text: str) -> bool:
     """Replace by rename (a hard-linked original stays untouched, a link is
     replaced, never written through); keep the mtime when nothing changes, so
     make stays incremental."""
-    if not path.is_symlink() and path.is_file() \
-            and path.read_text(errors="surrogateescape") == text:
+    if not path.is_symlink() and path.is_file() and path.read_text(errors="surrogateescape") == text:
         return False
     temporary = path.with_name(path.name + ".quill-new")
     temporary.unlink(missing_ok=True)  # a link the sources put there is never written through
@@ -115,12 +116,20 @@ def integrate(tree: Path, originals: Path, modules_src: Path, kconfig_parent: st
     if not in_tree(tree, kconfig_parent).is_file():
         raise InputError(f"kernel.kconfig_parent {kconfig_parent}: no such file in {tree}")
     edits = TreeEdits(tree, originals)
-    wanted = {kconfig_parent: with_source_line(edits.original(kconfig_parent)),
-              MAKEFILE_REL: with_makefile_line(edits.original(MAKEFILE_REL))}
+    wanted = {
+        kconfig_parent: with_source_line(edits.original(kconfig_parent)),
+        MAKEFILE_REL: with_makefile_line(edits.original(MAKEFILE_REL)),
+    }
     changed = edits.apply(wanted) + sync_dir(modules_src, _own_folder(tree, MODULES_REL))
-    return {"kconfig_parent": kconfig_parent, "makefile": MAKEFILE_REL,
-            "source_line": SOURCE_LINE, "makefile_line": MAKEFILE_LINE,
-            "modules_dir": MODULES_REL, "edited": sorted(wanted), "changed": changed}
+    return {
+        "kconfig_parent": kconfig_parent,
+        "makefile": MAKEFILE_REL,
+        "source_line": SOURCE_LINE,
+        "makefile_line": MAKEFILE_LINE,
+        "modules_dir": MODULES_REL,
+        "edited": sorted(wanted),
+        "changed": changed,
+    }
 
 
 def _own_folder(tree: Path, rel: str) -> Path:
@@ -143,8 +152,11 @@ def sync_dir(source: Path, dest: Path) -> list[str]:
     wanted = {p.name for p in source.iterdir() if p.is_file()}
     for name in sorted(wanted):
         target = dest / name
-        if target.is_symlink() or not target.is_file() \
-                or not filecmp.cmp(source / name, target, shallow=False):
+        if (
+            target.is_symlink()
+            or not target.is_file()
+            or not filecmp.cmp(source / name, target, shallow=False)
+        ):
             # A fresh mtime: make must see the file as newer than any old object.
             temporary = dest / f"{name}.quill-new"
             temporary.unlink(missing_ok=True)
@@ -152,8 +164,7 @@ def sync_dir(source: Path, dest: Path) -> list[str]:
             os.replace(temporary, target)
             changed.append(f"{dest.name}/{name}")
     for stale in dest.iterdir():
-        if (stale.is_symlink() or stale.is_file()) and stale.name not in wanted \
-                and _is_source(stale):
+        if (stale.is_symlink() or stale.is_file()) and stale.name not in wanted and _is_source(stale):
             stale.unlink()  # a link itself, never what it points at
             changed.append(f"{dest.name}/{stale.name}")
     return changed

@@ -10,9 +10,17 @@ from ..secrets import redact
 
 LOCALE = ("LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES")
 # ccache --print-stats counters kept in the record (a build's difference of them).
-STATS = ("direct_cache_hit", "preprocessed_cache_hit", "cache_miss", "local_storage_hit",
-         "local_storage_miss", "remote_storage_hit", "remote_storage_miss",
-         "remote_storage_error", "remote_storage_timeout")
+STATS = (
+    "direct_cache_hit",
+    "preprocessed_cache_hit",
+    "cache_miss",
+    "local_storage_hit",
+    "local_storage_miss",
+    "remote_storage_hit",
+    "remote_storage_miss",
+    "remote_storage_error",
+    "remote_storage_timeout",
+)
 
 
 @dataclass(frozen=True)
@@ -28,8 +36,14 @@ class KernelMake:
     ccache_remote: str = ""  # ccache's remote storage URL; "" = the local folder only
 
     def argv(self, *targets: str, parallel: bool = True, **variables: str) -> list[str]:
-        argv = ["make", "-C", str(self.tree), f"O={self.build_dir}", f"ARCH={self.arch}",
-                f"CROSS_COMPILE={self.cross_compile}"]
+        argv = [
+            "make",
+            "-C",
+            str(self.tree),
+            f"O={self.build_dir}",
+            f"ARCH={self.arch}",
+            f"CROSS_COMPILE={self.cross_compile}",
+        ]
         if parallel:
             argv.insert(1, f"-j{self.jobs}")
         if self.ccache_dir:
@@ -45,8 +59,7 @@ class KernelMake:
     def env(self) -> dict[str, str]:
         # One locale on every backend: ccache hashes these variables, so a host
         # with LANG=C.UTF-8 and a container with none would never share a hit.
-        env = {"KBUILD_BUILD_USER": "quill", "KBUILD_BUILD_HOST": "quill",
-               **{name: "C" for name in LOCALE}}
+        env = {"KBUILD_BUILD_USER": "quill", "KBUILD_BUILD_HOST": "quill", **{name: "C" for name in LOCALE}}
         if self.ccache_dir:
             # content: the Docker backend's compiler has another mtime but the same bytes.
             env.update(CCACHE_DIR=str(self.ccache_dir), CCACHE_COMPILERCHECK="content")
@@ -75,8 +88,12 @@ def stats_record(before: dict[str, int], after: dict[str, int], remote: str) -> 
     """What this build asked of ccache: the counters' growth, hits and misses summed,
     and where the remote storage is (its server: no user part, no secret attribute)."""
     grown = {name: after.get(name, 0) - before.get(name, 0) for name in STATS}
-    return {**grown, "hits": grown["direct_cache_hit"] + grown["preprocessed_cache_hit"],
-            "misses": grown["cache_miss"], "remote": redact(_without_user(remote))}
+    return {
+        **grown,
+        "hits": grown["direct_cache_hit"] + grown["preprocessed_cache_hit"],
+        "misses": grown["cache_miss"],
+        "remote": redact(_without_user(remote)),
+    }
 
 
 def _without_user(url: str) -> str:

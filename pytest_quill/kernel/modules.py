@@ -4,6 +4,7 @@ module's symbols resolved, an init function, and vermagic of this kernel."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import VerifyError
@@ -55,14 +56,18 @@ def check(artifact_dir: Path, release: str, final: dict[str, str], wanted: str) 
         value = final.get(symbol)
         if value == "m":
             if wanted == "y":
-                problems.append(f"{name}: {symbol}=m in the final .config, the profile wants "
-                                f"it built in (kernel.squireos = y)")
+                problems.append(
+                    f"{name}: {symbol}=m in the final .config, the profile wants "
+                    f"it built in (kernel.squireos = y)"
+                )
             problems += check_ko(ko_path(artifact_dir, release, name), symbol, release, exports)
         elif value == "y":
             problems += _check_builtin(name, symbol, wanted, image_symbols)
         else:
-            problems.append(f"{name}: {symbol} is not set in the final .config: "
-                            f"neither {name}.ko nor its code in the image")
+            problems.append(
+                f"{name}: {symbol} is not set in the final .config: "
+                f"neither {name}.ko nor its code in the image"
+            )
     return problems
 
 
@@ -79,32 +84,40 @@ def check_ko(ko: Path, symbol: str, release: str, exports: dict[str, str]) -> li
     if "init_module" not in defined:
         problems.append(f"{ko.name} has no init_module: the module has no module_init()")
     for missing in unresolved(symbols, exports):
-        problems.append(f"{ko.name}: unresolved symbol {missing}: not in Module.symvers, "
-                        f"nothing exports it (EXPORT_SYMBOL_GPL in the module that defines it?)")
+        problems.append(
+            f"{ko.name}: unresolved symbol {missing}: not in Module.symvers, "
+            f"nothing exports it (EXPORT_SYMBOL_GPL in the module that defines it?)"
+        )
     vermagic = info.get("vermagic", "")
     if vermagic.split(" ")[0] != release:
-        problems.append(f"{ko.name}: vermagic {vermagic.strip()!r} does not match "
-                        f"kernel release {release}")
+        problems.append(f"{ko.name}: vermagic {vermagic.strip()!r} does not match kernel release {release}")
     return problems
 
 
-def unresolved(symbols, exports: dict[str, str]) -> list[str]:
+def unresolved(symbols: Iterable[elf.Symbol], exports: dict[str, str]) -> list[str]:
     undefined = {s.name for s in symbols if not s.defined and not s.local}
-    return sorted(name for name in undefined
-                  if name not in exports and not name.startswith(LOADER_SYMBOLS_PREFIXES))
+    return sorted(
+        name for name in undefined if name not in exports and not name.startswith(LOADER_SYMBOLS_PREFIXES)
+    )
 
 
 def _check_builtin(name: str, symbol: str, wanted: str, image_symbols: set[str]) -> list[str]:
     problems = []
     if wanted == "m":
-        problems.append(f"{name}: {symbol}=y in the final .config, the profile wants modules "
-                        f"(kernel.squireos = m): built into the image, no {name}.ko")
+        problems.append(
+            f"{name}: {symbol}=y in the final .config, the profile wants modules "
+            f"(kernel.squireos = m): built into the image, no {name}.ko"
+        )
     if f"{name}_init" not in image_symbols:
-        problems.append(f"{name}: {symbol}=y but System.map has no {name}_init: "
-                        f"the image holds none of {name}'s code")
+        problems.append(
+            f"{name}: {symbol}=y but System.map has no {name}_init: the image holds none of {name}'s code"
+        )
     return problems
 
 
 def _map_symbols(system_map: Path) -> set[str]:
-    return {line.split()[2] for line in system_map.read_text(errors="replace").splitlines()
-            if len(line.split()) >= 3}
+    return {
+        line.split()[2]
+        for line in system_map.read_text(errors="replace").splitlines()
+        if len(line.split()) >= 3
+    }

@@ -21,8 +21,11 @@ def is_tarball(source: str) -> bool:
 def is_kernel_top(folder: Path) -> bool:
     """A kernel tree's top folder: Makefile, arch/, and Kconfig (3.x on) or Kbuild
     (2.6.x has no top-level Kconfig: its root is arch/$ARCH/Kconfig)."""
-    return ((folder / "Makefile").is_file() and (folder / "arch").is_dir()
-            and ((folder / "Kconfig").is_file() or (folder / "Kbuild").is_file()))
+    return (
+        (folder / "Makefile").is_file()
+        and (folder / "arch").is_dir()
+        and ((folder / "Kconfig").is_file() or (folder / "Kbuild").is_file())
+    )
 
 
 def find_top(unpacked: Path, depth: int = TOP_DEPTH) -> Path | None:
@@ -32,6 +35,10 @@ def find_top(unpacked: Path, depth: int = TOP_DEPTH) -> Path | None:
         tops = [folder for folder in level if is_kernel_top(folder)]
         if tops:
             return sorted(tops)[0]
-        level = sorted(child for folder in level for child in folder.iterdir()
-                       if child.is_dir() and not child.is_symlink())
+        level = sorted(
+            child
+            for folder in level
+            for child in folder.iterdir()
+            if child.is_dir() and not child.is_symlink()
+        )
     return None

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..digest import file_sha256, tree_sha256
 from ..engine.cache import default_cache
+from ..engine.context import BuildContext
 from ..errors import BuildError, InputError
 from ..formats import unpack
 from ..secrets import redact
@@ -41,7 +42,7 @@ def source_kind(source: str) -> str:
 
 
 def debian_tarball(source: str) -> Path:
-    package = source[len(DEBIAN_PREFIX):]
+    package = source[len(DEBIAN_PREFIX) :]
     return Path("/usr/src") / f"{package}.tar.xz"
 
 
@@ -68,8 +69,10 @@ def source_identity(source: str, root: Path | None = None) -> dict:
     tarball's sha256, the tree's git revision (plus a hash of uncommitted
     changes), or the URL."""
     if not source:
-        raise InputError("kernel.source is empty: give a tree path, a .tar.xz/.tar.gz of "
-                         "one, or a git URL (--quill-set kernel.source=...)")
+        raise InputError(
+            "kernel.source is empty: give a tree path, a .tar.xz/.tar.gz of "
+            "one, or a git URL (--quill-set kernel.source=...)"
+        )
     kind = source_kind(source)
     if kind == "debian":
         return _debian_identity(source)
@@ -77,8 +80,11 @@ def source_identity(source: str, root: Path | None = None) -> dict:
         return {"kind": "git", "url": redact(source)}  # recorded: never its token
     path = local_source(source, root)
     if not path.exists():
-        relative = "" if Path(source).is_absolute() else \
-            f" (a relative kernel.source is taken from the project root {root or Path.cwd()})"
+        relative = (
+            ""
+            if Path(source).is_absolute()
+            else f" (a relative kernel.source is taken from the project root {root or Path.cwd()})"
+        )
         raise InputError(f"kernel.source {source}: {path} does not exist{relative}")
     if kind == "tarball":
         if not path.is_file():
@@ -88,16 +94,22 @@ def source_identity(source: str, root: Path | None = None) -> dict:
 
 
 def _debian_identity(source: str) -> dict:
-    package = source[len(DEBIAN_PREFIX):]
+    package = source[len(DEBIAN_PREFIX) :]
     tarball = debian_tarball(source)
     if not tarball.is_file():
-        raise InputError(f"kernel.source {source}: {tarball} is missing "
-                         f"(apt-get install {package})")
-    version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package],
-                             capture_output=True, text=True).stdout.strip()
+        raise InputError(f"kernel.source {source}: {tarball} is missing (apt-get install {package})")
+    version = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Version}", package], capture_output=True, text=True
+    ).stdout.strip()
     stat = tarball.stat()
-    return {"kind": "debian", "package": package, "version": version,
-            "tarball": str(tarball), "size": stat.st_size, "mtime": int(stat.st_mtime)}
+    return {
+        "kind": "debian",
+        "package": package,
+        "version": version,
+        "tarball": str(tarball),
+        "size": stat.st_size,
+        "mtime": int(stat.st_mtime),
+    }
 
 
 def _path_identity(tree: Path) -> dict:
@@ -109,29 +121,37 @@ def _path_identity(tree: Path) -> dict:
     git = ["git", "-C", str(tree)]
     rev = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True)
     if rev.returncode != 0:
-        memo = Path(default_cache()) / "source-digests" / \
-            f"{hashlib.sha256(str(tree.resolve()).encode()).hexdigest()[:20]}.json"
+        memo = (
+            Path(default_cache())
+            / "source-digests"
+            / f"{hashlib.sha256(str(tree.resolve()).encode()).hexdigest()[:20]}.json"
+        )
         return {"kind": "path", "path": str(tree.resolve()), "content": tree_sha256(tree, memo)}
-    changes = hashlib.sha256(subprocess.run(git + ["diff", "HEAD", "--binary"],
-                                            capture_output=True).stdout)
-    untracked = subprocess.run(git + ["ls-files", "-z", "--others", "--exclude-standard"],
-                               capture_output=True).stdout.split(b"\0")
+    changes = hashlib.sha256(subprocess.run(git + ["diff", "HEAD", "--binary"], capture_output=True).stdout)
+    untracked = subprocess.run(
+        git + ["ls-files", "-z", "--others", "--exclude-standard"], capture_output=True
+    ).stdout.split(b"\0")
     for name in sorted(filter(None, untracked)):
         path = tree / os.fsdecode(name)
         content = os.readlink(path) if path.is_symlink() else file_sha256(path)
         changes.update(name + b"\0" + content.encode())
-    return {"kind": "path", "path": str(tree.resolve()), "rev": rev.stdout.strip(),
-            "dirty": changes.hexdigest()[:16]}
+    return {
+        "kind": "path",
+        "path": str(tree.resolve()),
+        "rev": rev.stdout.strip(),
+        "dirty": changes.hexdigest()[:16],
+    }
 
 
 def tree_label(identity: dict) -> str:
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
-    name = (identity.get("package") or identity.get("name")
-            or Path(identity.get("path") or identity["url"]).name)
+    name = (
+        identity.get("package") or identity.get("name") or Path(identity.get("path") or identity["url"]).name
+    )
     return f"{re.sub(r'[^A-Za-z0-9._-]', '_', name)}-{digest}"
 
 
-def prepare_tree(ctx, source: str, identity: dict, workspace: Path) -> Path:
+def prepare_tree(ctx: BuildContext, source: str, identity: dict, workspace: Path) -> Path:
     """The workspace's copy of the sources, made once in a scratch folder (removed
     however the making ends: a half-extracted tree never stays) and published by
     rename."""
@@ -142,22 +162,25 @@ def prepare_tree(ctx, source: str, identity: dict, workspace: Path) -> Path:
     kind = identity["kind"]
     with ctx.scratch(str(workspace.relative_to(ctx.work_root))) as staging:
         if kind in ("debian", "tarball"):
-            packed = (identity["tarball"] if kind == "debian"
-                      else str(local_source(source, ctx.project_root)))
+            packed = identity["tarball"] if kind == "debian" else str(local_source(source, ctx.project_root))
             ctx.note(f"kernel.source {source}: unpacking {packed}")
             if kind == "debian":
                 # A file of an installed Debian package (apt checked it): GNU tar, 3x faster.
-                ctx.run(["tar", "-xf", packed, "-C", str(staging), "--no-same-owner",
-                         "--no-same-permissions"], cwd=workspace)
+                ctx.run(
+                    ["tar", "-xf", packed, "-C", str(staging), "--no-same-owner", "--no-same-permissions"],
+                    cwd=workspace,
+                )
             else:
                 # The user's tarball, not by tar: only tarfile's data filter refuses
                 # device nodes and FIFOs.
                 unpack.unpack(Path(packed), staging, f"kernel.source {source}")
             top = tarball.find_top(staging)
             if top is None:
-                raise BuildError(f"kernel.source {source}: no kernel tree in {packed} (no "
-                                 f"folder with a Makefile, arch/ and Kconfig or Kbuild)",
-                                 log=str(ctx.log_path))
+                raise BuildError(
+                    f"kernel.source {source}: no kernel tree in {packed} (no "
+                    f"folder with a Makefile, arch/ and Kconfig or Kbuild)",
+                    log=str(ctx.log_path),
+                )
             ctx.note(f"kernel top folder: {top.relative_to(staging)}")
         elif kind == "git":
             url, _, ref = source.partition("#")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..engine.context import Artifact
 from ..errors import VerifyError
 from ..formats import elf, kconfig, uimage
 from ..profile import Profile
@@ -30,33 +31,45 @@ GOT = ".got"
 def vmlinux_record(vmlinux: Path) -> dict:
     """What the checks need of vmlinux: its entry and its allocated sections."""
     image = elf.Elf(vmlinux)
-    return {"entry": f"0x{image.elf.header['e_entry']:08x}",
-            "sections": [{"name": s.name, "address": f"0x{s.address:08x}", "size": s.size}
-                         for s in image.sections() if s.alloc]}
+    return {
+        "entry": f"0x{image.elf.header['e_entry']:08x}",
+        "sections": [
+            {"name": s.name, "address": f"0x{s.address:08x}", "size": s.size}
+            for s in image.sections()
+            if s.alloc
+        ],
+    }
 
 
-def verify(artifact, profile: Profile) -> list[str]:
+def verify(artifact: Artifact, profile: Profile) -> list[str]:
     """One line per broken fact of the kernel artifact (gate 2)."""
-    missing = [f"{artifact.file(name)}: missing" for name in OUTPUT_FILES
-               if not artifact.file(name).is_file()]
+    missing = [
+        f"{artifact.file(name)}: missing" for name in OUTPUT_FILES if not artifact.file(name).is_file()
+    ]
     if missing:
         return missing
     final = kconfig.parse_config(artifact.file("config").read_text())
     problems = uimage.verify(artifact.file("uImage"), profile)
-    problems += image_problems(artifact.file("uImage"), artifact.file("zImage"),
-                               artifact.file("System.map"), artifact.meta.get("vmlinux"))
+    problems += image_problems(
+        artifact.file("uImage"),
+        artifact.file("zImage"),
+        artifact.file("System.map"),
+        artifact.meta.get("vmlinux"),
+    )
     problems += kernel_config.problem_lines(artifact.meta.get("config_check", {}))
     if artifact.meta.get("kconfig_chain") is None:
-        problems.append(f"{kernel_config.SQUIREOS_KCONFIG} is not sourced by any file "
-                        f"ARCH={profile.target.arch} reads (kernel.kconfig_parent = "
-                        f"{profile.kernel.kconfig_parent})")
-    problems += kernel_modules.check(artifact.path, artifact.meta.get("release", ""), final,
-                                     profile.kernel.squireos)
+        problems.append(
+            f"{kernel_config.SQUIREOS_KCONFIG} is not sourced by any file "
+            f"ARCH={profile.target.arch} reads (kernel.kconfig_parent = "
+            f"{profile.kernel.kconfig_parent})"
+        )
+    problems += kernel_modules.check(
+        artifact.path, artifact.meta.get("release", ""), final, profile.kernel.squireos
+    )
     return problems
 
 
-def image_problems(uimage_file: Path, zimage: Path, system_map: Path,
-                   vmlinux: dict | None) -> list[str]:
+def image_problems(uimage_file: Path, zimage: Path, system_map: Path, vmlinux: dict | None) -> list[str]:
     """The uImage wraps this build's zImage, and the kernel inside starts where it says."""
     try:
         header = uimage.read_header(uimage_file)
@@ -64,13 +77,16 @@ def image_problems(uimage_file: Path, zimage: Path, system_map: Path,
         return []  # uimage.verify has said it
     problems = []
     if header.size != zimage.stat().st_size:
-        problems.append(f"{uimage_file}: holds {header.size} bytes of data, {zimage.name} "
-                        f"is {zimage.stat().st_size}: not this build's image")
+        problems.append(
+            f"{uimage_file}: holds {header.size} bytes of data, {zimage.name} "
+            f"is {zimage.stat().st_size}: not this build's image"
+        )
     if vmlinux is None:
-        return problems + [f"{uimage_file.parent / 'meta.json'}: no vmlinux record (its "
-                           f"sections, read at build time): built by an older kernel recipe"]
-    return problems + entry_problems(system_map.read_text(errors="replace"), header.entry,
-                                     vmlinux)
+        return problems + [
+            f"{uimage_file.parent / 'meta.json'}: no vmlinux record (its "
+            f"sections, read at build time): built by an older kernel recipe"
+        ]
+    return problems + entry_problems(system_map.read_text(errors="replace"), header.entry, vmlinux)
 
 
 def text_start(system_map: str) -> tuple[str, int] | None:
@@ -90,8 +106,9 @@ def entry_problems(system_map: str, entry: int, vmlinux: dict) -> list[str]:
     """One line per fact that puts the kernel elsewhere than the uImage ENTRY."""
     start = text_start(system_map)
     if start is None:
-        return [f"System.map: no {' or '.join(TEXT_SYMBOLS)} symbol: where the kernel's "
-                f"text starts is unknown"]
+        return [
+            f"System.map: no {' or '.join(TEXT_SYMBOLS)} symbol: where the kernel's text starts is unknown"
+        ]
     name, address = start
     sections = [{**s, "address": int(s["address"], 16)} for s in vmlinux.get("sections", [])]
     ahead = [s for s in sections if s["size"] and address - address % MIB <= s["address"] < address]
@@ -103,20 +120,29 @@ def entry_problems(system_map: str, entry: int, vmlinux: dict) -> list[str]:
         if ahead:
             names = ", ".join(s["name"] for s in ahead)
             cause = f"a section ({names}) sits ahead of the kernel's text" + (
-                "; link vmlinux without --build-id" if BUILD_ID in names else "")
+                "; link vmlinux without --build-id" if BUILD_ID in names else ""
+            )
             named = {s["name"] for s in ahead}
-        problems.append(f"System.map: {name} at 0x{address:08x}, {where} the uImage entry "
-                        f"0x{entry:08x}: {cause}")
+        problems.append(
+            f"System.map: {name} at 0x{address:08x}, {where} the uImage entry 0x{entry:08x}: {cause}"
+        )
     else:
-        problems += [f"vmlinux: section {s['name']} at 0x{s['address']:08x} sits ahead of the "
-                     f"kernel's text ({name} at 0x{address:08x})" for s in ahead]
+        problems += [
+            f"vmlinux: section {s['name']} at 0x{s['address']:08x} sits ahead of the "
+            f"kernel's text ({name} at 0x{address:08x})"
+            for s in ahead
+        ]
         named = {s["name"] for s in ahead}
     for section in sections:
         if section["name"] == GOT:
-            problems.append(f"vmlinux: a .got section ({section['size']} bytes at "
-                            f"0x{section['address']:08x}): GOT relocations in a kernel, "
-                            f"its code was compiled position-independent (build with -fno-pie)")
+            problems.append(
+                f"vmlinux: a .got section ({section['size']} bytes at "
+                f"0x{section['address']:08x}): GOT relocations in a kernel, "
+                f"its code was compiled position-independent (build with -fno-pie)"
+            )
         elif section["name"] == BUILD_ID and BUILD_ID not in named:
-            problems.append(f"vmlinux: a {BUILD_ID} section at 0x{section['address']:08x}: "
-                            f"objcopy drops it from the Image; link vmlinux without --build-id")
+            problems.append(
+                f"vmlinux: a {BUILD_ID} section at 0x{section['address']:08x}: "
+                f"objcopy drops it from the Image; link vmlinux without --build-id"
+            )
     return problems

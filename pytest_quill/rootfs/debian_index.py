@@ -21,8 +21,7 @@ from ..engine.cache import default_cache
 TIMEOUT_S = 15
 
 
-def index_digests(mirror: str, suite: str, arches: tuple[str, ...],
-                  memory: Path | None = None) -> list[str]:
+def index_digests(mirror: str, suite: str, arches: tuple[str, ...], memory: Path | None = None) -> list[str]:
     """For each architecture, the sha256 of dists/SUITE/main/binary-ARCH/Packages.xz
     as InRelease lists it, from one fetch of InRelease."""
     try:

@@ -53,10 +53,15 @@ def verify(artifact: Artifact, profile: Profile) -> list[str]:
 
 def verify_tarball(tarball: Path, profile: Profile) -> list[str]:
     contents = read_contents(tarball)
-    return (check_required(contents) + check_machines(contents, profile)
-            + check_float_abi(contents, profile) + check_min_kernel(contents, profile)
-            + check_init_features(contents, profile) + check_applet_links(contents)
-            + check_size(contents, profile))
+    return (
+        check_required(contents)
+        + check_machines(contents, profile)
+        + check_float_abi(contents, profile)
+        + check_min_kernel(contents, profile)
+        + check_init_features(contents, profile)
+        + check_applet_links(contents)
+        + check_size(contents, profile)
+    )
 
 
 def read_contents(tarball: Path) -> Contents:
@@ -67,7 +72,8 @@ def read_contents(tarball: Path) -> Contents:
             members[path] = info
             if not info.isreg():
                 continue
-            data = tar.extractfile(info).read()
+            reader = tar.extractfile(info)  # a regular member always has one
+            data = reader.read() if reader is not None else b""
             if elf.is_elf(data):
                 elves[path] = _parse_elf(data)
             elif INIT_FILES.match(path):
@@ -94,9 +100,11 @@ def check_required(contents: Contents) -> list[str]:
 
 def check_machines(contents: Contents, profile: Profile) -> list[str]:
     wanted = profile.target.elf_machine
-    return [f"{path}: ELF machine {info.machine}, profile {profile.name} needs {wanted} "
-            f"(target.elf_machine)"
-            for path, info in contents.elves.items() if info.machine != wanted]
+    return [
+        f"{path}: ELF machine {info.machine}, profile {profile.name} needs {wanted} (target.elf_machine)"
+        for path, info in contents.elves.items()
+        if info.machine != wanted
+    ]
 
 
 def check_float_abi(contents: Contents, profile: Profile) -> list[str]:
@@ -105,23 +113,29 @@ def check_float_abi(contents: Contents, profile: Profile) -> list[str]:
     wanted = FLOAT_ABI_OF.get(arch)
     if wanted is None:
         return []
-    return [f"{path}: {info.arm_float_abi}-float ARM ABI, profile {profile.name} is {arch} "
-            f"({wanted}-float, target.debian_arch)"
-            for path, info in contents.elves.items()
-            if info.arm_float_abi and info.arm_float_abi != wanted]
+    return [
+        f"{path}: {info.arm_float_abi}-float ARM ABI, profile {profile.name} is {arch} "
+        f"({wanted}-float, target.debian_arch)"
+        for path, info in contents.elves.items()
+        if info.arm_float_abi and info.arm_float_abi != wanted
+    ]
 
 
 def check_min_kernel(contents: Contents, profile: Profile) -> list[str]:
     kernel = version_tuple(profile.kernel.version)
-    too_new = [f"{path} needs kernel {format_version(needed)}, profile {profile.name} has "
-               f"{profile.kernel.version}"
-               for path, needed in kernel_floors(contents).items() if needed > kernel]
+    too_new = [
+        f"{path} needs kernel {format_version(needed)}, profile {profile.name} has {profile.kernel.version}"
+        for path, needed in kernel_floors(contents).items()
+        if needed > kernel
+    ]
     # musl and other libcs check nothing at start-up: without the note there
     # is no fact to judge by, and a silent pass would hide mistake 7.
-    unstated = [f"{path}: static program with no GNU ABI tag: its minimum kernel is unknown, "
-                f"so it cannot be judged against {profile.kernel.version} (profile {profile.name})"
-                for path, info in contents.elves.items()
-                if not info.abi_min_kernel and _is_static_program(path, info)]
+    unstated = [
+        f"{path}: static program with no GNU ABI tag: its minimum kernel is unknown, "
+        f"so it cannot be judged against {profile.kernel.version} (profile {profile.name})"
+        for path, info in contents.elves.items()
+        if not info.abi_min_kernel and _is_static_program(path, info)
+    ]
     return too_new + unstated
 
 
@@ -132,8 +146,10 @@ def check_init_features(contents: Contents, profile: Profile) -> list[str]:
             continue
         for path, text in contents.init_texts.items():
             if _uses(text, feature):
-                problems.append(f"{path}: init uses {feature}, kernel {profile.kernel.version} of "
-                                f"profile {profile.name} has none (kernel.has_{feature} = false)")
+                problems.append(
+                    f"{path}: init uses {feature}, kernel {profile.kernel.version} of "
+                    f"profile {profile.name} has none (kernel.has_{feature} = false)"
+                )
     return problems
 
 
@@ -141,24 +157,32 @@ def check_applet_links(contents: Contents) -> list[str]:
     """Links to busybox must name an applet it has (the list is made on the host)."""
     if not contents.busybox:
         return []
-    return [f"{path}: links to {BUSYBOX}, which has no applet {posixpath.basename(path)}"
-            for path, member in contents.members.items()
-            if member.issym() and _resolve(contents, path) == BUSYBOX
-            and b"\0" + posixpath.basename(path).encode() + b"\0" not in contents.busybox]
+    return [
+        f"{path}: links to {BUSYBOX}, which has no applet {posixpath.basename(path)}"
+        for path, member in contents.members.items()
+        if member.issym()
+        and _resolve(contents, path) == BUSYBOX
+        and b"\0" + posixpath.basename(path).encode() + b"\0" not in contents.busybox
+    ]
 
 
 def check_size(contents: Contents, profile: Profile) -> list[str]:
     budget = profile.rootfs.max_compressed_bytes
     if contents.compressed_bytes <= budget:
         return []
-    return [f"{TARBALL}: {contents.compressed_bytes:,} bytes compressed, over profile "
-            f"{profile.name}'s budget rootfs.max_compressed_bytes = {budget:,}"]
+    return [
+        f"{TARBALL}: {contents.compressed_bytes:,} bytes compressed, over profile "
+        f"{profile.name}'s budget rootfs.max_compressed_bytes = {budget:,}"
+    ]
 
 
 def kernel_floors(contents: Contents) -> dict[str, tuple[int, int, int]]:
     """The minimum kernel of each file that checks it at start-up: the libc and static binaries."""
-    return {path: info.abi_min_kernel for path, info in contents.elves.items()
-            if info.abi_min_kernel and (LIBC.search(path) or _is_static_program(path, info))}
+    return {
+        path: info.abi_min_kernel
+        for path, info in contents.elves.items()
+        if info.abi_min_kernel and (LIBC.search(path) or _is_static_program(path, info))
+    }
 
 
 def _check_init(contents: Contents) -> list[str]:
@@ -208,7 +232,12 @@ def _uses(text: str, word: str) -> bool:
 def _describe(member: tarfile.TarInfo | None) -> str:
     if member is None:
         return "absent"
-    kind = {tarfile.REGTYPE: "file", tarfile.DIRTYPE: "directory", tarfile.SYMTYPE: "symlink",
-            tarfile.CHRTYPE: "char device", tarfile.BLKTYPE: "block device"}.get(member.type, "other")
+    kind = {
+        tarfile.REGTYPE: "file",
+        tarfile.DIRTYPE: "directory",
+        tarfile.SYMTYPE: "symlink",
+        tarfile.CHRTYPE: "char device",
+        tarfile.BLKTYPE: "block device",
+    }.get(member.type, "other")
     extra = f" {member.devmajor},{member.devminor}" if member.ischr() or member.isblk() else ""
     return f"{kind}{extra}, mode {member.mode:04o}"

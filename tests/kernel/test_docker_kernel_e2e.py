@@ -28,17 +28,26 @@ def built(tmp_path_factory):
     try:
         ensure_engine()
     except BenchError as exc:
-        pytest.skip(f"no Docker engine answers and the private engine script cannot start one: "
-                    f"{exc.one_line()}")
+        pytest.skip(
+            f"no Docker engine answers and the private engine script cannot start one: {exc.one_line()}"
+        )
     profile = load_profile("qemu-virt")
     root = tmp_path_factory.mktemp("docker-kernel")
     out = root / "out"
     out.mkdir()
     work = Path(default_cache()) / "work"
     backend = kernel_docker(profile, PROJECT, mounts=(root, work), log_dir=root / "logs")
-    ctx = BuildContext(name="kernel", profile=profile, out=out, log_path=root / "build.log",
-                       backend=backend, deps={}, jobs=2, work_root=work,
-                       project_root=PROJECT)
+    ctx = BuildContext(
+        name="kernel",
+        profile=profile,
+        out=out,
+        log_path=root / "build.log",
+        backend=backend,
+        deps={},
+        jobs=2,
+        work_root=work,
+        project_root=PROJECT,
+    )
     meta = kernel.RECIPE.build(ctx)
     return profile, Artifact("kernel", "docker", out, "built", ctx.log_path, meta)
 
@@ -47,4 +56,3 @@ def test_the_docker_built_kernel_passes_the_verifier(built):
     profile, artifact = built
     assert kernel.verify(artifact, profile) == []
     assert artifact.meta["ccache"] is True
-

@@ -37,9 +37,17 @@ class Builds:
         out = self.root / f"out-{self.count}"
         out.mkdir()
         log = self.root / f"build-{self.count}.log"
-        ctx = BuildContext(name="kernel", profile=profile, out=out, log_path=log,
-                           backend=HostBackend(), deps={}, jobs=2,
-                           work_root=self.work_root, project_root=PROJECT)
+        ctx = BuildContext(
+            name="kernel",
+            profile=profile,
+            out=out,
+            log_path=log,
+            backend=HostBackend(),
+            deps={},
+            jobs=2,
+            work_root=self.work_root,
+            project_root=PROJECT,
+        )
         meta = kernel.RECIPE.build(ctx)
         return Artifact("kernel", str(self.count), out, "built", log, meta)
 
@@ -83,8 +91,7 @@ def test_artifact_layout_is_what_the_card_helper_reads(first):
         assert kernel_modules.ko_path(first.path, release, name).is_file()
 
 
-def test_the_debian_tarball_is_unpacked_once_and_edited_only_in_the_workspace(first, builds,
-                                                                              profile):
+def test_the_debian_tarball_is_unpacked_once_and_edited_only_in_the_workspace(first, builds, profile):
     tree = builds.tree(profile)
     assert kernel_integration.SOURCE_LINE in (tree / "drivers/Kconfig").read_text()
     assert not (tree / ".config").exists(), "the build must stay out of the source tree (O=)"
@@ -101,15 +108,17 @@ def test_a_rerun_compiles_nothing_and_a_touched_module_recompiles_alone(first, b
 
 
 def test_a_kconfig_sourced_from_arch_x86_is_dropped_and_named(first, builds, profile):
-    wrong = dataclasses.replace(profile, kernel=dataclasses.replace(
-        profile.kernel, kconfig_parent="arch/x86/Kconfig"))
+    wrong = dataclasses.replace(
+        profile, kernel=dataclasses.replace(profile.kernel, kconfig_parent="arch/x86/Kconfig")
+    )
     artifact = builds.build(wrong)
     dropped = [p["symbol"] for p in artifact.meta["config_check"]["problems"]]
     assert dropped == ["SQUIREOS", "SQUIREOS_JESTER", "SQUIREOS_TYPEWRITER", "SQUIREOS_WISDOM"]
     problems = kernel.verify(artifact, wrong)
     assert problems[0] == (
         "SQUIREOS not in the final .config: is its Kconfig sourced from a file ARCH=arm reads? "
-        "(drivers/squireos/Kconfig is sourced from arch/x86/Kconfig, which ARCH=arm never reads)")
+        "(drivers/squireos/Kconfig is sourced from arch/x86/Kconfig, which ARCH=arm never reads)"
+    )
     tree = builds.tree(profile)
     builds.build(profile)  # and back: the x86 edit is undone
     assert kernel_integration.SOURCE_LINE not in (tree / "arch/x86/Kconfig").read_text()

@@ -17,9 +17,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def kmake(remote: str) -> KernelMake:
-    return KernelMake(tree=Path("/w/src/tree"), build_dir=Path("/w/build"), arch="arm",
-                      cross_compile="arm-linux-gnueabi-", jobs=2, ccache_dir=Path("/w/ccache"),
-                      ccache_base=Path("/w"), ccache_remote=remote)
+    return KernelMake(
+        tree=Path("/w/src/tree"),
+        build_dir=Path("/w/build"),
+        arch="arm",
+        cross_compile="arm-linux-gnueabi-",
+        jobs=2,
+        ccache_dir=Path("/w/ccache"),
+        ccache_base=Path("/w"),
+        ccache_remote=remote,
+    )
 
 
 def test_the_remote_storage_is_a_second_level_beside_the_local_folder():
@@ -38,8 +45,7 @@ def test_the_remote_address_is_not_part_of_the_kernel_key():
 
 
 def test_the_record_names_the_server_never_its_password():
-    assert stats_record({}, {}, "redis://:s3cret@cache.lab:6379")["remote"] == \
-        "redis://cache.lab:6379"
+    assert stats_record({}, {}, "redis://:s3cret@cache.lab:6379")["remote"] == "redis://cache.lab:6379"
 
 
 @pytest.mark.skipif(not (shutil.which("ccache") and shutil.which("gcc")), reason="no ccache/gcc")
@@ -48,13 +54,13 @@ def test_a_build_counts_its_own_hits_and_misses_from_ccache(tmp_path):
     (tmp_path / "a.c").write_text("int a(void) { return 1; }\n")
 
     def counters() -> dict:
-        done = subprocess.run(["ccache", "--print-stats"], env=env, capture_output=True,
-                              text=True, check=True)
+        done = subprocess.run(
+            ["ccache", "--print-stats"], env=env, capture_output=True, text=True, check=True
+        )
         return read_stats(done.stdout)
 
     def compile_once() -> None:
-        subprocess.run(["ccache", "gcc", "-c", "a.c", "-o", "a.o"], cwd=tmp_path, env=env,
-                       check=True)
+        subprocess.run(["ccache", "gcc", "-c", "a.c", "-o", "a.o"], cwd=tmp_path, env=env, check=True)
 
     before = counters()
     compile_once()

@@ -20,10 +20,12 @@ from pytest_quill.kernel import tree as kernel_tree
 PROJECT = Path(__file__).resolve().parents[2]
 NOOK_PATCHES = data.path("kernel/compat/2.6.29")
 
-MAKEFILE = ("VERSION = 2\nPATCHLEVEL = 6\nKBUILD_CFLAGS := -Wall\n"
-            "KBUILD_AFLAGS := -D__ASSEMBLY__\nexport KBUILD_CFLAGS\nexport KBUILD_AFLAGS\n"
-            "LDFLAGS_MODULE += $(LDFLAGS_BUILD_ID)\nLDFLAGS_vmlinux += $(LDFLAGS_BUILD_ID)\n"
-            "all: vmlinux\n")
+MAKEFILE = (
+    "VERSION = 2\nPATCHLEVEL = 6\nKBUILD_CFLAGS := -Wall\n"
+    "KBUILD_AFLAGS := -D__ASSEMBLY__\nexport KBUILD_CFLAGS\nexport KBUILD_AFLAGS\n"
+    "LDFLAGS_MODULE += $(LDFLAGS_BUILD_ID)\nLDFLAGS_vmlinux += $(LDFLAGS_BUILD_ID)\n"
+    "all: vmlinux\n"
+)
 TIMECONST = "my @val;\nif (!defined(@val)) {\n\t@val = compute();\n}\nprint;\n"
 TREE = {"Makefile": MAKEFILE, "kernel/timeconst.pl": TIMECONST}
 GNU89 = MAKEFILE.replace("-Wall\n", "-Wall\nKBUILD_CFLAGS += -std=gnu89\n")
@@ -32,15 +34,15 @@ PATCHED_MAKEFILE = GNU89.replace("LDFLAGS_vmlinux += $(LDFLAGS_BUILD_ID)\n", "")
 
 def udiff(rel: str, old: str, new: str, why: str) -> str:
     """A -p1 patch, each starting with a reason line as the real ones do."""
-    lines = difflib.unified_diff(old.splitlines(True), new.splitlines(True),
-                                 f"a/{rel}", f"b/{rel}", n=1)
+    lines = difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{rel}", f"b/{rel}", n=1)
     return f"# why: {why}\n" + "".join(lines)
 
 
 PATCHES = {
     "01-gnu89.patch": udiff("Makefile", MAKEFILE, GNU89, "gnu89"),
-    "02-timeconst.patch": udiff("kernel/timeconst.pl", TIMECONST,
-                                TIMECONST.replace("!defined(@val)", "!@val"), "perl"),
+    "02-timeconst.patch": udiff(
+        "kernel/timeconst.pl", TIMECONST, TIMECONST.replace("!defined(@val)", "!@val"), "perl"
+    ),
     "03-no-build-id.patch": udiff("Makefile", GNU89, PATCHED_MAKEFILE, "build-id"),
 }
 
@@ -55,9 +57,17 @@ def write(root: Path, files: dict[str, str]) -> Path:
 @pytest.fixture
 def ctx(tmp_path, nook):
     (tmp_path / "out").mkdir()
-    return BuildContext(name="kernel", profile=nook, out=tmp_path / "out",
-                        log_path=tmp_path / "build.log", backend=HostBackend(), deps={},
-                        jobs=1, work_root=tmp_path / "work", project_root=PROJECT)
+    return BuildContext(
+        name="kernel",
+        profile=nook,
+        out=tmp_path / "out",
+        log_path=tmp_path / "build.log",
+        backend=HostBackend(),
+        deps={},
+        jobs=1,
+        work_root=tmp_path / "work",
+        project_root=PROJECT,
+    )
 
 
 @pytest.fixture
@@ -71,16 +81,17 @@ def patch_set(folder: Path, names=tuple(PATCHES), **changed: str) -> list[compat
 
 
 def snapshot(tree: Path) -> dict:
-    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(tree.rglob("*"))
-            if p.is_file()}
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(tree.rglob("*")) if p.is_file()}
 
 
 def test_patches_are_applied_in_name_order_and_recorded_with_their_sha256(ctx, tree, tmp_path):
     wanted = patch_set(tmp_path / "compat")
     applied = compat.sync(ctx, tree, wanted, tmp_path / "record")
     assert [(e["name"], e["status"]) for e in applied] == [
-        ("01-gnu89.patch", "applied"), ("02-timeconst.patch", "applied"),
-        ("03-no-build-id.patch", "applied")]
+        ("01-gnu89.patch", "applied"),
+        ("02-timeconst.patch", "applied"),
+        ("03-no-build-id.patch", "applied"),
+    ]
     assert [e["sha256"] for e in applied] == [p.sha256 for p in wanted]
     assert (tree / "Makefile").read_text() == PATCHED_MAKEFILE
     assert "if (!@val)" in (tree / "kernel/timeconst.pl").read_text()
@@ -97,8 +108,7 @@ def test_applying_a_second_time_changes_nothing(ctx, tree, tmp_path):
 
 
 def test_a_fix_the_source_already_has_is_skipped_and_never_taken_out(ctx, tree, tmp_path):
-    (tree / "kernel/timeconst.pl").write_text(TREE["kernel/timeconst.pl"].replace(
-        "!defined(@val)", "!@val"))
+    (tree / "kernel/timeconst.pl").write_text(TREE["kernel/timeconst.pl"].replace("!defined(@val)", "!@val"))
     applied = compat.sync(ctx, tree, patch_set(tmp_path / "compat"), tmp_path / "record")
     assert applied[1]["status"] == "in the source"
     fewer = patch_set(tmp_path / "fewer", names=("01-gnu89.patch", "03-no-build-id.patch"))
@@ -120,39 +130,47 @@ def test_a_patch_the_profile_no_longer_names_is_taken_out_alone(ctx, tree, tmp_p
     assert (tree / "Makefile").read_text() == PATCHED_MAKEFILE
 
 
-def test_a_patch_that_does_not_apply_names_the_patch_and_the_file_and_changes_nothing(
-        ctx, tree, tmp_path):
+def test_a_patch_that_does_not_apply_names_the_patch_and_the_file_and_changes_nothing(ctx, tree, tmp_path):
     broken = PATCHES["02-timeconst.patch"].replace("-if (!defined(@val))", "-if (!defined(%val))")
     wanted = patch_set(tmp_path / "compat", **{"02": broken})
     with pytest.raises(BuildError) as error:
         compat.sync(ctx, tree, wanted, tmp_path / "record")
     assert error.value.message == (
         "compat patch 02-timeconst.patch does not apply: kernel/timeconst.pl: Hunk #1 FAILED at 1 "
-        f"({tmp_path / 'compat/02-timeconst.patch'})")
+        f"({tmp_path / 'compat/02-timeconst.patch'})"
+    )
     assert (tree / "kernel/timeconst.pl").read_text() == TREE["kernel/timeconst.pl"]
     assert not list(tree.rglob("*.rej"))
 
 
 def test_a_patch_for_a_file_the_tree_lacks_names_that_file(ctx, tree, tmp_path):
-    missing = ("# why: gcc5\n--- a/include/linux/compiler-gcc.h\n"
-               "+++ b/include/linux/compiler-gcc.h\n@@ -1 +1 @@\n-old\n+new\n")
+    missing = (
+        "# why: gcc5\n--- a/include/linux/compiler-gcc.h\n"
+        "+++ b/include/linux/compiler-gcc.h\n@@ -1 +1 @@\n-old\n+new\n"
+    )
     wanted = patch_set(tmp_path / "compat", names=("01-gnu89.patch",), **{"01": missing})
-    with pytest.raises(BuildError, match=r"^compat patch 01-gnu89.patch does not apply: "
-                                         r"include/linux/compiler-gcc.h: no such file in the "
-                                         r"tree \("):
+    with pytest.raises(
+        BuildError,
+        match=r"^compat patch 01-gnu89.patch does not apply: "
+        r"include/linux/compiler-gcc.h: no such file in the "
+        r"tree \(",
+    ):
         compat.sync(ctx, tree, wanted, tmp_path / "record")
 
 
 def test_patchs_complaints_are_read_file_by_file():
-    said = ("checking file Makefile\nchecking file include/linux/compiler-gcc4.h\n"
-            "Hunk #1 FAILED at 3.\nHunk #2 FAILED at 40.\n2 out of 2 hunks FAILED\n"
-            "can't find file to patch at input line 20\nThe text leading up to this was:\n"
-            "--------------------------\n|--- a/firmware/Makefile\n|+++ b/firmware/Makefile\n"
-            "--------------------------\nNo file to patch.  Skipping patch.\n")
+    said = (
+        "checking file Makefile\nchecking file include/linux/compiler-gcc4.h\n"
+        "Hunk #1 FAILED at 3.\nHunk #2 FAILED at 40.\n2 out of 2 hunks FAILED\n"
+        "can't find file to patch at input line 20\nThe text leading up to this was:\n"
+        "--------------------------\n|--- a/firmware/Makefile\n|+++ b/firmware/Makefile\n"
+        "--------------------------\nNo file to patch.  Skipping patch.\n"
+    )
     assert compat.failures(said) == [
         "include/linux/compiler-gcc4.h: Hunk #1 FAILED at 3",
         "include/linux/compiler-gcc4.h: Hunk #2 FAILED at 40",
-        "firmware/Makefile: no such file in the tree"]
+        "firmware/Makefile: no such file in the tree",
+    ]
 
 
 def test_the_users_tree_is_never_written_by_a_patch(ctx, tmp_path):

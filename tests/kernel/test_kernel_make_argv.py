@@ -7,8 +7,14 @@ from pytest_quill.kernel.make import KernelMake
 
 
 def kmake(ccache: Path | None) -> KernelMake:
-    return KernelMake(tree=Path("/src/linux"), build_dir=Path("/work/o"), arch="arm",
-                      cross_compile="arm-linux-gnueabihf-", jobs=2, ccache_dir=ccache)
+    return KernelMake(
+        tree=Path("/src/linux"),
+        build_dir=Path("/work/o"),
+        arch="arm",
+        cross_compile="arm-linux-gnueabihf-",
+        jobs=2,
+        ccache_dir=ccache,
+    )
 
 
 def test_ccache_wraps_cc_only_and_make_builds_out_of_tree():
@@ -41,8 +47,7 @@ def test_oldconfig_gets_an_empty_answer_to_every_question(tmp_path):
     asks.write_text('read a; read b; echo "answers:[$a][$b]"\n')
     argv = kmake(None).answering_defaults("oldconfig")
     assert argv[:4] == ["sh", "-c", 'yes "" | exec "$@"', "sh"]
-    done = subprocess.run(argv[:4] + ["sh", str(asks)], capture_output=True, text=True,
-                          timeout=10)
+    done = subprocess.run(argv[:4] + ["sh", str(asks)], capture_output=True, text=True, timeout=10)
     assert done.stdout == "answers:[][]\n"
 
 

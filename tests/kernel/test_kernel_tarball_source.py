@@ -35,8 +35,9 @@ def own_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
-def make_tarball(path: Path, files: dict[str, str], top: str = "nst-kernel/src",
-                 extra: dict[str, str] | None = None) -> Path:
+def make_tarball(
+    path: Path, files: dict[str, str], top: str = "nst-kernel/src", extra: dict[str, str] | None = None
+) -> Path:
     """A tarball like `git archive` of nst-kernel: the tree under TOP, more beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = "w:xz" if path.name.endswith("xz") else "w:gz"
@@ -53,9 +54,17 @@ def make_tarball(path: Path, files: dict[str, str], top: str = "nst-kernel/src",
 
 def context(tmp_path: Path, profile, project_root: Path) -> BuildContext:
     (tmp_path / "out").mkdir(exist_ok=True)
-    return BuildContext(name="kernel", profile=profile, out=tmp_path / "out",
-                        log_path=tmp_path / "build.log", backend=HostBackend(), deps={},
-                        jobs=1, work_root=tmp_path / "work", project_root=project_root)
+    return BuildContext(
+        name="kernel",
+        profile=profile,
+        out=tmp_path / "out",
+        log_path=tmp_path / "build.log",
+        backend=HostBackend(),
+        deps={},
+        jobs=1,
+        work_root=tmp_path / "work",
+        project_root=project_root,
+    )
 
 
 def prepare(ctx: BuildContext, source: str) -> Path:
@@ -105,15 +114,19 @@ def test_a_missing_tarball_says_where_a_relative_path_was_looked_for(tmp_path):
         kernel_tree.source_identity("../shared/none.tar.xz", tmp_path / "project")
     assert error.value.message == (
         f"kernel.source ../shared/none.tar.xz: {tmp_path / 'shared/none.tar.xz'} does not "
-        f"exist (a relative kernel.source is taken from the project root {tmp_path / 'project'})")
+        f"exist (a relative kernel.source is taken from the project root {tmp_path / 'project'})"
+    )
 
 
 def test_a_tarball_with_no_kernel_tree_fails_and_leaves_nothing(tmp_path, nook):
     packed = make_tarball(tmp_path / "docs.tar.xz", {"README": "not a kernel\n"}, top="docs")
     ctx = context(tmp_path, nook, tmp_path)
-    with pytest.raises(BuildError, match=r"kernel.source .*docs.tar.xz: no kernel tree in .*"
-                                         r"\(no folder with a Makefile, arch/ and Kconfig or "
-                                         r"Kbuild\)"):
+    with pytest.raises(
+        BuildError,
+        match=r"kernel.source .*docs.tar.xz: no kernel tree in .*"
+        r"\(no folder with a Makefile, arch/ and Kconfig or "
+        r"Kbuild\)",
+    ):
         prepare(ctx, str(packed))
     assert leftovers(tmp_path / "work") == []
     assert not list((tmp_path / "work").rglob("tree"))
@@ -122,10 +135,13 @@ def test_a_tarball_with_no_kernel_tree_fails_and_leaves_nothing(tmp_path, nook):
 @pytest.mark.parametrize("name", ["nst.tar.gz", "nst.tar.xz"])
 def test_a_truncated_tarball_is_an_input_error_and_leaves_no_half_tree(tmp_path, nook, name):
     packed = make_tarball(tmp_path / name, {**FAKE_TREE, "big.c": os.urandom(200_000).hex()})
-    packed.write_bytes(packed.read_bytes()[:len(packed.read_bytes()) // 2])
+    packed.write_bytes(packed.read_bytes()[: len(packed.read_bytes()) // 2])
     ctx = context(tmp_path, nook, tmp_path)
-    with pytest.raises(InputError, match=rf"^kernel.source {packed} \({packed}\): not a whole "
-                                         r"tar archive \(.*\): truncated, or not a tar file$"):
+    with pytest.raises(
+        InputError,
+        match=rf"^kernel.source {packed} \({packed}\): not a whole "
+        r"tar archive \(.*\): truncated, or not a tar file$",
+    ):
         prepare(ctx, str(packed))
     assert leftovers(tmp_path / "work") == []
     assert not list((tmp_path / "work").rglob("tree"))
@@ -139,8 +155,7 @@ def test_the_identity_follows_the_content_even_with_the_same_size_and_mtime(tmp_
     data[len(data) // 2] ^= 0xFF  # one flipped bit: same size
     packed.write_bytes(bytes(data))
     os.utime(packed, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # the same mtime
-    assert (packed.stat().st_size, packed.stat().st_mtime_ns) == (stamp.st_size,
-                                                                  stamp.st_mtime_ns)
+    assert (packed.stat().st_size, packed.stat().st_mtime_ns) == (stamp.st_size, stamp.st_mtime_ns)
     second = kernel_tree.source_identity(str(packed))
     assert first["sha256"] != second["sha256"] == file_sha256(packed)
 
@@ -157,28 +172,24 @@ def test_the_key_follows_the_tarballs_content_not_its_folder(tmp_path, nook):
     other = make_tarball(tmp_path / "c/nst.tar.xz", {**FAKE_TREE, "Kbuild": "# other\n"})
 
     def key(path: Path) -> dict:
-        profile = dataclasses.replace(nook, kernel=dataclasses.replace(
-            nook.kernel, source=str(path)))
+        profile = dataclasses.replace(nook, kernel=dataclasses.replace(nook.kernel, source=str(path)))
         return kernel.RECIPE.fingerprint(profile, PROJECT)
 
     assert key(one) == key(two) != key(other)
-    assert key(one)["source"] == {"kind": "tarball", "name": "nst.tar.xz",
-                                  "sha256": file_sha256(one)}
+    assert key(one)["source"] == {"kind": "tarball", "name": "nst.tar.xz", "sha256": file_sha256(one)}
 
 
 def test_docker_mounts_the_tarballs_folder_and_the_compat_patches(tmp_path, nook):
     packed = make_tarball(tmp_path / "sources/nst.tar.xz", FAKE_TREE)
-    profile = dataclasses.replace(nook, kernel=dataclasses.replace(
-        nook.kernel, source=str(packed)))
+    profile = dataclasses.replace(nook, kernel=dataclasses.replace(nook.kernel, source=str(packed)))
     toolchain = kernel.RECIPE.toolchain(profile)
     assert toolchain.sources == (tmp_path / "sources", nook.kernel.compat_patches)
     assert toolchain.dockerfile.name == "builder.dockerfile"
 
 
 def test_the_build_needs_one_cross_compiler_and_what_unpacks_and_patches(nook, qemu_virt):
-    tarred = dataclasses.replace(nook, kernel=dataclasses.replace(
-        nook.kernel, source="../shared/sources/nst.tar.xz"))
-    assert kernel.RECIPE.needs(tarred) == (
-        "make", "arm-linux-gnueabi-gcc", "mkimage", "patch")
-    assert kernel.RECIPE.needs(qemu_virt) == (
-        "make", "arm-linux-gnueabihf-gcc", "mkimage", "tar", "xz")
+    tarred = dataclasses.replace(
+        nook, kernel=dataclasses.replace(nook.kernel, source="../shared/sources/nst.tar.xz")
+    )
+    assert kernel.RECIPE.needs(tarred) == ("make", "arm-linux-gnueabi-gcc", "mkimage", "patch")
+    assert kernel.RECIPE.needs(qemu_virt) == ("make", "arm-linux-gnueabihf-gcc", "mkimage", "tar", "xz")

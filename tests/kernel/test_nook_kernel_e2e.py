@@ -40,17 +40,25 @@ MODULES = [name for name, _ in kernel_modules.SQUIREOS_MODULES]
 def produce(profile, log: Path) -> Artifact:
     backend = HostBackend().with_toolchain(kernel.RECIPE.toolchain(profile))
     key = key_of(kernel.RECIPE, profile, backend, {}, ROOT)
-    return build_or_reuse(kernel.RECIPE, key, profile=profile, backend=backend,
-                          cache=Cache(Path(default_cache()) / "artifacts"), deps={}, log=log,
-                          jobs=2, work_root=Path(default_cache()) / "work", project_root=ROOT)
+    return build_or_reuse(
+        kernel.RECIPE,
+        key,
+        profile=profile,
+        backend=backend,
+        cache=Cache(Path(default_cache()) / "artifacts"),
+        deps={},
+        log=log,
+        jobs=2,
+        work_root=Path(default_cache()) / "work",
+        project_root=ROOT,
+    )
 
 
 @pytest.fixture(scope="module")
 def nook():
     if not TARBALL.is_file():
         pytest.skip(f"{TARBALL} missing: the nst-kernel tarball is shared by the machines here")
-    return load_profile("nook-simple-touch", {"kernel.source": SOURCE},
-                        directory=ROOT / "hardware_profiles")
+    return load_profile("nook-simple-touch", {"kernel.source": SOURCE}, directory=ROOT / "hardware_profiles")
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +69,11 @@ def built(nook, tmp_path_factory) -> Artifact:
 def test_the_nook_kernel_passes_gate_2s_kernel_checks(built, nook):
     assert kernel.verify(built, nook) == []
     header = uimage.read_header(built.file("uImage"))
-    assert (header.name, header.load, header.entry) == ("Linux-2.6.29-omap1", 0x80008000,
-                                                        0x80008000)
+    assert (header.name, header.load, header.entry) == ("Linux-2.6.29-omap1", 0x80008000, 0x80008000)
     assert built.meta["release"] == "2.6.29-omap1"
     assert [p["name"] for p in built.meta["compat"]["patches"]] == sorted(
-        p.name for p in nook.kernel.compat_patches.glob("*.patch"))
+        p.name for p in nook.kernel.compat_patches.glob("*.patch")
+    )
     assert "c0008000 T stext" in built.file("System.map").read_text()
     names = [s["name"] for s in built.meta["vmlinux"]["sections"]]
     assert names[0] == ".text.head" and ".got" not in names
@@ -85,14 +93,25 @@ def test_a_rerun_compiles_nothing_but_a_touched_module(built, nook, tmp_path):
     label = kernel_tree.tree_label(kernel_tree.source_identity(nook.kernel.source, ROOT))
     os.utime(work / "kernel-src" / label / "tree/drivers/squireos/wisdom.c")
     (tmp_path / "out").mkdir()
-    ctx = BuildContext(name="kernel", profile=nook, out=tmp_path / "out",
-                       log_path=tmp_path / "build.log", backend=HostBackend(), deps={}, jobs=2,
-                       work_root=work, project_root=ROOT)
+    ctx = BuildContext(
+        name="kernel",
+        profile=nook,
+        out=tmp_path / "out",
+        log_path=tmp_path / "build.log",
+        backend=HostBackend(),
+        deps={},
+        jobs=2,
+        work_root=work,
+        project_root=ROOT,
+    )
     kernel.RECIPE.build(ctx)
     # init/version.o carries the link count: kbuild rebuilds it whenever vmlinux is relinked
     # (as after an earlier run's build without patch 06 left another link in the tree).
-    compiled = [line.split()[-1] for line in ctx.log_path.read_text().splitlines()
-                if line.startswith("  CC") and line.split()[-1] != "init/version.o"]
+    compiled = [
+        line.split()[-1]
+        for line in ctx.log_path.read_text().splitlines()
+        if line.startswith("  CC") and line.split()[-1] != "init/version.o"
+    ]
     assert compiled == ["drivers/squireos/wisdom.o"]
 
 
@@ -102,11 +121,11 @@ def test_without_patch_06_gate_2_names_the_stext_fact(built, nook, tmp_path):
     for patch in nook.kernel.compat_patches.glob("*.patch"):
         if not patch.name.startswith("06-"):
             shutil.copy(patch, seven / patch.name)
-    without = dataclasses.replace(nook, kernel=dataclasses.replace(
-        nook.kernel, compat_patches=seven))
+    without = dataclasses.replace(nook, kernel=dataclasses.replace(nook.kernel, compat_patches=seven))
     artifact = produce(without, tmp_path / "build.log")
     assert len(artifact.meta["compat"]["patches"]) == len(built.meta["compat"]["patches"]) - 1
     assert kernel.verify(artifact, without) == [
         "System.map: stext at 0xc0008040, 0x40 bytes after the uImage entry 0x80008000: a "
         "section (.note.gnu.build-id) sits ahead of the kernel's text; link vmlinux without "
-        "--build-id"]
+        "--build-id"
+    ]

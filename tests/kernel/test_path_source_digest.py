@@ -32,8 +32,11 @@ def plain_tree(tmp_path, monkeypatch):
 
 
 def git(tree, *argv) -> None:
-    subprocess.run(["git", "-C", str(tree), "-c", "user.name=t", "-c", "user.email=t@t", *argv],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(tree), "-c", "user.name=t", "-c", "user.email=t@t", *argv],
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_a_plain_tree_changes_identity_with_content_not_with_stat(plain_tree):
@@ -46,8 +49,7 @@ def test_a_plain_tree_changes_identity_with_content_not_with_stat(plain_tree):
     assert kernel_tree.source_identity(str(plain_tree))["content"] != edited["content"]
 
 
-def test_a_plain_trees_memo_is_kept_in_the_cache_and_never_trusted_over_content(plain_tree,
-                                                                                tmp_path):
+def test_a_plain_trees_memo_is_kept_in_the_cache_and_never_trusted_over_content(plain_tree, tmp_path):
     kernel_tree.source_identity(str(plain_tree))
     (memo,) = (tmp_path / "xdg" / "pytest-quill" / "source-digests").iterdir()
     first = kernel_tree.source_identity(str(plain_tree))

@@ -17,9 +17,17 @@ PROJECT = Path(__file__).resolve().parents[2]
 def _build_rootfs(folder: Path, profile, backend=None) -> Artifact:
     out = folder / "out"
     out.mkdir(parents=True)
-    ctx = BuildContext(name="rootfs", profile=profile, out=out, log_path=folder / "build.log",
-                       backend=backend or HostBackend(), deps={}, jobs=2,
-                       work_root=folder / "work", project_root=PROJECT)
+    ctx = BuildContext(
+        name="rootfs",
+        profile=profile,
+        out=out,
+        log_path=folder / "build.log",
+        backend=backend or HostBackend(),
+        deps={},
+        jobs=2,
+        work_root=folder / "work",
+        project_root=PROJECT,
+    )
     meta = rootfs.RECIPE.build(ctx)
     return Artifact("rootfs", "e2e", out, "built", ctx.log_path, meta)
 
@@ -33,9 +41,9 @@ def build_rootfs_cold():
 @pytest.fixture(scope="session")
 def cold_rootfs_twice(tmp_path_factory):
     """cold_rootfs_twice(profile): two builds from nothing, each in a folder of its own."""
+
     def build_twice(profile) -> list[Artifact]:
-        return [_build_rootfs(tmp_path_factory.mktemp(f"{profile.name}-cold{n}"), profile)
-                for n in (1, 2)]
+        return [_build_rootfs(tmp_path_factory.mktemp(f"{profile.name}-cold{n}"), profile) for n in (1, 2)]
 
     return build_twice
 
@@ -52,6 +60,7 @@ def qemu_arm() -> str:
 def docker_backend():
     """docker_backend(folder): the Docker backend as the store makes it, mounting folder;
     the test skips when no engine answers."""
+
     def make(folder: Path):
         try:
             name = backends.resolve("docker")

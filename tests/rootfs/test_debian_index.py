@@ -42,7 +42,8 @@ def mirror(tmp_path):
 
 def test_the_sha256_entry_of_the_archs_packages_xz_is_taken():
     assert debian_index.packages_sha256(INRELEASE, "armel") == (
-        "8cb6ecb8023c305ee977fdeabe0b7460d9e40fc39dc9f537067f22156990af55")
+        "8cb6ecb8023c305ee977fdeabe0b7460d9e40fc39dc9f537067f22156990af55"
+    )
     assert debian_index.packages_sha256(INRELEASE, "arm64") is None
 
 

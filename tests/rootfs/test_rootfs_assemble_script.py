@@ -14,15 +14,25 @@ from pytest_quill import data
 from pytest_quill.profile import load_profile
 
 SOURCES = data.path("rootfs")
-SCRIPTS = [SOURCES / "fetch-packages.sh", SOURCES / "assemble.sh",
-           *sorted((SOURCES / "dev").glob("*.sh")),
-           *sorted((SOURCES / "overlay" / "etc" / "init.d").iterdir())]
+SCRIPTS = [
+    SOURCES / "fetch-packages.sh",
+    SOURCES / "assemble.sh",
+    *sorted((SOURCES / "dev").glob("*.sh")),
+    *sorted((SOURCES / "overlay" / "etc" / "init.d").iterdir()),
+]
 
 
 def staged(work: Path) -> Path:
     staging = work / "staging"
-    for folder in ("bin", "sbin", "lib/arm-linux-gnueabihf", "usr/share/doc/kmod",
-                   "usr/lib/arm-linux-gnueabihf/gconv", "etc/init.d", "etc/modprobe.d"):
+    for folder in (
+        "bin",
+        "sbin",
+        "lib/arm-linux-gnueabihf",
+        "usr/share/doc/kmod",
+        "usr/lib/arm-linux-gnueabihf/gconv",
+        "etc/init.d",
+        "etc/modprobe.d",
+    ):
         (staging / folder).mkdir(parents=True)
     (staging / "bin" / "busybox").write_bytes(b"\x7fELF busybox")
     (staging / "bin" / "kmod").write_bytes(b"\x7fELF kmod")
@@ -39,8 +49,11 @@ def staged(work: Path) -> Path:
 def assemble(tmp_path: Path, dev_method: str) -> subprocess.CompletedProcess:
     work = tmp_path / "work"
     staged(work)
-    return subprocess.run(["sh", SOURCES / "assemble.sh", work, tmp_path / "tree", SOURCES,
-                           dev_method], capture_output=True, text=True)
+    return subprocess.run(
+        ["sh", SOURCES / "assemble.sh", work, tmp_path / "tree", SOURCES, dev_method],
+        capture_output=True,
+        text=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +79,11 @@ def test_applet_links_point_at_busybox_but_never_replace_kmod(tree):
 
 
 def test_every_listed_applet_gets_a_link_or_keeps_a_real_tool(tree):
-    listed = [line for line in (SOURCES / "busybox-applets.list").read_text().splitlines()
-              if line and not line.startswith("#")]
+    listed = [
+        line
+        for line in (SOURCES / "busybox-applets.list").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     assert len(listed) > 200
     assert all((tree / applet).is_symlink() for applet in listed)
 
@@ -109,15 +125,20 @@ def test_unknown_dev_method_fails_and_says_so(tmp_path):
 
 
 def test_modules_load_in_the_squireos_order():
-    names = [line for line in (SOURCES / "overlay" / "etc" / "squireos" / "modules").read_text()
-             .splitlines() if line and not line.startswith("#")]
+    names = [
+        line
+        for line in (SOURCES / "overlay" / "etc" / "squireos" / "modules").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     assert names == ["squireos_core", "jester", "typewriter", "wisdom"]
 
 
 def test_inittab_runs_rcs_gives_a_passwordless_shell_and_shuts_down_with_rck():
-    actions = dict(line.split(":", 3)[2:] for line in
-                   (SOURCES / "overlay" / "etc" / "inittab").read_text().splitlines()
-                   if line and not line.startswith("#"))
+    actions = dict(
+        line.split(":", 3)[2:]
+        for line in (SOURCES / "overlay" / "etc" / "inittab").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
     assert actions["sysinit"] == "/etc/init.d/rcS"
     assert actions["respawn"] == "/bin/cttyhack /bin/sh -l"
     assert actions["shutdown"] == "/etc/init.d/rcK"
@@ -126,6 +147,10 @@ def test_inittab_runs_rcs_gives_a_passwordless_shell_and_shuts_down_with_rck():
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash expands PS1 like busybox ash")
 def test_login_prompt_matches_the_profiles_shell_prompt():
-    expanded = subprocess.run(["bash", "-c", f'. {SOURCES}/overlay/etc/profile; echo "${{PS1@P}}"'],
-                              capture_output=True, text=True, check=True).stdout.rstrip("\n")
+    expanded = subprocess.run(
+        ["bash", "-c", f'. {SOURCES}/overlay/etc/profile; echo "${{PS1@P}}"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.rstrip("\n")
     assert re.search(load_profile("qemu-virt").boot.shell_prompt, expanded)

@@ -48,41 +48,46 @@ def test_armhf_build_passes_the_verifier_under_30_mb(builds, qemu_virt):
 
 def test_nook_profile_rejects_the_bookworm_libc(builds):
     problems = rootfs_verify.verify(builds[0], load_profile("nook-simple-touch"))
-    assert "lib/arm-linux-gnueabihf/libc.so.6 needs kernel 3.2.0, profile nook-simple-touch has 2.6.29" \
+    assert (
+        "lib/arm-linux-gnueabihf/libc.so.6 needs kernel 3.2.0, profile nook-simple-touch has 2.6.29"
         in problems
+    )
     assert builds[0].meta["libc_min_kernel"] == "3.2.0"
 
 
 def test_kmod_runs_with_the_libraries_in_the_tree(unpacked, qemu_arm):
-    done = subprocess.run([qemu_arm, "-L", unpacked, unpacked / "bin" / "kmod", "--version"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [qemu_arm, "-L", unpacked, unpacked / "bin" / "kmod", "--version"], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("kmod version")
 
 
 def test_busybox_has_every_applet_the_host_made_a_link_for(unpacked, qemu_arm):
-    done = subprocess.run([qemu_arm, unpacked / "bin" / "busybox", "--list"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [qemu_arm, unpacked / "bin" / "busybox", "--list"], capture_output=True, text=True, check=True
+    )
     applets = set(done.stdout.split())
-    listed = {Path(line).name for line in
-              (data.path("rootfs") / "busybox-applets.list").read_text().splitlines()
-              if line and not line.startswith("#")}
+    listed = {
+        Path(line).name
+        for line in (data.path("rootfs") / "busybox-applets.list").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
     assert listed <= applets
 
 
-def test_docker_backend_gives_the_same_bytes_as_the_host(builds, qemu_virt, tmp_path,
-                                                        build_rootfs_cold, docker_backend):
+def test_docker_backend_gives_the_same_bytes_as_the_host(
+    builds, qemu_virt, tmp_path, build_rootfs_cold, docker_backend
+):
     built = build_rootfs_cold(tmp_path, qemu_virt, docker_backend(tmp_path))
     assert built.meta["backend"] == "docker"
     assert built.meta["sha256"] == builds[0].meta["sha256"]
 
 
-def test_rootfs_built_for_the_host_architecture_is_refused(tmp_path, qemu_virt,
-                                                          build_rootfs_cold):
+def test_rootfs_built_for_the_host_architecture_is_refused(tmp_path, qemu_virt, build_rootfs_cold):
     """NOOK.md mistake 5, made for real: the packages fetched for amd64."""
     host_arch = load_profile("qemu-virt", {"target.debian_arch": '"amd64"'})
     built = build_rootfs_cold(tmp_path, host_arch)
     problems = rootfs_verify.verify(built, qemu_virt)
-    assert "bin/busybox: ELF machine X86_64, profile qemu-virt needs ARM (target.elf_machine)" \
-        in problems
+    assert "bin/busybox: ELF machine X86_64, profile qemu-virt needs ARM (target.elf_machine)" in problems
     assert all("ELF machine X86_64" in problem for problem in problems)

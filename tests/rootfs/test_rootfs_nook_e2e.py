@@ -60,14 +60,17 @@ def test_no_glibc_in_the_tree(builds):
 def test_busybox_runs_the_init_applets_on_an_arm_cpu(busybox, qemu_arm):
     done = subprocess.run([qemu_arm, busybox, "--list"], capture_output=True, text=True, check=True)
     assert {"sh", "init", "mount", "mdev", "insmod", "modprobe", "cttyhack", "poweroff"} <= set(
-        done.stdout.split())
-    shell = subprocess.run([qemu_arm, busybox, "sh", "-c", "echo $((6 * 7))"],
-                           capture_output=True, text=True, check=True)
+        done.stdout.split()
+    )
+    shell = subprocess.run(
+        [qemu_arm, busybox, "sh", "-c", "echo $((6 * 7))"], capture_output=True, text=True, check=True
+    )
     assert shell.stdout == "42\n"
 
 
-def test_docker_backend_gives_the_same_bytes_as_the_host(builds, nook, tmp_path,
-                                                        build_rootfs_cold, docker_backend):
+def test_docker_backend_gives_the_same_bytes_as_the_host(
+    builds, nook, tmp_path, build_rootfs_cold, docker_backend
+):
     built = build_rootfs_cold(tmp_path, nook, docker_backend(tmp_path))
     assert built.meta["backend"] == "docker"
     assert built.meta["sha256"] == builds[0].meta["sha256"]

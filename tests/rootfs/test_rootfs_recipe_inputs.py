@@ -21,8 +21,11 @@ def test_fingerprint_is_stable_and_covers_every_source_file():
     profile = load_profile("qemu-virt")
     first = rootfs.RECIPE.fingerprint(profile, None)
     assert first == rootfs.RECIPE.fingerprint(profile, None)
-    files = {p.relative_to(rootfs.sources_dir(profile)).as_posix()
-             for p in rootfs.sources_dir(profile).rglob("*") if p.is_file()}
+    files = {
+        p.relative_to(rootfs.sources_dir(profile)).as_posix()
+        for p in rootfs.sources_dir(profile).rglob("*")
+        if p.is_file()
+    }
     assert set(first["sources"]) == files
     assert {"minimal-boot.dockerfile", "assemble.sh", "overlay/etc/inittab"} <= files
 
@@ -37,8 +40,7 @@ def test_fingerprint_changes_with_a_source_edit(tmp_path):
     assert before["sources"]["overlay/etc/inittab"] != after["sources"]["overlay/etc/inittab"]
 
 
-@pytest.mark.parametrize("profile_name, method", [("qemu-virt", "devtmpfs"),
-                                                  ("nook-simple-touch", "mdev")])
+@pytest.mark.parametrize("profile_name, method", [("qemu-virt", "devtmpfs"), ("nook-simple-touch", "mdev")])
 def test_dev_method_follows_init_features(profile_name, method):
     profile = load_profile(profile_name)
     assert rootfs.dev_method(profile) == method
@@ -57,8 +59,10 @@ def test_unreachable_suite_fails_naming_the_suite_and_the_mirror():
 
 def test_nook_builds_busybox_against_musl_and_qemu_virt_takes_debians():
     nook, qemu_virt = load_profile("nook-simple-touch"), load_profile("qemu-virt")
-    assert (nook.rootfs.userland, rootfs.build_packages(nook)) == ("busybox-musl",
-                                                                   ("musl-dev", "linux-libc-dev"))
+    assert (nook.rootfs.userland, rootfs.build_packages(nook)) == (
+        "busybox-musl",
+        ("musl-dev", "linux-libc-dev"),
+    )
     assert rootfs.gnu_triplet(nook) == "arm-linux-gnueabi"
     assert (qemu_virt.rootfs.userland, rootfs.build_packages(qemu_virt)) == ("debian", ())
     assert rootfs.RECIPE.fingerprint(nook, None)["userland"] == "busybox-musl"
@@ -68,8 +72,9 @@ def test_fingerprint_holds_the_suites_package_index_for_the_arch():
     armhf = rootfs.RECIPE.fingerprint(load_profile("qemu-virt"), None)["package_index"]
     assert len(armhf) == 64
     # busybox-musl: the target's index, then the build machine's (the cross gcc).
-    armel, native = rootfs.RECIPE.fingerprint(load_profile("nook-simple-touch"),
-                                              None)["package_index"].split()
+    armel, native = rootfs.RECIPE.fingerprint(load_profile("nook-simple-touch"), None)[
+        "package_index"
+    ].split()
     assert len(armel) == len(native) == 64 and len({armhf, armel, native}) == 3
 
 
@@ -77,12 +82,20 @@ def docker_export(tmp_path):
     """A tar shaped like `docker export`: the image's files plus what create adds."""
     path = tmp_path / "export.tar"
     with tarfile.open(path, "w") as tar:
-        for name, kind in [(".dockerenv", tarfile.REGTYPE), ("bin", tarfile.DIRTYPE),
-                           ("bin/busybox", tarfile.REGTYPE), ("dev", tarfile.DIRTYPE),
-                           ("dev/console", tarfile.REGTYPE), ("dev/pts", tarfile.DIRTYPE),
-                           ("etc", tarfile.DIRTYPE), ("etc/hosts", tarfile.REGTYPE),
-                           ("etc/inittab", tarfile.REGTYPE), ("etc/mtab", tarfile.SYMTYPE),
-                           ("proc", tarfile.DIRTYPE), ("sys", tarfile.DIRTYPE)]:
+        for name, kind in [
+            (".dockerenv", tarfile.REGTYPE),
+            ("bin", tarfile.DIRTYPE),
+            ("bin/busybox", tarfile.REGTYPE),
+            ("dev", tarfile.DIRTYPE),
+            ("dev/console", tarfile.REGTYPE),
+            ("dev/pts", tarfile.DIRTYPE),
+            ("etc", tarfile.DIRTYPE),
+            ("etc/hosts", tarfile.REGTYPE),
+            ("etc/inittab", tarfile.REGTYPE),
+            ("etc/mtab", tarfile.SYMTYPE),
+            ("proc", tarfile.DIRTYPE),
+            ("sys", tarfile.DIRTYPE),
+        ]:
             info = tarfile.TarInfo(name)
             info.type = kind
             info.linkname = "/proc/mounts" if kind == tarfile.SYMTYPE else ""
