@@ -40,6 +40,11 @@ PASSWORD = "Zq7-s3cret-pw"
     (f"https://robot:{PASSWORD}@registry.lab:5000/v2/quill", "https://robot:***@registry.lab:5000/v2/quill"),
     (f"https://example.org/linux.tar.xz?token={PASSWORD}&x=1", "https://example.org/linux.tar.xz?token=***&x=1"),
     (f"redis://:p@ss{PASSWORD}@cache.lab", "redis://:***@cache.lab"),  # an @ in the password
+    (f"ci:{PASSWORD}@registry.lab:5000/quill", "ci:***@registry.lab:5000/quill"),  # no scheme
+    (f"'ci:p@ss{PASSWORD}@registry.lab/quill'", "'ci:***@registry.lab/quill'"),
+    ("debian:bookworm@sha256:0123abcd", "debian:bookworm@sha256:0123abcd"),  # tag and digest
+    ("127.0.0.1:5000/quill@sha256:0123abcd", "127.0.0.1:5000/quill@sha256:0123abcd"),
+    ("builder@farm.lab:2376", "builder@farm.lab:2376"),
     ("ssh://builder@farm.lab", "ssh://builder@farm.lab"),  # a user name is no secret
     ("redis://cache.lab:6379", "redis://cache.lab:6379"),
     ("unix:///var/run/docker.sock", "unix:///var/run/docker.sock"),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 
 from ..errors import InputError
+from ..secrets import redact
 
 MODES = ("rw", "pull", "off")
 USER_ENV, PASSWORD_ENV = "QUILL_REGISTRY_USER", "QUILL_REGISTRY_PASSWORD"
@@ -45,7 +46,7 @@ def parse_target(text: str, insecure: bool = False) -> Target:
         raise InputError(f"cache registry {given!r}: write host:port/repository without a "
                          f"scheme ({INSECURE_HINT})")
     if "@" in given:
-        raise InputError(f"cache registry {redact_userinfo(given)!r}: no credentials or digest "
+        raise InputError(f"cache registry {redact(given)!r}: no credentials or digest "
                          f"in the reference; credentials come from Docker's config (docker "
                          f"login) or {USER_ENV}/{PASSWORD_ENV}")
     host, _, repository = given.partition("/")
@@ -58,14 +59,9 @@ def parse_target(text: str, insecure: bool = False) -> Target:
     return Target(host, repository, insecure)
 
 
-def redact_userinfo(text: str) -> str:
-    """A reference with the part before '@' hidden (where a URL would carry user:password)."""
-    before, _, after = text.rpartition("@")
-    return f"***@{after}" if before else text
-
-
 def is_loopback(host: str) -> bool:
-    """localhost, 127.0.0.0/8 or ::1, with or without a port ([::1]:5000)."""
+    """localhost, 127.0.0.0/8 or ::1, with or without a port ([::1]:5000): where plain HTTP
+    is safe (a registry here, a Docker engine here; backends/remote.py)."""
     if host.startswith("["):
         name = host[1:].partition("]")[0]
     else:

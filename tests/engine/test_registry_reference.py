@@ -56,6 +56,7 @@ def test_credentials_written_into_the_reference_are_refused_without_repeating_th
         parse_target("alice:hunter2@registry.lab:5000/quill")
 
     assert "hunter2" not in str(error.value) and "QUILL_REGISTRY_USER" in str(error.value)
+    assert "'alice:***@registry.lab:5000/quill'" in str(error.value)  # secrets.redact's form
 
 
 @pytest.mark.parametrize("text, mode", [("rw", "rw"), (" PULL ", "pull"), ("off", "off")])

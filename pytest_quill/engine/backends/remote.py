@@ -21,7 +21,6 @@ no package mirror (the base is made with mmdebstrap, the toolchain from apt).
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import time
 from typing import BinaryIO
@@ -35,6 +34,7 @@ import requests
 
 from ...errors import BenchError
 from ...secrets import redact
+from ..registry_target import is_loopback
 from . import ssh_relay
 from .docker_images import note
 
@@ -57,16 +57,7 @@ def is_remote(url: str) -> bool:
         return False
     if parsed.scheme == "ssh":
         return True
-    return not _is_loopback(parsed.hostname or "")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return not is_loopback(parsed.hostname or "")
 
 
 def engine_client(url: str, timeout: int | None) -> docker.DockerClient:
