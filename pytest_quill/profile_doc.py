@@ -1,8 +1,8 @@
 """docs/profiles.md, the profile reference, generated from the profile schema.
 
 `python -m pytest_quill.profile_doc > docs/profiles.md` writes it. It walks the
-same frozen dataclasses the loader walks (pytest_quill/profile.py, by their type
-hints), so a new key, type, default, Literal member or Rule appears by itself.
+same frozen dataclasses the loader walks (pytest_quill/profile/ and each bench
+kind's SECTION, by their type hints), so a new key, type, default, Literal member or Rule appears by itself.
 The schema's only prose are the `# comments` beside and above each field: they
 are read from the class's source with tokenize, as Python itself cannot keep them.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from . import data
-from .profile import Profile
+from .profile import profile_schema
 from .tables import Rule
 
 REGENERATE = "python -m pytest_quill.profile_doc > docs/profiles.md"
@@ -36,7 +36,8 @@ SHIPPED_EXAMPLE = min(p.relative_to(data.ROOT).as_posix() for p in data.ROOT.rgl
 INTRO = f"""\
 # Hardware profiles: the complete reference
 
-<!-- Generated from pytest_quill/profile.py by `{REGENERATE}`;
+<!-- Generated from pytest_quill/profile/ and the bench kinds' modules
+     (pytest_quill/bench/) by `{REGENERATE}`;
      tests/test_profile_doc.py fails when this file is stale. Do not edit by hand. -->
 
 A hardware profile is one TOML file that holds everything that differs between
@@ -237,8 +238,10 @@ def render_table(title: str, cls: type, required: bool | None, comment: str,
     return "\n".join(lines)
 
 
-def render(schema: type = Profile) -> str:
-    """The whole reference: the intro, the top level's own keys, then every table."""
+def render(schema: type | None = None) -> str:
+    """The whole reference: the intro, the top level's own keys, then every table;
+    of the profile with its bench kinds' tables unless SCHEMA is given."""
+    schema = schema or profile_schema()
     parts = [INTRO]
     if keys_of(schema, LOADER_GIVEN):
         parts.append(render_table("Top level (before any table)", schema, None, "", LOADER_GIVEN))

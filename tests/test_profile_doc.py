@@ -1,5 +1,5 @@
 """docs/profiles.md is the profile schema's reference, generated: it must match
-what pytest_quill.profile_doc makes of pytest_quill/profile.py today."""
+what pytest_quill.profile_doc makes of pytest_quill/profile/ and the bench kinds today."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _annotated_rule(cls: type) -> tuple[str, Rule]:
 def test_docs_profiles_md_is_what_the_schema_generates_now():
     assert DOC.is_file(), f"{DOC} missing: make it with `{profile_doc.REGENERATE}`"
     assert DOC.read_text() == profile_doc.render(), (
-        f"docs/profiles.md is stale (pytest_quill/profile.py changed): regenerate it with "
+        f"docs/profiles.md is stale (the profile schema changed): regenerate it with "
         f"`{profile_doc.REGENERATE}`")
 
 

@@ -1,18 +1,20 @@
 """The bench interface, and how a profile's bench.kind finds its bench.
 
-A new bench is a new module of this package named for its kind
-(bench.kind = "qemu" -> bench/qemu.py) whose BENCH is a Bench subclass.
+A bench kind is one module (bench.kind = "qemu" -> bench/qemu.py): SECTION, the
+dataclass of its [bench.KIND] table, and bench_class(), its Bench subclass. It is
+registered in pytest_quill/profile/benches.py (BUILT_IN_BENCHES), or, from another
+package, by an entry point of the group "pytest_quill.benches" naming the module.
 """
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
 from ..profile import Profile
+from ..profile.benches import bench_kinds
 from .console import Console
 
 
@@ -62,7 +64,7 @@ class Bench(ABC):
     def __enter__(self) -> Bench:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -72,22 +74,16 @@ def bench_for(profile: Profile, run_dir: Path, options: BenchOptions | None = No
 
 
 def bench_class(kind: str, source: Path) -> type[Bench]:
-    module = None
-    if kind.isidentifier() and kind in known_kinds():
-        try:
-            module = importlib.import_module(f"{__package__}.{kind}")
-        except ModuleNotFoundError as missing:  # a bench whose library is an extra
-            raise InputError(f"{source}: bench.kind = {kind!r} needs the {missing.name} package: "
-                             f"pip install 'pytest-quill[{kind}]'") from None
-    bench = getattr(module, "BENCH", None)
+    """The bench of a kind; SOURCE, the profile naming it, is what an error names."""
+    known = bench_kinds()
+    if kind not in known:
+        raise InputError(f"{source}: bench.kind = {kind!r} has no bench; known: {', '.join(known)}")
+    try:
+        bench = known[kind].bench_class()
+    except ModuleNotFoundError as missing:  # a bench whose library is an extra
+        raise InputError(f"{source}: bench.kind = {kind!r} needs the {missing.name} package: "
+                         f"pip install 'pytest-quill[{kind}]'") from None
     if not (isinstance(bench, type) and issubclass(bench, Bench)):
-        raise InputError(f"{source}: bench.kind = {kind!r} has no bench; "
-                         f"known: {', '.join(known_kinds())}")
+        raise InputError(f"{source}: bench.kind = {kind!r}: {known[kind].__name__}.bench_class() "
+                         "gave no Bench subclass")
     return bench
-
-
-def known_kinds() -> list[str]:
-    """Modules of this package that define a bench (a BENCH)."""
-    folder = Path(__file__).parent
-    return sorted(path.stem for path in folder.glob("*.py")
-                  if "\nBENCH = " in path.read_text())

@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import grpc
 from labgrid.remote.client import ClientSession, ensure_event_loop
@@ -28,7 +29,9 @@ from labgrid.resource.remote import RemotePlace, RemotePlaceManager
 from labgrid.target import Target
 
 from ..errors import BenchError
-from ..profile import Labgrid
+
+if TYPE_CHECKING:  # the kind's module imports the bench, which imports this one
+    from .labgrid import Labgrid
 
 _POLL_S = 1.0  # how often a waiting reservation is polled (it expires unpolled after 60 s)
 _CONNECT_S = 15

@@ -18,11 +18,14 @@ import signal
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from ..errors import BenchError, DeviceLost, GuestEnded
 from ..proc import die_with_parent
-from .base import Bench
+from ..profile import Profile, Size
+from .base import Bench, BenchOptions
 from .console import Console
 from .keys import qcodes
 from .qmp import Qmp
@@ -41,10 +44,26 @@ _QUIT_S = 10
 _QMP_ANSWER_S = 10  # a healthy QEMU answers QMP at once, even under TCG load
 
 
+@dataclass(frozen=True)
+class Qemu:
+    binary: str
+    machine: str
+    cpu: str
+    memory_mib: Size
+    bios: Path  # the board's U-Boot
+    # virtio disk; "sd": an SD card on PCI (virt); "sd-slot": the board's own SD slot (PL181)
+    disk_interface: Literal["virtio", "sd", "sd-slot"]
+    usb_keyboard: bool
+    # How QEMU loads U-Boot: -bios, or -kernel on boards whose -bios QEMU ignores (versatileab).
+    firmware_as: Literal["bios", "kernel"] = "bios"
+    # The USB host the keyboard hangs on: a device to add, or "" for the board's own (-usb).
+    usb_controller: str = "qemu-xhci"
+
+
 class QemuBench(Bench):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.config = self.profile.bench.qemu
+    def __init__(self, profile: Profile, run_dir: Path, options: BenchOptions):
+        super().__init__(profile, run_dir, options)
+        self.config = self.profile.bench.settings(Qemu)
         self._proc: subprocess.Popen | None = None
         self._folder: Path | None = None
         self._console: Console | None = None
@@ -232,4 +251,8 @@ def _stopped(pid: int) -> bool:
     return stat[stat.rindex(")") + 2] in "Tt"
 
 
-BENCH = QemuBench
+SECTION = Qemu
+
+
+def bench_class() -> type[Bench]:
+    return QemuBench

@@ -14,13 +14,16 @@ import shlex
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import serial
 
 from ..errors import BenchError, DeviceLost
+from ..profile import Profile, Size
 from . import operator
-from .base import Bench
+from .base import Bench, BenchOptions
 from .console import Console
 from .streams import SerialStream
 from .tools import CARD_TOOLS, missing_tools
@@ -29,10 +32,19 @@ _NETWORK_OPEN_S = 15
 _POWER_COMMAND_S = 60
 
 
+@dataclass(frozen=True)
+class Serial:
+    port: str  # a pyserial URL: /dev/ttyUSB0, socket://..., unix://...
+    baud: Size
+    power: Literal["prompt", "command"]
+    power_on_command: str
+    power_off_command: str
+
+
 class SerialBoard(Bench):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.config = self.profile.bench.serial
+    def __init__(self, profile: Profile, run_dir: Path, options: BenchOptions):
+        super().__init__(profile, run_dir, options)
+        self.config = self.profile.bench.settings(Serial)
         self.port = self.options.serial_port or self.config.port
         self._console: Console | None = None
 
@@ -173,4 +185,8 @@ def _holders(port: str) -> str:
     return ", ".join(found)
 
 
-BENCH = SerialBoard
+SECTION = Serial
+
+
+def bench_class() -> type[Bench]:
+    return SerialBoard

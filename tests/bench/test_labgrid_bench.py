@@ -4,7 +4,7 @@
 import pytest
 
 from pytest_quill.bench.base import bench_for
-from pytest_quill.bench.labgrid import LabgridBench
+from pytest_quill.bench.labgrid_bench import LabgridBench
 from pytest_quill.errors import BenchError, InputError
 from pytest_quill.profile import load_profile
 from tests.labgrid_lab import Lab

@@ -16,7 +16,7 @@ import pytest
 
 from pytest_quill.bench.labgrid_place import PlaceLease
 from pytest_quill.errors import BenchError
-from pytest_quill.profile import Labgrid
+from pytest_quill.bench.labgrid import Labgrid
 from tests.labgrid_lab import Lab
 from tests.support.services import free_tcp_port
 from tests.support.signals import interruptible
@@ -119,7 +119,7 @@ def test_ctrl_c_while_waiting_leaves_the_queue(lab):
     lab.client("-p", "nook-2", "acquire", check=True, user="carol")
     waiting = subprocess.Popen(interruptible([sys.executable, "-c", (
         "from pytest_quill.bench.labgrid_place import PlaceLease\n"
-        "from pytest_quill.profile import Labgrid\n"
+        "from pytest_quill.bench.labgrid import Labgrid\n"
         f"PlaceLease(Labgrid(coordinator={lab.address!r}, place='nook-2'), print).acquire()")]),
         cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -141,7 +141,7 @@ def test_ctrl_c_while_waiting_leaves_the_queue(lab):
 HOLD_AND_LIST_GRPC_THREADS = """
 import gc, os, time
 from pytest_quill.bench.labgrid_place import PlaceLease
-from pytest_quill.profile import Labgrid
+from pytest_quill.bench.labgrid import Labgrid
 
 
 def grpc_threads():

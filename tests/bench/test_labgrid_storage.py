@@ -13,7 +13,7 @@ from labgrid.util.ssh import sshmanager
 from pytest_quill.bench.labgrid_place import PlaceLease
 from pytest_quill.bench.labgrid_storage import PlaceStorage
 from pytest_quill.errors import BenchError
-from pytest_quill.profile import Labgrid
+from pytest_quill.bench.labgrid import Labgrid
 from tests import labgrid_sdmux as sdmux
 from tests.labgrid_lab import Lab
 from tests.sshd import start_sshd

@@ -1,6 +1,7 @@
 """Hardware profiles: TOML data loaded once into frozen, validated objects.
 
-A profile holds what differs between boards. The schema is the dataclasses below;
+A profile holds what differs between boards. The schema is the dataclasses below
+and, for [bench], benches.py with the bench kinds' own tables;
 the loader walks their type hints (a Rule in Annotated adds a condition), so a new
 key is one new field. Errors name the file (or the --quill-set that gave the
 value), the key and what is allowed, in one line.
@@ -9,6 +10,7 @@ value), the key and what is allowed, in one line.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import tomllib
@@ -16,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
-from .errors import InputError
-from .tables import Rule, Source, apply_override, build
+from ..errors import InputError
+from ..tables import Rule, Source, apply_override, build
+from .benches import Bench, bench_schema
 
 # Profiles are the project's data: found under the folder the run names
 # (--quill-profiles, default <rootdir>/hardware_profiles), never beside this code;
 # outside a pytest run (benchmarks, scripts): the working folder's.
 PROFILES_FOLDER = "hardware_profiles"
-
 
 Size = Annotated[int, Rule("greater than 0", lambda n: n > 0)]
 Seconds = Annotated[float, Rule("finite and greater than 0", lambda n: 0 < n < float("inf"))]
@@ -108,55 +110,6 @@ class Boot:
 
 
 @dataclass(frozen=True)
-class Qemu:
-    binary: str
-    machine: str
-    cpu: str
-    memory_mib: Size
-    bios: Path  # the board's U-Boot
-    # virtio disk; "sd": an SD card on PCI (virt); "sd-slot": the board's own SD slot (PL181)
-    disk_interface: Literal["virtio", "sd", "sd-slot"]
-    usb_keyboard: bool
-    # How QEMU loads U-Boot: -bios, or -kernel on boards whose -bios QEMU ignores (versatileab).
-    firmware_as: Literal["bios", "kernel"] = "bios"
-    # The USB host the keyboard hangs on: a device to add, or "" for the board's own (-usb).
-    usb_controller: str = "qemu-xhci"
-
-
-@dataclass(frozen=True)
-class Serial:
-    port: str  # a pyserial URL: /dev/ttyUSB0, socket://..., unix://...
-    baud: Size
-    power: Literal["prompt", "command"]
-    power_on_command: str
-    power_off_command: str
-
-
-# Module-level, not inside the class's annotations: get_type_hints evaluates those
-# with the class's namespace as globals, where a lambda would not find `re`.
-HostPort = Annotated[str, Rule("HOST:PORT", lambda s: bool(re.fullmatch(r"[\w.-]+:\d+", s)))]
-PlaceTags = Annotated[tuple[str, ...], Rule("key=value pairs, keys [a-z][a-z0-9_]+", lambda tags: all(
-    re.fullmatch(r"[a-z][a-z0-9_]+=[\w.-]*", tag) for tag in tags))]
-
-
-@dataclass(frozen=True)
-class Labgrid:
-    coordinator: HostPort  # of the labgrid coordinator (gRPC)
-    # The place reserved and acquired for the run, by name, or "" for any place with the tags.
-    place: str = ""
-    tags: PlaceTags = ()  # "key=value" place tags (labgrid-client set-tags); any free match will do
-    acquire_timeout_s: Seconds = 600  # how long to wait while another run holds the place
-
-
-@dataclass(frozen=True)
-class Bench:
-    kind: Literal["qemu", "serial", "labgrid"]
-    qemu: Qemu | None = None
-    serial: Serial | None = None
-    labgrid: Labgrid | None = None
-
-
-@dataclass(frozen=True)
 class Budgets:
     boot_to_shell_s: Seconds
     os_memory_mib: Size
@@ -179,6 +132,13 @@ class Profile:
     def section(self, name: str) -> dict:
         """A section as plain data (lists, path strings), for cache keys and reports."""
         return json.loads(json.dumps(dataclasses.asdict(getattr(self, name)), default=str))
+
+
+@functools.cache
+def profile_schema() -> type[Profile]:
+    """The profile as the loader and the reference read it: its [bench] is bench_schema()."""
+    return dataclasses.make_dataclass("Profile", [("bench", bench_schema())], bases=(Profile,),
+                                      frozen=True, namespace={"__module__": __name__})
 
 
 def known_profiles(directory: Path | None = None) -> list[str]:
@@ -221,7 +181,7 @@ def load_profile(name_or_path: str, overrides: dict[str, str] | None = None,
     src = Source(path, dict(overrides or {}))
     for dotted, text in src.overrides.items():
         apply_override(data, dotted, text, src)
-    profile = build(Profile, {"name": path.stem, **data}, src, prefix="", extra={"path": path})
+    profile = build(profile_schema(), {"name": path.stem, **data}, src, prefix="", extra={"path": path})
     _check_facts(profile, src)
     return profile
 
