@@ -22,9 +22,10 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -54,8 +55,7 @@ def lock_wait_s() -> float:
     except ValueError:
         seconds = math.nan
     if not (seconds > 0 and math.isfinite(seconds)):
-        raise InputError(f"{LOCK_WAIT_ENV}={text}: must be a finite number of seconds "
-                         "greater than 0")
+        raise InputError(f"{LOCK_WAIT_ENV}={text}: must be a finite number of seconds greater than 0")
     return seconds
 
 
@@ -71,8 +71,9 @@ class Cache:
         return path if (path / META).is_file() else None
 
     @contextmanager
-    def lock(self, name: str, key: str, on_wait: Callable[[str], None] | None = None,
-             wait_s: float | None = None):
+    def lock(
+        self, name: str, key: str, on_wait: Callable[[str], None] | None = None, wait_s: float | None = None
+    ) -> Iterator[str]:
         """Hold the key's lock; yields "" or, when another run held it, the line that
         said so (also given to on_wait the moment the wait begins). BenchError naming
         the holder after wait_s (default $QUILL_LOCK_WAIT_S, else an hour)."""
@@ -85,8 +86,10 @@ class Cache:
         except Timeout:
             bound = lock_wait_s() if wait_s is None else wait_s
             holder = describe_owner(read_owner(owner_file))
-            waited = (f"waiting for {name} {key}: another run is building it ({holder}); "
-                      f"giving up after {bound:.0f} s ({LOCK_WAIT_ENV})")
+            waited = (
+                f"waiting for {name} {key}: another run is building it ({holder}); "
+                f"giving up after {bound:.0f} s ({LOCK_WAIT_ENV})"
+            )
             if on_wait:
                 on_wait(waited)
             started = time.monotonic()
@@ -94,9 +97,11 @@ class Cache:
                 lock.acquire(timeout=bound, poll_interval=0.5)
             except Timeout:
                 holder = describe_owner(read_owner(owner_file))
-                raise BenchError(f"gave up after {time.monotonic() - started:.0f} s waiting for "
-                                 f"{name} {key}: another run still builds it ({holder}); "
-                                 f"{LOCK_WAIT_ENV} sets the bound") from None
+                raise BenchError(
+                    f"gave up after {time.monotonic() - started:.0f} s waiting for "
+                    f"{name} {key}: another run still builds it ({holder}); "
+                    f"{LOCK_WAIT_ENV} sets the bound"
+                ) from None
             waited += f"; waited {time.monotonic() - started:.0f} s"
         try:
             write_owner(owner_file)
@@ -107,7 +112,7 @@ class Cache:
             lock.release()
 
     @contextmanager
-    def staging(self, name: str, key: str):
+    def staging(self, name: str, key: str) -> Iterator[Path]:
         """A folder to build into; removed unless publish() took it. Disk full while it
         fills: BenchError naming the path, the space and what the build had written."""
         path = self.root / name / f".staging-{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -119,8 +124,7 @@ class Cache:
                 raise
             written = folder_bytes(path)
             shutil.rmtree(path, ignore_errors=True)  # first: the free space said is real
-            raise BenchError(disk_full_line(Path(exc.filename or path), written=written)) \
-                from None
+            raise BenchError(disk_full_line(Path(exc.filename or path), written=written)) from None
         finally:
             if path.exists():
                 shutil.rmtree(path, ignore_errors=True)
@@ -153,8 +157,11 @@ def record_sums(folder: Path) -> None:
 
 def entry_files(folder: Path) -> dict[str, Path]:
     """Every file of an entry but its sums, by its path in the entry."""
-    return {path.relative_to(folder).as_posix(): path for path in sorted(folder.rglob("*"))
-            if path.is_file() and path != folder / SUMS}
+    return {
+        path.relative_to(folder).as_posix(): path
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path != folder / SUMS
+    }
 
 
 def damage(folder: Path) -> str:
@@ -185,21 +192,20 @@ def read_sums(path: Path) -> dict[str, str]:
     for number, line in enumerate(path.read_text().splitlines(), 1):
         digest, gap, name = line.partition("  ")
         if not gap or len(digest) != 64 or digest.strip("0123456789abcdef") or not name:
-            raise ValueError(f"line {number} is not \"<sha256>  <file>\"")
+            raise ValueError(f'line {number} is not "<sha256>  <file>"')
         sums[name] = digest
     return sums
 
 
 def write_owner(path: Path) -> None:
     """Who holds the lock, for a run that has to wait: pid, host, since when."""
-    owner = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(),
-             "cwd": os.getcwd()}
+    owner = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(), "cwd": os.getcwd()}
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     temporary.write_text(json.dumps(owner))
     os.replace(temporary, path)
 
 
-def read_owner(path: Path, patience_s: float = 1.0) -> dict | None:
+def read_owner(path: Path, patience_s: float = 1.0) -> dict[str, Any] | None:
     """The holder's record. It writes it just after taking the lock, so allow a
     moment; a record of a dead process of this machine (killed) is not the holder's."""
     deadline = time.monotonic() + patience_s
@@ -215,10 +221,12 @@ def read_owner(path: Path, patience_s: float = 1.0) -> dict | None:
         time.sleep(0.1)
 
 
-def describe_owner(owner: dict | None) -> str:
+def describe_owner(owner: dict[str, Any] | None) -> str:
     if not owner:
         return "holder unknown: it left no owner file"
     since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(owner.get("since", 0)))
     ago = max(0, time.time() - owner.get("since", 0))
-    return (f"pid {owner.get('pid')} on {owner.get('host')} since {since}, {ago / 60:.0f} min "
-            f"ago, in {owner.get('cwd')}")
+    return (
+        f"pid {owner.get('pid')} on {owner.get('host')} since {since}, {ago / 60:.0f} min "
+        f"ago, in {owner.get('cwd')}"
+    )

@@ -23,14 +23,18 @@ def disk_full_line(path: Path, said: str | None = None, written: int | None = No
     except OSError as exc:
         space = f"free space unknown: {exc.strerror}"
     else:
-        space = (f"{size(stat.f_bavail * stat.f_frsize)} free of "
-                 f"{size(stat.f_blocks * stat.f_frsize)} on {mount_point(where)}"
-                 + (", no inode left" if stat.f_files and not stat.f_favail else ""))
+        space = (
+            f"{size(stat.f_bavail * stat.f_frsize)} free of "
+            f"{size(stat.f_blocks * stat.f_frsize)} on {mount_point(where)}"
+            + (", no inode left" if stat.f_files and not stat.f_favail else "")
+        )
     if said:
         return f"disk full: {said} ({space}, where {path} is)"
     if written:
-        return (f"disk full writing {path}: the build had written {size(written)} when the "
-                f"disk filled and needs more; {space} once its staging folder is removed")
+        return (
+            f"disk full writing {path}: the build had written {size(written)} when the "
+            f"disk filled and needs more; {space} once its staging folder is removed"
+        )
     return f"disk full writing {path}: {space}"
 
 

@@ -58,8 +58,7 @@ def test_other_recipes_take_the_backends_tool_versions():
     with pytest.raises(BenchError):
         key_of(KernelLike(), profile, DockerWithoutBuilder(), {}, PROJECT)
     old, new = Backend("docker", "gcc 12.2"), Backend("docker", "gcc 12.3")
-    assert key_of(KernelLike(), profile, old, {}, PROJECT) != key_of(KernelLike(), profile, new,
-                                                                      {}, PROJECT)
+    assert key_of(KernelLike(), profile, old, {}, PROJECT) != key_of(KernelLike(), profile, new, {}, PROJECT)
 
 
 def test_the_rootfs_key_on_the_host_holds_the_host_tools():
@@ -77,8 +76,14 @@ def test_a_rebuilt_dependency_under_the_same_key_makes_a_new_key_for_what_uses_i
     profile, backend = load_profile("qemu-virt"), Backend("host", "gcc 12.2")
 
     def kernel(crc):
-        return Artifact(name="kernel", key="k" * 20, path=Path("/k"), status="built",
-                        log=Path("/k.log"), meta={"uimage": {"data_crc": crc}})
+        return Artifact(
+            name="kernel",
+            key="k" * 20,
+            path=Path("/k"),
+            status="built",
+            log=Path("/k.log"),
+            meta={"uimage": {"data_crc": crc}},
+        )
 
     first = key_of(CardLike(), profile, backend, {"kernel": kernel("0x1")}, PROJECT)
     again = key_of(CardLike(), profile, backend, {"kernel": kernel("0x1")}, PROJECT)

@@ -38,9 +38,12 @@ def holder(tmp_path):
     started = []
 
     def start(seconds: float) -> subprocess.Popen:
-        proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "cache"),
-                                 str(seconds)], stdout=subprocess.PIPE, text=True,
-                                env={**os.environ, "PYTHONPATH": str(PROJECT)})
+        proc = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(tmp_path / "cache"), str(seconds)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(PROJECT)},
+        )
         started.append(proc)
         assert proc.stdout.readline().strip() == "held"
         return proc
@@ -68,8 +71,9 @@ def test_the_wait_names_the_other_run_and_ends_when_it_is_done(tmp_path, holder)
     with Cache(tmp_path / "cache").lock("kernel", "k1", on_wait=said.append) as waited:
         assert time.monotonic() - started >= 1
     assert len(said) == 1
-    assert said[0].startswith(f"waiting for kernel k1: another run is building it (pid "
-                              f"{other.pid} on {socket.gethostname()} since ")
+    assert said[0].startswith(
+        f"waiting for kernel k1: another run is building it (pid {other.pid} on {socket.gethostname()} since "
+    )
     assert "giving up after 3600 s (QUILL_LOCK_WAIT_S)" in said[0]
     assert waited.startswith(said[0]) and waited.endswith(" s")
 
@@ -81,8 +85,10 @@ def test_the_wait_gives_up_after_its_bound_naming_the_other_run(tmp_path, holder
         pytest.fail("the lock was taken while another process held it")
     assert time.monotonic() - started < 15
     line = caught.value.one_line()
-    assert line.startswith("gave up after 1 s waiting for kernel k1: another run still builds "
-                           f"it (pid {other.pid} on {socket.gethostname()} since ")
+    assert line.startswith(
+        "gave up after 1 s waiting for kernel k1: another run still builds "
+        f"it (pid {other.pid} on {socket.gethostname()} since "
+    )
     assert line.endswith("; QUILL_LOCK_WAIT_S sets the bound")
     assert other.poll() is None  # the other run goes on
 
@@ -90,8 +96,10 @@ def test_the_wait_gives_up_after_its_bound_naming_the_other_run(tmp_path, holder
 def test_the_bound_comes_from_the_environment(tmp_path, holder, monkeypatch):
     holder(60)
     monkeypatch.setenv("QUILL_LOCK_WAIT_S", "0.5")
-    with pytest.raises(BenchError, match=r"^gave up after [01] s waiting for kernel k1"), \
-            Cache(tmp_path / "cache").lock("kernel", "k1"):
+    with (
+        pytest.raises(BenchError, match=r"^gave up after [01] s waiting for kernel k1"),
+        Cache(tmp_path / "cache").lock("kernel", "k1"),
+    ):
         pass
 
 
@@ -118,10 +126,19 @@ def test_a_build_that_waited_says_so_in_its_log_then_reuses_the_others_entry(tmp
     recipe = Recipe()
     recipe.name = "kernel"
     shown = []
-    artifact = build_or_reuse(recipe, "k1", profile=load_profile("qemu-virt"),
-                              backend=HostBackend(), cache=cache, deps={},
-                              log=tmp_path / "kernel.log", jobs=1, work_root=tmp_path / "work",
-                              project_root=PROJECT, on_wait=shown.append)
+    artifact = build_or_reuse(
+        recipe,
+        "k1",
+        profile=load_profile("qemu-virt"),
+        backend=HostBackend(),
+        cache=cache,
+        deps={},
+        log=tmp_path / "kernel.log",
+        jobs=1,
+        work_root=tmp_path / "work",
+        project_root=PROJECT,
+        on_wait=shown.append,
+    )
     assert artifact.status == "cached" and recipe.built == 0
     log = (tmp_path / "kernel.log").read_text()
     assert f"waiting for kernel k1: another run is building it (pid {other.pid} on " in log
@@ -132,9 +149,12 @@ def test_a_build_that_waited_says_so_in_its_log_then_reuses_the_others_entry(tmp
 def test_a_holder_that_left_no_owner_file_is_said_to_be_unknown(tmp_path, holder):
     holder(60)
     (tmp_path / "cache" / "kernel" / ".k1.owner.json").unlink()
-    with pytest.raises(BenchError, match="another run still builds it \\(holder unknown: it "
-                                         "left no owner file\\)"), \
-            Cache(tmp_path / "cache").lock("kernel", "k1", wait_s=0.5):
+    with (
+        pytest.raises(
+            BenchError, match="another run still builds it \\(holder unknown: it left no owner file\\)"
+        ),
+        Cache(tmp_path / "cache").lock("kernel", "k1", wait_s=0.5),
+    ):
         pass
 
 

@@ -43,14 +43,16 @@ from tests.support.signals import sigint_raises_keyboard_interrupt
 NOBODY = 65534
 
 
-def backend_with_builder(tmp_path: Path, dockerfile_text: str, profile_name: str = "qemu-virt"
-                         ) -> DockerBackend:
+def backend_with_builder(
+    tmp_path: Path, dockerfile_text: str, profile_name: str = "qemu-virt"
+) -> DockerBackend:
     """A backend whose builder image is DOCKERFILE_TEXT, rooted at tmp_path/project."""
     dockerfile = tmp_path / "test-builder.dockerfile"
     dockerfile.write_text(dockerfile_text)
     profile = load_profile(profile_name)
     profile = dataclasses.replace(
-        profile, kernel=dataclasses.replace(profile.kernel, docker_builder=dockerfile))
+        profile, kernel=dataclasses.replace(profile.kernel, docker_builder=dockerfile)
+    )
     project = tmp_path / "project"
     project.mkdir(exist_ok=True)
     return kernel_docker(profile, project, mounts=(tmp_path / "cache",), log_dir=tmp_path / "logs")
@@ -65,7 +67,8 @@ def ours(backend: DockerBackend, pid: int | None = None) -> list:
     """Containers made by process PID (this one by default)."""
     owner = f"{socket.gethostname()}:{pid or os.getpid()}"
     return backend.client.containers.list(
-        all=True, filters={"label": f"{docker_backend.OWNER_LABEL}={owner}"})
+        all=True, filters={"label": f"{docker_backend.OWNER_LABEL}={owner}"}
+    )
 
 
 def test_run_works_at_the_host_paths_and_streams_output_into_the_log(backend):
@@ -73,9 +76,17 @@ def test_run_works_at_the_host_paths_and_streams_output_into_the_log(backend):
     workdir.mkdir()
     cache = backend.mounts[0]
     log = io.BytesIO()
-    code = backend.run(["sh", "-c", f"pwd; echo to-stdout; echo to-stderr >&2; "
-                                    f"echo made > made.txt; echo cached > {cache}/c.txt"],
-                       cwd=workdir, env=None, log=log, timeout=60)
+    code = backend.run(
+        [
+            "sh",
+            "-c",
+            f"pwd; echo to-stdout; echo to-stderr >&2; echo made > made.txt; echo cached > {cache}/c.txt",
+        ],
+        cwd=workdir,
+        env=None,
+        log=log,
+        timeout=60,
+    )
     text = log.getvalue().decode()
     assert code == 0, text
     assert text.splitlines()[:3] == [str(workdir), "to-stdout", "to-stderr"]
@@ -85,8 +96,13 @@ def test_run_works_at_the_host_paths_and_streams_output_into_the_log(backend):
 
 def test_run_passes_the_env_and_a_writable_home(backend):
     log = io.BytesIO()
-    backend.run(["sh", "-c", 'echo "$QUILL_PROBE $HOME"; touch "$HOME/x"'],
-                cwd=backend.project_root, env={"QUILL_PROBE": "42"}, log=log, timeout=60)
+    backend.run(
+        ["sh", "-c", 'echo "$QUILL_PROBE $HOME"; touch "$HOME/x"'],
+        cwd=backend.project_root,
+        env={"QUILL_PROBE": "42"},
+        log=log,
+        timeout=60,
+    )
     assert log.getvalue().decode() == "42 /tmp\n"
 
 
@@ -101,8 +117,7 @@ def test_exit_codes_propagate(backend):
 
 def test_a_missing_command_is_127_with_the_shells_reason_in_the_log(backend):
     log = io.BytesIO()
-    assert backend.run(["no-such-tool"], cwd=backend.project_root, env=None, log=log,
-                       timeout=60) == 127
+    assert backend.run(["no-such-tool"], cwd=backend.project_root, env=None, log=log, timeout=60) == 127
     assert "no-such-tool: not found" in log.getvalue().decode()
 
 
@@ -111,8 +126,7 @@ def test_files_written_in_the_container_belong_to_the_caller(backend, engine):
     in a project folder it can reach (pytest's tmp_path is private to root)."""
     if os.getuid() != 0:
         target = backend.project_root / "owned.txt"
-        backend.run(["touch", str(target)], cwd=backend.project_root, env=None,
-                    log=io.BytesIO(), timeout=60)
+        backend.run(["touch", str(target)], cwd=backend.project_root, env=None, log=io.BytesIO(), timeout=60)
         assert (target.stat().st_uid, target.stat().st_gid) == (os.getuid(), os.getgid())
         return
     project = Path(tempfile.mkdtemp(prefix="quill-owner-"))
@@ -124,8 +138,15 @@ def test_files_written_in_the_container_belong_to_the_caller(backend, engine):
         socket_path = Path(engine.removeprefix("unix://"))
         socket_group = socket_path.stat().st_gid if socket_path.exists() else NOBODY
         target = project / "owned.txt"
-        assert _as_nobody(socket_group, lambda: shared.run(
-            ["touch", str(target)], cwd=project, env=None, log=io.BytesIO(), timeout=60)) == 0
+        assert (
+            _as_nobody(
+                socket_group,
+                lambda: shared.run(
+                    ["touch", str(target)], cwd=project, env=None, log=io.BytesIO(), timeout=60
+                ),
+            )
+            == 0
+        )
         assert (target.stat().st_uid, target.stat().st_gid) == (NOBODY, NOBODY)
     finally:
         shutil.rmtree(project)
@@ -158,8 +179,7 @@ def test_identity_names_the_builder_image_and_the_tools_in_it(backend):
 def test_a_timeout_kills_and_removes_the_container(backend):
     started = time.monotonic()
     with pytest.raises(subprocess.TimeoutExpired):
-        backend.run(["sleep", "120"], cwd=backend.project_root, env=None, log=io.BytesIO(),
-                    timeout=2)
+        backend.run(["sleep", "120"], cwd=backend.project_root, env=None, log=io.BytesIO(), timeout=2)
     assert time.monotonic() - started < 20
     assert ours(backend) == []
 
@@ -169,8 +189,7 @@ def test_an_interrupted_run_leaves_no_container(backend):
     interrupt = threading.Timer(2, os.kill, (os.getpid(), signal.SIGINT))
     with sigint_raises_keyboard_interrupt(), pytest.raises(KeyboardInterrupt):
         interrupt.start()
-        backend.run(["sleep", "120"], cwd=backend.project_root, env=None, log=io.BytesIO(),
-                    timeout=300)
+        backend.run(["sleep", "120"], cwd=backend.project_root, env=None, log=io.BytesIO(), timeout=300)
     assert ours(backend) == []
 
 
@@ -191,19 +210,18 @@ def test_containers_of_a_killed_process_are_removed_by_the_next_backend(backend)
 
 def _run_forever(backend: DockerBackend) -> None:
     backend._client = None  # a connection of its own, not the parent's socket
-    backend.run(["sleep", "300"], cwd=backend.project_root, env=None, log=io.BytesIO(),
-                timeout=600)
+    backend.run(["sleep", "300"], cwd=backend.project_root, env=None, log=io.BytesIO(), timeout=600)
 
 
 def test_the_builder_image_is_built_once_when_two_processes_ask_at_once(tmp_path, debian_base):
     nonce = uuid.uuid4().hex
     backend = backend_with_builder(
-        tmp_path, f"ARG BASE=debian:bookworm\nFROM ${{BASE}}\nRUN echo {nonce} > /nonce\n")
+        tmp_path, f"ARG BASE=debian:bookworm\nFROM ${{BASE}}\nRUN echo {nonce} > /nonce\n"
+    )
     context = multiprocessing.get_context("fork")
     start = context.Barrier(2)
     results = context.Queue()
-    workers = [context.Process(target=_ask_for_builder, args=(backend, start, results))
-               for _ in range(2)]
+    workers = [context.Process(target=_ask_for_builder, args=(backend, start, results)) for _ in range(2)]
     try:
         for worker in workers:
             worker.start()
@@ -228,9 +246,12 @@ def _ask_for_builder(backend: DockerBackend, start, results) -> None:
 
 
 def test_a_foreign_platform_without_binfmt_is_a_bench_error_naming_the_fix(engine, tmp_path):
-    unregistered = [arch for arch, handler in docker_images.BINFMT_OF.items()
-                    if arch != docker_images.debian_arch_of(None)
-                    and not Path(f"/proc/sys/fs/binfmt_misc/{handler}").exists()]
+    unregistered = [
+        arch
+        for arch, handler in docker_images.BINFMT_OF.items()
+        if arch != docker_images.debian_arch_of(None)
+        and not Path(f"/proc/sys/fs/binfmt_misc/{handler}").exists()
+    ]
     if not unregistered:
         pytest.skip("every foreign architecture has a binfmt handler here")
     arch = unregistered[0]
@@ -238,8 +259,9 @@ def test_a_foreign_platform_without_binfmt_is_a_bench_error_naming_the_fix(engin
     dockerfile.write_text("ARG BASE=debian:bookworm\nFROM ${BASE}\nRUN true\n")
     backend = kernel_docker(load_profile("qemu-virt"), tmp_path)
     with pytest.raises(BenchError) as failure:
-        backend.build_image(dockerfile, tmp_path, docker_images.PLATFORM_OF[arch], {},
-                            "quill-test/never:1", io.BytesIO())
+        backend.build_image(
+            dockerfile, tmp_path, docker_images.PLATFORM_OF[arch], {}, "quill-test/never:1", io.BytesIO()
+        )
     message = failure.value.one_line()
     assert f"{docker_images.BINFMT_OF[arch]} is not registered in binfmt_misc" in message
     assert "update-binfmts --enable" in message
@@ -249,8 +271,10 @@ def test_the_nook_builder_failure_says_what_base_it_needs(engine, tmp_path):
     """The Ubuntu 12.04 builder, for users who have that image (the Nook profile
     itself builds with Debian's cross compiler)."""
     nook = load_profile("nook-simple-touch")
-    nook = dataclasses.replace(nook, kernel=dataclasses.replace(
-        nook.kernel, docker_builder=data.path("docker/nook-builder.dockerfile")))
+    nook = dataclasses.replace(
+        nook,
+        kernel=dataclasses.replace(nook.kernel, docker_builder=data.path("docker/nook-builder.dockerfile")),
+    )
     backend = kernel_docker(nook, tmp_path, log_dir=tmp_path / "logs")
     if backend.client.images.list(name="ubuntu"):
         pytest.skip("an ubuntu image is present here: the Nook builder could really build")
@@ -294,8 +318,10 @@ def test_a_dead_docker_host_is_said_with_its_reason_and_the_way_out(monkeypatch)
     reason = docker_available()
     assert reason.startswith("DOCKER_HOST=tcp://127.0.0.1:9 does not answer (")
     assert "refused" in reason.lower() and "\n" not in reason
-    assert reason.endswith("start that engine, or unset DOCKER_HOST to use the private engine "
-                           f"(sh {DOCKERD_SCRIPT}) or the default socket")
+    assert reason.endswith(
+        "start that engine, or unset DOCKER_HOST to use the private engine "
+        f"(sh {DOCKERD_SCRIPT}) or the default socket"
+    )
 
 
 def test_the_builder_image_says_which_programs_it_lacks(backend):

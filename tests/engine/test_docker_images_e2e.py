@@ -24,8 +24,23 @@ pytestmark = pytest.mark.e2e
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ELF_MACHINE_ARM = 40
-KERNEL_TOOLS = ["arm-linux-gnueabihf-gcc", "arm-linux-gnueabi-gcc", "gcc", "make", "mkimage",
-                "ccache", "bc", "bison", "flex", "perl", "python3", "xz", "cpio", "git", "depmod"]
+KERNEL_TOOLS = [
+    "arm-linux-gnueabihf-gcc",
+    "arm-linux-gnueabi-gcc",
+    "gcc",
+    "make",
+    "mkimage",
+    "ccache",
+    "bc",
+    "bison",
+    "flex",
+    "perl",
+    "python3",
+    "xz",
+    "cpio",
+    "git",
+    "depmod",
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +48,9 @@ def engine() -> str:
     try:
         return ensure_engine()
     except BenchError as exc:
-        pytest.skip(f"no Docker engine answers and the private engine script cannot start one: "
-                    f"{exc.one_line()}")
+        pytest.skip(
+            f"no Docker engine answers and the private engine script cannot start one: {exc.one_line()}"
+        )
 
 
 def elf_machine(header: bytes) -> int:
@@ -44,8 +60,9 @@ def elf_machine(header: bytes) -> int:
 
 def test_the_kernel_builder_image_cross_compiles_at_the_host_paths(engine, tmp_path):
     cache = tmp_path / "cache"
-    backend = kernel_docker(load_profile("qemu-virt"), tmp_path / "project", mounts=(cache,),
-                            log_dir=tmp_path / "logs")
+    backend = kernel_docker(
+        load_profile("qemu-virt"), tmp_path / "project", mounts=(cache,), log_dir=tmp_path / "logs"
+    )
     identity = backend.identity(KERNEL_TOOLS)
     assert identity.startswith(f"docker {backend.builder_tag()} sha256:")
     missing = [line for line in identity.splitlines() if line.endswith(": missing")]
@@ -53,9 +70,13 @@ def test_the_kernel_builder_image_cross_compiles_at_the_host_paths(engine, tmp_p
     source = backend.project_root / "hello.c"
     source.write_text("int quill(int x) { return x * 3; }\n")
     log = io.BytesIO()
-    code = backend.run(["ccache", "arm-linux-gnueabihf-gcc", "-O2", "-c", "hello.c", "-o",
-                        "hello.o"], cwd=backend.project_root,
-                       env={"CCACHE_DIR": str(cache / "ccache")}, log=log, timeout=120)
+    code = backend.run(
+        ["ccache", "arm-linux-gnueabihf-gcc", "-O2", "-c", "hello.c", "-o", "hello.o"],
+        cwd=backend.project_root,
+        env={"CCACHE_DIR": str(cache / "ccache")},
+        log=log,
+        timeout=120,
+    )
     assert code == 0, log.getvalue()
     assert elf_machine((backend.project_root / "hello.o").read_bytes()[:20]) == ELF_MACHINE_ARM
     assert (cache / "ccache").is_dir()
@@ -67,8 +88,13 @@ def test_the_kernel_sources_are_readable_but_not_writable_in_the_builder(engine,
         pytest.skip(f"{tarball} is not installed (apt-get install linux-source-6.1)")
     backend = kernel_docker(load_profile("qemu-virt"), tmp_path, log_dir=tmp_path / "logs")
     log = io.BytesIO()
-    code = backend.run(["sh", "-c", f"xz -t {tarball} && ! touch /usr/src/quill-probe"],
-                       cwd=tmp_path, env=None, log=log, timeout=300)
+    code = backend.run(
+        ["sh", "-c", f"xz -t {tarball} && ! touch /usr/src/quill-probe"],
+        cwd=tmp_path,
+        env=None,
+        log=log,
+        timeout=300,
+    )
     assert code == 0, log.getvalue()
     assert "Read-only file system" in log.getvalue().decode()
 
@@ -85,8 +111,10 @@ def test_a_debian_base_is_made_without_a_registry_and_cached_by_tag(engine, tmp_
         with open(log_path, "ab") as log:
             assert backend.base_image("amd64", "trixie", log) == tag
         first = log_path.read_text()
-        assert ("base image debian:trixie not pullable: made locally with mmdebstrap" in first
-                or "base image debian:trixie pulled" in first)
+        assert (
+            "base image debian:trixie not pullable: made locally with mmdebstrap" in first
+            or "base image debian:trixie pulled" in first
+        )
         version = client.containers.run(tag, ["cat", "/etc/debian_version"], remove=True)
         assert version.decode().startswith("13.")
         with open(log_path, "ab") as log:
@@ -102,8 +130,9 @@ def test_a_foreign_arch_image_is_built_and_exported_as_a_rootfs(engine, tmp_path
     except BenchError as exc:
         pytest.skip(exc.one_line())
     dockerfile = tmp_path / "foreign.dockerfile"
-    dockerfile.write_text("ARG BASE=debian:bookworm\nFROM ${BASE}\n"
-                          "RUN { uname -m; dpkg --print-architecture; } > /quill-arch\n")
+    dockerfile.write_text(
+        "ARG BASE=debian:bookworm\nFROM ${BASE}\nRUN { uname -m; dpkg --print-architecture; } > /quill-arch\n"
+    )
     backend = kernel_docker(load_profile("qemu-virt"), tmp_path)
     tag = f"quill-test/foreign:{uuid.uuid4().hex[:12]}"
     rootfs = tmp_path / "rootfs.tar"

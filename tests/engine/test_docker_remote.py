@@ -25,11 +25,18 @@ from tests.support.remote_engine import bind_mounts, remote_engine
 from tests.support.services import free_tcp_port
 
 
-@pytest.mark.parametrize("url, remote", [
-    ("unix:///run/pytest-quill/docker.sock", False), ("tcp://127.0.0.1:2375", False),
-    ("tcp://localhost:2375", False), ("tcp://[::1]:2375", False),
-    ("tcp://build-host:2375", True), ("tcp://10.0.0.5:2376", True),
-    ("ssh://ci@build-host", True)])
+@pytest.mark.parametrize(
+    "url, remote",
+    [
+        ("unix:///run/pytest-quill/docker.sock", False),
+        ("tcp://127.0.0.1:2375", False),
+        ("tcp://localhost:2375", False),
+        ("tcp://[::1]:2375", False),
+        ("tcp://build-host:2375", True),
+        ("tcp://10.0.0.5:2376", True),
+        ("ssh://ci@build-host", True),
+    ],
+)
 def test_remote_is_decided_by_the_engine_url(monkeypatch, url, remote):
     monkeypatch.delenv(remote_engines.FORCE, raising=False)
     assert remote_engines.is_remote(url) is remote
@@ -45,17 +52,27 @@ def test_quill_docker_remote_overrides_the_url(monkeypatch, forced, remote):
 def test_units_are_the_outermost_existing_paths_argv_names_under_a_root(tmp_path):
     root, tree = tmp_path / "cache", tmp_path / "cache" / "work" / "tree"
     (tree / "sub").mkdir(parents=True)
-    argv = ["make", "-C", str(tree), f"O={tree}/sub", f"INSTALL_MOD_PATH={root}/out/modules",
-            "/usr/bin/gcc", str(root), "CC=ccache gcc"]
+    argv = [
+        "make",
+        "-C",
+        str(tree),
+        f"O={tree}/sub",
+        f"INSTALL_MOD_PATH={root}/out/modules",
+        "/usr/bin/gcc",
+        str(root),
+        "CC=ccache gcc",
+    ]
     assert transfer.units_of(argv, [root]) == [root / "work" / "tree"]
 
 
 def test_a_script_naming_a_path_no_argument_sends_is_found():
     roots, units = [Path("/c/cache"), Path("/p")], [Path("/c/cache/a")]
-    script = ('cat /c/cache/a/b > "$1"; ls /c/cache2 /x/c/cache/z; '
-              'PATH=/c/cache/w:/c/cache/v; cd /p && make')
-    assert transfer.unsent_in_script(["sh", "-ec", script, "sh", "/c/cache/a"], roots, units) == \
-        ["/c/cache/w", "/c/cache/v", "/p"]
+    script = 'cat /c/cache/a/b > "$1"; ls /c/cache2 /x/c/cache/z; PATH=/c/cache/w:/c/cache/v; cd /p && make'
+    assert transfer.unsent_in_script(["sh", "-ec", script, "sh", "/c/cache/a"], roots, units) == [
+        "/c/cache/w",
+        "/c/cache/v",
+        "/p",
+    ]
     assert transfer.unsent_in_script(["sh", "/c/cache/x.sh", "/p/y"], roots, []) == []
 
 
@@ -66,13 +83,14 @@ def test_an_ssh_engine_that_does_not_answer_is_one_line_naming_docker_host(monke
         backends.resolve("auto")
     said = failed.value.one_line()
     assert said == str(failed.value)
-    assert f"DOCKER_HOST=ssh://root@127.0.0.1:{port} does not answer (ssh: connect to host " \
-           f"127.0.0.1 port {port}: Connection refused)" in said
+    assert (
+        f"DOCKER_HOST=ssh://root@127.0.0.1:{port} does not answer (ssh: connect to host "
+        f"127.0.0.1 port {port}: Connection refused)" in said
+    )
     assert f"`ssh -p {port} root@127.0.0.1 docker version` works" in said
 
 
-def test_an_ssh_host_whose_engine_is_down_says_what_the_docker_cli_there_said(
-        monkeypatch, tmp_path):
+def test_an_ssh_host_whose_engine_is_down_says_what_the_docker_cli_there_said(monkeypatch, tmp_path):
     if not os.path.exists(SSHD):
         pytest.skip(f"{SSHD}: missing (apt-get install openssh-server)")
     engine_port = free_tcp_port()  # the engine the ssh host's docker CLI is told to use: none
@@ -105,8 +123,9 @@ def backend(request, tmp_path_factory, builder_dockerfile):
             env.setenv("DOCKER_HOST", url)
             env.setenv(remote_engines.FORCE, "1")
         (folder / "project").mkdir()
-        made = DockerBackend(folder / "project", mounts=(folder / "cache",),
-                             log_dir=folder / "logs").with_toolchain(Toolchain(builder_dockerfile))
+        made = DockerBackend(
+            folder / "project", mounts=(folder / "cache",), log_dir=folder / "logs"
+        ).with_toolchain(Toolchain(builder_dockerfile))
         assert made.remote
         made.builder_image()
         yield made
@@ -114,11 +133,15 @@ def backend(request, tmp_path_factory, builder_dockerfile):
         made.client.close()  # an ssh:// client's sessions and relay thread end with it
 
 
-def run(backend: DockerBackend, script: str, *paths: Path, timeout: float = 120
-        ) -> tuple[int, str]:
+def run(backend: DockerBackend, script: str, *paths: Path, timeout: float = 120) -> tuple[int, str]:
     out = io.BytesIO()
-    code = backend.run(["sh", "-c", script, "sh", *map(str, paths)], cwd=backend.project_root,
-                       env=None, log=out, timeout=timeout)
+    code = backend.run(
+        ["sh", "-c", script, "sh", *map(str, paths)],
+        cwd=backend.project_root,
+        env=None,
+        log=out,
+        timeout=timeout,
+    )
     return code, out.getvalue().decode()
 
 
@@ -133,9 +156,13 @@ def test_the_command_sees_only_what_it_names_and_its_changes_come_back(backend):
     (work / "input").write_text("sent\n")
     (work / "gone").write_text("deleted there\n")
     (backend.mounts[0] / "unnamed").write_text("not sent\n")
-    code, said = run(backend, 'cat "$1/input"; test -e "$1/../unnamed" || echo unnamed not there; '
-                     'rm "$1/gone"; mkdir "$1/made"; echo out > "$1/made/file"; '
-                     'ln -s file "$1/made/link"; exit 3', work)
+    code, said = run(
+        backend,
+        'cat "$1/input"; test -e "$1/../unnamed" || echo unnamed not there; '
+        'rm "$1/gone"; mkdir "$1/made"; echo out > "$1/made/file"; '
+        'ln -s file "$1/made/link"; exit 3',
+        work,
+    )
     assert code == 3
     assert said.splitlines() == ["sent", "unnamed not there"]
     assert not (work / "gone").exists()
@@ -182,7 +209,7 @@ def test_a_script_naming_a_path_in_its_text_is_refused_before_it_runs(backend):
         run(backend, f"cat {work}/config")
     said = refused.value.one_line()
     assert said.startswith("sh -c 'cat /") and f"names {work}/config in its text" in said
-    assert run(backend, f'cat {work}/config', work) == (0, "here\n")  # named as an argument too
+    assert run(backend, f"cat {work}/config", work) == (0, "here\n")  # named as an argument too
 
 
 def test_a_command_past_its_time_is_stopped(backend):
@@ -211,8 +238,11 @@ def dial_stdio_sessions() -> set[int]:
     found = set()
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and (entry / "stat").read_text().split()[3] == str(os.getpid()) \
-                    and b"dial-stdio" in (entry / "cmdline").read_bytes():
+            if (
+                entry.name.isdigit()
+                and (entry / "stat").read_text().split()[3] == str(os.getpid())
+                and b"dial-stdio" in (entry / "cmdline").read_bytes()
+            ):
                 found.add(int(entry.name))
         except OSError:
             continue  # ended meanwhile

@@ -30,17 +30,50 @@ def make_certificates(folder: Path, ca_name: str = "quill test CA") -> None:
     def openssl(*argv: str) -> None:
         subprocess.run(["openssl", *argv], cwd=folder, check=True, capture_output=True)
 
-    (folder / "server.ext").write_text("subjectAltName = IP:127.0.0.1,DNS:localhost\n"
-                                       "extendedKeyUsage = serverAuth\n")
+    (folder / "server.ext").write_text(
+        "subjectAltName = IP:127.0.0.1,DNS:localhost\nextendedKeyUsage = serverAuth\n"
+    )
     (folder / "client.ext").write_text("extendedKeyUsage = clientAuth\n")
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-            f"/CN={ca_name}", "-keyout", "ca-key.pem", "-out", "ca.pem")
-    for name, subject, key, cert in (("server", "/CN=127.0.0.1", "server-key.pem", "server-cert.pem"),
-                                     ("client", "/CN=quill client", "key.pem", "cert.pem")):
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", key,
-                "-out", f"{name}.csr")
-        openssl("x509", "-req", "-days", "2", "-sha256", "-in", f"{name}.csr", "-CA", "ca.pem",
-                "-CAkey", "ca-key.pem", "-CAcreateserial", "-out", cert, "-extfile", f"{name}.ext")
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        f"/CN={ca_name}",
+        "-keyout",
+        "ca-key.pem",
+        "-out",
+        "ca.pem",
+    )
+    for name, subject, key, cert in (
+        ("server", "/CN=127.0.0.1", "server-key.pem", "server-cert.pem"),
+        ("client", "/CN=quill client", "key.pem", "cert.pem"),
+    ):
+        openssl(
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", key, "-out", f"{name}.csr"
+        )
+        openssl(
+            "x509",
+            "-req",
+            "-days",
+            "2",
+            "-sha256",
+            "-in",
+            f"{name}.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca-key.pem",
+            "-CAcreateserial",
+            "-out",
+            cert,
+            "-extfile",
+            f"{name}.ext",
+        )
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +93,14 @@ def engine_url(certificates):
 
 @pytest.fixture
 def clean_docker_env(monkeypatch):
-    for name in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH",
-                 remote.FORCE):
+    for name in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", remote.FORCE):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
 
 def test_with_the_docker_tls_environment_the_plugins_client_talks_to_it(
-        engine_url, certificates, clean_docker_env, tmp_path):
+    engine_url, certificates, clean_docker_env, tmp_path
+):
     clean_docker_env.setenv("DOCKER_HOST", engine_url)
     clean_docker_env.setenv("DOCKER_TLS_VERIFY", "1")
     clean_docker_env.setenv("DOCKER_CERT_PATH", str(certificates))
@@ -80,12 +113,13 @@ def test_with_the_docker_tls_environment_the_plugins_client_talks_to_it(
         backend.client.close()
 
 
-def test_without_it_the_probe_says_in_one_line_that_the_engine_wants_tls(
-        engine_url, clean_docker_env):
+def test_without_it_the_probe_says_in_one_line_that_the_engine_wants_tls(engine_url, clean_docker_env):
     clean_docker_env.setenv("DOCKER_HOST", engine_url)
     reason = remote.probe(engine_url, PROBE_S)
-    assert reason == ("the engine wants TLS and was asked in plain HTTP: set DOCKER_TLS_VERIFY=1 "
-                      "and DOCKER_CERT_PATH (its ca.pem, cert.pem, key.pem), as for the docker CLI")
+    assert reason == (
+        "the engine wants TLS and was asked in plain HTTP: set DOCKER_TLS_VERIFY=1 "
+        "and DOCKER_CERT_PATH (its ca.pem, cert.pem, key.pem), as for the docker CLI"
+    )
     line = docker_available()
     assert line.startswith(f"DOCKER_HOST={engine_url} does not answer (the engine wants TLS")
     assert "\n" not in line and "DOCKER_CERT_PATH" in line
@@ -99,17 +133,21 @@ def test_an_engine_signed_by_another_ca_is_refused(engine_url, clean_docker_env,
     clean_docker_env.setenv("DOCKER_TLS_VERIFY", "1")
     clean_docker_env.setenv("DOCKER_CERT_PATH", str(other))
     reason = remote.probe(engine_url, PROBE_S)
-    assert reason == (f"the engine's certificate is not signed by {other}/ca.pem (certificate "
-                      "verify failed): refused; give DOCKER_CERT_PATH the folder of that "
-                      "engine's CA")
+    assert reason == (
+        f"the engine's certificate is not signed by {other}/ca.pem (certificate "
+        "verify failed): refused; give DOCKER_CERT_PATH the folder of that "
+        "engine's CA"
+    )
 
 
 def test_missing_certificates_are_one_line_naming_the_folder(clean_docker_env, tmp_path):
     clean_docker_env.setenv("DOCKER_TLS_VERIFY", "1")
     clean_docker_env.setenv("DOCKER_CERT_PATH", str(tmp_path))
     reason = remote.probe("tcp://127.0.0.1:9", PROBE_S)
-    assert reason == (f"DOCKER_CERT_PATH={tmp_path}: no ca.pem, cert.pem, key.pem there; a TLS "
-                      "engine needs ca.pem, cert.pem and key.pem (see docs/remote-builds.md)")
+    assert reason == (
+        f"DOCKER_CERT_PATH={tmp_path}: no ca.pem, cert.pem, key.pem there; a TLS "
+        "engine needs ca.pem, cert.pem and key.pem (see docs/remote-builds.md)"
+    )
 
 
 def test_tls_is_for_tcp_engines_only(clean_docker_env, tmp_path):

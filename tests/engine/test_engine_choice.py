@@ -45,8 +45,11 @@ def test_a_dead_docker_host_is_a_bench_error_naming_it(monkeypatch, name):
 
 def test_a_dead_docker_host_on_a_missing_socket(monkeypatch, tmp_path):
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/gone.sock")
-    with pytest.raises(BenchError, match=rf"DOCKER_HOST=unix://{tmp_path}/gone.sock does not "
-                                         r"answer \(no such socket\)"):
+    with pytest.raises(
+        BenchError,
+        match=rf"DOCKER_HOST=unix://{tmp_path}/gone.sock does not "
+        r"answer \(no such socket\)",
+    ):
         backends.resolve("auto")
 
 
@@ -59,14 +62,14 @@ def test_host_never_asks_for_an_engine(monkeypatch):
     assert backends.resolve("host") == "host"
 
 
-def test_docker_without_an_engine_is_a_bench_error_saying_where_it_looked(no_engine_anywhere,
-                                                                           tmp_path):
+def test_docker_without_an_engine_is_a_bench_error_saying_where_it_looked(no_engine_anywhere, tmp_path):
     with pytest.raises(BenchError) as caught:
         backends.resolve("docker")
     assert caught.value.one_line() == (
         f"--quill-backend docker: no Docker engine answers: unix://{tmp_path}/private.sock: no "
         f"such socket; unix://{tmp_path}/default.sock: no such socket (start one with "
-        f"sh {DOCKERD_SCRIPT}, or use --quill-backend host)")
+        f"sh {DOCKERD_SCRIPT}, or use --quill-backend host)"
+    )
 
 
 def test_ensure_engine_does_not_start_another_engine_for_a_dead_docker_host(monkeypatch):
@@ -83,22 +86,31 @@ def test_ensure_engine_does_not_start_another_engine_for_a_dead_docker_host(monk
 def test_the_docker_client_names_a_dead_docker_host(monkeypatch, tmp_path):
     monkeypatch.setenv("DOCKER_HOST", DEAD)
     backend = docker_backend.DockerBackend(tmp_path)
-    with pytest.raises(BenchError, match=rf"^Docker backend: no engine answers: DOCKER_HOST="
-                                         rf"{DEAD} does not answer"):
+    with pytest.raises(
+        BenchError,
+        match=rf"^Docker backend: no engine answers: DOCKER_HOST="
+        rf"{DEAD} does not answer",
+    ):
         _ = backend.client
 
 
 def test_dockerd_script_refuses_a_dead_docker_host_and_starts_nothing():
     pidfile = Path("/run/pytest-quill/docker.pid")
     before = pidfile.read_text() if pidfile.exists() else None
-    done = subprocess.run(["sh", str(DOCKERD_SCRIPT)], capture_output=True, text=True, timeout=60,
-                          env={"PATH": "/usr/local/bin:/usr/bin:/bin", "DOCKER_HOST": DEAD})
+    done = subprocess.run(
+        ["sh", str(DOCKERD_SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "DOCKER_HOST": DEAD},
+    )
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.strip().splitlines() == [
         f"dockerd.sh: DOCKER_HOST={DEAD} does not answer; start that engine, or unset "
         "DOCKER_HOST to use the private engine (unix:///run/pytest-quill/docker.sock) or the "
-        "default socket"]
+        "default socket"
+    ]
     assert (pidfile.read_text() if pidfile.exists() else None) == before
 
 
@@ -107,8 +119,9 @@ def test_in_a_run_a_dead_docker_host_fails_the_artifacts_naming_it(pytester, mon
 
     make_project(pytester, monkeypatch)
     monkeypatch.setenv("DOCKER_HOST", DEAD)
-    result = pytester.runpytest_subprocess("--quill-backend", "auto", "--quill-cache",
-                                           str(pytester.path / "cache"), "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        "--quill-backend", "auto", "--quill-cache", str(pytester.path / "cache"), "-p", "no:cacheprovider"
+    )
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
     errors = {a["name"]: a["error"] for a in record(pytester)["artifacts"]}
     assert f"--quill-backend auto: DOCKER_HOST={DEAD} does not answer (" in errors["kernel"]

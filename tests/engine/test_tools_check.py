@@ -30,9 +30,18 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 
 def produce(tmp_path, recipe, key="k1"):
-    return build_or_reuse(recipe, key, profile=load_profile("qemu-virt"), backend=HostBackend(),
-                          cache=Cache(tmp_path / "cache"), deps={}, log=tmp_path / "build.log",
-                          jobs=1, work_root=tmp_path / "work", project_root=PROJECT)
+    return build_or_reuse(
+        recipe,
+        key,
+        profile=load_profile("qemu-virt"),
+        backend=HostBackend(),
+        cache=Cache(tmp_path / "cache"),
+        deps={},
+        log=tmp_path / "build.log",
+        jobs=1,
+        work_root=tmp_path / "work",
+        project_root=PROJECT,
+    )
 
 
 def test_packages_of_the_programs_the_recipes_call():
@@ -59,8 +68,11 @@ def test_the_table_agrees_with_dpkg_where_the_program_is_installed():
             continue
         name = Path(shutil.which(program)).name
         owners = subprocess.run(["dpkg", "-S", f"*bin/{name}"], capture_output=True, text=True)
-        found = {line.split(":")[0] for line in owners.stdout.splitlines()
-                 if line.rstrip().endswith(f"bin/{name}") and not line.startswith("diversion")}
+        found = {
+            line.split(":")[0]
+            for line in owners.stdout.splitlines()
+            if line.rstrip().endswith(f"bin/{name}") and not line.startswith("diversion")
+        }
         if found and package not in found:
             wrong.append(f"{program}: table says {package}, dpkg says {sorted(found)}")
     assert wrong == []
@@ -68,10 +80,12 @@ def test_the_table_agrees_with_dpkg_where_the_program_is_installed():
 
 def test_the_line_names_each_program_and_its_package():
     assert missing_line("sdcard", ["mkimage"], "on the host backend") == (
-        "sdcard: program not found on the host backend: mkimage (Debian package u-boot-tools)")
+        "sdcard: program not found on the host backend: mkimage (Debian package u-boot-tools)"
+    )
     assert missing_line("kernel", ["sfdisk", "quill-x"], "on the docker backend") == (
         "kernel: programs not found on the docker backend: sfdisk (Debian package fdisk), "
-        "quill-x (no Debian package known)")
+        "quill-x (no Debian package known)"
+    )
 
 
 def test_a_recipe_says_per_profile_what_it_calls_else_all_its_tools():
@@ -90,7 +104,8 @@ def test_a_missing_program_fails_before_the_build_with_its_package(tmp_path, mon
         produce(tmp_path, recipe)
     assert caught.value.message == (
         "sdcard: programs not found on the host backend: mkimage (Debian package u-boot-tools), "
-        "sfdisk (Debian package fdisk)")
+        "sfdisk (Debian package fdisk)"
+    )
     assert caught.value.log == str(tmp_path / "build.log")
     assert recipe.built == 0
     assert not list((tmp_path / "cache").rglob(".staging-*"))
@@ -115,10 +130,10 @@ def test_a_recipe_building_its_own_images_is_not_asked_on_docker():
     check_tools(Recipe(tools=("apt-get",)), load_profile("qemu-virt"), Engine())
 
 
-NEEDY = '''
+NEEDY = """
 class Needy(Sleepy):
     tools = ("quill-no-such-program", "mkimage")
-'''
+"""
 
 
 def test_in_a_run_the_artifact_fails_once_as_the_benchs_problem(pytester, monkeypatch):
@@ -131,7 +146,8 @@ def test_in_a_run_the_artifact_fails_once_as_the_benchs_problem(pytester, monkey
     assert "Traceback" not in result.stdout.str()
     kernel = {a["name"]: a for a in record(pytester)["artifacts"]}["kernel"]
     assert kernel["status"] == "failed"
-    assert ("kernel: program not found on the host backend: quill-no-such-program "
-            "(no Debian package known)") in kernel["error"]
+    assert (
+        "kernel: program not found on the host backend: quill-no-such-program (no Debian package known)"
+    ) in kernel["error"]
     assert "kernel" not in ledger.read_text().split()
     assert json.dumps(kernel).count("quill-no-such-program") >= 1

@@ -28,8 +28,10 @@ def resolve(name: str) -> str:
     if reason and chosen_engine():
         raise BenchError(f"--quill-backend {name}: {reason}")
     if name == "docker" and reason:
-        raise BenchError(f"--quill-backend docker: no Docker engine answers: {reason} "
-                         f"(start one with sh {DOCKERD_SCRIPT}, or use --quill-backend host)")
+        raise BenchError(
+            f"--quill-backend docker: no Docker engine answers: {reason} "
+            f"(start one with sh {DOCKERD_SCRIPT}, or use --quill-backend host)"
+        )
     return "host" if reason else "docker"
 
 

@@ -13,8 +13,10 @@ import socket
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
+import docker
+from docker.models.containers import Container
 from docker.types import Mount
 
 from ...errors import BenchError
@@ -24,36 +26,45 @@ VOLUME_LABEL = "io.pytest-quill.files-of"  # host:path the volume mirrors
 
 
 def volume_name(root: Path) -> str:
-    return "quill-files-" + hashlib.sha256(f"{socket.gethostname()}:{root}".encode()
-                                           ).hexdigest()[:16]
+    return "quill-files-" + hashlib.sha256(f"{socket.gethostname()}:{root}".encode()).hexdigest()[:16]
 
 
 class ArchiveRunner:
-    def __init__(self, client, image: str, roots: list[Path]):
+    def __init__(self, client: docker.DockerClient, image: str, roots: list[Path]):
         self.client = client
         self.image = image
         self.roots = sorted(set(roots))
         self.mounts = [Mount(str(root), volume_name(root), type="volume") for root in self.roots]
         for root in self.roots:  # labelled, so `docker volume ls` says whose files they are
             if not self.client.volumes.list(filters={"name": volume_name(root)}):
-                self.client.volumes.create(volume_name(root),
-                                           labels={VOLUME_LABEL: f"{socket.gethostname()}:{root}"})
+                self.client.volumes.create(
+                    volume_name(root), labels={VOLUME_LABEL: f"{socket.gethostname()}:{root}"}
+                )
 
-    def run(self, argv: list[str], *, cwd: Path, environment: dict[str, str], user: str,
-            log: BinaryIO, timeout: float) -> int:
+    def run(
+        self,
+        argv: list[str],
+        *,
+        cwd: Path,
+        environment: dict[str, str],
+        user: str,
+        log: BinaryIO,
+        timeout: float,
+    ) -> int:
         units = transfer.units_of([*argv, str(cwd)], self.roots)
         unsent = transfer.unsent_in_script(argv, self.roots, units)
         if unsent:
             script = argv[2] if len(argv[2]) <= 60 else argv[2][:57] + "..."
-            raise BenchError(f"{' '.join(argv[:2])} {script!r}: the script names {unsent[0]}"
-                             " in its text, which a remote engine would see as it was before;"
-                             ' pass the path as an argument ("$1")')
+            raise BenchError(
+                f"{' '.join(argv[:2])} {script!r}: the script names {unsent[0]}"
+                " in its text, which a remote engine would see as it was before;"
+                ' pass the path as an argument ("$1")'
+            )
         here = transfer.host_listing(units)
         there = self._listing(units, user) if units else {}
         sent = [path for path, entry in here.items() if not transfer.same(entry, there.get(path))]
         gone_here = [path for path in there if path not in here]
-        container = self._create(["sh", "-c", transfer.WRAPPER, "sh", str(cwd), *argv],
-                                 environment, user)
+        container = self._create(["sh", "-c", transfer.WRAPPER, "sh", str(cwd), *argv], environment, user)
         try:
             with tempfile.TemporaryFile() as tar:
                 transfer.pack(tar, sent, units, gone_here)
@@ -66,14 +77,20 @@ class ArchiveRunner:
         finally:
             container.remove(force=True)
 
-    def _create(self, command: list[str], environment: dict[str, str], user: str):
+    def _create(self, command: list[str], environment: dict[str, str], user: str) -> Container:
         # The engine's host network: a redis:// or http:// cache address means
         # what it means on the engine's machine.
         return self.client.containers.create(
-            self.image, command, environment=environment, user=user, mounts=self.mounts,
-            network_mode="host", labels={containers.OWNER_LABEL: containers.owner()})
+            self.image,
+            command,
+            environment=environment,
+            user=user,
+            mounts=self.mounts,
+            network_mode="host",
+            labels={containers.OWNER_LABEL: containers.owner()},
+        )
 
-    def _listing(self, units: list[Path], user: str) -> dict[str, tuple]:
+    def _listing(self, units: list[Path], user: str) -> transfer.Listing:
         container = self._create(["sh", "-c", transfer.LIST, "sh", *map(str, units)], {}, user)
         try:
             container.start()
@@ -82,7 +99,7 @@ class ArchiveRunner:
         finally:
             container.remove(force=True)
 
-    def _fetch(self, container, units: list[Path], before: dict[str, tuple]) -> None:
+    def _fetch(self, container: Container, units: list[Path], before: transfer.Listing) -> None:
         stream, _ = container.get_archive(transfer.STATE)
         with tempfile.TemporaryFile() as spool:
             for chunk in stream:
@@ -90,17 +107,25 @@ class ArchiveRunner:
             spool.seek(0)
             with tarfile.open(fileobj=spool) as state:
                 files = {Path(m.name).name: m for m in state.getmembers()}
-                after = state.extractfile(files["after"]).read().decode(errors="surrogateescape")
+                after = _member(state, files["after"]).read().decode(errors="surrogateescape")
                 transfer.remove_gone(before, set(after.split("\0")) - {""})
-                with tarfile.open(fileobj=state.extractfile(files["out.tar"])) as changes:
+                with tarfile.open(fileobj=_member(state, files["out.tar"])) as changes:
                     transfer.unpack(changes, units)
 
 
-def _one_file(container, path: str) -> bytes:
+def _one_file(container: Container, path: str) -> bytes:
     stream, _ = container.get_archive(path)
     with tempfile.TemporaryFile() as spool:
         for chunk in stream:
             spool.write(chunk)
         spool.seek(0)
         with tarfile.open(fileobj=spool) as tar:
-            return tar.extractfile(tar.getmembers()[0]).read()
+            return _member(tar, tar.getmembers()[0]).read()
+
+
+def _member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    """A file the engine's archive must hold as a regular member, read from the archive."""
+    reader = tar.extractfile(member)
+    if reader is None:
+        raise BenchError(f"Docker engine: {member.name} came back as no regular file")
+    return reader

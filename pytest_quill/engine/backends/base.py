@@ -23,8 +23,15 @@ class ImageBuilder(Protocol):
     def base_image(self, debian_arch: str, suite: str, log: BinaryIO) -> str:
         """A Debian base image for the architecture, made locally when it cannot be pulled."""
 
-    def build_image(self, dockerfile: Path, context: Path, platform: str | None,
-                    buildargs: dict[str, str], tag: str, log: BinaryIO) -> str:
+    def build_image(
+        self,
+        dockerfile: Path,
+        context: Path,
+        platform: str | None,
+        buildargs: dict[str, str],
+        tag: str,
+        log: BinaryIO,
+    ) -> str:
         """Build a Dockerfile; return the image id."""
 
     def export_rootfs(self, image: str, dest_tar: Path, log: BinaryIO) -> None:
@@ -33,7 +40,10 @@ class ImageBuilder(Protocol):
 
 class Backend(Protocol):
     name: str  # "host" or "docker": shown in the run record
-    images: ImageBuilder | None  # None: this backend builds no images
+
+    @property
+    def images(self) -> ImageBuilder | None:
+        """None: this backend builds no images."""
 
     def with_toolchain(self, toolchain: Toolchain) -> Backend:
         """This backend set up for one recipe's builder image and source mounts."""
@@ -44,6 +54,7 @@ class Backend(Protocol):
     def missing(self, tools: list[str]) -> list[str]:
         """The tools that are not there, in order (checked before a build starts)."""
 
-    def run(self, argv: list[str], *, cwd: Path, env: dict | None, log: BinaryIO,
-            timeout: float) -> int:
+    def run(
+        self, argv: list[str], *, cwd: Path, env: dict[str, str] | None, log: BinaryIO, timeout: float
+    ) -> int:
         """Run argv with cwd (same path on every backend), stdout+stderr into log."""

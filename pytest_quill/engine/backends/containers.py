@@ -10,8 +10,10 @@ import threading
 import time
 from typing import BinaryIO
 
+import docker
 import docker.errors
 import requests
+from docker.models.containers import Container
 
 from ...errors import BenchError
 from ...proc import pid_alive
@@ -23,7 +25,7 @@ def owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def copy_output(container, log: BinaryIO) -> None:
+def copy_output(container: Container, log: BinaryIO) -> None:
     try:
         for chunk in container.logs(stream=True, follow=True):
             log.write(chunk)
@@ -32,7 +34,7 @@ def copy_output(container, log: BinaryIO) -> None:
         pass  # the container was removed under the stream (timeout, interrupt): nothing left
 
 
-def wait(container, argv: list[str], timeout: float) -> int:
+def wait(container: Container, argv: list[str], timeout: float) -> int:
     started = time.monotonic()
     try:
         return container.wait(timeout=timeout)["StatusCode"]
@@ -40,11 +42,10 @@ def wait(container, argv: list[str], timeout: float) -> int:
         # The SDK reports a read timeout as a ConnectionError: the clock tells them apart.
         if time.monotonic() - started >= timeout:
             raise subprocess.TimeoutExpired(argv, timeout) from None
-        raise BenchError(f"Docker engine stopped answering while running {argv[0]}: "
-                         f"{exc}") from None
+        raise BenchError(f"Docker engine stopped answering while running {argv[0]}: {exc}") from None
 
 
-def start_and_wait(container, argv: list[str], log: BinaryIO, timeout: float) -> int:
+def start_and_wait(container: Container, argv: list[str], log: BinaryIO, timeout: float) -> int:
     """Start the container, its output pumped into LOG; its exit code (the caller removes it)."""
     container.start()
     pump = threading.Thread(target=copy_output, args=(container, log), daemon=True)
@@ -54,12 +55,11 @@ def start_and_wait(container, argv: list[str], log: BinaryIO, timeout: float) ->
     return code
 
 
-def remove_orphans(client) -> None:
+def remove_orphans(client: docker.DockerClient) -> None:
     """Containers left by a process of this machine that died without cleaning up (SIGKILL)."""
     host = socket.gethostname()
     # Other processes remove their containers meanwhile (and may reap the same orphan).
-    for container in client.containers.list(all=True, filters={"label": OWNER_LABEL},
-                                            ignore_removed=True):
+    for container in client.containers.list(all=True, filters={"label": OWNER_LABEL}, ignore_removed=True):
         owner_host, _, pid = container.labels.get(OWNER_LABEL, "").rpartition(":")
         if owner_host == host and pid.isdigit() and not pid_alive(int(pid)):
             try:

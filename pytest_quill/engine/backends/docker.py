@@ -15,22 +15,18 @@ caller's uid:gid, so what they write belongs to the caller.
 from __future__ import annotations
 
 import copy
-import hashlib
 import io
 import os
 import subprocess
-import tempfile
-import time
 from pathlib import Path
 from typing import BinaryIO
 
 import docker
-import docker.errors
 
 from ... import data
 from ...errors import BenchError
 from ...secrets import redact
-from . import containers, docker_images, remote
+from . import containers, docker_builder, docker_images, remote
 from .archives import ArchiveRunner
 from .base import Toolchain
 from .containers import OWNER_LABEL
@@ -44,9 +40,11 @@ _PROBE_TIMEOUT_S = 5
 # a command that is not found exits 127 with the shell's message in the log.
 _MERGED_OUTPUT = ["sh", "-c", 'exec "$@" 2>&1', "sh"]
 # Tools reported by identity(): the first line of `tool --version`, or "missing".
-_VERSIONS_SCRIPT = ('for t in "$@"; do if command -v "$t" >/dev/null 2>&1; then '
-                    'printf "%s: %s\\n" "$t" "$("$t" --version 2>&1 | head -n1)"; '
-                    'else printf "%s: missing\\n" "$t"; fi; done')
+_VERSIONS_SCRIPT = (
+    'for t in "$@"; do if command -v "$t" >/dev/null 2>&1; then '
+    'printf "%s: %s\\n" "$t" "$("$t" --version 2>&1 | head -n1)"; '
+    'else printf "%s: missing\\n" "$t"; fi; done'
+)
 
 
 def chosen_engine() -> str:
@@ -64,7 +62,7 @@ def find_engine() -> tuple[str | None, list[str]]:
     """The URL of the first engine that answers, or None and why each did not."""
     reasons = []
     for url in engine_urls():
-        if url.startswith("unix://") and not Path(url[len("unix://"):]).exists():
+        if url.startswith("unix://") and not Path(url[len("unix://") :]).exists():
             reasons.append(f"{url}: no such socket")
             continue
         reason = remote.probe(url, _PROBE_TIMEOUT_S)
@@ -78,12 +76,17 @@ def docker_available() -> str | None:
     """None when an engine answers; else why not in one line, naming DOCKER_HOST
     when it chose the engine, else each place looked at."""
     url, reasons = find_engine()
-    if url:
-        return None
+    return None if url else _unanswered(reasons)
+
+
+def _unanswered(reasons: list[str]) -> str:
+    """Why no engine answered, from find_engine's REASONS (see docker_available)."""
     if chosen_engine():
-        return (f"DOCKER_HOST={redact(chosen_engine())} does not answer ({reasons[0].partition(': ')[2]}); "
-                f"{remote.how_to_reach(chosen_engine())}, or unset DOCKER_HOST to use the private engine "
-                f"(sh {DOCKERD_SCRIPT}) or the default socket")
+        return (
+            f"DOCKER_HOST={redact(chosen_engine())} does not answer ({reasons[0].partition(': ')[2]}); "
+            f"{remote.how_to_reach(chosen_engine())}, or unset DOCKER_HOST to use the private engine "
+            f"(sh {DOCKERD_SCRIPT}) or the default socket"
+        )
     return "; ".join(reasons)
 
 
@@ -91,11 +94,11 @@ def ensure_engine() -> str:
     """The URL of an engine that answers, after starting the private one
     (DOCKERD_SCRIPT) when none does. A DOCKER_HOST that does not answer is
     not replaced by it: BenchError naming DOCKER_HOST."""
-    url, _ = find_engine()
+    url, reasons = find_engine()
     if url:
         return url
     if chosen_engine() not in ("", PRIVATE_URL):
-        raise BenchError(docker_available())
+        raise BenchError(_unanswered(reasons))
     script = DOCKERD_SCRIPT
     done = subprocess.run(["sh", str(script)], capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
@@ -107,14 +110,19 @@ def ensure_engine() -> str:
 class DockerBackend:
     name = "docker"
 
-    def __init__(self, project_root: Path, mounts: tuple[Path, ...] = (),
-                 log_dir: Path | None = None, toolchain: Toolchain = Toolchain()):
+    def __init__(
+        self,
+        project_root: Path,
+        mounts: tuple[Path, ...] = (),
+        log_dir: Path | None = None,
+        toolchain: Toolchain = Toolchain(),
+    ):
         self.toolchain = toolchain
         self.project_root = Path(project_root).resolve()
         self.mounts = tuple(Path(m).resolve() for m in mounts)
         # Where the builder image's own build log goes (it is built lazily, once).
         self.log_dir = Path(log_dir) if log_dir else self.project_root / "reports" / "docker"
-        self._client = None
+        self._client: docker.DockerClient | None = None
         self._remote = False  # decided with the client, from the engine's URL
         # Shared by every toolchain view of this engine: Dockerfile -> tag -> image id.
         self._tags: dict[Path, str] = {}
@@ -133,13 +141,14 @@ class DockerBackend:
         return view
 
     @property
-    def client(self):
+    def client(self) -> docker.DockerClient:
         if self._client is None:
-            url, _ = find_engine()
+            url, reasons = find_engine()
             if url is None:
-                raise BenchError(f"Docker backend: no engine answers: {docker_available()}"
-                                 + ("" if chosen_engine() else
-                                    f" (start one with sh {DOCKERD_SCRIPT})"))
+                raise BenchError(
+                    f"Docker backend: no engine answers: {_unanswered(reasons)}"
+                    + ("" if chosen_engine() else f" (start one with sh {DOCKERD_SCRIPT})")
+                )
             self._client = remote.engine_client(url, timeout=None)
             self._remote = remote.is_remote(url)
             containers.remove_orphans(self._client)
@@ -153,59 +162,26 @@ class DockerBackend:
     # -- the builder image ------------------------------------------------
 
     def builder_tag(self) -> str:
-        """quill-builder/<name>:<hash of the Dockerfile>: a new Dockerfile is a new image."""
-        dockerfile = self.toolchain.dockerfile
-        if dockerfile is None:
-            raise BenchError("Docker backend: this recipe names no builder image")
+        """The toolchain's builder image tag (docker_builder.builder_tag), worked out once."""
+        dockerfile = self._dockerfile()
         if dockerfile not in self._tags:
-            if not dockerfile.is_file():
-                raise BenchError(f"builder image {dockerfile}: no such file")
-            digest = hashlib.sha256(dockerfile.read_bytes()).hexdigest()[:16]
-            self._tags[dockerfile] = (f"quill-builder/{dockerfile.name.removesuffix('.dockerfile')}"
-                                      f":{digest}")
+            self._tags[dockerfile] = docker_builder.builder_tag(dockerfile)
         return self._tags[dockerfile]
 
     def builder_image(self) -> str:
         """The builder image's id, built on first use; one build across processes."""
         tag = self.builder_tag()
         if tag not in self._builders:
-            self._builders[tag] = self._present(tag) or self._build_once(tag)
+            local_urls = [PRIVATE_URL, DEFAULT_URL] if self.remote else None
+            self._builders[tag] = docker_builder.present(self.client, tag) or docker_builder.obtain(
+                self.client, tag, self._dockerfile(), self.log_dir, local_urls
+            )
         return self._builders[tag]
 
-    def _build_once(self, tag: str) -> str:
-        with docker_images.image_lock(tag):
-            return self._present(tag) or self._sent(tag) or self._build_builder(tag)
-
-    def _sent(self, tag: str) -> str | None:
-        """The image sent from this machine's engine to a remote one, if it has it."""
-        if not self.remote:
-            return None
-        with open(self._image_log(tag), "ab") as log:
-            if remote.send_image(self.client, [PRIVATE_URL, DEFAULT_URL], tag, log):
-                return self.client.images.get(tag).id
-        return None
-
-    def _image_log(self, tag: str) -> Path:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        return self.log_dir / f"{tag.replace('/', '_').replace(':', '-')}.log"
-
-    def _present(self, tag: str) -> str | None:
-        try:
-            return self.client.images.get(tag).id
-        except docker.errors.ImageNotFound:
-            return None
-
-    def _build_builder(self, tag: str) -> str:
-        dockerfile = self.toolchain.dockerfile
-        started = time.monotonic()
-        with open(self._image_log(tag), "ab") as log:
-            # An empty context: builder Dockerfiles COPY nothing, their hash is the tag.
-            with tempfile.TemporaryDirectory(prefix="quill-context-") as context:
-                image_id = docker_images.build_image(self.client, dockerfile, Path(context), None,
-                                                     {}, tag, log)
-            docker_images.note(log, f"builder image {tag} = {image_id[:19]} built in "
-                                    f"{time.monotonic() - started:.0f} s")
-        return image_id
+    def _dockerfile(self) -> Path:
+        if self.toolchain.dockerfile is None:
+            raise BenchError("Docker backend: this recipe names no builder image")
+        return self.toolchain.dockerfile
 
     # -- the Backend interface ---------------------------------------------
 
@@ -214,12 +190,18 @@ class DockerBackend:
         key = (self.builder_tag(), *tools)
         if key not in self._versions:
             out = io.BytesIO()
-            code = self.run(["sh", "-c", _VERSIONS_SCRIPT, "sh", *tools], cwd=self.project_root,
-                            env=None, log=out, timeout=120)
+            code = self.run(
+                ["sh", "-c", _VERSIONS_SCRIPT, "sh", *tools],
+                cwd=self.project_root,
+                env=None,
+                log=out,
+                timeout=120,
+            )
             if code != 0:
                 said = out.getvalue().decode(errors="replace").strip().splitlines() or ["no output"]
-                raise BenchError(f"builder image {self.builder_tag()}: tool versions query "
-                                 f"failed ({code}): {said[0]}")
+                raise BenchError(
+                    f"builder image {self.builder_tag()}: tool versions query failed ({code}): {said[0]}"
+                )
             self._versions[key] = out.getvalue().decode(errors="replace").strip()
         return f"docker {self.builder_tag()} {self.builder_image()}\n{self._versions[key]}"
 
@@ -228,19 +210,27 @@ class DockerBackend:
         lines = self.identity(tools).splitlines()[1:]
         return [line.split(": ")[0] for line in lines if line.endswith(": missing")]
 
-    def run(self, argv: list[str], *, cwd: Path, env: dict | None, log: BinaryIO,
-            timeout: float) -> int:
+    def run(
+        self, argv: list[str], *, cwd: Path, env: dict[str, str] | None, log: BinaryIO, timeout: float
+    ) -> int:
         argv = [str(a) for a in argv]
         user = f"{os.getuid()}:{os.getgid()}"
         if self.remote:
             runner = ArchiveRunner(self.client, self.builder_image(), self._roots())
-            return runner.run(argv, cwd=Path(cwd), environment=self._environment(env),
-                              user=user, log=log, timeout=timeout)
+            return runner.run(
+                argv, cwd=Path(cwd), environment=self._environment(env), user=user, log=log, timeout=timeout
+            )
         # The host network: a ccache redis:// address on 127.0.0.1 is this machine's.
         container = self.client.containers.create(
-            self.builder_image(), _MERGED_OUTPUT + argv, working_dir=str(cwd),
-            environment=self._environment(env), user=user, volumes=self._volumes(),
-            network_mode="host", labels={OWNER_LABEL: containers.owner()})
+            self.builder_image(),
+            _MERGED_OUTPUT + argv,
+            working_dir=str(cwd),
+            environment=self._environment(env),
+            user=user,
+            volumes=self._volumes(),
+            network_mode="host",
+            labels={OWNER_LABEL: containers.owner()},
+        )
         # Whatever happens (exit, timeout, Ctrl-C), the container is killed and removed.
         try:
             return containers.start_and_wait(container, argv, log, timeout)
@@ -249,10 +239,13 @@ class DockerBackend:
 
     def _roots(self) -> list[Path]:
         """The folders a remote engine mirrors: the writable ones and each source's folder."""
-        return [self.project_root, *self.mounts,
-                *(path if path.is_dir() else path.parent for path in self.toolchain.sources)]
+        return [
+            self.project_root,
+            *self.mounts,
+            *(path if path.is_dir() else path.parent for path in self.toolchain.sources),
+        ]
 
-    def _environment(self, env: dict | None) -> dict[str, str]:
+    def _environment(self, env: dict[str, str] | None) -> dict[str, str]:
         # HOME=/tmp: the caller's uid has no home in the image, and tools (ccache) want one.
         return {"HOME": "/tmp", **{k: str(v) for k, v in (env or {}).items()}}
 
@@ -275,13 +268,26 @@ class DockerBackend:
                     remote.send_image(self.client, [PRIVATE_URL, DEFAULT_URL], tag, log)
         return docker_images.base_image(self.client, debian_arch, suite, log)
 
-    def build_image(self, dockerfile: Path, context: Path, platform: str | None,
-                    buildargs: dict[str, str], tag: str, log: BinaryIO) -> str:
+    def build_image(
+        self,
+        dockerfile: Path,
+        context: Path,
+        platform: str | None,
+        buildargs: dict[str, str],
+        tag: str,
+        log: BinaryIO,
+    ) -> str:
         # A remote engine's builds use its machine's network (a test engine has no bridge).
-        return docker_images.build_image(self.client, Path(dockerfile), Path(context), platform,
-                                         buildargs, tag, log,
-                                         network_mode="host" if self.remote else None)
+        return docker_images.build_image(
+            self.client,
+            Path(dockerfile),
+            Path(context),
+            platform,
+            buildargs,
+            tag,
+            log,
+            network_mode="host" if self.remote else None,
+        )
 
     def export_rootfs(self, image: str, dest_tar: Path, log: BinaryIO) -> None:
         docker_images.export_rootfs(self.client, image, Path(dest_tar), log)
-

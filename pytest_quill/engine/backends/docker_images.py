@@ -23,12 +23,15 @@ from filelock import FileLock
 
 from ...errors import BenchError, BuildError
 
-PLATFORM_OF = {"amd64": "linux/amd64", "arm64": "linux/arm64",
-               "armhf": "linux/arm/v7", "armel": "linux/arm/v5"}
+PLATFORM_OF = {
+    "amd64": "linux/amd64",
+    "arm64": "linux/arm64",
+    "armhf": "linux/arm/v7",
+    "armel": "linux/arm/v5",
+}
 _MACHINE_OF = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf"}
 # binfmt_misc handler that runs each foreign architecture's binaries.
-BINFMT_OF = {"amd64": "qemu-x86_64", "arm64": "qemu-aarch64", "armhf": "qemu-arm",
-              "armel": "qemu-arm"}
+BINFMT_OF = {"amd64": "qemu-x86_64", "arm64": "qemu-aarch64", "armhf": "qemu-arm", "armel": "qemu-arm"}
 _ARG_BASE = re.compile(r"^\s*ARG\s+BASE=(\S+)", re.MULTILINE)
 _NEEDS = re.compile(r"^#\s*NEEDS:\s*(.+)$", re.MULTILINE)
 _DEBIAN_REF = re.compile(r"^(?:docker\.io/)?(?:library/)?debian:([a-z]+)$")
@@ -71,21 +74,26 @@ def check_platform_runs(debian_arch: str) -> None:
     if debian_arch == debian_arch_of(None):
         return
     handler = BINFMT_OF.get(debian_arch, f"qemu-{debian_arch}")
-    fix = (f"as root: mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; "
-           f"apt-get install qemu-user-static binfmt-support; update-binfmts --enable {handler}")
+    fix = (
+        f"as root: mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; "
+        f"apt-get install qemu-user-static binfmt-support; update-binfmts --enable {handler}"
+    )
     entry = Path("/proc/sys/fs/binfmt_misc") / handler
     if not entry.exists():
-        raise BenchError(f"platform {PLATFORM_OF[debian_arch]} cannot run here: "
-                         f"{handler} is not registered in binfmt_misc ({fix})")
+        raise BenchError(
+            f"platform {PLATFORM_OF[debian_arch]} cannot run here: "
+            f"{handler} is not registered in binfmt_misc ({fix})"
+        )
     text = entry.read_text()
     if not text.startswith("enabled"):
-        raise BenchError(f"platform {PLATFORM_OF[debian_arch]} cannot run here: "
-                         f"{entry} is disabled ({fix})")
+        raise BenchError(f"platform {PLATFORM_OF[debian_arch]} cannot run here: {entry} is disabled ({fix})")
     flags = re.search(r"^flags: (\S*)", text, re.MULTILINE)
     if not flags or "F" not in flags.group(1):
-        raise BenchError(f"platform {PLATFORM_OF[debian_arch]} cannot run in containers: "
-                         f"{entry} lacks the F flag (install qemu-user-static, "
-                         "not qemu-user-binfmt)")
+        raise BenchError(
+            f"platform {PLATFORM_OF[debian_arch]} cannot run in containers: "
+            f"{entry} lacks the F flag (install qemu-user-static, "
+            "not qemu-user-binfmt)"
+        )
 
 
 def base_tag(debian_arch: str, suite: str) -> str:
@@ -104,8 +112,11 @@ def base_image(client: docker.DockerClient, debian_arch: str, suite: str, log: B
         try:
             pulled = client.images.pull("debian", tag=suite, platform=PLATFORM_OF[debian_arch])
         except docker.errors.APIError as exc:
-            note(log, f"base image debian:{suite} not pullable: made locally with mmdebstrap "
-                      f"({str(exc.explanation or exc).splitlines()[0]})")
+            note(
+                log,
+                f"base image debian:{suite} not pullable: made locally with mmdebstrap "
+                f"({str(exc.explanation or exc).splitlines()[0]})",
+            )
             _make_with_mmdebstrap(client, debian_arch, suite, tag, log)
         else:
             pulled.tag(tag)
@@ -113,21 +124,29 @@ def base_image(client: docker.DockerClient, debian_arch: str, suite: str, log: B
     return tag
 
 
-def _make_with_mmdebstrap(client: docker.DockerClient, debian_arch: str, suite: str, tag: str,
-                          log: BinaryIO) -> None:
+def _make_with_mmdebstrap(
+    client: docker.DockerClient, debian_arch: str, suite: str, tag: str, log: BinaryIO
+) -> None:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="quill-base-") as scratch:
         tar = Path(scratch) / "rootfs.tar"
-        argv = ["mmdebstrap", "--variant=minbase", f"--architectures={debian_arch}", suite,
-                str(tar), *_sources_lines(suite)]
+        argv = [
+            "mmdebstrap",
+            "--variant=minbase",
+            f"--architectures={debian_arch}",
+            suite,
+            str(tar),
+            *_sources_lines(suite),
+        ]
         note(log, "$ " + " ".join(argv))
         # stdin closed: mmdebstrap would also read sources.list lines from a pipe.
-        code = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log,
-                              stderr=subprocess.STDOUT).returncode
+        code = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT).returncode
         if code != 0:
-            raise BenchError(f"base image debian:{suite} ({debian_arch}): not pullable and "
-                             f"mmdebstrap from {DEBIAN_MIRROR} failed with exit code {code}",
-                             log=log_name(log))
+            raise BenchError(
+                f"base image debian:{suite} ({debian_arch}): not pullable and "
+                f"mmdebstrap from {DEBIAN_MIRROR} failed with exit code {code}",
+                log=log_name(log),
+            )
         image_id = import_tar(client, tar, tag, PLATFORM_OF[debian_arch])
     note(log, f"base image {tag} = {image_id[:19]} made in {time.monotonic() - started:.0f} s")
 
@@ -144,10 +163,13 @@ def import_tar(client: docker.DockerClient, tar: Path, tag: str, platform: str) 
     repository, _, version = tag.rpartition(":")
     api = client.api
     with open(tar, "rb") as stream:
-        response = api.post(api._url("/images/create"), data=stream, timeout=None,
-                            params={"fromSrc": "-", "repo": repository, "tag": version,
-                                    "platform": platform},
-                            headers={"Content-Type": "application/x-tar"})
+        response = api.post(
+            api._url("/images/create"),
+            data=stream,
+            timeout=None,
+            params={"fromSrc": "-", "repo": repository, "tag": version, "platform": platform},
+            headers={"Content-Type": "application/x-tar"},
+        )
     api._raise_for_status(response)
     return client.images.get(tag).id
 
@@ -158,8 +180,9 @@ def base_of(dockerfile: Path) -> str | None:
     return found.group(1) if found else None
 
 
-def resolve_base(client: docker.DockerClient, reference: str, debian_arch: str,
-                 dockerfile: Path, log: BinaryIO) -> str:
+def resolve_base(
+    client: docker.DockerClient, reference: str, debian_arch: str, dockerfile: Path, log: BinaryIO
+) -> str:
     """An image usable as BASE: a local or pullable one, or a Debian made locally."""
     debian = _DEBIAN_REF.match(reference)
     if debian:
@@ -169,16 +192,27 @@ def resolve_base(client: docker.DockerClient, reference: str, debian_arch: str,
     try:
         client.images.pull(reference, platform=PLATFORM_OF[debian_arch])
     except docker.errors.APIError as exc:
-        raise BuildError(f"{dockerfile.name}: base image {reference} not present, not pullable "
-                         f"({str(exc.explanation or exc).splitlines()[0]}) and only debian:<suite> "
-                         f"bases can be made locally{_needs(dockerfile)}", log=log_name(log)) from None
+        raise BuildError(
+            f"{dockerfile.name}: base image {reference} not present, not pullable "
+            f"({str(exc.explanation or exc).splitlines()[0]}) and only debian:<suite> "
+            f"bases can be made locally{_needs(dockerfile)}",
+            log=log_name(log),
+        ) from None
     note(log, f"base image {reference} pulled")
     return reference
 
 
-def build_image(client: docker.DockerClient, dockerfile: Path, context: Path,
-                platform: str | None, buildargs: dict[str, str], tag: str, log: BinaryIO,
-                labels: dict[str, str] | None = None, network_mode: str | None = None) -> str:
+def build_image(
+    client: docker.DockerClient,
+    dockerfile: Path,
+    context: Path,
+    platform: str | None,
+    buildargs: dict[str, str],
+    tag: str,
+    log: BinaryIO,
+    labels: dict[str, str] | None = None,
+    network_mode: str | None = None,
+) -> str:
     """Build DOCKERFILE for PLATFORM (None: native) and return the image id.
 
     Without BASE in buildargs, the Dockerfile's default base is resolved
@@ -189,19 +223,33 @@ def build_image(client: docker.DockerClient, dockerfile: Path, context: Path,
     default_base = base_of(dockerfile)
     if default_base and "BASE" not in buildargs:
         buildargs["BASE"] = resolve_base(client, default_base, debian_arch, dockerfile, log)
-    note(log, f"docker build {dockerfile} (platform {platform or 'native'}, "
-              f"BASE={buildargs.get('BASE', '-')}) -> {tag}")
+    note(
+        log,
+        f"docker build {dockerfile} (platform {platform or 'native'}, "
+        f"BASE={buildargs.get('BASE', '-')}) -> {tag}",
+    )
     image_id = None
-    for chunk in client.api.build(path=str(context), dockerfile=str(dockerfile), tag=tag,
-                                  platform=platform, buildargs=buildargs, labels=labels,
-                                  network_mode=network_mode, rm=True, forcerm=True, decode=True):
+    for chunk in client.api.build(
+        path=str(context),
+        dockerfile=str(dockerfile),
+        tag=tag,
+        platform=platform,
+        buildargs=buildargs,
+        labels=labels,
+        network_mode=network_mode,
+        rm=True,
+        forcerm=True,
+        decode=True,
+    ):
         if "stream" in chunk:
             log.write(chunk["stream"].encode())
         if "error" in chunk:
             log.flush()
-            raise BuildError(f"{dockerfile.name}: image build failed: "
-                             f"{chunk['error'].strip().splitlines()[0]}{_needs(dockerfile)}",
-                             log=log_name(log))
+            raise BuildError(
+                f"{dockerfile.name}: image build failed: "
+                f"{chunk['error'].strip().splitlines()[0]}{_needs(dockerfile)}",
+                log=log_name(log),
+            )
         image_id = chunk.get("aux", {}).get("ID", image_id)
     log.flush()
     if image_id is None:

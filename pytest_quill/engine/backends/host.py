@@ -37,18 +37,25 @@ class HostBackend:
     def missing(self, tools: list[str]) -> list[str]:
         return [tool for tool in tools if shutil.which(tool) is None]
 
-    def run(self, argv: list[str], *, cwd: Path, env: dict | None, log: BinaryIO,
-            timeout: float) -> int:
+    def run(
+        self, argv: list[str], *, cwd: Path, env: dict[str, str] | None, log: BinaryIO, timeout: float
+    ) -> int:
         merged = {**os.environ, **(env or {})}
         # Its own process group, so an interrupted run kills the whole make tree;
         # and killed with us if pytest itself is killed (no orphan make in the tree).
-        proc = subprocess.Popen(argv, cwd=cwd, env=merged, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True,
-                                preexec_fn=die_with_parent)
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=merged,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
         try:
             return proc.wait(timeout=timeout)
         except BaseException:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             raise
-

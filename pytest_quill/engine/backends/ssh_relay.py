@@ -14,6 +14,7 @@ and agent.
 
 from __future__ import annotations
 
+import io
 import shutil
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import tempfile
 import threading
 import weakref
 from pathlib import Path
+from typing import IO, Any, cast
 from urllib.parse import urlparse
 
 import docker
@@ -37,10 +39,19 @@ def ssh_argv(url: str) -> list[str]:
     """The ssh command that reaches the engine of ssh://[USER@]HOST[:PORT], as the
     docker CLI runs it."""
     parsed = urlparse(url)
-    return ["ssh", "-T", "-o", f"ConnectTimeout={_CONNECT_S}",
-            *(["-l", parsed.username] if parsed.username else []),
-            *(["-p", str(parsed.port)] if parsed.port else []),
-            "--", parsed.hostname or "", "docker", "system", "dial-stdio"]
+    return [
+        "ssh",
+        "-T",
+        "-o",
+        f"ConnectTimeout={_CONNECT_S}",
+        *(["-l", parsed.username] if parsed.username else []),
+        *(["-p", str(parsed.port)] if parsed.port else []),
+        "--",
+        parsed.hostname or "",
+        "docker",
+        "system",
+        "dial-stdio",
+    ]
 
 
 class _OnePool(UnixHTTPAdapter):
@@ -48,7 +59,7 @@ class _OnePool(UnixHTTPAdapter):
     id is a new one), so nearly every request would pay a new ssh login: one
     pool for all."""
 
-    def get_connection(self, url, proxies=None):
+    def get_connection(self, url: str, proxies: dict[str, str] | None = None) -> Any:
         return super().get_connection(self.socket_path, proxies)
 
 
@@ -107,11 +118,14 @@ class Relay:
         """One connection: bytes both ways until either side ends."""
         with open(self.log, "ab") as log:
             # Its own session: a Ctrl-C meant for pytest does not cut a request in half.
-            ssh = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=log, start_new_session=True)
-        upstream = threading.Thread(target=_client_to_ssh, args=(client, ssh), daemon=True)
+            ssh = subprocess.Popen(
+                self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True
+            )
+        # Both PIPEs; stdout buffered (the default), so read1 returns what is there.
+        to_ssh, from_ssh = cast(IO[bytes], ssh.stdin), cast(io.BufferedReader, ssh.stdout)
+        upstream = threading.Thread(target=_client_to_ssh, args=(client, ssh, to_ssh), daemon=True)
         upstream.start()
-        _ssh_to_client(ssh, client)
+        _ssh_to_client(from_ssh, client)
         try:
             client.shutdown(socket.SHUT_RDWR)  # wakes the upstream thread's recv
         except OSError:
@@ -119,18 +133,18 @@ class Relay:
         upstream.join()
         client.close()
         ssh.wait()
-        ssh.stdout.close()
+        from_ssh.close()
 
 
-def _client_to_ssh(client: socket.socket, ssh: subprocess.Popen) -> None:
+def _client_to_ssh(client: socket.socket, ssh: subprocess.Popen[bytes], to_ssh: IO[bytes]) -> None:
     try:
         while data := client.recv(_CHUNK):
-            ssh.stdin.write(data)
-            ssh.stdin.flush()
+            to_ssh.write(data)
+            to_ssh.flush()
     except OSError:
         pass  # either side gone: the connection is over
     try:
-        ssh.stdin.close()  # dial-stdio ends the engine's connection, then ssh ends
+        to_ssh.close()  # dial-stdio ends the engine's connection, then ssh ends
     except OSError:
         pass
     try:
@@ -139,9 +153,9 @@ def _client_to_ssh(client: socket.socket, ssh: subprocess.Popen) -> None:
         ssh.terminate()  # still connecting to an unreachable host: nobody waits for it
 
 
-def _ssh_to_client(ssh: subprocess.Popen, client: socket.socket) -> None:
+def _ssh_to_client(from_ssh: io.BufferedReader, client: socket.socket) -> None:
     try:
-        while data := ssh.stdout.read1(_CHUNK):
+        while data := from_ssh.read1(_CHUNK):
             client.sendall(data)
     except OSError:
         pass

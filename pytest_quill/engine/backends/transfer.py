@@ -36,6 +36,9 @@ _SHELLS = ("sh", "bash", "dash")
 _PATH_START = r"""(?<![^\s'"=:;|&<>()])"""  # a path's text starts at a word's start
 _PATH_REST = r"""(?=/|[\s'":;|&<>()]|$)[^\s'":;|&<>()]*"""  # and ends at shell syntax
 _SAME_MTIME_NS = 1000  # float rounding on either side: a microsecond is the same time
+# A path as both sides list it: (type "d", "l" or "f", size, mtime_ns, link target).
+Entry = tuple[str, int, int, str]
+Listing = dict[str, Entry]
 # sh WRAPPER sh CWD ARGV...: the command's output is the container's; then the
 # changes it made go to STATE/out.tar and the paths left to STATE/after.
 WRAPPER = r"""T=/.quill-transfer
@@ -95,7 +98,7 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def _entry(path: str) -> tuple | None:
+def _entry(path: str) -> Entry | None:
     """(type, size, mtime_ns, link target) as both sides list them; None: not sent."""
     info = os.lstat(path)
     if stat.S_ISDIR(info.st_mode):
@@ -107,11 +110,11 @@ def _entry(path: str) -> tuple | None:
     return None  # fifos, sockets, devices: nothing a build leaves for the next step
 
 
-def host_listing(units: list[Path]) -> dict[str, tuple]:
-    listing = {}
+def host_listing(units: list[Path]) -> Listing:
+    listing: dict[str, Entry | None] = {}
     for unit in units:
-        listing[str(unit)] = _entry(str(unit))
-        if listing[str(unit)][0] != "d":
+        listing[str(unit)] = entry = _entry(str(unit))
+        if entry is None or entry[0] != "d":
             continue
         for folder, folders, files in os.walk(unit):
             for name in folders + files:
@@ -120,21 +123,24 @@ def host_listing(units: list[Path]) -> dict[str, tuple]:
     return {path: entry for path, entry in listing.items() if entry is not None}
 
 
-def parse_listing(raw: bytes) -> dict[str, tuple]:
+def parse_listing(raw: bytes) -> Listing:
     """find -printf '%y\\t%s\\t%T@\\t%l\\t%p\\0' output, as host_listing() gives it."""
-    listing = {}
+    listing: dict[str, Entry | None] = {}
     for record in raw.decode(errors="surrogateescape").split("\0"):
         if record.count("\t") < 4:
             continue
         kind, size, mtime, link, path = record.split("\t", 4)
         seconds, _, fraction = mtime.partition(".")
         mtime_ns = int(seconds) * 10**9 + int(fraction[:9].ljust(9, "0"))
-        listing[path] = {"d": ("d", 0, 0, ""), "l": ("l", 0, 0, link),
-                         "f": ("f", int(size), mtime_ns, "")}.get(kind)
+        listing[path] = {
+            "d": ("d", 0, 0, ""),
+            "l": ("l", 0, 0, link),
+            "f": ("f", int(size), mtime_ns, ""),
+        }.get(kind)
     return {path: entry for path, entry in listing.items() if entry is not None}
 
 
-def same(here: tuple, there: tuple | None) -> bool:
+def same(here: Entry, there: Entry | None) -> bool:
     if there is None or here[0] != there[0] or here[1] != there[1] or here[3] != there[3]:
         return False
     return abs(here[2] - there[2]) <= _SAME_MTIME_NS
@@ -170,8 +176,7 @@ def _add_bytes(tar: tarfile.TarFile, path: str, data: bytes | None) -> None:
 def _exact_mtime(info: tarfile.TarInfo, mtime_ns: int) -> None:
     """The pax mtime to the nanosecond (tarfile would write a rounded float)."""
     info.mtime = mtime_ns // 10**9
-    info.pax_headers = {**info.pax_headers,
-                        "mtime": f"{mtime_ns // 10**9}.{mtime_ns % 10**9:09d}"}
+    info.pax_headers = {**info.pax_headers, "mtime": f"{mtime_ns // 10**9}.{mtime_ns % 10**9:09d}"}
 
 
 def unpack(changes: tarfile.TarFile, units: list[Path]) -> int:
@@ -219,10 +224,11 @@ def _in_its_unit(member: tarfile.TarInfo, units: list[Path]) -> tuple[tarfile.Ta
     if path == unit and member.issym():  # every later member would land where it points
         raise tarfile.LinkOutsideDestinationError(member, member.linkname)
     dest = unit if path != unit else unit.parent
-    renamed = {"name": str(path.relative_to(dest))}
+    name = str(path.relative_to(dest))
     if member.islnk():  # a hard link's target is named from the archive's root, /
-        renamed["linkname"] = os.path.relpath(posixpath.normpath("/" + member.linkname), dest)
-    return member.replace(**renamed, deep=False), dest
+        linkname = os.path.relpath(posixpath.normpath("/" + member.linkname), dest)
+        return member.replace(name=name, linkname=linkname, deep=False), dest
+    return member.replace(name=name, deep=False), dest
 
 
 def _from_engine(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
@@ -233,7 +239,7 @@ def _special(member: tarfile.TarInfo) -> bool:
     return member.ischr() or member.isblk() or member.isfifo()
 
 
-def remove_gone(before: dict[str, tuple], after: set[str]) -> None:
+def remove_gone(before: Listing, after: set[str]) -> None:
     """What the command deleted there: deleted here (deepest first)."""
     for path in sorted(set(before) - after, reverse=True):
         if before[path][0] == "d" and not os.path.islink(path):
