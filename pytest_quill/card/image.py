@@ -20,6 +20,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import BuildError
 from ..profile import SdCard
@@ -45,7 +46,7 @@ class Partition:
     bootable: bool
     fs: str  # fat16 | fat32 | ext2 | ext3 | ext4
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -197,7 +198,7 @@ def _holes_within(data: list[tuple[int, int]], start: int, length: int) -> Itera
 # Reading the image back.
 
 
-def output(argv: list[str], env: dict | None = None) -> str:
+def output(argv: list[str], env: dict[str, str] | None = None) -> str:
     """A read-only tool's stdout; BuildError with its first stderr line on failure."""
     done = subprocess.run(argv, capture_output=True, env={**os.environ, **(env or {})})
     if done.returncode != 0:
@@ -206,7 +207,7 @@ def output(argv: list[str], env: dict | None = None) -> str:
     return done.stdout.decode(errors="replace")
 
 
-def partition_table(image: Path) -> dict:
+def partition_table(image: Path) -> dict[str, Any]:
     return json.loads(output(["sfdisk", "--json", str(image)]))["partitiontable"]
 
 

@@ -13,6 +13,7 @@ import hashlib
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from ..engine.context import Artifact
 from ..errors import QuillError
@@ -20,7 +21,7 @@ from ..formats import bmap, uimage
 from ..profile import Profile
 from . import bootscript, rootfs_manifest, uboot_env
 from . import image as diskimage
-from . import recipe as sdcard
+from .preflight import kernel_config_problems
 
 FAT_VERSIONS = {"fat16": "FAT16", "fat32": "FAT32"}
 EXAMPLES = 3  # paths named in a line that counts many broken entries
@@ -70,7 +71,7 @@ def check_partitions(image: Path, profile: Profile) -> list[str]:
     return problems
 
 
-def _partition_problems(image: Path, want: diskimage.Partition, have: dict) -> list[str]:
+def _partition_problems(image: Path, want: diskimage.Partition, have: dict[str, Any]) -> list[str]:
     where = f"{image}: partition {want.number}"
     facts = [
         ("start sector", want.start // diskimage.SECTOR, have.get("start")),
@@ -95,7 +96,7 @@ def check_filesystems(image: Path, profile: Profile, kernel: Artifact) -> list[s
     found = diskimage.probe(image, root.start).get("TYPE")
     if found != root.fs:
         problems.append(f"{image}: partition 2 holds {found}, the profile says sdcard.root_fs = {root.fs}")
-    return problems + sdcard.kernel_config_problems(profile, kernel.file("config"))
+    return problems + kernel_config_problems(profile, kernel.file("config"))
 
 
 def check_boot_files(image: Path, profile: Profile, kernel: Artifact, card: Artifact) -> list[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from ..digest import file_sha256
 from ..errors import QuillError
@@ -68,7 +69,7 @@ def environment(profile: Profile) -> tuple[Environment | None, str]:
         return None, f"boot.scr not checked against a U-Boot: {key} {path}: {error}"
 
 
-def describe(profile: Profile) -> dict:
+def describe(profile: Profile) -> dict[str, Any]:
     """For the card's meta: which U-Boot judges its boot script, or why none does."""
     env, why = environment(profile)
     if env is None:
@@ -89,7 +90,7 @@ def describe(profile: Profile) -> dict:
     }
 
 
-def identity(profile: Profile) -> dict | None:
+def identity(profile: Profile) -> dict[str, str | None] | None:
     """The judging U-Boot's file identity, for the card's cache key."""
     path, key = uboot_path(profile)
     if path is None:

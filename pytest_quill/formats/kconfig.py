@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _SET = re.compile(r"^CONFIG_(\w+)=(.*)$")
 _UNSET = re.compile(r"^# CONFIG_(\w+) is not set$")
@@ -60,7 +61,7 @@ class Declaration:
 def declarations(kconfig: Path, tree: Path) -> dict[str, Declaration]:
     """The config blocks of one Kconfig file: type and the symbols they depend on."""
     found: dict[str, Declaration] = {}
-    current: dict | None = None
+    current: dict[str, Any] | None = None
     if_stack: list[list[str]] = []
 
     def close() -> None:
@@ -142,11 +143,12 @@ def source_chain(tree: Path, arch: str, target: str) -> list[str] | None:
     return None
 
 
-def _chain_to(node: Path, parents: dict, tree: Path) -> list[str]:
+def _chain_to(node: Path, parents: dict[Path, Path | None], tree: Path) -> list[str]:
     chain = []
-    while node is not None:
-        chain.append(str(node.relative_to(tree.resolve())))
-        node = parents[node]
+    at: Path | None = node
+    while at is not None:
+        chain.append(str(at.relative_to(tree.resolve())))
+        at = parents[at]
     return chain[::-1]
 
 

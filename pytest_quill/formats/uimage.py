@@ -11,6 +11,7 @@ import struct
 import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import VerifyError
 from ..profile import Profile
@@ -40,7 +41,7 @@ class UImageHeader:
     compression: int
     name: str
 
-    def as_meta(self) -> dict:
+    def as_meta(self) -> dict[str, Any]:
         """JSON-able, addresses and CRCs in hex as mkimage -l prints them."""
         meta = asdict(self)
         for key in ("magic", "header_crc", "load", "entry", "data_crc"):

@@ -39,7 +39,7 @@ class Patch:
     path: Path
     sha256: str
 
-    def entry(self) -> dict:
+    def entry(self) -> dict[str, str]:
         return {"name": self.name, "sha256": self.sha256}
 
 
@@ -62,12 +62,12 @@ def patches(folder: Path | None) -> list[Patch]:
     return [Patch(path.name, path, file_sha256(path)) for path in found]
 
 
-def fingerprint(folder: Path | None) -> list[dict]:
+def fingerprint(folder: Path | None) -> list[dict[str, str]]:
     """Names and sha256 of the patches, for the cache key."""
     return [patch.entry() for patch in patches(folder)]
 
 
-def sync(ctx: BuildContext, tree: Path, wanted: list[Patch], record_dir: Path) -> list[dict]:
+def sync(ctx: BuildContext, tree: Path, wanted: list[Patch], record_dir: Path) -> list[dict[str, str]]:
     """Make TREE hold exactly the WANTED patches (plus what its source already had).
     The list, in order: name, sha256, status: "applied" (now), "kept" (applied by
     an earlier build of this tree), "in the source" (the source had it)."""
@@ -140,7 +140,7 @@ def _check(ctx: BuildContext, tree: Path, patch: Patch) -> None:
         )
 
 
-def _take_out(ctx: BuildContext, tree: Path, entry: dict, record_dir: Path) -> None:
+def _take_out(ctx: BuildContext, tree: Path, entry: dict[str, str], record_dir: Path) -> None:
     copy = record_dir / f"{entry['sha256']}.patch"
     if copy.is_file() and is_applied(ctx, tree, copy):
         _patch(ctx, tree, entry["name"], ["-R", "-i", str(copy)])
@@ -166,14 +166,14 @@ def _patch(ctx: BuildContext, tree: Path, name: str, args: list[str], check: boo
     return code, said
 
 
-def _load(record_dir: Path) -> list[dict]:
+def _load(record_dir: Path) -> list[dict[str, str]]:
     try:
         return list(json.loads((record_dir / RECORD).read_text()))
     except (OSError, ValueError):
         return []
 
 
-def _save(record_dir: Path, entries: list[dict]) -> None:
+def _save(record_dir: Path, entries: list[dict[str, str]]) -> None:
     temporary = record_dir / f"{RECORD}.tmp"
     temporary.write_text(json.dumps(entries, indent=1))
     os.replace(temporary, record_dir / RECORD)

@@ -8,6 +8,7 @@ symbol is silent in make's output (NOOK.md, mistakes 1 and 2).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..formats import kconfig
 
@@ -16,7 +17,7 @@ SQUIREOS_KCONFIG = "drivers/squireos/Kconfig"
 
 def check(
     requested: dict[str, str], final: dict[str, str], tree: Path, arch: str, kconfig_parent: str
-) -> dict:
+) -> dict[str, Any]:
     """{"requested", "final", "problems": [{"symbol", "requested", "final", "message"}]}"""
     problems = []
     for symbol, wanted in requested.items():
@@ -89,5 +90,5 @@ def _declaration(tree: Path, symbol: str) -> kconfig.Declaration | None:
     return kconfig.find_declaration(tree, symbol)
 
 
-def problem_lines(config_check: dict) -> list[str]:
+def problem_lines(config_check: dict[str, Any]) -> list[str]:
     return [problem["message"] for problem in config_check.get("problems", [])]

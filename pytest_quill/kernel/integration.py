@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
 
@@ -109,7 +110,7 @@ def with_makefile_line(makefile_text: str) -> str:
     return makefile_text.rstrip("\n") + f"\n{MAKEFILE_LINE}\n"
 
 
-def integrate(tree: Path, originals: Path, modules_src: Path, kconfig_parent: str) -> dict:
+def integrate(tree: Path, originals: Path, modules_src: Path, kconfig_parent: str) -> dict[str, Any]:
     """Put drivers/squireos into the tree and make ARCH's Kconfig and the
     drivers Makefile reach it. Idempotent; never reads or writes through a link
     out of the tree."""

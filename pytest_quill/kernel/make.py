@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..secrets import redact
 
@@ -84,7 +85,7 @@ def read_stats(text: str) -> dict[str, int]:
     return {name: int(value) for name, value in pairs if name in STATS and value.isdigit()}
 
 
-def stats_record(before: dict[str, int], after: dict[str, int], remote: str) -> dict:
+def stats_record(before: dict[str, int], after: dict[str, int], remote: str) -> dict[str, Any]:
     """What this build asked of ccache: the counters' growth, hits and misses summed,
     and where the remote storage is (its server: no user part, no secret attribute)."""
     grown = {name: after.get(name, 0) - before.get(name, 0) for name in STATS}

@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from ..digest import file_sha256, tree_sha256
 from ..engine.cache import default_cache
@@ -64,7 +65,7 @@ def source_mounts(source: str, root: Path | None = None) -> list[Path]:
     return []
 
 
-def source_identity(source: str, root: Path | None = None) -> dict:
+def source_identity(source: str, root: Path | None = None) -> dict[str, Any]:
     """What names the exact sources: package version and tarball stamp, a given
     tarball's sha256, the tree's git revision (plus a hash of uncommitted
     changes), or the URL."""
@@ -93,7 +94,7 @@ def source_identity(source: str, root: Path | None = None) -> dict:
     return _path_identity(path)
 
 
-def _debian_identity(source: str) -> dict:
+def _debian_identity(source: str) -> dict[str, Any]:
     package = source[len(DEBIAN_PREFIX) :]
     tarball = debian_tarball(source)
     if not tarball.is_file():
@@ -112,7 +113,7 @@ def _debian_identity(source: str) -> dict:
     }
 
 
-def _path_identity(tree: Path) -> dict:
+def _path_identity(tree: Path) -> dict[str, Any]:
     """A tree by its content: in git, the revision, the uncommitted changes and the
     untracked files' bytes (what .gitignore leaves out is not source); else every
     file's bytes (read again only when its stat changed, digest.tree_sha256)."""
@@ -143,7 +144,7 @@ def _path_identity(tree: Path) -> dict:
     }
 
 
-def tree_label(identity: dict) -> str:
+def tree_label(identity: dict[str, Any]) -> str:
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
     name = (
         identity.get("package") or identity.get("name") or Path(identity.get("path") or identity["url"]).name
@@ -151,7 +152,7 @@ def tree_label(identity: dict) -> str:
     return f"{re.sub(r'[^A-Za-z0-9._-]', '_', name)}-{digest}"
 
 
-def prepare_tree(ctx: BuildContext, source: str, identity: dict, workspace: Path) -> Path:
+def prepare_tree(ctx: BuildContext, source: str, identity: dict[str, Any], workspace: Path) -> Path:
     """The workspace's copy of the sources, made once in a scratch folder (removed
     however the making ends: a half-extracted tree never stays) and published by
     rename."""

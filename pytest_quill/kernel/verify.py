@@ -13,6 +13,7 @@ is not kept: its sections are read when it is built and go in the meta.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..engine.context import Artifact
 from ..errors import VerifyError
@@ -28,7 +29,7 @@ BUILD_ID = ".note.gnu.build-id"
 GOT = ".got"
 
 
-def vmlinux_record(vmlinux: Path) -> dict:
+def vmlinux_record(vmlinux: Path) -> dict[str, Any]:
     """What the checks need of vmlinux: its entry and its allocated sections."""
     image = elf.Elf(vmlinux)
     return {
@@ -69,7 +70,9 @@ def verify(artifact: Artifact, profile: Profile) -> list[str]:
     return problems
 
 
-def image_problems(uimage_file: Path, zimage: Path, system_map: Path, vmlinux: dict | None) -> list[str]:
+def image_problems(
+    uimage_file: Path, zimage: Path, system_map: Path, vmlinux: dict[str, Any] | None
+) -> list[str]:
     """The uImage wraps this build's zImage, and the kernel inside starts where it says."""
     try:
         header = uimage.read_header(uimage_file)
@@ -102,7 +105,7 @@ def text_start(system_map: str) -> tuple[str, int] | None:
     return None
 
 
-def entry_problems(system_map: str, entry: int, vmlinux: dict) -> list[str]:
+def entry_problems(system_map: str, entry: int, vmlinux: dict[str, Any]) -> list[str]:
     """One line per fact that puts the kernel elsewhere than the uImage ENTRY."""
     start = text_start(system_map)
     if start is None:

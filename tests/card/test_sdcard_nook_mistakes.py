@@ -5,7 +5,7 @@ import pytest
 
 from pytest_quill.card import image as diskimage
 from pytest_quill.card import readback
-from pytest_quill.card import recipe as sdcard
+from pytest_quill.card.preflight import kernel_config_problems, preflight
 from pytest_quill.errors import VerifyError
 from pytest_quill.profile import load_profile
 from tests.support.cards import (
@@ -61,8 +61,8 @@ def test_ext3_root_is_mountable_by_the_ext4_driver_only_from_kernel_4_3(tmp_path
     modern, old = tmp_path / "modern.config", tmp_path / "old.config"
     modern.write_text(CONFIG_EXT4)
     old.write_text(CONFIG_EXT4.replace("Linux/arm 6.1.0", "Linux/arm 3.18.0"))
-    assert sdcard.kernel_config_problems(profile, modern) == []
-    assert sdcard.kernel_config_problems(profile, old) == [
+    assert kernel_config_problems(profile, modern) == []
+    assert kernel_config_problems(profile, old) == [
         f"{old}: root FS ext3 (sdcard.root_fs) needs CONFIG_EXT3_FS=y; the kernel has no CONFIG_EXT3_FS"
     ]
 
@@ -75,7 +75,7 @@ def test_mistake_9_missing_bootloader_file_names_the_path_and_how_to_give_it(tmp
         "nook-simple-touch",
         overrides={"boot.bootloader_files": f'["{tmp_path}/nowhere/MLO", "{loaders}/u-boot.bin"]'},
     )
-    problems = sdcard.preflight(profile)
+    problems = preflight(profile)
     assert problems == [
         f"boot.bootloader_files: {tmp_path}/nowhere/MLO does not exist; put the "
         "file there or point to it with --quill-set "
@@ -87,7 +87,7 @@ def test_mistake_9_mlo_not_first_in_the_profile_is_refused(loaders):
     profile = load_profile(
         "nook-simple-touch", overrides={"boot.bootloader_files": f'["{loaders}/u-boot.bin", "{loaders}/MLO"]'}
     )
-    assert sdcard.preflight(profile) == [
+    assert preflight(profile) == [
         "boot.bootloader_files: MLO is number 2; the OMAP ROM loads the first file of the boot "
         "partition: MLO first"
     ]
@@ -164,6 +164,6 @@ def test_mistakes_10_and_11_a_card_made_with_the_wrong_bootargs_is_named(tmp_pat
 
 def test_mistake_11_root_device_that_is_not_partition_2_is_refused(loaders):
     profile = nook_with_loaders(loaders, **{"boot.root_device": '"/dev/mmcblk1p1"'})
-    assert sdcard.preflight(profile) == [
+    assert preflight(profile) == [
         "boot.root_device = /dev/mmcblk1p1 is not partition 2; the card's root filesystem is partition 2"
     ]
