@@ -72,6 +72,7 @@ integer (`0x40008000` is one), a number, `true`/`false`, a list `[...]`.
 @dataclasses.dataclass(frozen=True)
 class Key:
     """One key of a table, as the reference shows it."""
+
     name: str
     kind: str
     required: bool
@@ -90,8 +91,7 @@ def field_comments(cls: type) -> dict[str, str]:
     depth, current, previous = 0, None, tokenize.NEWLINE
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
         kind, text = token.type, token.string
-        line_start = previous in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT,
-                                  tokenize.DEDENT)
+        line_start = previous in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT)
         if kind == tokenize.INDENT:
             depth += 1
         elif kind == tokenize.DEDENT:
@@ -125,8 +125,13 @@ def describe_type(hint: object) -> str:
         return f"list of {describe_type(args[0])}s"
     if dataclasses.is_dataclass(hint):
         return "table"
-    names: dict[object, str] = {str: "string", int: "integer", float: "number",
-                                bool: "true/false", Path: "path"}
+    names: dict[object, str] = {
+        str: "string",
+        int: "integer",
+        float: "number",
+        bool: "true/false",
+        Path: "path",
+    }
     return names.get(hint, getattr(hint, "__name__", str(hint)))
 
 
@@ -178,10 +183,17 @@ def keys_of(cls: type, given: dict[str, str | None] | None = None) -> list[Key]:
         if table_class(hints[f.name]) or (f.name in given and given[f.name] is None):
             continue
         default = _default(f)
-        shown = (given.get(f.name) or ("" if default is dataclasses.MISSING
-                                       else f"`{toml_value(default)}`"))
-        keys.append(Key(f.name, describe_type(hints[f.name]), not shown, shown,
-                        allowed_values(hints[f.name]), comments.get(f.name, "")))
+        shown = given.get(f.name) or ("" if default is dataclasses.MISSING else f"`{toml_value(default)}`")
+        keys.append(
+            Key(
+                f.name,
+                describe_type(hints[f.name]),
+                not shown,
+                shown,
+                allowed_values(hints[f.name]),
+                comments.get(f.name, ""),
+            )
+        )
     return keys
 
 
@@ -216,8 +228,9 @@ def _prose(text: str) -> str:
     return _cell(text).replace("*", "\\*").replace("<", "&lt;")
 
 
-def render_table(title: str, cls: type, required: bool | None, comment: str,
-                 given: dict[str, str | None] | None = None) -> str:
+def render_table(
+    title: str, cls: type, required: bool | None, comment: str, given: dict[str, str | None] | None = None
+) -> str:
     """One table's section; REQUIRED None: the top level, which is no table."""
     lines = [f"## {title}", ""]
     doc = inspect.getdoc(cls) or ""
@@ -226,14 +239,15 @@ def render_table(title: str, cls: type, required: bool | None, comment: str,
     if comment:
         lines += [comment, ""]
     if required is not None:
-        lines += ["A required table." if required else "An optional table: it may be left out.",
-                  ""]
+        lines += ["A required table." if required else "An optional table: it may be left out.", ""]
     keys = keys_of(cls, given)
     if keys:
-        lines += ["| key | type | required | default | allowed | what it is |",
-                  "|---|---|---|---|---|---|"]
-        lines += [f"| `{k.name}` | {_cell(k.kind)} | {'yes' if k.required else 'no'} | "
-                  + f"{_cell(k.default)} | {_prose(k.allowed)} | {_prose(k.text)} |" for k in keys]
+        lines += ["| key | type | required | default | allowed | what it is |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"| `{k.name}` | {_cell(k.kind)} | {'yes' if k.required else 'no'} | "
+            + f"{_cell(k.default)} | {_prose(k.allowed)} | {_prose(k.text)} |"
+            for k in keys
+        ]
         lines.append("")
     return "\n".join(lines)
 
@@ -245,8 +259,10 @@ def render(schema: type | None = None) -> str:
     parts = [INTRO]
     if keys_of(schema, LOADER_GIVEN):
         parts.append(render_table("Top level (before any table)", schema, None, "", LOADER_GIVEN))
-    parts += [render_table(f"[{name}]", cls, required, comment)
-              for name, cls, required, comment in tables_of(schema)]
+    parts += [
+        render_table(f"[{name}]", cls, required, comment)
+        for name, cls, required, comment in tables_of(schema)
+    ]
     return "\n".join(parts)
 
 

@@ -12,20 +12,27 @@ import types
 import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
 from . import data
 from .errors import InputError
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+D = TypeVar("D", bound="DataclassInstance")
+
 
 class Rule(typing.NamedTuple):
     """A condition beyond the type, as Annotated[type, Rule(...)] in the schema."""
+
     text: str  # what is allowed, for the error
     ok: Callable[[object], bool]
 
 
 class Source(typing.NamedTuple):
     """Where a value came from, for the error: the file, or --quill-set KEY=VALUE."""
+
     path: Path
     overrides: dict[str, str]
 
@@ -52,7 +59,8 @@ def apply_override(data: dict, dotted: str, text: str, src: Source) -> None:
     node[key] = value
 
 
-def build(cls, data: object, src: Source, prefix: str, extra: dict | None = None):
+def build(cls: type[D], data: object, src: Source, prefix: str, extra: dict[str, object] | None = None) -> D:
+    """CLS from DATA, the table at PREFIX; EXTRA: fields given by the caller, no keys."""
     where = prefix.rstrip(".") or "the top level"
     if not isinstance(data, dict):
         raise src.error(where, f"must be a table, got {type(data).__name__}")
@@ -61,8 +69,7 @@ def build(cls, data: object, src: Source, prefix: str, extra: dict | None = None
     allowed = [f.name for f in fields]
     for key in data:
         if key not in allowed:
-            raise src.error(prefix + key, f"is an unknown key; allowed in [{where}]: "
-                            + ", ".join(allowed))
+            raise src.error(prefix + key, f"is an unknown key; allowed in [{where}]: " + ", ".join(allowed))
     values = dict(extra or {})
     for f in fields:
         if f.name in data:
@@ -70,12 +77,11 @@ def build(cls, data: object, src: Source, prefix: str, extra: dict | None = None
         elif f.default is not dataclasses.MISSING:
             values[f.name] = f.default
         else:
-            raise InputError(f"{src.path}: missing key {prefix}{f.name} "
-                             f"({_describe(hints[f.name])})")
+            raise InputError(f"{src.path}: missing key {prefix}{f.name} ({_describe(hints[f.name])})")
     return cls(**values)
 
 
-def _convert(hint, value, src: Source, key: str):
+def _convert(hint: object, value: object, src: Source, key: str) -> object:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is Annotated:
         converted = _convert(args[0], value, src, key)
@@ -85,12 +91,13 @@ def _convert(hint, value, src: Source, key: str):
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in args if a is not type(None)][0]
         return None if value in ("", None) else _convert(inner, value, src, key)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return build(hint, value, src, prefix=key + ".")
     if origin is Literal:
         if value not in args:
-            raise src.error(key, f"= {value!r} is not allowed; allowed values: "
-                            + ", ".join(repr(a) for a in args))
+            raise src.error(
+                key, f"= {value!r} is not allowed; allowed values: " + ", ".join(repr(a) for a in args)
+            )
         return value
     if origin is tuple:
         if not isinstance(value, list):
@@ -100,12 +107,12 @@ def _convert(hint, value, src: Source, key: str):
         return data.resolve(value, src.path.parent)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+    if not (isinstance(hint, type) and isinstance(value, hint)) or (hint is int and isinstance(value, bool)):
         raise src.error(key, f"must be {_describe(hint)}, got {value!r}")
     return value
 
 
-def _describe(hint) -> str:
+def _describe(hint: object) -> str:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is Annotated:
         return f"{_describe(args[0])}, {args[1].text}"
@@ -115,6 +122,11 @@ def _describe(hint) -> str:
         return f"a list of {_describe(args[0])}"
     if origin in (typing.Union, types.UnionType):
         return _describe([a for a in args if a is not type(None)][0])
-    return "a table" if dataclasses.is_dataclass(hint) else {
-        str: "a string", int: "an integer", float: "a number", bool: "true or false",
-        Path: "a path string"}.get(hint, str(hint))
+    names: dict[object, str] = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        Path: "a path string",
+    }
+    return "a table" if dataclasses.is_dataclass(hint) else names.get(hint, str(hint))

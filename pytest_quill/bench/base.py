@@ -69,8 +69,7 @@ class Bench(ABC):
 
 
 def bench_for(profile: Profile, run_dir: Path, options: BenchOptions | None = None) -> Bench:
-    return bench_class(profile.bench.kind, profile.path)(profile, run_dir,
-                                                         options or BenchOptions())
+    return bench_class(profile.bench.kind, profile.path)(profile, run_dir, options or BenchOptions())
 
 
 def bench_class(kind: str, source: Path) -> type[Bench]:
@@ -81,9 +80,12 @@ def bench_class(kind: str, source: Path) -> type[Bench]:
     try:
         bench = known[kind].bench_class()
     except ModuleNotFoundError as missing:  # a bench whose library is an extra
-        raise InputError(f"{source}: bench.kind = {kind!r} needs the {missing.name} package: "
-                         f"pip install 'pytest-quill[{kind}]'") from None
+        raise InputError(
+            f"{source}: bench.kind = {kind!r} needs the {missing.name} package: "
+            f"pip install 'pytest-quill[{kind}]'"
+        ) from None
     if not (isinstance(bench, type) and issubclass(bench, Bench)):
-        raise InputError(f"{source}: bench.kind = {kind!r}: {known[kind].__name__}.bench_class() "
-                         "gave no Bench subclass")
+        raise InputError(
+            f"{source}: bench.kind = {kind!r}: {known[kind].__name__}.bench_class() gave no Bench subclass"
+        )
     return bench

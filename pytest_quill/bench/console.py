@@ -22,7 +22,7 @@ from pathlib import Path
 import pexpect
 from pexpect.spawnbase import SpawnBase
 
-from ..errors import BootError, DeviceLost, GuestEnded, NoAnswer
+from ..errors import BenchError, BootError, DeviceLost, GuestEnded, NoAnswer
 from ..formats.terminal import ANSI_PARTIAL, strip_ansi
 from .streams import ByteStream
 
@@ -52,7 +52,7 @@ class Result:
 class _StreamSpawn(SpawnBase):
     """pexpect on the reader thread's queue, like pexpect's PopenSpawn."""
 
-    def __init__(self, chunks: queue.Queue, write, timeout: float):
+    def __init__(self, chunks: queue.Queue, write: Callable[[bytes], object], timeout: float):
         super().__init__(timeout=timeout, encoding="utf-8", codec_errors="replace")
         self._chunks = chunks
         self._write = write
@@ -60,7 +60,7 @@ class _StreamSpawn(SpawnBase):
         self._ended = False
         self.tail = ""  # the last cleaned text, for error reports
 
-    def read_nonblocking(self, size=1, timeout=-1):
+    def read_nonblocking(self, size: int = 1, timeout: float | None = -1) -> str:
         if self._ended:
             self.flag_eof = True
             raise pexpect.EOF("the console stream ended")
@@ -77,14 +77,14 @@ class _StreamSpawn(SpawnBase):
     def _clean(self, text: str, final: bool = False) -> str:
         text = self._carry + text
         partial = None if final else ANSI_PARTIAL.search(text)
-        self._carry = text[partial.start():] if partial else ""
+        self._carry = text[partial.start() :] if partial else ""
         if partial:
-            text = text[:partial.start()]
+            text = text[: partial.start()]
         text = strip_ansi(text).replace("\r", "")
         self.tail = (self.tail + text)[-_TAIL_CHARS:]
         return text
 
-    def send(self, s):
+    def send(self, s: str | bytes) -> int:
         data = self._encoder.encode(self._coerce_send_string(s), final=False)
         self._write(data)
         return len(data)
@@ -93,8 +93,13 @@ class _StreamSpawn(SpawnBase):
 class Console:
     """The device's console from power-on: expect, send, and a shell to run commands."""
 
-    def __init__(self, stream: ByteStream, log_path: Path, timeout_factor: float = 1.0,
-                 health: Callable[[], DeviceLost | GuestEnded | None] = lambda: None):
+    def __init__(
+        self,
+        stream: ByteStream,
+        log_path: Path,
+        timeout_factor: float = 1.0,
+        health: Callable[[], DeviceLost | GuestEnded | None] = lambda: None,
+    ):
         """health() is the bench's word on the device: None while it runs, else why it
         is gone, as the error a wait raises (DeviceLost "QEMU (pid 12) was killed by
         SIGKILL": the bench's fault; GuestEnded: the guest's own reset)."""
@@ -108,13 +113,12 @@ class Console:
         self._chunks: queue.Queue = queue.Queue()
         self._closing = threading.Event()
         self._log = open(self.log_path, "ab", buffering=0)
-        self._reader = threading.Thread(target=self._copy_stream, name="console-reader",
-                                        daemon=True)
+        self._reader = threading.Thread(target=self._copy_stream, name="console-reader", daemon=True)
         self._reader.start()
         self._spawn = _StreamSpawn(self._chunks, stream.write, timeout=30)
         self._token = secrets.token_hex(3)
         self._commands = 0
-        self.prompt = None  # the unique prompt, once setup_shell ran
+        self.prompt: str | None = None  # the unique prompt, once setup_shell ran
 
     def _copy_stream(self) -> None:
         while not self._closing.is_set():
@@ -147,7 +151,8 @@ class Console:
         while True:
             index = self._spawn.expect(
                 wanted + bad + [pexpect.TIMEOUT, pexpect.EOF],
-                timeout=max(0.0, min(_HEALTH_S, deadline - time.monotonic())))
+                timeout=max(0.0, min(_HEALTH_S, deadline - time.monotonic())),
+            )
             if index < len(wanted):
                 return index
             if index < len(wanted) + len(bad):
@@ -156,15 +161,21 @@ class Console:
             ended = index == len(wanted) + len(bad) + 1
             gone = self._bench_says(patience_s=_HEALTH_S if ended else 0)
             if gone:
-                raise type(gone)(f"{gone.message} {waited}; last lines: {self.last_lines(6)}",
-                                 log=str(self.log_path))
+                raise type(gone)(
+                    f"{gone.message} {waited}; last lines: {self.last_lines(6)}", log=str(self.log_path)
+                )
             if ended:
-                raise NoAnswer(f"the console closed ({self.ended_because or 'end of stream'}) "
-                               f"{waited}; last lines: {self.last_lines(6)}",
-                               log=str(self.log_path))
+                raise NoAnswer(
+                    f"the console closed ({self.ended_because or 'end of stream'}) "
+                    f"{waited}; last lines: {self.last_lines(6)}",
+                    log=str(self.log_path),
+                )
             if time.monotonic() >= deadline:
-                raise NoAnswer(f"timed out {waited} ({self.elapsed():.1f} s after power-on); "
-                               f"last lines: {self.last_lines(6)}", log=str(self.log_path))
+                raise NoAnswer(
+                    f"timed out {waited} ({self.elapsed():.1f} s after power-on); "
+                    f"last lines: {self.last_lines(6)}",
+                    log=str(self.log_path),
+                )
 
     def _bench_says(self, patience_s: float) -> DeviceLost | GuestEnded | None:
         """Why the device is gone, if it is. A killed QEMU's socket closes a moment
@@ -199,25 +210,30 @@ class Console:
         self._spawn.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=_SETTLE_S)
         lines = self._spawn.tail.splitlines()
         first = next((i for i, line in enumerate(lines) if re.search(pattern, line)), 0)
-        report = [line.strip() for line in lines[first:first + 20] if line.strip()] or [pattern]
-        raise BootError(f"{self._bad[pattern]} at {at:.1f} s after power-on: {report[0]}\n"
-                        + "\n".join(report), log=str(self.log_path))
+        report = [line.strip() for line in lines[first : first + 20] if line.strip()] or [pattern]
+        raise BootError(
+            f"{self._bad[pattern]} at {at:.1f} s after power-on: {report[0]}\n" + "\n".join(report),
+            log=str(self.log_path),
+        )
 
     def setup_shell(self, timeout: float = 30) -> None:
         """A unique prompt and no kernel messages on the console, so run() parses exactly."""
-        self.prompt = "".join(_PROMPT)
+        self.prompt = prompt = "".join(_PROMPT)
         self.sendline(f"PS1='{_PROMPT[0]}''{_PROMPT[1]}'")
-        self.expect(re.escape(self.prompt), timeout, what="the unique shell prompt")
+        self.expect(re.escape(prompt), timeout, what="the unique shell prompt")
         self.run("dmesg -n 1", timeout)
 
     def run(self, command: str, timeout: float = 30) -> Result:
         """Run command in the shell; its output (stdout and stderr) and exit status."""
+        if self.prompt is None:
+            raise BenchError(f"run({command!r}): the shell's prompt is unknown: setup_shell() first")
+        prompt = self.prompt
         self._commands += 1
         tag = f"{self._token}x{self._commands}"
         self.sendline(f"echo 'QB''{tag}'; {command}; echo 'QE''{tag}' $?")
         self.expect(rf"QB{tag}\n(.*?)QE{tag} (\d+)\n", timeout, what=f"the end of `{command}`")
         output, status = self.match.group(1), int(self.match.group(2))
-        self.expect(re.escape(self.prompt), timeout, what=f"the prompt after `{command}`")
+        self.expect(re.escape(prompt), timeout, what=f"the prompt after `{command}`")
         return Result(output.removesuffix("\n"), status)
 
     def close(self) -> None:

@@ -17,8 +17,13 @@ from .base import Bench
 # Module-level, not inside the class's annotations: get_type_hints evaluates those
 # with the class's namespace as globals, where a lambda would not find `re`.
 HostPort = Annotated[str, Rule("HOST:PORT", lambda s: bool(re.fullmatch(r"[\w.-]+:\d+", s)))]
-PlaceTags = Annotated[tuple[str, ...], Rule("key=value pairs, keys [a-z][a-z0-9_]+", lambda tags: all(
-    re.fullmatch(r"[a-z][a-z0-9_]+=[\w.-]*", tag) for tag in tags))]
+PlaceTags = Annotated[
+    tuple[str, ...],
+    Rule(
+        "key=value pairs, keys [a-z][a-z0-9_]+",
+        lambda tags: all(re.fullmatch(r"[a-z][a-z0-9_]+=[\w.-]*", tag) for tag in tags),
+    ),
+]
 
 
 @dataclass(frozen=True)

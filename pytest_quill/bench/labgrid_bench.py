@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import serial
 from labgrid.driver import NetworkPowerDriver, PDUDaemonDriver
@@ -53,7 +53,7 @@ class LabgridBench(Bench):
         self.config: Labgrid = self.profile.bench.labgrid
         self.lease = PlaceLease(self.config, self._say)
         self._target: Target | None = None
-        self._power = None  # labgrid's power driver, when the place has a power resource
+        self._power: Any = None  # labgrid's power driver, when the place has a power resource
         self._storage: PlaceStorage | None = None  # when the place can write the card
         self._keyboard: serial.SerialBase | None = None
         self._console: Console | None = None
@@ -83,24 +83,15 @@ class LabgridBench(Bench):
     def _hold(self) -> Target:
         """The acquired place's resources; the first call waits for the place."""
         if self._target is None:
-            self._target = self.lease.acquire()
-            self._power = self._power_driver()
-            self._storage = PlaceStorage.of(self._target, self.lease.place, self._say)
+            target = self._target = self.lease.acquire()
+            self._power = _power_driver(target)
+            self._storage = PlaceStorage.of(target, target.name, self._say)  # named for the place
         return self._target
 
-    def _power_driver(self):
-        for resource in self._target.resources:
-            driver = _POWER_DRIVERS.get(type(resource).__name__)
-            if driver is not None:
-                power = driver(self._target, name=None)
-                self._target.activate(power)
-                return power
-        return None
-
-    def _port_resource(self, name: str):
+    def _port_resource(self, name: str) -> Any:
         """The place's NetworkSerialPort called name; None when it has none."""
         try:
-            return self._target.get_resource("NetworkSerialPort", name=name)
+            return self._hold().get_resource("NetworkSerialPort", name=name)
         except NoResourceFoundError:
             return None
 
@@ -110,8 +101,10 @@ class LabgridBench(Bench):
         if resource is None:
             return None
         if resource.protocol not in _URLS:
-            raise BenchError(f"place {self.lease.place}: {name} has protocol "
-                             f"{resource.protocol!r}; known: {', '.join(_URLS)}")
+            raise BenchError(
+                f"place {self.lease.place}: {name} has protocol "
+                f"{resource.protocol!r}; known: {', '.join(_URLS)}"
+            )
         url = _URLS[resource.protocol].format(host=resource.host, port=resource.port)
         deadline = time.monotonic() + _OPEN_S
         while True:
@@ -119,8 +112,9 @@ class LabgridBench(Bench):
                 return serial.serial_for_url(url, baudrate=resource.speed, timeout=_KEY_ECHO_S)
             except serial.SerialException as error:
                 if time.monotonic() > deadline:
-                    raise BenchError(f"place {self.lease.place}: {name} at {url} cannot be "
-                                     f"opened: {error}") from None
+                    raise BenchError(
+                        f"place {self.lease.place}: {name} at {url} cannot be opened: {error}"
+                    ) from None
                 time.sleep(0.2)
 
     def power_on(self, card_image: Path, log_path: Path) -> Console:
@@ -130,20 +124,27 @@ class LabgridBench(Bench):
         log_path = Path(log_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         if self._port_resource("console") is None:
-            raise BenchError(f"place {self.lease.place} has no NetworkSerialPort named "
-                             "\"console\" (labgrid-client -p PLACE show)")
+            raise BenchError(
+                f"place {self.lease.place} has no NetworkSerialPort named "
+                '"console" (labgrid-client -p PLACE show)'
+            )
         self._write_card(card_image)
         # Open before power-on: the bootloader's first bytes are kept.
         port = self._port("console")
+        assert port is not None  # the place's console was found above
         try:
             if self._power is not None:
-                self.launched = (f"labgrid-client -x {self.config.coordinator} "
-                                 f"-p {self.lease.place} power on")
-                self._say(f"powering place {self.lease.place} on: it boots "
-                          f"{self._boots(card_image)}")
-            self._switch(True, ("The card is written through the place" if self._storage
-                                else f"Insert the card written from {card_image}")
-                         + ", press Enter here, then power the board on.")
+                self.launched = f"labgrid-client -x {self.config.coordinator} -p {self.lease.place} power on"
+                self._say(f"powering place {self.lease.place} on: it boots {self._boots(card_image)}")
+            self._switch(
+                True,
+                (
+                    "The card is written through the place"
+                    if self._storage
+                    else f"Insert the card written from {card_image}"
+                )
+                + ", press Enter here, then power the board on.",
+            )
             self._keyboard = self._port("keyboard")
         except BaseException:
             port.close()
@@ -154,16 +155,20 @@ class LabgridBench(Bench):
     def _write_card(self, card_image: Path) -> None:
         if self._storage is None:
             return
-        self._switch(False, "Power the board off (its card is about to be written through "
-                            "the place), then press Enter here.")
+        self._switch(
+            False,
+            "Power the board off (its card is about to be written through the place), then press Enter here.",
+        )
         self._say(f"place {self.lease.place} is off for the card's write")
         self._storage.write(card_image)
 
     def _boots(self, card_image: Path) -> str:
         if self._storage is not None:
             return f"the card just written from {card_image}"
-        return (f"the card in its slot (this run's {card_image} is not written through the "
-                "place: it has no storage)")
+        return (
+            f"the card in its slot (this run's {card_image} is not written through the "
+            "place: it has no storage)"
+        )
 
     def _switch(self, on: bool, instructions: str) -> None:
         if self._power is None:
@@ -175,16 +180,20 @@ class LabgridBench(Bench):
 
     def send_keys(self, text: str) -> None:
         if self._keyboard is None:
-            _ask_operator(f"Type on the board's USB keyboard, exactly:\n\n    {text}\n\n"
-                          "then press Enter here.", self.lease.place)
+            _ask_operator(
+                f"Type on the board's USB keyboard, exactly:\n\n    {text}\n\nthen press Enter here.",
+                self.lease.place,
+            )
             return
         for char in text.encode():
             # One key at a time, each echoed once typed: the guest has it when this returns.
             self._keyboard.write(bytes([char]))
             echo = self._keyboard.read(1)
             if echo != bytes([char]):
-                raise BenchError(f"place {self.lease.place}: the keyboard did not echo "
-                                 f"{chr(char)!r} within {_KEY_ECHO_S} s (got {echo!r})")
+                raise BenchError(
+                    f"place {self.lease.place}: the keyboard did not echo "
+                    f"{chr(char)!r} within {_KEY_ECHO_S} s (got {echo!r})"
+                )
 
     def power_off(self) -> None:
         if self._console is None:
@@ -199,13 +208,16 @@ class LabgridBench(Bench):
         if self._console is None:
             self.close()
             return []
-        console = self._target.get_resource("NetworkSerialPort", name="console")
+        console = self._hold().get_resource("NetworkSerialPort", name="console")
         # As the run's own labgrid user: the place is acquired by it, not by the person.
-        client = (f"LG_USERNAME={self.lease.user} labgrid-client -x {self.config.coordinator} "
-                  f"-p {self.lease.place}")
-        lines = [f"place {self.lease.place} left on and acquired; its console: "
-                 f"{_URLS[console.protocol].format(host=console.host, port=console.port)}",
-                 f"when done: {client} power off; {client} release"]
+        client = (
+            f"LG_USERNAME={self.lease.user} labgrid-client -x {self.config.coordinator} -p {self.lease.place}"
+        )
+        lines = [
+            f"place {self.lease.place} left on and acquired; its console: "
+            f"{_URLS[console.protocol].format(host=console.host, port=console.port)}",
+            f"when done: {client} power off; {client} release",
+        ]
         self._close_ports()
         self.lease.leave_acquired()
         return lines
@@ -214,8 +226,9 @@ class LabgridBench(Bench):
         if self._keyboard is not None:
             self._keyboard.close()
             self._keyboard = None
-        self._console.close()
-        self._console = None
+        if self._console is not None:
+            self._console.close()
+            self._console = None
 
     def close(self) -> None:
         try:
@@ -227,7 +240,19 @@ class LabgridBench(Bench):
 
 def _ask_operator(instructions: str, place: str | None) -> None:
     if operator.ask(f"\n[quill labgrid place {place}] {instructions}\n") is None:
-        raise BenchError(f"place {place} needs an operator (it has no power or keyboard "
-                         "resource) but no terminal is attached: add the resource to the "
-                         "place, or run at the bench")
+        raise BenchError(
+            f"place {place} needs an operator (it has no power or keyboard "
+            "resource) but no terminal is attached: add the resource to the "
+            "place, or run at the bench"
+        )
 
+
+def _power_driver(target: Target) -> Any:
+    """labgrid's driver of the place's power resource, activated; None without one."""
+    for resource in target.resources:
+        driver = _POWER_DRIVERS.get(type(resource).__name__)
+        if driver is not None:
+            power = driver(target, name=None)
+            target.activate(power)
+            return power
+    return None

@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 from labgrid.remote.client import ClientSession, ensure_event_loop
@@ -33,6 +33,7 @@ from ..errors import BenchError
 if TYPE_CHECKING:  # the kind's module imports the bench, which imports this one
     from .labgrid import Labgrid
 
+T = TypeVar("T")
 _POLL_S = 1.0  # how often a waiting reservation is polled (it expires unpolled after 60 s)
 _CONNECT_S = 15
 
@@ -40,7 +41,7 @@ _CONNECT_S = 15
 class _RunSession(ClientSession):
     """labgrid's client session under this process's own name."""
 
-    def getuser(self):
+    def getuser(self) -> str:
         return f"{super().getuser()}.quill-{os.getpid()}"
 
 
@@ -53,7 +54,7 @@ class PlaceLease:
         self.place: str | None = None  # the acquired place's name
         self.user: str | None = None  # the labgrid user that acquired it (LG_USERNAME)
         self._token: str | None = None  # our reservation
-        self._loop = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def wanted(self) -> str:
@@ -64,7 +65,9 @@ class PlaceLease:
         tags = dict(tag.split("=", 1) for tag in self.config.tags)
         return {**tags, "name": self.config.place} if self.config.place else tags
 
-    def _run(self, coroutine):
+    def _run(self, coroutine: Awaitable[T]) -> T:
+        if self._loop is None:
+            raise BenchError(f"labgrid coordinator {self.config.coordinator}: no session open")
         return self._loop.run_until_complete(coroutine)
 
     def _open(self) -> ClientSession:
@@ -74,22 +77,25 @@ class PlaceLease:
             self._run(asyncio.wait_for(session.start(), _CONNECT_S))
         except (ClientError, TimeoutError, grpc.RpcError) as error:
             self._close(session)
-            raise BenchError(f"labgrid coordinator {self.config.coordinator} cannot be reached "
-                             f"(bench.labgrid.coordinator): {error}") from None
+            raise BenchError(
+                f"labgrid coordinator {self.config.coordinator} cannot be reached "
+                f"(bench.labgrid.coordinator): {error}"
+            ) from None
         return session
 
     def _close(self, session: ClientSession) -> None:
         self._run(session.stop())
         self._run(session.close())
 
-    def _call(self, session: ClientSession, method: str, request):
+    def _call(self, session: ClientSession, method: str, request: Any) -> Any:
         try:
             reply = self._run(getattr(session.stub, method)(request))
             self._run(session.sync_with_coordinator())
             return reply
         except grpc.aio.AioRpcError as error:
-            raise BenchError(f"labgrid coordinator {self.config.coordinator}: {method} "
-                             f"{self.wanted}: {error.details()}") from None
+            raise BenchError(
+                f"labgrid coordinator {self.config.coordinator}: {method} {self.wanted}: {error.details()}"
+            ) from None
 
     def problems(self) -> list[str]:
         """Why this lease cannot be had at all (no such place); empty = it can, in time."""
@@ -98,23 +104,33 @@ class PlaceLease:
             if self._matching(session):
                 return []
             known = ", ".join(sorted(session.places)) or "none"
-            return [f"labgrid coordinator {self.config.coordinator} has no {self.wanted} "
-                    f"(bench.labgrid); its places: {known}"]
+            return [
+                f"labgrid coordinator {self.config.coordinator} has no {self.wanted} "
+                f"(bench.labgrid); its places: {known}"
+            ]
         finally:
             self._close(session)
 
     def _matching(self, session: ClientSession) -> list:
         wanted = set(self._filter().items())
-        return [place for name, place in sorted(session.places.items())
-                if wanted <= {*place.tags.items(), ("name", name)}]
+        return [
+            place
+            for name, place in sorted(session.places.items())
+            if wanted <= {*place.tags.items(), ("name", name)}
+        ]
 
     def acquire(self) -> Target:
         """Wait (bench.labgrid.acquire_timeout_s at most) for the place, acquire it and
         give its resources as a labgrid Target."""
         session = self._open()
         try:
-            reply = self._call(session, "CreateReservation", messages.CreateReservationRequest(
-                filters={"main": messages.Reservation.Filter(filter=self._filter())}, prio=0.0))
+            reply = self._call(
+                session,
+                "CreateReservation",
+                messages.CreateReservationRequest(
+                    filters={"main": messages.Reservation.Filter(filter=self._filter())}, prio=0.0
+                ),
+            )
             self._token = reply.reservation.token
             try:
                 name = self._wait_for_allocation(session)
@@ -132,20 +148,20 @@ class PlaceLease:
         deadline = time.monotonic() + self.config.acquire_timeout_s
         said = None
         while True:
-            reply = self._call(session, "PollReservation",
-                               messages.PollReservationRequest(token=self._token))
+            reply = self._call(session, "PollReservation", messages.PollReservationRequest(token=self._token))
             reservation = Reservation.from_pb2(reply.reservation)
             if reservation.state is ReservationState.allocated:
                 return reservation.allocations["main"][0]
             if reservation.state is not ReservationState.waiting:
-                raise BenchError(f"labgrid reservation for {self.wanted} is "
-                                 f"{reservation.state.name}")
+                raise BenchError(f"labgrid reservation for {self.wanted} is {reservation.state.name}")
             holders = self._holders(session)
             if time.monotonic() > deadline:
-                raise BenchError(f"{self.wanted} still {holders or 'not allocated'} after "
-                                 f"{self.config.acquire_timeout_s:.0f} s (bench.labgrid."
-                                 "acquire_timeout_s); if its holder is gone: labgrid-client "
-                                 f"-x {self.config.coordinator} -p PLACE release --kick")
+                raise BenchError(
+                    f"{self.wanted} still {holders or 'not allocated'} after "
+                    f"{self.config.acquire_timeout_s:.0f} s (bench.labgrid."
+                    "acquire_timeout_s); if its holder is gone: labgrid-client "
+                    f"-x {self.config.coordinator} -p PLACE release --kick"
+                )
             if holders and holders != said:  # none: freed, the coordinator is allocating it
                 self.say(f"waiting for {self.wanted}: {holders}")
                 said = holders
@@ -153,8 +169,7 @@ class PlaceLease:
 
     def _holders(self, session: ClientSession) -> str:
         """Who has each matching place, as "held by HOST/USER since 06:12:03"."""
-        owners = {reservation.token: reservation.owner for reservation in self._reservations(
-            session)}
+        owners = {reservation.token: reservation.owner for reservation in self._reservations(session)}
         said = []
         for place in self._matching(session):
             since = datetime.fromtimestamp(place.changed).strftime("%H:%M:%S")
@@ -170,8 +185,7 @@ class PlaceLease:
 
     def _cancel(self, session: ClientSession) -> None:
         if self._token is not None:
-            self._call(session, "CancelReservation",
-                       messages.CancelReservationRequest(token=self._token))
+            self._call(session, "CancelReservation", messages.CancelReservationRequest(token=self._token))
             self._token = None
 
     def leave_acquired(self) -> None:
@@ -191,8 +205,7 @@ class PlaceLease:
         session = self._open()
         try:
             if self.place is not None:
-                self._call(session, "ReleasePlace",
-                           messages.ReleasePlaceRequest(placename=self.place))
+                self._call(session, "ReleasePlace", messages.ReleasePlaceRequest(placename=self.place))
                 self.say(f"released place {self.place} at {time.time():.3f}")
                 self.place = None
             self._cancel(session)

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from labgrid.driver import USBSDMuxDriver, USBSDWireDriver, USBStorageDriver
 from labgrid.driver.exception import ExecutionError
@@ -38,7 +39,9 @@ _OUTPUT_TAIL = 300  # characters of a failed command's output in its one-line er
 class PlaceStorage:
     """The card writer of one acquired place: its reader, and its mux when it has one."""
 
-    def __init__(self, target: Target, place: str, say: Callable[[str], None], reader, mux):
+    def __init__(
+        self, target: Target, place: str, say: Callable[[str], None], reader: Any, mux: Any
+    ):  # labgrid's resources
         self.place = place
         self.say = say  # each step, one line
         self.reader, self.mux = reader, mux
@@ -67,15 +70,16 @@ class PlaceStorage:
         medium = self._wait_for_medium()
         needed = card.stat().st_size
         if medium < needed:
-            raise BenchError(f"place {self.place}: storage {self.where} holds {medium} bytes, "
-                             f"the card {card} needs {needed}: put a bigger card in it")
+            raise BenchError(
+                f"place {self.place}: storage {self.where} holds {medium} bytes, "
+                f"the card {card} needs {needed}: put a bigger card in it"
+            )
         mode = Mode.BMAPTOOL if bmap.beside(card).is_file() else Mode.DD
         self.say(f"writing {card} to {self.where} with {mode}")
         start = time.monotonic()
         with self._step(f"writing {card} to {self.where} with {mode}"):
             self._writer.write_image(str(card), mode=mode)
-        self.say(f"wrote the card to {self.where} with {mode} in "
-                 f"{time.monotonic() - start:.1f} s")
+        self.say(f"wrote the card to {self.where} with {mode} in {time.monotonic() - start:.1f} s")
         self._switch("dut")
 
     def _switch(self, mode: str) -> None:
@@ -95,26 +99,30 @@ class PlaceStorage:
                 self.say(f"medium in {self.where}: {size} bytes")
                 return size
             if time.monotonic() > deadline:
-                raise BenchError(f"place {self.place}: no medium in {self.where} within "
-                                 f"{_MEDIUM_S} s (is a card in it? does `ssh "
-                                 f"{self.reader.host} cat /sys/class/block/"
-                                 f"{Path(self.reader.path).name}/size` answer?)")
+                raise BenchError(
+                    f"place {self.place}: no medium in {self.where} within "
+                    f"{_MEDIUM_S} s (is a card in it? does `ssh "
+                    f"{self.reader.host} cat /sys/class/block/"
+                    f"{Path(self.reader.path).name}/size` answer?)"
+                )
             time.sleep(_MEDIUM_POLL_S)
 
     @contextmanager
-    def _step(self, doing: str):
+    def _step(self, doing: str) -> Iterator[None]:
         """labgrid's failures, said as a BenchError naming the place and the step."""
         try:
             yield
         except subprocess.CalledProcessError as error:
             output = (error.output or b"").decode(errors="replace").strip()
-            raise BenchError(f"place {self.place}: {doing} failed ({error.returncode}): "
-                             f"{' '.join(output[-_OUTPUT_TAIL:].split())}") from None
+            raise BenchError(
+                f"place {self.place}: {doing} failed ({error.returncode}): "
+                f"{' '.join(output[-_OUTPUT_TAIL:].split())}"
+            ) from None
         except (ExecutionError, NoResourceFoundError, FileNotFoundError) as error:
             raise BenchError(f"place {self.place}: {doing} failed: {error}") from None
 
 
-def _driver(target: Target, driver_class, binding: str, resource):
+def _driver(target: Target, driver_class: type, binding: str, resource: Any) -> Any:
     """DRIVER_CLASS bound to RESOURCE by name: a place may offer two resources it could use
     (a reader and a mux are both storage to USBStorageDriver)."""
     target.set_binding_map({binding: resource.name})

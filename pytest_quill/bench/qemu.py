@@ -72,38 +72,61 @@ class QemuBench(Bench):
     def check(self) -> list[str]:
         problems = missing_tools({self.config.binary: "qemu-system-arm", **CARD_TOOLS})
         if not self.config.bios.is_file():
-            problems.append(f"U-Boot image {self.config.bios} missing "
-                            "(apt-get install u-boot-qemu, or set bench.qemu.bios)")
+            problems.append(
+                f"U-Boot image {self.config.bios} missing "
+                "(apt-get install u-boot-qemu, or set bench.qemu.bios)"
+            )
         if shutil.which(self.config.binary) and not self._knows_machine():
-            problems.append(f"{self.config.binary} has no machine "
-                            f"{self._machine_name()!r} (bench.qemu.machine)")
+            problems.append(
+                f"{self.config.binary} has no machine {self._machine_name()!r} (bench.qemu.machine)"
+            )
         return problems
 
     def _machine_name(self) -> str:
         return self.config.machine.split(",")[0]
 
     def _knows_machine(self) -> bool:
-        listing = subprocess.run([self.config.binary, "-machine", "help"], capture_output=True,
-                                 text=True, timeout=30).stdout
+        listing = subprocess.run(
+            [self.config.binary, "-machine", "help"], capture_output=True, text=True, timeout=30
+        ).stdout
         return any(line.split()[:1] == [self._machine_name()] for line in listing.splitlines())
 
     def command(self, disk: Path, folder: Path) -> list[str]:
         """The qemu command line for one instance using folder's sockets."""
         config = self.config
         return [
-            config.binary, "-M", config.machine, "-cpu", config.cpu,
-            "-m", str(config.memory_mib), f"-{config.firmware_as}", str(config.bios),
-            "-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot",
-            "-serial", f"unix:{folder / 'serial.sock'},server=on,wait=on",
-            "-qmp", f"unix:{folder / 'qmp.sock'},server=on,wait=off",
-            *self._disk(disk), *(self._usb_keyboard() if config.usb_keyboard else []),
+            config.binary,
+            "-M",
+            config.machine,
+            "-cpu",
+            config.cpu,
+            "-m",
+            str(config.memory_mib),
+            f"-{config.firmware_as}",
+            str(config.bios),
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-nic",
+            "none",
+            "-no-reboot",
+            "-serial",
+            f"unix:{folder / 'serial.sock'},server=on,wait=on",
+            "-qmp",
+            f"unix:{folder / 'qmp.sock'},server=on,wait=off",
+            *self._disk(disk),
+            *(self._usb_keyboard() if config.usb_keyboard else []),
         ]
 
     def _disk(self, disk: Path) -> list[str]:
         if self.config.disk_interface == "sd-slot":  # the board's own slot takes the drive
             return ["-drive", f"if=sd,file={disk},format=raw"]
-        return ["-drive", f"if=none,file={disk},format=raw,id=card",
-                *_DISK_DEVICES[self.config.disk_interface]]
+        return [
+            "-drive",
+            f"if=none,file={disk},format=raw,id=card",
+            *_DISK_DEVICES[self.config.disk_interface],
+        ]
 
     def _usb_keyboard(self) -> list[str]:
         controller = self.config.usb_controller
@@ -113,32 +136,41 @@ class QemuBench(Bench):
 
     def power_on(self, card_image: Path, log_path: Path) -> Console:
         if self._proc is not None:
-            raise BenchError(f"QEMU bench already powered on (pid {self._proc.pid}, console "
-                             f"{self._console.log_path}): one device per bench, power it off "
-                             f"before booting {card_image}")
+            raise BenchError(
+                f"QEMU bench already powered on (pid {self._proc.pid}, console "
+                f"{self._console and self._console.log_path}): one device per bench, power it off "
+                f"before booting {card_image}"
+            )
         log_path = Path(log_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._folder = Path(tempfile.mkdtemp(prefix="quill-qemu-"))
+        folder = self._folder = Path(tempfile.mkdtemp(prefix="quill-qemu-"))
         disk = self.run_dir / "cards" / f"{log_path.stem}.img"
         disk.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["cp", "--reflink=auto", "--sparse=always", str(card_image), str(disk)],
-                       check=True, capture_output=True)
-        argv = self.command(disk, self._folder)
+        subprocess.run(
+            ["cp", "--reflink=auto", "--sparse=always", str(card_image), str(disk)],
+            check=True,
+            capture_output=True,
+        )
+        argv = self.command(disk, folder)
         self.launched = shlex.join(argv)
         qemu_log = log_path.with_suffix(".qemu.log")
         with open(qemu_log, "wb") as output:
             output.write(f"$ {self.launched}\n".encode())
             output.flush()
             # --quill-keep-bench: QEMU outlives the run, so it must not die with it.
-            self._proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                start_new_session=True, preexec_fn=None if self.options.keep else die_with_parent)
+            proc = self._proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=None if self.options.keep else die_with_parent,
+            )
         try:
-            self._connect(log_path, qemu_log)
+            return self._connect(proc, folder, log_path, qemu_log)
         except BaseException:
             self.power_off()
             raise
-        return self._console
 
     def health(self) -> DeviceLost | GuestEnded | None:
         """None while QEMU runs; else what became of it, for the console's waits.
@@ -148,36 +180,39 @@ class QemuBench(Bench):
             return None
         code = self._proc.poll()
         if code == 0:
-            return GuestEnded(f"QEMU (pid {self._proc.pid}) ended: the guest reset or powered "
-                            "itself off (-no-reboot ends QEMU then)")
+            return GuestEnded(
+                f"QEMU (pid {self._proc.pid}) ended: the guest reset or powered "
+                "itself off (-no-reboot ends QEMU then)"
+            )
         if code is not None:
-            how = f"was killed by {signal.Signals(-code).name}" if code < 0 else \
-                f"exited with code {code}"
+            how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
             return DeviceLost(f"QEMU (pid {self._proc.pid}) {how}")
         if _stopped(self._proc.pid):
-            return DeviceLost(f"QEMU (pid {self._proc.pid}) is stopped (SIGSTOP, or held in "
-                              "a debugger)")
+            return DeviceLost(f"QEMU (pid {self._proc.pid}) is stopped (SIGSTOP, or held in a debugger)")
         return None
 
-    def _connect(self, log_path: Path, qemu_log: Path) -> None:
-        alive = lambda: self._proc.poll() is None  # noqa: E731
+    def _connect(self, proc: subprocess.Popen, folder: Path, log_path: Path, qemu_log: Path) -> Console:
+        alive = lambda: proc.poll() is None  # noqa: E731
         try:
-            serial = connect_unix(self._folder / "serial.sock", _START_S, "serial socket", alive)
+            serial = connect_unix(folder / "serial.sock", _START_S, "serial socket", alive)
         except BenchError as error:
             if alive():
                 raise
             reason = self._start_error(qemu_log.read_text(errors="replace"))
-            raise BenchError(f"{self.config.binary} exited with code {self._proc.returncode} "
-                             f"at start: {reason}", log=str(qemu_log)) from error
-        self._console = Console(SocketStream(serial), log_path, self.options.timeout_factor,
-                                health=self.health)
-        self._qmp = Qmp(self._folder / "qmp.sock", timeout=_START_S)
-        self._qmp.timeout = _QMP_ANSWER_S
+            raise BenchError(
+                f"{self.config.binary} exited with code {proc.returncode} at start: {reason}",
+                log=str(qemu_log),
+            ) from error
+        self._console = console = Console(
+            SocketStream(serial), log_path, self.options.timeout_factor, health=self.health
+        )
+        self._qmp = qmp = Qmp(folder / "qmp.sock", timeout=_START_S)
+        qmp.timeout = _QMP_ANSWER_S
+        return console
 
     def _start_error(self, output: str) -> str:
         """QEMU's own complaint ("qemu-system-arm: unsupported machine type"), else its last line."""
-        lines = [line.strip() for line in output.splitlines()
-                 if line.strip() and not line.startswith("$ ")]
+        lines = [line.strip() for line in output.splitlines() if line.strip() and not line.startswith("$ ")]
         own = [line for line in lines if line.startswith(f"{self.config.binary}:")]
         return (own or lines or ["no output"])[0 if own else -1]
 
@@ -192,7 +227,8 @@ class QemuBench(Bench):
                 gone = self.health()
                 raise (type(gone) if gone else DeviceLost)(
                     f"{lost.message}: {gone.message if gone else 'QEMU still runs'}",
-                    log=str(self._console.log_path)) from None
+                    log=str(self._console.log_path) if self._console else None,
+                ) from None
             # The next key only after this one is released, else a repeated letter is lost.
             time.sleep(2 * _KEY_HOLD_MS / 1000)
 
@@ -206,7 +242,7 @@ class QemuBench(Bench):
             self._qmp.close()
             self._qmp = None
         if self._proc is not None:
-            self._stop_process()
+            self._stop_process(self._proc)
         self._release_console()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
@@ -214,31 +250,34 @@ class QemuBench(Bench):
 
     def leave_running(self) -> list[str]:
         """QEMU goes on; its serial socket takes the next client that connects."""
-        if self._proc is None or self.health():
+        proc, folder, qmp = self._proc, self._folder, self._qmp
+        if proc is None or folder is None or qmp is None or self.health():
             self.power_off()
             return []
-        pid, folder = self._proc.pid, self._folder
-        self._qmp.close()
+        pid = proc.pid
+        qmp.close()
         self._qmp, self._proc, self._folder = None, None, None
         self._release_console()
-        return [f"QEMU (pid {pid}) left running: {self.launched}",
-                f"its console: socat -,raw,echo=0 UNIX-CONNECT:{folder / 'serial.sock'} "
-                f"(or: nc -U {folder / 'serial.sock'}); QMP at {folder / 'qmp.sock'}",
-                f"stop it: kill {pid}; rm -r {folder}"]
+        return [
+            f"QEMU (pid {pid}) left running: {self.launched}",
+            f"its console: socat -,raw,echo=0 UNIX-CONNECT:{folder / 'serial.sock'} "
+            f"(or: nc -U {folder / 'serial.sock'}); QMP at {folder / 'qmp.sock'}",
+            f"stop it: kill {pid}; rm -r {folder}",
+        ]
 
     def _release_console(self) -> None:
         if self._console is not None:
             self._console.close()
             self._console = None
 
-    def _stop_process(self) -> None:
-        if self.health() is not None and self._proc.poll() is None:  # stopped: quit cannot work
-            os.killpg(self._proc.pid, signal.SIGKILL)
+    def _stop_process(self, proc: subprocess.Popen) -> None:
+        if self.health() is not None and proc.poll() is None:  # stopped: quit cannot work
+            os.killpg(proc.pid, signal.SIGKILL)
         try:
-            self._proc.wait(timeout=_QUIT_S)
+            proc.wait(timeout=_QUIT_S)
         except subprocess.TimeoutExpired:
-            os.killpg(self._proc.pid, signal.SIGKILL)
-            self._proc.wait()
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         self._proc = None
 
 

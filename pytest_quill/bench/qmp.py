@@ -42,8 +42,9 @@ class Qmp:
         try:
             line = self._file.readline()
         except TimeoutError:
-            raise DeviceLost(f"QMP {what}: QEMU did not answer within {self.timeout:.0f} s "
-                             f"on {self.path}") from None
+            raise DeviceLost(
+                f"QMP {what}: QEMU did not answer within {self.timeout:.0f} s on {self.path}"
+            ) from None
         except OSError as exc:  # after one timeout the socket file refuses every read
             raise DeviceLost(f"QMP {what} on {self.path} failed: {exc}") from None
         if not line:

@@ -58,8 +58,10 @@ class SerialBoard(Bench):
 
     def _port_problems(self) -> list[str]:
         if not Path(self.port).exists():
-            return [f"no serial port at {self.port}: connect the Nook's serial adapter at "
-                    f"{self.port} or pass --quill-serial-port"]
+            return [
+                f"no serial port at {self.port}: connect the Nook's serial adapter at "
+                f"{self.port} or pass --quill-serial-port"
+            ]
         try:
             self._open().close()
         except BenchError as error:
@@ -68,16 +70,24 @@ class SerialBoard(Bench):
 
     def _power_problems(self) -> list[str]:
         if self.config.power == "prompt":
-            return [] if operator.terminal_available() else [
-                f"power is by operator prompt but no terminal is attached: run at the bench "
-                f"with a terminal, or set bench.serial.power = \"command\" ({self.profile.path})"]
+            return (
+                []
+                if operator.terminal_available()
+                else [
+                    f"power is by operator prompt but no terminal is attached: run at the bench "
+                    f'with a terminal, or set bench.serial.power = "command" ({self.profile.path})'
+                ]
+            )
         if not self.config.power_on_command:
-            return [f"bench.serial.power = \"command\" needs bench.serial.power_on_command "
-                    f"({self.profile.path})"]
+            return [
+                f'bench.serial.power = "command" needs bench.serial.power_on_command ({self.profile.path})'
+            ]
         commands = [self.config.power_on_command, self.config.power_off_command]
-        return [f"power command {command!r}: {shlex.split(command)[0]} not found on PATH"
-                for command in commands
-                if command and shutil.which(shlex.split(command)[0]) is None]
+        return [
+            f"power command {command!r}: {shlex.split(command)[0]} not found on PATH"
+            for command in commands
+            if command and shutil.which(shlex.split(command)[0]) is None
+        ]
 
     def _open(self) -> serial.SerialBase:
         try:
@@ -104,15 +114,17 @@ class SerialBoard(Bench):
         log_path.parent.mkdir(parents=True, exist_ok=True)
         port = None if self._is_network else self._open()
         try:
-            self._power("on", f"Insert the card written from {card_image} into the Nook, "
-                              "press Enter here, then power the Nook on.")
+            self._power(
+                "on",
+                f"Insert the card written from {card_image} into the Nook, "
+                "press Enter here, then power the Nook on.",
+            )
             port = port or self._open_network()
         except BaseException:
             if port is not None:
                 port.close()
             raise
-        self._console = Console(SerialStream(port), log_path, self.options.timeout_factor,
-                                health=self.health)
+        self._console = Console(SerialStream(port), log_path, self.options.timeout_factor, health=self.health)
         return self._console
 
     def health(self) -> DeviceLost | None:
@@ -130,15 +142,24 @@ class SerialBoard(Bench):
             return
         if state == "on":
             self.launched = command
-        done = subprocess.run(command, shell=True, capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, timeout=_POWER_COMMAND_S)
+        done = subprocess.run(
+            command,
+            shell=True,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=_POWER_COMMAND_S,
+        )
         if done.returncode != 0:
-            raise BenchError(f"power {state} command {command!r} exited {done.returncode}: "
-                             f"{(done.stderr or done.stdout).strip()[-200:]}")
+            raise BenchError(
+                f"power {state} command {command!r} exited {done.returncode}: "
+                f"{(done.stderr or done.stdout).strip()[-200:]}"
+            )
 
     def send_keys(self, text: str) -> None:
-        _ask_operator(f"Type on the Nook's USB keyboard, exactly:\n\n    {text}\n\n"
-                      "then press Enter here.", self.port)
+        _ask_operator(
+            f"Type on the Nook's USB keyboard, exactly:\n\n    {text}\n\nthen press Enter here.", self.port
+        )
 
     def leave_running(self) -> list[str]:
         """The board stays powered; the port is released for a terminal program."""
@@ -147,9 +168,11 @@ class SerialBoard(Bench):
         self._console.close()
         self._console = None
         off = self.config.power_off_command or "power the board off by hand"
-        return [f"the board on {self.port} is left powered on",
-                f"its console: python3 -m serial.tools.miniterm {self.port} {self.config.baud}",
-                f"stop it: {off}"]
+        return [
+            f"the board on {self.port} is left powered on",
+            f"its console: python3 -m serial.tools.miniterm {self.port} {self.config.baud}",
+            f"stop it: {off}",
+        ]
 
     def power_off(self) -> None:
         if self._console is None:
@@ -164,9 +187,11 @@ class SerialBoard(Bench):
 def _ask_operator(instructions: str, port: str) -> None:
     """Show instructions on the controlling terminal (pytest's capture cannot hide it)."""
     if operator.ask(f"\n[quill bench {port}] {instructions}\n") is None:
-        raise BenchError(f"the bench at {port} needs an operator but no terminal is attached: "
-                         "connect the Nook's serial adapter and run at the bench, or set "
-                         "bench.serial.power = \"command\"")
+        raise BenchError(
+            f"the bench at {port} needs an operator but no terminal is attached: "
+            "connect the Nook's serial adapter and run at the bench, or set "
+            'bench.serial.power = "command"'
+        )
 
 
 def _holders(port: str) -> str:

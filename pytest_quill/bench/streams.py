@@ -72,8 +72,9 @@ class SerialStream:
         self._port.close()
 
 
-def connect_unix(path: Path, timeout: float, what: str,
-                 alive: Callable[[], bool] = lambda: True) -> socket.socket:
+def connect_unix(
+    path: Path, timeout: float, what: str, alive: Callable[[], bool] = lambda: True
+) -> socket.socket:
     """Connect once QEMU has made the socket; it appears a moment after QEMU starts."""
     deadline = time.monotonic() + timeout
     while alive():
@@ -84,7 +85,6 @@ def connect_unix(path: Path, timeout: float, what: str,
         except (FileNotFoundError, ConnectionRefusedError):
             sock.close()
             if time.monotonic() > deadline:
-                raise BenchError(f"{what} {path}: QEMU did not open it within {timeout:.0f} s"
-                                 ) from None
+                raise BenchError(f"{what} {path}: QEMU did not open it within {timeout:.0f} s") from None
             time.sleep(0.05)
     raise BenchError(f"{what} {path}: QEMU exited before opening it")

@@ -16,5 +16,8 @@ CARD_TOOLS = {
 
 def missing_tools(tools: dict[str, str]) -> list[str]:
     """One problem per executable (key) not on PATH, naming its Debian package (value)."""
-    return [f"{tool} not found on PATH (apt-get install {package})"
-            for tool, package in tools.items() if shutil.which(tool) is None]
+    return [
+        f"{tool} not found on PATH (apt-get install {package})"
+        for tool, package in tools.items()
+        if shutil.which(tool) is None
+    ]

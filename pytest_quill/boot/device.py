@@ -7,7 +7,9 @@ cause: the worker's remaining tests do not each wait out their timeout.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from ..bench.base import Bench
 from ..bench.console import Console, Result
@@ -15,6 +17,7 @@ from ..errors import DEVICE_GONE, ProductError, QuillError
 from .judge import BootReport, first_boot
 
 _SHELL_SETUP_S = 60
+T = TypeVar("T")
 
 
 class Device:
@@ -46,17 +49,21 @@ class Device:
         """The output of a command that must succeed; ProductError naming it else."""
         result = self.run(command, timeout)
         if not result.ok:
-            raise ProductError(f"`{command}` exited {result.status}: {result.output[-300:]}",
-                               log=str(self.console.log_path))
+            raise ProductError(
+                f"`{command}` exited {result.status}: {result.output[-300:]}", log=str(self.console.log_path)
+            )
         return result.output
 
     def send_keys(self, text: str) -> None:
         self._talk(self.bench.send_keys, text)
 
-    def _talk(self, action, *args):
+    def _talk(self, action: Callable[..., T], *args: object) -> T:
         if self.gone is not None:
-            raise type(self.gone)("not waiting again, the device stopped answering earlier: "
-                                  + self.gone.message.splitlines()[0], log=self.gone.log)
+            raise type(self.gone)(
+                "not waiting again, the device stopped answering earlier: "
+                + self.gone.message.splitlines()[0],
+                log=self.gone.log,
+            )
         try:
             return action(*args)
         except DEVICE_GONE as gone:

@@ -54,10 +54,13 @@ class BootReport:
 
     def record(self) -> dict:
         """The run record's "boot" entry."""
-        return {"boot_time_s": round(self.boot_to_shell_s, 2), "budget_s": self.budget_s,
-                "within_budget": self.within_budget,
-                "stages": {name: round(at, 2) for name, at in self.stages.items()},
-                "log": self.log}
+        return {
+            "boot_time_s": round(self.boot_to_shell_s, 2),
+            "budget_s": self.budget_s,
+            "within_budget": self.within_budget,
+            "stages": {name: round(at, 2) for name, at in self.stages.items()},
+            "log": self.log,
+        }
 
 
 def first_boot(console: Console, profile: Profile) -> BootReport:
@@ -67,8 +70,7 @@ def first_boot(console: Console, profile: Profile) -> BootReport:
         _reach(console, stage)
         report.stages[stage.name] = console.elapsed()
         if stage.name == "bootloader":
-            console.watch(profile.boot.bootloader_banner,
-                          "the board reset (a second bootloader banner)")
+            console.watch(profile.boot.bootloader_banner, "the board reset (a second bootloader banner)")
     return report
 
 
@@ -84,9 +86,12 @@ def _reach(console: Console, stage: Stage) -> None:
     while True:
         left = stage.timeout_s - (time.monotonic() - started) / console.timeout_factor
         if left <= 0:
-            raise NoAnswer(f"timed out after waiting {time.monotonic() - started:.1f} s for "
-                           f"{what}, Enter pressed {pressed} times; last lines: "
-                           f"{console.last_lines(3)}", log=str(console.log_path))
+            raise NoAnswer(
+                f"timed out after waiting {time.monotonic() - started:.1f} s for "
+                f"{what}, Enter pressed {pressed} times; last lines: "
+                f"{console.last_lines(3)}",
+                log=str(console.log_path),
+            )
         wait = min(left, _NUDGE_S) if shell else left
         try:
             if console.expect(patterns, wait, what=what) == 0:

@@ -14,11 +14,13 @@ from ..bench.base import BenchOptions, bench_for
 from .common import EXIT_BENCH, EXIT_OK, add_common, setup
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "health", help="check the profile's bench (tools, console, power) before a run",
+        "health",
+        help="check the profile's bench (tools, console, power) before a run",
         description="Ask the profile's bench whether it can run a card: one line per problem "
-                    f"and exit {EXIT_BENCH} (the bench's, not the product's), else exit 0.")
+        f"and exit {EXIT_BENCH} (the bench's, not the product's), else exit 0.",
+    )
     add_common(parser)
     parser.set_defaults(command=run)
 

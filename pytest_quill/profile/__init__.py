@@ -29,12 +29,21 @@ PROFILES_FOLDER = "hardware_profiles"
 
 Size = Annotated[int, Rule("greater than 0", lambda n: n > 0)]
 Seconds = Annotated[float, Rule("finite and greater than 0", lambda n: 0 < n < float("inf"))]
-CcacheRemote = Annotated[str, Rule("empty, or a redis://, redis+unix:// or http:// URL",
-                                   lambda s: s == "" or bool(re.match(
-                                       r"(redis|redis\+unix|http|https)://.", s)))]
-SafeName = Annotated[str, Rule("safe in a path (the file's stem unless set): letters, digits, "
-                               "'.', '_', '+', '-', not starting with '.', no '..'", lambda s:
-                               bool(re.fullmatch(r"(?!.*\.\.)[\w+-][\w.+-]*", s, re.ASCII)))]
+CcacheRemote = Annotated[
+    str,
+    Rule(
+        "empty, or a redis://, redis+unix:// or http:// URL",
+        lambda s: s == "" or bool(re.match(r"(redis|redis\+unix|http|https)://.", s)),
+    ),
+]
+SafeName = Annotated[
+    str,
+    Rule(
+        "safe in a path (the file's stem unless set): letters, digits, "
+        "'.', '_', '+', '-', not starting with '.', no '..'",
+        lambda s: bool(re.fullmatch(r"(?!.*\.\.)[\w+-][\w.+-]*", s, re.ASCII)),
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -89,8 +98,9 @@ class Rootfs:
 
 @dataclass(frozen=True)
 class SdCard:
-    image_mib: Annotated[int, Rule("a power of two (QEMU's sd-card device needs it)",
-                                   lambda n: n > 0 and not n & (n - 1))]
+    image_mib: Annotated[
+        int, Rule("a power of two (QEMU's sd-card device needs it)", lambda n: n > 0 and not n & (n - 1))
+    ]
     boot_mib: Size
     root_fs: Literal["ext2", "ext3", "ext4"]
     min_device_bytes: Size
@@ -137,8 +147,13 @@ class Profile:
 @functools.cache
 def profile_schema() -> type[Profile]:
     """The profile as the loader and the reference read it: its [bench] is bench_schema()."""
-    return dataclasses.make_dataclass("Profile", [("bench", bench_schema())], bases=(Profile,),
-                                      frozen=True, namespace={"__module__": __name__})
+    return dataclasses.make_dataclass(
+        "Profile",
+        [("bench", bench_schema())],
+        bases=(Profile,),
+        frozen=True,
+        namespace={"__module__": __name__},
+    )
 
 
 def known_profiles(directory: Path | None = None) -> list[str]:
@@ -162,18 +177,23 @@ def find_profile(name_or_path: str, directory: Path | None = None) -> Path:
     if path.is_file():
         return path.resolve()  # its relative paths are relative to where it really is
     known = ", ".join(known_profiles(directory)) or f"none in {directory}"
-    raise InputError(f"--quill-profile {name_or_path}: unknown profile; known profiles: "
-                     f"{known} (or give a path to a .toml file)")
+    raise InputError(
+        f"--quill-profile {name_or_path}: unknown profile; known profiles: "
+        f"{known} (or give a path to a .toml file)"
+    )
 
 
-def load_profile(name_or_path: str, overrides: dict[str, str] | None = None,
-                 directory: Path | None = None) -> Profile:
+def load_profile(
+    name_or_path: str, overrides: dict[str, str] | None = None, directory: Path | None = None
+) -> Profile:
     path = find_profile(name_or_path, directory)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
-                         f"{exc.start}); TOML files are UTF-8: save it as UTF-8") from None
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}); TOML files are UTF-8: save it as UTF-8"
+        ) from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
@@ -192,5 +212,8 @@ def _check_facts(profile: Profile, src: Source) -> None:
     if getattr(profile.bench, kind) is None:
         raise src.error("bench.kind", f"= {kind!r} needs a [bench.{kind}] table")
     if card.boot_mib >= card.image_mib - 1:
-        raise src.error("sdcard.boot_mib", f"= {card.boot_mib} must be smaller than sdcard."
-                        f"image_mib - 1 = {card.image_mib - 1} (MiB 0 holds the partition table)")
+        raise src.error(
+            "sdcard.boot_mib",
+            f"= {card.boot_mib} must be smaller than sdcard."
+            f"image_mib - 1 = {card.image_mib - 1} (MiB 0 holds the partition table)",
+        )

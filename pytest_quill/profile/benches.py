@@ -66,9 +66,11 @@ def bench_kinds() -> Mapping[str, ModuleType]:
         if entry.name not in found:
             found[entry.name] = _kind_module(entry)
         elif found[entry.name].__name__ != entry.value:
-            raise InputError(f"entry point {entry.name} = {entry.value!r} ({BENCH_GROUP}): bench "
-                             f"kind {entry.name!r} is {found[entry.name].__name__}'s already; "
-                             "give the new bench another name")
+            raise InputError(
+                f"entry point {entry.name} = {entry.value!r} ({BENCH_GROUP}): bench "
+                f"kind {entry.name!r} is {found[entry.name].__name__}'s already; "
+                "give the new bench another name"
+            )
     return MappingProxyType(found)
 
 
@@ -79,12 +81,17 @@ def _kind_module(entry: EntryPoint) -> ModuleType:
     try:
         module = entry.load()
     except ImportError as error:
-        raise InputError(f"{where} cannot be imported ({error}): reinstall the package that "
-                         "provides it, or uninstall it") from None
-    if not (dataclasses.is_dataclass(getattr(module, "SECTION", None))
-            and callable(getattr(module, "bench_class", None))):
-        raise InputError(f"{where}: its module needs SECTION, the dataclass of [bench."
-                         f"{entry.name}], and bench_class(), its bench")
+        raise InputError(
+            f"{where} cannot be imported ({error}): reinstall the package that provides it, or uninstall it"
+        ) from None
+    if not (
+        dataclasses.is_dataclass(getattr(module, "SECTION", None))
+        and callable(getattr(module, "bench_class", None))
+    ):
+        raise InputError(
+            f"{where}: its module needs SECTION, the dataclass of [bench."
+            f"{entry.name}], and bench_class(), its bench"
+        )
     return module
 
 
@@ -93,9 +100,14 @@ def bench_schema() -> type[Bench]:
     """[bench] as the loader and the reference read it: `kind`, one of the kinds,
     and each kind's table, optional, in the kinds' order."""
     kinds = bench_kinds()
-    tables = [(kind, module.SECTION | None, dataclasses.field(default=None))
-              for kind, module in kinds.items()]
+    tables = [
+        (kind, module.SECTION | None, dataclasses.field(default=None)) for kind, module in kinds.items()
+    ]
     # Named and placed as Bench, whose source holds the comments of its fields.
     return dataclasses.make_dataclass(
-        "Bench", [("kind", Literal.__getitem__(tuple(kinds))), *tables], bases=(Bench,),
-        frozen=True, namespace={"__module__": __name__})
+        "Bench",
+        [("kind", Literal.__getitem__(tuple(kinds))), *tables],
+        bases=(Bench,),
+        frozen=True,
+        namespace={"__module__": __name__},
+    )

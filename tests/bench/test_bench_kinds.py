@@ -65,8 +65,16 @@ def lamp_package(tmp_path, monkeypatch) -> Path:
 
 def health(tmp_path: Path, *settings: str) -> subprocess.CompletedProcess:
     sets = [arg for setting in settings for arg in ("--set", setting)]
-    return run_quill("health", *sets, "--cache", str(tmp_path / "cache"),
-                     "--reports", str(tmp_path / "reports"), "--backend", "host")
+    return run_quill(
+        "health",
+        *sets,
+        "--cache",
+        str(tmp_path / "cache"),
+        "--reports",
+        str(tmp_path / "reports"),
+        "--backend",
+        "host",
+    )
 
 
 def test_a_new_bench_kind_is_one_module_found_by_its_entry_point(lamp_package, tmp_path):
@@ -78,22 +86,32 @@ def test_a_new_bench_kind_is_one_module_found_by_its_entry_point(lamp_package, t
 def test_the_new_kinds_table_and_name_are_validated_like_a_built_ins(lamp_package, tmp_path):
     blue = health(tmp_path, "bench.kind=lamp", 'bench.lamp={colour = "blue"}')
     assert blue.returncode == 4 and len(blue.stderr.splitlines()) == 1
-    assert ("--quill-set bench.lamp={colour = \"blue\"}: bench.lamp.colour = 'blue' is not "
-            "allowed; allowed values: 'red', 'green'") in blue.stderr
+    assert (
+        "--quill-set bench.lamp={colour = \"blue\"}: bench.lamp.colour = 'blue' is not "
+        "allowed; allowed values: 'red', 'green'"
+    ) in blue.stderr
     unknown = health(tmp_path, "bench.kind=lantern")
     assert unknown.returncode == 4
-    assert ("bench.kind = 'lantern' is not allowed; allowed values: 'qemu', 'serial', "
-            "'labgrid', 'lamp'") in unknown.stderr
+    assert (
+        "bench.kind = 'lantern' is not allowed; allowed values: 'qemu', 'serial', 'labgrid', 'lamp'"
+    ) in unknown.stderr
     untabled = health(tmp_path, "bench.kind=lamp")
     assert "bench.kind = 'lamp' needs a [bench.lamp] table" in untabled.stderr
 
 
 def test_the_profile_reference_documents_the_new_kinds_table(lamp_package):
-    made = subprocess.run([sys.executable, "-m", "pytest_quill.profile_doc"], cwd=PROJECT,
-                          capture_output=True, text=True, timeout=60, check=True)
+    made = subprocess.run(
+        [sys.executable, "-m", "pytest_quill.profile_doc"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     table = made.stdout.split("\n## [bench.lamp]\n", 1)[1].split("\n## ", 1)[0]
-    assert '| `colour` | string | yes |  | "red", "green" | the lamp that lights when the board ' \
-           "is on |" in table
+    assert (
+        '| `colour` | string | yes |  | "red", "green" | the lamp that lights when the board is on |' in table
+    )
     assert '"qemu", "serial", "labgrid", "lamp"' in made.stdout
 
 
@@ -101,8 +119,10 @@ def test_a_kind_may_not_take_a_built_in_kinds_name(lamp_package, tmp_path):
     (lamp_package / "entry_points.txt").write_text("[pytest_quill.benches]\nqemu = lamp_bench\n")
     result = health(tmp_path)
     assert result.returncode == 4 and len(result.stderr.splitlines()) == 1
-    assert ("entry point qemu = 'lamp_bench' (pytest_quill.benches): bench kind 'qemu' is "
-            "pytest_quill.bench.qemu's already; give the new bench another name") in result.stderr
+    assert (
+        "entry point qemu = 'lamp_bench' (pytest_quill.benches): bench kind 'qemu' is "
+        "pytest_quill.bench.qemu's already; give the new bench another name"
+    ) in result.stderr
 
 
 def test_a_labgrid_profile_loads_without_importing_labgrid():
@@ -116,6 +136,12 @@ def test_a_labgrid_profile_loads_without_importing_labgrid():
         bench_for(lab, sys.argv[1])
         print("labgrid" in sys.modules)
     """)
-    done = subprocess.run([sys.executable, "-c", script, "/nonexistent"], cwd=PROJECT,
-                          capture_output=True, text=True, timeout=60, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, "/nonexistent"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert done.stdout.splitlines() == ["127.0.0.1:1 False", "True"]
