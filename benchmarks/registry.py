@@ -33,8 +33,11 @@ ARTIFACTS = ("kernel", "rootfs", "sdcard")
 def newest_entries(cache: Cache) -> dict[str, Path]:
     found = {}
     for name in ARTIFACTS:
-        entries = [path for path in (cache.root / name).glob("*")
-                   if path.is_dir() and not path.name.startswith(".") and not damage(path)]
+        entries = [
+            path
+            for path in (cache.root / name).glob("*")
+            if path.is_dir() and not path.name.startswith(".") and not damage(path)
+        ]
         if entries:
             found[name] = max(entries, key=lambda path: path.stat().st_mtime)
     return found
@@ -45,10 +48,13 @@ def start_registry(folder: Path) -> tuple[subprocess.Popen, str]:
         probe.bind(("127.0.0.1", 0))
         host = f"127.0.0.1:{probe.getsockname()[1]}"
     config = folder / "config.yml"
-    config.write_text(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-                      f"    rootdirectory: {folder / 'storage'}\nhttp:\n  addr: {host}\n")
-    server = subprocess.Popen(["docker-registry", "serve", str(config)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    config.write_text(
+        f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+        f"    rootdirectory: {folder / 'storage'}\nhttp:\n  addr: {host}\n"
+    )
+    server = subprocess.Popen(
+        ["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         try:
@@ -73,9 +79,10 @@ def transfer_times(entries: dict[str, Path], host: str, scratch: Path, runs: int
                 assert pulled is not None
                 empty.publish(staging, name, path.name)
                 pulls[name].append(pulled.seconds)
-    return {"push_s": {name: round(seconds, 3) for name, seconds in push.items()},
-            "pull_median_s": {name: round(statistics.median(times), 3)
-                              for name, times in pulls.items()}}
+    return {
+        "push_s": {name: round(seconds, 3) for name, seconds in push.items()},
+        "pull_median_s": {name: round(statistics.median(times), 3) for name, times in pulls.items()},
+    }
 
 
 def main() -> None:
@@ -93,13 +100,17 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
-    sizes = {name: sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-             for name, path in entries.items()}
-    figures.update(runs=args.runs, bytes=sizes,
-                   pull_all_median_s=round(sum(figures["pull_median_s"].values()), 3))
+    sizes = {
+        name: sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) for name, path in entries.items()
+    }
+    figures.update(
+        runs=args.runs, bytes=sizes, pull_all_median_s=round(sum(figures["pull_median_s"].values()), 3)
+    )
     for name in entries:
-        print(f"{name:<8} {sizes[name] / 1e6:7.1f} MB  push {figures['push_s'][name]:6.2f} s  "
-              f"pull {figures['pull_median_s'][name]:6.2f} s (median of {args.runs})")
+        print(
+            f"{name:<8} {sizes[name] / 1e6:7.1f} MB  push {figures['push_s'][name]:6.2f} s  "
+            f"pull {figures['pull_median_s'][name]:6.2f} s (median of {args.runs})"
+        )
     print(f"all three pulled into an empty cache: {figures['pull_all_median_s']:.2f} s")
     save("registry", figures)
 

@@ -35,8 +35,19 @@ PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
 NST_KERNEL = SHARED / "sources" / "nst-kernel-3f80ffb9.tar.xz"
 SELECTION = "suites/d_integration/test_d2_first_boot.py"
-PYTEST = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-n", "3", SELECTION, "-q",
-          "--quill-progress", "off"]
+PYTEST = [
+    sys.executable,
+    "-m",
+    "pytest",
+    "-p",
+    "no:randomly",
+    "-n",
+    "3",
+    SELECTION,
+    "-q",
+    "--quill-progress",
+    "off",
+]
 REPOSITORY = "quill/bench"
 GOAL_S = 60.0
 
@@ -45,17 +56,24 @@ def main() -> int:
     args = parse_args()
     profiles = {"qemu-virt": []}
     if args.nst_kernel.is_file():
-        profiles["nook-twin"] = ["--quill-profile", "nook-twin", "--quill-set",
-                                 f"kernel.source={os.path.relpath(args.nst_kernel, PROJECT)}"]
+        profiles["nook-twin"] = [
+            "--quill-profile",
+            "nook-twin",
+            "--quill-set",
+            f"kernel.source={os.path.relpath(args.nst_kernel, PROJECT)}",
+        ]
     else:
         print(f"no {args.nst_kernel}: the twin is not measured")
     scratch = Path(tempfile.mkdtemp(prefix="quill-registry-cold-"))
     try:
         clone = make_clone(scratch)
+        (scratch / "registry").mkdir()
         server, host = start_registry(scratch / "registry")
         try:
-            rows = {name: measure(clone, scratch / name, host, extra, args.skip_cold)
-                    for name, extra in profiles.items()}
+            rows = {
+                name: measure(clone, scratch / name, host, extra, args.skip_cold)
+                for name, extra in profiles.items()
+            }
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -63,18 +81,33 @@ def main() -> int:
         shutil.rmtree(scratch, ignore_errors=True)
     load = os.getloadavg()
     print_table(rows, load)
-    save("registry_cold", {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-                           "cpus": os.cpu_count(), "load_1_5_15": [round(x, 2) for x in load],
-                           "selection": SELECTION, "goal_s": GOAL_S, "profiles": rows})
+    save(
+        "registry_cold",
+        {
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "cpus": os.cpu_count(),
+            "load_1_5_15": [round(x, 2) for x in load],
+            "selection": SELECTION,
+            "goal_s": GOAL_S,
+            "profiles": rows,
+        },
+    )
     return 0 if all(run["green"] for row in rows.values() for run in row.values()) else 1
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--skip-cold", action="store_true",
-                        help="only the warm-registry figure (the cold builds take minutes)")
-    parser.add_argument("--nst-kernel", type=Path, default=NST_KERNEL,
-                        help="the nst-kernel tarball for the twin (default ../shared's)")
+    parser.add_argument(
+        "--skip-cold",
+        action="store_true",
+        help="only the warm-registry figure (the cold builds take minutes)",
+    )
+    parser.add_argument(
+        "--nst-kernel",
+        type=Path,
+        default=NST_KERNEL,
+        help="the nst-kernel tarball for the twin (default ../shared's)",
+    )
     return parser.parse_args()
 
 
@@ -91,11 +124,15 @@ def measure(clone: Path, folder: Path, host: str, extra: list[str], skip_cold: b
     registry = ["--quill-cache-registry", f"{host}/{REPOSITORY}"]
     fill = run(clone, folder / "fill", [*extra, *registry], cache=None)
     if not fill["green"]:
-        raise SystemExit(f"the filling run failed (exit {fill['exit_code']}): see its output "
-                         f"above; nothing measured")
+        raise SystemExit(
+            f"the filling run failed (exit {fill['exit_code']}): see its output above; nothing measured"
+        )
     push_missing(host, fill["record"])
-    rows = {"warm_registry": run(clone, folder / "pulled", [*extra, *registry],
-                                 cache=folder / "empty-cache-pulled")}
+    rows = {
+        "warm_registry": run(
+            clone, folder / "pulled", [*extra, *registry], cache=folder / "empty-cache-pulled"
+        )
+    }
     if not skip_cold:
         rows["cold"] = run(clone, folder / "cold", extra, cache=folder / "empty-cache-cold")
     for row in rows.values():
@@ -108,8 +145,13 @@ def push_missing(host: str, record: dict) -> None:
     shared = open_registry(f"{host}/{REPOSITORY}", "rw")
     assert shared is not None
     for artifact in record["artifacts"]:
-        share_cached(Sharing(shared), Path(artifact["path"]), artifact["name"], artifact["key"],
-                     lambda line, warning: print(line))
+        share_cached(
+            Sharing(shared),
+            Path(artifact["path"]),
+            artifact["name"],
+            artifact["key"],
+            lambda line, warning: print(line),
+        )
 
 
 def run(clone: Path, reports: Path, extra: list[str], cache: Path | None) -> dict:
@@ -119,23 +161,29 @@ def run(clone: Path, reports: Path, extra: list[str], cache: Path | None) -> dic
         cache.mkdir(parents=True)
         env["XDG_CACHE_HOME"] = str(cache)
     began = time.monotonic()
-    done = subprocess.run([*PYTEST, "--quill-reports", str(reports), *extra], cwd=clone, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [*PYTEST, "--quill-reports", str(reports), *extra], cwd=clone, env=env, capture_output=True, text=True
+    )
     process_s = round(time.monotonic() - began, 1)
     path = reports / "quill-run.json"
     record = json.loads(path.read_text()) if path.is_file() else {"artifacts": [], "gates": []}
     boot = next((gate for gate in record["gates"] if gate["number"] == 4), {})
     if done.returncode != 0 or not boot.get("open"):
         print(done.stdout[-3000:], done.stderr[-2000:], sep="\n")
-    return {"process_s": process_s, "exit_code": done.returncode,
-            "green": done.returncode == 0 and bool(boot.get("open")),
-            "artifacts": {a["name"]: a["status"] for a in record["artifacts"]},
-            "record": record}
+    return {
+        "process_s": process_s,
+        "exit_code": done.returncode,
+        "green": done.returncode == 0 and bool(boot.get("open")),
+        "artifacts": {a["name"]: a["status"] for a in record["artifacts"]},
+        "record": record,
+    }
 
 
 def print_table(rows: dict, load: tuple[float, float, float]) -> None:
-    print(f"\nfresh clone, empty cache, `pytest -n 3 {SELECTION}` (gate 4 judged), "
-          f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(
+        f"\nfresh clone, empty cache, `pytest -n 3 {SELECTION}` (gate 4 judged), "
+        f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
     print(f"| profile | warm registry (goal <= {GOAL_S:.0f} s) | no registry (cold build) |")
     print("|---|---|---|")
     for name, row in rows.items():

@@ -45,13 +45,19 @@ def docker_auth_config(environ: Mapping[str, str]) -> dict:
     except FileNotFoundError:
         return {"auths": {}}
     except (OSError, ValueError) as error:
-        raise InputError(f"{path}: Docker config unreadable ({type(error).__name__}); fix it, "
-                         f"or point DOCKER_CONFIG at another folder") from None
+        raise InputError(
+            f"{path}: Docker config unreadable ({type(error).__name__}); fix it, "
+            f"or point DOCKER_CONFIG at another folder"
+        ) from None
     if not isinstance(config, dict):
-        raise InputError(f"{path}: Docker config is not a JSON object; fix it, or point "
-                         f"DOCKER_CONFIG at another folder")
-    return {"auths": config.get("auths") or {}, "credsStore": config.get("credsStore"),
-            "credHelpers": config.get("credHelpers") or {}}
+        raise InputError(
+            f"{path}: Docker config is not a JSON object; fix it, or point DOCKER_CONFIG at another folder"
+        )
+    return {
+        "auths": config.get("auths") or {},
+        "credsStore": config.get("credsStore"),
+        "credHelpers": config.get("credHelpers") or {},
+    }
 
 
 class ChallengeAuth(TokenAuth):
@@ -61,14 +67,16 @@ class ChallengeAuth(TokenAuth):
 
     basic_asked = False
 
-    def authenticate_request(self, original: requests.Response, headers: dict | None,
-                             refresh: bool = False) -> tuple[dict, bool]:
+    def authenticate_request(
+        self, original: requests.Response, headers: dict | None, refresh: bool = False
+    ) -> tuple[dict, bool]:
         challenge = original.headers.get("Www-Authenticate", "")
         if not challenge.lower().startswith("basic"):
             # Refused with a token in hand: the request needs another scope (a push after
             # a pull), so a token for the challenge's scope; oras would resend the old one.
             headers, _answered = super().authenticate_request(
-                original, headers, refresh=refresh or self.token is not None)
+                original, headers, refresh=refresh or self.token is not None
+            )
         elif getattr(self, "_basic_auth", None):
             self.basic_asked = True
             headers = {**(headers or {}), **self.preemptive_header()}
@@ -82,8 +90,9 @@ class ChallengeAuth(TokenAuth):
         return {"Authorization": f"Basic {secret}"} if self.basic_asked and secret else {}
 
 
-def load_credentials(auth: ChallengeAuth, container: object,
-                     environ: Mapping[str, str]) -> Credentials | None:
+def load_credentials(
+    auth: ChallengeAuth, container: object, environ: Mapping[str, str]
+) -> Credentials | None:
     """Give AUTH the credentials for CONTAINER's registry: the environment first, then
     Docker's config (oras' own lookup, credential helpers included)."""
     user, password = environ.get(USER_ENV, ""), environ.get(PASSWORD_ENV, "")

@@ -12,15 +12,17 @@ if TYPE_CHECKING:
     from .registry_auth import Credentials
 
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 10.0, 60.0
-_REASONS = (("Connection refused", "connection refused: is the registry running?"),
-            ("Name or service not known", "unknown host name"),
-            ("Temporary failure in name resolution", "unknown host name"),
-            ("IncompleteRead", "the registry stopped sending mid-blob"),
-            ("Connection broken", "the connection broke mid-transfer"),
-            ("Connection aborted", "the registry closed the connection"),
-            ("Connection reset", "the registry reset the connection"),
-            ("Read timed out", f"no answer within {READ_TIMEOUT_S:.0f} s"),
-            ("timed out", f"no connection within {CONNECT_TIMEOUT_S:.0f} s"))
+_REASONS = (
+    ("Connection refused", "connection refused: is the registry running?"),
+    ("Name or service not known", "unknown host name"),
+    ("Temporary failure in name resolution", "unknown host name"),
+    ("IncompleteRead", "the registry stopped sending mid-blob"),
+    ("Connection broken", "the connection broke mid-transfer"),
+    ("Connection aborted", "the registry closed the connection"),
+    ("Connection reset", "the registry reset the connection"),
+    ("Read timed out", f"no answer within {READ_TIMEOUT_S:.0f} s"),
+    ("timed out", f"no connection within {CONNECT_TIMEOUT_S:.0f} s"),
+)
 
 
 class RegistryError(BenchError):
@@ -32,11 +34,12 @@ class RegistryError(BenchError):
 def refusal(status: int, host: str, credentials: Credentials | None) -> str:
     """What the registry's HTTP STATUS means for the user."""
     if status == 401 and credentials:
-        return (f"the registry refused the credentials of {credentials.user} (from "
-                f"{credentials.source}); check them, or docker login {host}")
+        return (
+            f"the registry refused the credentials of {credentials.user} (from "
+            f"{credentials.source}); check them, or docker login {host}"
+        )
     if status == 401:
-        return (f"the registry asks for credentials: docker login {host}, or set "
-                f"{USER_ENV} and {PASSWORD_ENV}")
+        return f"the registry asks for credentials: docker login {host}, or set {USER_ENV} and {PASSWORD_ENV}"
     if status == 403:
         return "access denied for these credentials"
     if status == 404:
@@ -62,6 +65,8 @@ def _tls_failure(text: str) -> str:
     if "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
         return f"TLS failed: the registry answers in plain HTTP; {INSECURE_HINT}"
     if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-        return ("TLS failed: its certificate is not trusted here; trust its CA with "
-                "REQUESTS_CA_BUNDLE=/path/to/ca.pem")
+        return (
+            "TLS failed: its certificate is not trusted here; trust its CA with "
+            "REQUESTS_CA_BUNDLE=/path/to/ca.pem"
+        )
     return "TLS failed in the handshake"

@@ -28,8 +28,7 @@ def layer_of(path: str, title: str) -> dict:
 
 def manifest_of(config: dict, layers: list[dict], name: str, key: str) -> dict:
     manifest = oras.oci.NewManifest()
-    manifest.update(config=config, layers=layers,
-                    annotations={ANNOTATION_NAME: name, ANNOTATION_KEY: key})
+    manifest.update(config=config, layers=layers, annotations={ANNOTATION_NAME: name, ANNOTATION_KEY: key})
     return manifest
 
 
@@ -41,28 +40,32 @@ def checked_blobs(manifest: dict, reference: str, name: str, key: str) -> dict[s
         raise RegistryError(f"{reference}: the manifest is not {name} {key}'s; not used")
     config = manifest.get("config") or {}
     if config.get("mediaType") != META_TYPE:
-        raise RegistryError(f"{reference}: the manifest's config is not a pytest-quill meta; "
-                            f"not used")
+        raise RegistryError(f"{reference}: the manifest's config is not a pytest-quill meta; not used")
     blobs = {META: _blob(config, reference, META)}
     for layer in manifest.get("layers") or []:
         title = (layer.get("annotations") or {}).get(TITLE, "") if isinstance(layer, dict) else ""
         if not _safe_title(title) or title in blobs:
-            raise RegistryError(f"{reference}: a layer's title {title!r} is not a new relative "
-                                f"path inside the entry; not used")
+            raise RegistryError(
+                f"{reference}: a layer's title {title!r} is not a new relative "
+                f"path inside the entry; not used"
+            )
         blobs[title] = _blob(layer, reference, title)
     return blobs
 
 
 def _blob(entry: dict, reference: str, title: str) -> dict:
     digest, size = entry.get("digest"), entry.get("size")
-    if not (isinstance(digest, str) and _DIGEST.fullmatch(digest) and isinstance(size, int)
-            and size >= 0):
-        raise RegistryError(f"{reference}: {title} has no sha256 digest and size in the "
-                            f"manifest; not used")
+    if not (isinstance(digest, str) and _DIGEST.fullmatch(digest) and isinstance(size, int) and size >= 0):
+        raise RegistryError(f"{reference}: {title} has no sha256 digest and size in the manifest; not used")
     return {"digest": digest, "size": size}
 
 
 def _safe_title(title: str) -> bool:
     path = PurePosixPath(title)
-    return (bool(title) and "\\" not in title and "\0" not in title and not path.is_absolute()
-            and all(part not in ("", ".", "..") for part in title.split("/")))
+    return (
+        bool(title)
+        and "\\" not in title
+        and "\0" not in title
+        and not path.is_absolute()
+        and all(part not in ("", ".", "..") for part in title.split("/"))
+    )

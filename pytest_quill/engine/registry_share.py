@@ -35,8 +35,9 @@ class Sharing:
     on_transfer: Callable[[str, Transfer], None] = field(default=lambda kind, transfer: None)
 
 
-def pull_entry(sharing: Sharing, cache: Cache, name: str, key: str, deps: dict[str, Artifact],
-               log: Path, note: Note) -> Path | None:
+def pull_entry(
+    sharing: Sharing, cache: Cache, name: str, key: str, deps: dict[str, Artifact], log: Path, note: Note
+) -> Path | None:
     """The key's entry published from the registry, or None (not there, or refused: said)."""
     registry = sharing.registry
     with cache.staging(name, key) as scratch:
@@ -52,17 +53,34 @@ def pull_entry(sharing: Sharing, cache: Cache, name: str, key: str, deps: dict[s
             meta = json.loads((scratch / META).read_text())
         except ValueError:
             meta = None
-        staged = Artifact(name=name, key=key, path=scratch, status="pulled", log=log,
-                          meta=meta if isinstance(meta, dict) else {})
-        problems = [f"{META} is no JSON object"] if not isinstance(meta, dict) else \
-            sharing.verify(staged, deps) if sharing.verify else []
+        staged = Artifact(
+            name=name,
+            key=key,
+            path=scratch,
+            status="pulled",
+            log=log,
+            meta=meta if isinstance(meta, dict) else {},
+        )
+        problems = (
+            [f"{META} is no JSON object"]
+            if not isinstance(meta, dict)
+            else sharing.verify(staged, deps)
+            if sharing.verify
+            else []
+        )
         if problems:
-            note(f"warning: {transfer.reference}: pulled, but its verifier refuses it "
-                 f"({'; '.join(problems[:3])}); not used, building it here", True)
+            note(
+                f"warning: {transfer.reference}: pulled, but its verifier refuses it "
+                f"({'; '.join(problems[:3])}); not used, building it here",
+                True,
+            )
             return None
         path = cache.publish(scratch, name, key)
-    note(f"pulled {name} {key} from {transfer.reference}: {transfer.files} files, "
-         f"{transfer.bytes} bytes in {transfer.seconds:.2f} s", False)
+    note(
+        f"pulled {name} {key} from {transfer.reference}: {transfer.files} files, "
+        f"{transfer.bytes} bytes in {transfer.seconds:.2f} s",
+        False,
+    )
     sharing.on_transfer("pulled", transfer)
     return path
 

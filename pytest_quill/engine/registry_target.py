@@ -43,19 +43,26 @@ def parse_target(text: str, insecure: bool = False) -> Target:
     """`host[:port]/repository` (InputError naming what is wrong otherwise)."""
     given = text.strip()
     if "://" in given:
-        raise InputError(f"cache registry {given!r}: write host:port/repository without a "
-                         f"scheme ({INSECURE_HINT})")
+        raise InputError(
+            f"cache registry {given!r}: write host:port/repository without a scheme ({INSECURE_HINT})"
+        )
     if "@" in given:
-        raise InputError(f"cache registry {redact(given)!r}: no credentials or digest "
-                         f"in the reference; credentials come from Docker's config (docker "
-                         f"login) or {USER_ENV}/{PASSWORD_ENV}")
+        raise InputError(
+            f"cache registry {redact(given)!r}: no credentials or digest "
+            f"in the reference; credentials come from Docker's config (docker "
+            f"login) or {USER_ENV}/{PASSWORD_ENV}"
+        )
     host, _, repository = given.partition("/")
     if not host or not ("." in host or ":" in host or host == "localhost"):
-        raise InputError(f"cache registry {given!r}: start with the registry's host, as in "
-                         f"registry.example.org/team/quill or 127.0.0.1:5000/quill")
+        raise InputError(
+            f"cache registry {given!r}: start with the registry's host, as in "
+            f"registry.example.org/team/quill or 127.0.0.1:5000/quill"
+        )
     if not _REPOSITORY.fullmatch(repository):
-        raise InputError(f"cache registry {given!r}: the repository after the host must be "
-                         f"lowercase path components (a-z 0-9 . _ -), without a tag")
+        raise InputError(
+            f"cache registry {given!r}: the repository after the host must be "
+            f"lowercase path components (a-z 0-9 . _ -), without a tag"
+        )
     return Target(host, repository, insecure)
 
 

@@ -23,9 +23,10 @@ from pytest_quill.engine.registry_target import INSECURE_HINT
 from tests.support.registry import missing_tools, non_loopback_address, registry_server, self_signed
 from tests.support.registry_token import token_server
 
-pytestmark = pytest.mark.skipif(bool(missing_tools()),
-                                reason=f"not installed: {missing_tools()} "
-                                       f"(apt-get install docker-registry apache2-utils)")
+pytestmark = pytest.mark.skipif(
+    bool(missing_tools()),
+    reason=f"not installed: {missing_tools()} (apt-get install docker-registry apache2-utils)",
+)
 
 USER, PASSWORD = "alice", "hunter2-not-to-be-shown"
 NO_DOCKER_CONFIG = "DOCKER_CONFIG"  # each test points it at its own empty folder
@@ -61,13 +62,20 @@ def published(cache: Cache, name: str, key: str, files: dict[str, bytes]) -> Pat
 
 
 def kernel_files() -> dict[str, bytes]:
-    return {"uImage": os.urandom(300_000), "build.log": b"built\n", "empty.txt": b"",
-            "modules/lib/modules/6.1/kernel/drivers/squireos/jester.ko": os.urandom(5000)}
+    return {
+        "uImage": os.urandom(300_000),
+        "build.log": b"built\n",
+        "empty.txt": b"",
+        "modules/lib/modules/6.1/kernel/drivers/squireos/jester.ko": os.urandom(5000),
+    }
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
-    return {path.relative_to(folder).as_posix(): path.read_bytes()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def pull_into(registry: ArtifactRegistry, cache: Cache, name: str, key: str) -> Path | None:
@@ -97,29 +105,34 @@ def test_a_pushed_entry_pulls_byte_identical_into_a_second_empty_cache(registry,
     assert damage(pulled_entry) == ""
     assert pushed.reference == f"{registry.host}/quill/artifacts:kernel-0123abcd"
     assert pushed.files == 5 and pushed.bytes == sum(
-        len(content) for title, content in files_of(entry).items() if title != "SHA256SUMS")
+        len(content) for title, content in files_of(entry).items() if title != "SHA256SUMS"
+    )
 
 
 def test_the_manifest_carries_the_meta_as_config_and_each_file_by_its_path(registry, tmp_path):
     entry = published(Cache(tmp_path / "cache"), "rootfs", "feed", {"rootfs.tar.gz": b"tar"})
-    open_registry(registry.repository(), "rw", environ=environ(tmp_path)).push(
-        entry, "rootfs", "feed")
+    open_registry(registry.repository(), "rw", environ=environ(tmp_path)).push(entry, "rootfs", "feed")
 
     manifest = registry_manifest(registry, "rootfs-feed")
 
     assert manifest["config"]["mediaType"] == META_TYPE
-    assert [layer["annotations"]["org.opencontainers.image.title"]
-            for layer in manifest["layers"]] == ["rootfs.tar.gz"]
-    assert manifest["annotations"] == {"io.github.pytest-quill.artifact": "rootfs",
-                                       "io.github.pytest-quill.key": "feed"}
+    assert [layer["annotations"]["org.opencontainers.image.title"] for layer in manifest["layers"]] == [
+        "rootfs.tar.gz"
+    ]
+    assert manifest["annotations"] == {
+        "io.github.pytest-quill.artifact": "rootfs",
+        "io.github.pytest-quill.key": "feed",
+    }
 
 
 def registry_manifest(server, tag: str) -> dict:
     import requests
 
-    response = requests.get(f"http://{server.host}/v2/quill/artifacts/manifests/{tag}",
-                            headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
-                            timeout=10)
+    response = requests.get(
+        f"http://{server.host}/v2/quill/artifacts/manifests/{tag}",
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+        timeout=10,
+    )
     response.raise_for_status()
     return response.json()
 
@@ -132,20 +145,31 @@ def test_a_tag_the_registry_does_not_have_is_a_miss(registry, tmp_path):
     assert cache.lookup("kernel", "absent") is None
 
 
-@pytest.mark.parametrize("damage_blob, said", [
-    ("same size, other bytes", "uImage differs from the sha256 in its manifest"),
-    ("truncated", "uImage is truncated (150000 of 300000 bytes)")])
+@pytest.mark.parametrize(
+    "damage_blob, said",
+    [
+        ("same size, other bytes", "uImage differs from the sha256 in its manifest"),
+        ("truncated", "uImage is truncated (150000 of 300000 bytes)"),
+    ],
+)
 def test_a_blob_damaged_in_the_registry_is_one_line_and_nothing_is_published(
-        registry, tmp_path, damage_blob, said):
+    registry, tmp_path, damage_blob, said
+):
     entry = published(Cache(tmp_path / "first"), "kernel", "beef", kernel_files())
     shared = open_registry(registry.repository(), "rw", environ=environ(tmp_path))
     shared.push(entry, "kernel", "beef")
-    uimage = next(layer for layer in registry_manifest(registry, "kernel-beef")["layers"]
-                  if layer["annotations"]["org.opencontainers.image.title"] == "uImage")
+    uimage = next(
+        layer
+        for layer in registry_manifest(registry, "kernel-beef")["layers"]
+        if layer["annotations"]["org.opencontainers.image.title"] == "uImage"
+    )
     blob = registry.blob_file(uimage["digest"])
     content = blob.read_bytes()
-    blob.write_bytes(content[:1000] + bytes(len(content) - 1000) if damage_blob.startswith("same")
-                     else content[: len(content) // 2])
+    blob.write_bytes(
+        content[:1000] + bytes(len(content) - 1000)
+        if damage_blob.startswith("same")
+        else content[: len(content) // 2]
+    )
     second = Cache(tmp_path / "second")
 
     with pytest.raises(RegistryError) as error:
@@ -155,8 +179,11 @@ def test_a_blob_damaged_in_the_registry_is_one_line_and_nothing_is_published(
     assert line.startswith(f"{registry.host}/quill/artifacts:kernel-beef: ")
     assert said in line and line.endswith("; not used")
     assert second.lookup("kernel", "beef") is None
-    assert [path.name for path in (tmp_path / "second" / "kernel").iterdir()
-            if not path.name.endswith((".lock", ".owner.json"))] == []
+    assert [
+        path.name
+        for path in (tmp_path / "second" / "kernel").iterdir()
+        if not path.name.endswith((".lock", ".owner.json"))
+    ] == []
 
 
 def test_a_registry_killed_mid_pull_is_one_line_and_leaves_no_half_folder(registry, tmp_path):
@@ -166,8 +193,9 @@ def test_a_registry_killed_mid_pull_is_one_line_and_leaves_no_half_folder(regist
     shared = open_registry(registry.repository(), "rw", environ=environ(tmp_path))
     shared.push(entry, "sdcard", "cafe")
     second = Cache(tmp_path / "second")
-    killer = threading.Thread(target=kill_once_a_layer_arrives,
-                              args=(registry, tmp_path / "second" / "sdcard"), daemon=True)
+    killer = threading.Thread(
+        target=kill_once_a_layer_arrives, args=(registry, tmp_path / "second" / "sdcard"), daemon=True
+    )
     killer.start()
 
     with pytest.raises(RegistryError) as error:
@@ -221,13 +249,15 @@ def test_a_damaged_local_entry_is_never_pushed(registry, tmp_path):
 
 def test_credentials_from_the_environment_push_and_pull(auth_registry, tmp_path):
     entry = published(Cache(tmp_path / "first"), "kernel", "aa11", kernel_files())
-    shared = open_registry(auth_registry.repository(), "rw", environ=environ(
-        tmp_path, QUILL_REGISTRY_USER=USER, QUILL_REGISTRY_PASSWORD=PASSWORD))
+    shared = open_registry(
+        auth_registry.repository(),
+        "rw",
+        environ=environ(tmp_path, QUILL_REGISTRY_USER=USER, QUILL_REGISTRY_PASSWORD=PASSWORD),
+    )
 
     shared.push(entry, "kernel", "aa11")
 
-    assert files_of(pull_into(shared, Cache(tmp_path / "second"), "kernel", "aa11")) \
-        == files_of(entry)
+    assert files_of(pull_into(shared, Cache(tmp_path / "second"), "kernel", "aa11")) == files_of(entry)
 
 
 def test_credentials_from_dockers_own_config_push_and_pull(auth_registry, tmp_path):
@@ -238,8 +268,7 @@ def test_credentials_from_dockers_own_config_push_and_pull(auth_registry, tmp_pa
 
     shared.push(entry, "kernel", "bb22")
 
-    assert files_of(pull_into(shared, Cache(tmp_path / "second"), "kernel", "bb22")) \
-        == files_of(entry)
+    assert files_of(pull_into(shared, Cache(tmp_path / "second"), "kernel", "bb22")) == files_of(entry)
 
 
 def write_docker_login(folder: Path, host: str, user: str, password: str) -> None:
@@ -259,16 +288,19 @@ def test_a_wrong_password_is_one_line_that_never_shows_it(auth_registry, tmp_pat
     entry = published(Cache(tmp_path / "cache"), "kernel", "cc33", kernel_files())
     shared = open_registry(auth_registry.repository(), "rw", environ=env)
 
-    for attempt in (lambda: shared.push(entry, "kernel", "cc33"),
-                    lambda: shared.pull("kernel", "cc33", tmp_path / "scratch")):
+    for attempt in (
+        lambda: shared.push(entry, "kernel", "cc33"),
+        lambda: shared.pull("kernel", "cc33", tmp_path / "scratch"),
+    ):
         with pytest.raises(RegistryError) as error:
             attempt()
         line = one_line(error)
         assert f"refused the credentials of {USER}" in line
         assert wrong not in line and PASSWORD not in line
         assert base64.b64encode(f"{USER}:{wrong}".encode()).decode() not in line
-        chained = error.value.__cause__ or (None if error.value.__suppress_context__
-                                            else error.value.__context__)
+        chained = error.value.__cause__ or (
+            None if error.value.__suppress_context__ else error.value.__context__
+        )
         assert chained is None  # no library exception (and its text) behind the line
 
 
@@ -290,8 +322,7 @@ def test_plain_http_to_a_name_that_is_not_loopback_is_refused_unless_insecure(tm
         over_tls = open_registry(server.repository(), "rw", environ=environ(tmp_path))
         with pytest.raises(RegistryError) as error:
             over_tls.push(entry, "kernel", "ee55")
-        insecure = open_registry(server.repository(), "rw", insecure=True,
-                                 environ=environ(tmp_path))
+        insecure = open_registry(server.repository(), "rw", insecure=True, environ=environ(tmp_path))
         insecure.push(entry, "kernel", "ee55")
 
         assert "TLS failed: the registry answers in plain HTTP" in one_line(error)
@@ -319,8 +350,7 @@ def test_tls_by_default_trusts_only_a_known_certificate(tmp_path, monkeypatch):
         pytest.skip("this machine has no address but loopback")
     entry = published(Cache(tmp_path / "cache"), "kernel", "aa77", kernel_files())
     env = environ(tmp_path, QUILL_REGISTRY_USER=USER, QUILL_REGISTRY_PASSWORD=PASSWORD)
-    with registry_server(tmp_path / "registry", users={USER: PASSWORD}, address=address,
-                         tls=True) as server:
+    with registry_server(tmp_path / "registry", users={USER: PASSWORD}, address=address, tls=True) as server:
         with pytest.raises(RegistryError) as error:
             open_registry(server.repository(), "rw", environ=env).push(entry, "kernel", "aa77")
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "registry" / "cert.pem"))
@@ -329,8 +359,7 @@ def test_tls_by_default_trusts_only_a_known_certificate(tmp_path, monkeypatch):
 
         assert "certificate is not trusted here" in one_line(error)
         assert "REQUESTS_CA_BUNDLE" in one_line(error) and PASSWORD not in one_line(error)
-        assert files_of(pull_into(trusted, Cache(tmp_path / "second"), "kernel", "aa77")) \
-            == files_of(entry)
+        assert files_of(pull_into(trusted, Cache(tmp_path / "second"), "kernel", "aa77")) == files_of(entry)
 
 
 @pytest.fixture
@@ -339,17 +368,21 @@ def token_registry(tmp_path):
     signing = tmp_path / "token-signing"
     signing.mkdir()
     certificate, key = self_signed(signing, "127.0.0.1")
-    with token_server(certificate, key, {USER: PASSWORD}) as tokens, \
-            registry_server(tmp_path / "registry", token=tokens) as server:
+    with (
+        token_server(certificate, key, {USER: PASSWORD}) as tokens,
+        registry_server(tmp_path / "registry", token=tokens) as server,
+    ):
         yield server, tokens
 
 
-def test_bearer_tokens_are_fetched_per_scope_a_push_after_a_pull_included(token_registry,
-                                                                          tmp_path):
+def test_bearer_tokens_are_fetched_per_scope_a_push_after_a_pull_included(token_registry, tmp_path):
     server, tokens = token_registry
     entry = published(Cache(tmp_path / "first"), "kernel", "ab12", kernel_files())
-    shared = open_registry(server.repository(), "rw", environ=environ(
-        tmp_path, QUILL_REGISTRY_USER=USER, QUILL_REGISTRY_PASSWORD=PASSWORD))
+    shared = open_registry(
+        server.repository(),
+        "rw",
+        environ=environ(tmp_path, QUILL_REGISTRY_USER=USER, QUILL_REGISTRY_PASSWORD=PASSWORD),
+    )
 
     assert shared.pull("kernel", "ab12", tmp_path / "miss") is None  # a pull-scoped token
     shared.push(entry, "kernel", "ab12")  # needs push too: a second token
@@ -357,16 +390,23 @@ def test_bearer_tokens_are_fetched_per_scope_a_push_after_a_pull_included(token_
 
     assert files_of(pulled) == files_of(entry)
     # A scope's actions come in either order ("push,pull" or "pull,push").
-    asked = {(scope.rpartition(":")[0], frozenset(scope.rpartition(":")[2].split(",")))
-             for scope in tokens.scopes_asked}
-    assert {("repository:quill/artifacts", frozenset({"pull"})),
-            ("repository:quill/artifacts", frozenset({"pull", "push"}))} <= asked
+    asked = {
+        (scope.rpartition(":")[0], frozenset(scope.rpartition(":")[2].split(",")))
+        for scope in tokens.scopes_asked
+    }
+    assert {
+        ("repository:quill/artifacts", frozenset({"pull"})),
+        ("repository:quill/artifacts", frozenset({"pull", "push"})),
+    } <= asked
 
 
 def test_a_token_server_refusing_the_password_is_one_line_without_it(token_registry, tmp_path):
     server, _tokens = token_registry
-    shared = open_registry(server.repository(), "pull", environ=environ(
-        tmp_path, QUILL_REGISTRY_USER=USER, QUILL_REGISTRY_PASSWORD="wrong-" + PASSWORD))
+    shared = open_registry(
+        server.repository(),
+        "pull",
+        environ=environ(tmp_path, QUILL_REGISTRY_USER=USER, QUILL_REGISTRY_PASSWORD="wrong-" + PASSWORD),
+    )
 
     with pytest.raises(RegistryError) as error:
         shared.pull("kernel", "cd34", tmp_path / "scratch")

@@ -22,9 +22,10 @@ from tests.support.recipes import FilesRecipe
 from tests.support.registry import missing_tools, registry_server
 from tests.support.trickle_proxy import trickle_proxy
 
-pytestmark = pytest.mark.skipif(bool(missing_tools()),
-                                reason=f"not installed: {missing_tools()} "
-                                       f"(apt-get install docker-registry apache2-utils)")
+pytestmark = pytest.mark.skipif(
+    bool(missing_tools()),
+    reason=f"not installed: {missing_tools()} (apt-get install docker-registry apache2-utils)",
+)
 
 PROJECT = Path(__file__).resolve().parents[2]
 KEY = "51ow"
@@ -37,18 +38,30 @@ def recipe() -> FilesRecipe:
 
 
 def produce(folder: Path, sharing: Sharing | None, warnings: list[str]):
-    return build_or_reuse(recipe(), KEY, profile=load_profile("qemu-virt"), backend=HostBackend(),
-                          cache=Cache(folder / "cache"), deps={}, log=folder / "sdcard.log", jobs=1,
-                          work_root=folder / "work", project_root=PROJECT,
-                          on_warning=warnings.append, sharing=sharing)
+    return build_or_reuse(
+        recipe(),
+        KEY,
+        profile=load_profile("qemu-virt"),
+        backend=HostBackend(),
+        cache=Cache(folder / "cache"),
+        deps={},
+        log=folder / "sdcard.log",
+        jobs=1,
+        work_root=folder / "work",
+        project_root=PROJECT,
+        on_warning=warnings.append,
+        sharing=sharing,
+    )
 
 
-def registry_at(host: str, folder: Path, bound: PullBound = PullBound(),
-                mode: str = "rw") -> ArtifactRegistry:
+def registry_at(
+    host: str, folder: Path, bound: PullBound = PullBound(), mode: str = "rw"
+) -> ArtifactRegistry:
     config = folder / "docker-config"
     config.mkdir(parents=True, exist_ok=True)
-    return ArtifactRegistry(parse_target(f"{host}/quill/artifacts"), mode,
-                            {"DOCKER_CONFIG": str(config)}, bound)
+    return ArtifactRegistry(
+        parse_target(f"{host}/quill/artifacts"), mode, {"DOCKER_CONFIG": str(config)}, bound
+    )
 
 
 @pytest.fixture
@@ -74,8 +87,10 @@ def test_a_trickling_pull_is_abandoned_at_its_bound_and_leaves_nothing(filled, t
         took = time.monotonic() - began
 
     assert 1.0 <= took < 3.0
-    assert str(raised.value) == (f"{slow}/quill/artifacts:sdcard-{KEY}: pulling took longer "
-                                 f"than 1 s (the registry is too slow); abandoned")
+    assert str(raised.value) == (
+        f"{slow}/quill/artifacts:sdcard-{KEY}: pulling took longer "
+        f"than 1 s (the registry is too slow); abandoned"
+    )
     assert list(scratch.iterdir()) == []
 
 
@@ -87,8 +102,10 @@ def test_a_trickling_registry_is_one_warning_then_a_local_build(filled, tmp_path
 
     assert artifact.status == "built"
     assert (artifact.path / "card.img").read_bytes() == IMAGE
-    assert warnings == [f"warning: {slow}/quill/artifacts:sdcard-{KEY}: pulling took longer "
-                        f"than 1 s (the registry is too slow); abandoned; building it here"]
+    assert warnings == [
+        f"warning: {slow}/quill/artifacts:sdcard-{KEY}: pulling took longer "
+        f"than 1 s (the registry is too slow); abandoned; building it here"
+    ]
 
 
 def test_a_trickling_push_is_abandoned_at_its_bound(filled, tmp_path):
@@ -98,8 +115,10 @@ def test_a_trickling_push_is_abandoned_at_its_bound(filled, tmp_path):
         with pytest.raises(RegistryError) as raised:
             registry.push(entry, "sdcard", "another")
 
-    assert str(raised.value) == (f"{slow}/quill/artifacts:sdcard-another: pushing took longer "
-                                 f"than 1 s (the registry is too slow); abandoned")
+    assert str(raised.value) == (
+        f"{slow}/quill/artifacts:sdcard-another: pushing took longer "
+        f"than 1 s (the registry is too slow); abandoned"
+    )
 
 
 def test_a_pull_within_its_bound_is_not_cut(filled, tmp_path):

@@ -20,9 +20,10 @@ from tests.support.recipes import FilesRecipe
 from tests.support.registry import missing_tools, registry_server
 from tests.support.services import free_tcp_port
 
-pytestmark = pytest.mark.skipif(bool(missing_tools()),
-                                reason=f"not installed: {missing_tools()} "
-                                       f"(apt-get install docker-registry apache2-utils)")
+pytestmark = pytest.mark.skipif(
+    bool(missing_tools()),
+    reason=f"not installed: {missing_tools()} (apt-get install docker-registry apache2-utils)",
+)
 
 PROJECT = Path(__file__).resolve().parents[2]
 KEY = "5eed"
@@ -30,8 +31,9 @@ KEY = "5eed"
 
 def card_recipe() -> FilesRecipe:
     """An image, a nested file and meta."""
-    return FilesRecipe("sdcard", {"card.img": b"\x55\xaa" * 50_000, "boot/boot.scr": b"bootm\n"},
-                       {"partitions": 2})
+    return FilesRecipe(
+        "sdcard", {"card.img": b"\x55\xaa" * 50_000, "boot/boot.scr": b"bootm\n"}, {"partitions": 2}
+    )
 
 
 @pytest.fixture
@@ -50,24 +52,39 @@ class Machine:
         docker_config = folder / "docker-config"
         docker_config.mkdir(parents=True)
         shared = open_registry(reference, mode, environ={"DOCKER_CONFIG": str(docker_config)})
-        self.sharing = Sharing(shared, verify=verify, on_transfer=lambda kind, transfer:
-                               self.transfers.append((kind, transfer.reference)))
+        self.sharing = Sharing(
+            shared,
+            verify=verify,
+            on_transfer=lambda kind, transfer: self.transfers.append((kind, transfer.reference)),
+        )
 
     def produce(self, rebuild: bool = False):
-        return build_or_reuse(self.recipe, KEY, profile=load_profile("qemu-virt"),
-                              backend=HostBackend(), cache=Cache(self.folder / "cache"), deps={},
-                              log=self.folder / "sdcard.log", jobs=1,
-                              work_root=self.folder / "work", project_root=PROJECT,
-                              rebuild=rebuild, on_warning=self.warnings.append,
-                              sharing=self.sharing)
+        return build_or_reuse(
+            self.recipe,
+            KEY,
+            profile=load_profile("qemu-virt"),
+            backend=HostBackend(),
+            cache=Cache(self.folder / "cache"),
+            deps={},
+            log=self.folder / "sdcard.log",
+            jobs=1,
+            work_root=self.folder / "work",
+            project_root=PROJECT,
+            rebuild=rebuild,
+            on_warning=self.warnings.append,
+            sharing=self.sharing,
+        )
 
     def log(self) -> str:
         return (self.folder / "sdcard.log").read_text()
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
-    return {path.relative_to(folder).as_posix(): path.read_bytes()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def test_a_second_machine_pulls_what_the_first_built_and_pushed(registry, tmp_path):
@@ -126,10 +143,13 @@ def test_a_pulled_entry_its_own_verifier_refuses_is_not_used(registry, tmp_path)
 
     assert seen == [("pulled", 100_000)]
     assert (artifact.status, second.recipe.built) == ("built", 1)
-    assert second.warnings == [(
-        f"warning: {registry.host}/quill/artifacts:sdcard-{KEY}: pulled, but its verifier "
-        f"refuses it (card.img: no partition table; boot.scr: not a U-Boot script); not used, "
-        f"building it here")]
+    assert second.warnings == [
+        (
+            f"warning: {registry.host}/quill/artifacts:sdcard-{KEY}: pulled, but its verifier "
+            f"refuses it (card.img: no partition table; boot.scr: not a U-Boot script); not used, "
+            f"building it here"
+        )
+    ]
 
 
 def test_a_registry_that_is_down_is_one_warning_then_a_local_build(tmp_path):
@@ -142,7 +162,8 @@ def test_a_registry_that_is_down_is_one_warning_then_a_local_build(tmp_path):
     said = f"warning: {reference}:sdcard-{KEY}: "
     assert [line.removeprefix(said) for line in machine.warnings] == [
         "pulling failed: connection refused: is the registry running?; building it here",
-        "pushing failed: connection refused: is the registry running?"]
+        "pushing failed: connection refused: is the registry running?",
+    ]
 
 
 def test_a_forced_rebuild_does_not_pull(registry, tmp_path):

@@ -17,9 +17,10 @@ from pytest_quill.profile import load_profile
 from tests.support.recipes import FilesRecipe
 from tests.support.registry import missing_tools, registry_server
 
-pytestmark = pytest.mark.skipif(bool(missing_tools()),
-                                reason=f"not installed: {missing_tools()} "
-                                       f"(apt-get install docker-registry apache2-utils)")
+pytestmark = pytest.mark.skipif(
+    bool(missing_tools()),
+    reason=f"not installed: {missing_tools()} (apt-get install docker-registry apache2-utils)",
+)
 
 PROJECT = Path(__file__).resolve().parents[2]
 KEY = "c0ffee"
@@ -34,9 +35,18 @@ def registry(tmp_path):
 def cached_entry(folder: Path) -> Path:
     """A kernel built here without any registry: what a machine's cache already holds."""
     recipe = FilesRecipe("kernel", {"uImage": b"\x27\x05\x19\x56" * 4096}, {"version": "6.1"})
-    built = build_or_reuse(recipe, KEY, profile=load_profile("qemu-virt"), backend=HostBackend(),
-                           cache=Cache(folder / "cache"), deps={}, log=folder / "kernel.log",
-                           jobs=1, work_root=folder / "work", project_root=PROJECT)
+    built = build_or_reuse(
+        recipe,
+        KEY,
+        profile=load_profile("qemu-virt"),
+        backend=HostBackend(),
+        cache=Cache(folder / "cache"),
+        deps={},
+        log=folder / "kernel.log",
+        jobs=1,
+        work_root=folder / "work",
+        project_root=PROJECT,
+    )
     assert built.status == "built"
     return built.path
 

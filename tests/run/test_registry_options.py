@@ -25,12 +25,18 @@ def usage_error(result) -> str:
     return errors[0].removeprefix("ERROR: ")
 
 
-@pytest.mark.parametrize("args, said", [
-    (["--quill-cache-registry-mode", "push"],
-     "--quill-cache-registry-mode push: must be one of rw, pull, off"),
-    (["--quill-cache-registry", "https://registry.lab/quill"], "without a scheme"),
-    (["--quill-cache-registry", "quill/artifacts"], "start with the registry's host"),
-    (["--quill-cache-registry", "registry.lab/Quill:latest"], "lowercase path components")])
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (
+            ["--quill-cache-registry-mode", "push"],
+            "--quill-cache-registry-mode push: must be one of rw, pull, off",
+        ),
+        (["--quill-cache-registry", "https://registry.lab/quill"], "without a scheme"),
+        (["--quill-cache-registry", "quill/artifacts"], "start with the registry's host"),
+        (["--quill-cache-registry", "registry.lab/Quill:latest"], "lowercase path components"),
+    ],
+)
 def test_a_wrong_registry_option_is_one_usage_line(pytester, args, said):
     assert said in usage_error(run(pytester, *args))
 
@@ -47,12 +53,19 @@ def test_a_password_written_into_the_reference_is_refused_and_never_repeated(pyt
 
 
 def test_good_registry_options_leave_a_run_without_artifacts_alone(pytester):
-    result = run(pytester, "--quill-cache-registry", "127.0.0.1:9/quill",
-                 "--quill-cache-registry-mode", "pull", "--quill-cache-registry-insecure")
+    result = run(
+        pytester,
+        "--quill-cache-registry",
+        "127.0.0.1:9/quill",
+        "--quill-cache-registry-mode",
+        "pull",
+        "--quill-cache-registry-insecure",
+    )
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
 
 
 def test_off_accepts_any_reference_it_will_not_use(pytester):
-    result = run(pytester, ini="quill_cache_registry = registry.lab:5000/quill\n"
-                               "quill_cache_registry_mode = off")
+    result = run(
+        pytester, ini="quill_cache_registry = registry.lab:5000/quill\nquill_cache_registry_mode = off"
+    )
     assert result.ret == 0, result.stdout.str() + result.stderr.str()

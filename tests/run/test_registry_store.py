@@ -16,9 +16,10 @@ from pytest_quill.run.store import Store
 from tests.support.recipes import FilesRecipe
 from tests.support.registry import missing_tools, registry_server
 
-pytestmark = pytest.mark.skipif(bool(missing_tools()),
-                                reason=f"not installed: {missing_tools()} "
-                                       f"(apt-get install docker-registry apache2-utils)")
+pytestmark = pytest.mark.skipif(
+    bool(missing_tools()),
+    reason=f"not installed: {missing_tools()} (apt-get install docker-registry apache2-utils)",
+)
 
 PROJECT = Path(__file__).resolve().parents[2]
 USER, PASSWORD = "ci", "s3cret-token-for-the-registry"
@@ -26,25 +27,35 @@ USER, PASSWORD = "ci", "s3cret-token-for-the-registry"
 
 def rootfs_recipe() -> FilesRecipe:
     """The same inputs on every machine: one key, so a second machine can pull."""
-    return FilesRecipe("rootfs", {"rootfs.tar.gz": b"\x1f\x8b" + bytes(4000)}, {"entries": 1},
-                       fingerprint={"same": "inputs on every machine"})
+    return FilesRecipe(
+        "rootfs",
+        {"rootfs.tar.gz": b"\x1f\x8b" + bytes(4000)},
+        {"entries": 1},
+        fingerprint={"same": "inputs on every machine"},
+    )
 
 
 def machine(folder: Path, reference: str, mode: str, recipe: FilesRecipe, verifiers=None) -> Store:
     """A run's store on one machine: its own run folder and cache, the shared registry."""
-    environ = {"DOCKER_CONFIG": str(folder), "QUILL_REGISTRY_USER": USER,
-               "QUILL_REGISTRY_PASSWORD": PASSWORD}
+    environ = {"DOCKER_CONFIG": str(folder), "QUILL_REGISTRY_USER": USER, "QUILL_REGISTRY_PASSWORD": PASSWORD}
     folder.mkdir(parents=True)
-    return Store(state=RunState(folder / "run", "main"), cache=Cache(folder / "cache"),
-                 recipes={"rootfs": recipe}, profile=load_profile("qemu-virt"),
-                 backend=lambda: None, rebuild=None, jobs=1, project_root=PROJECT, relpath=str,
-                 registry=open_registry(reference, mode, environ=environ),
-                 verifiers=verifiers or {})
+    return Store(
+        state=RunState(folder / "run", "main"),
+        cache=Cache(folder / "cache"),
+        recipes={"rootfs": recipe},
+        profile=load_profile("qemu-virt"),
+        backend=lambda: None,
+        rebuild=None,
+        jobs=1,
+        project_root=PROJECT,
+        relpath=str,
+        registry=open_registry(reference, mode, environ=environ),
+        verifiers=verifiers or {},
+    )
 
 
 def written_text(folder: Path) -> str:
-    return "".join(path.read_bytes().decode(errors="replace")
-                   for path in folder.rglob("*") if path.is_file())
+    return "".join(path.read_bytes().decode(errors="replace") for path in folder.rglob("*") if path.is_file())
 
 
 def test_the_record_says_pushed_then_pulled_with_the_reference_and_seconds(tmp_path):
@@ -58,8 +69,7 @@ def test_the_record_says_pushed_then_pulled_with_the_reference_and_seconds(tmp_p
     built_entry = first.state.result("artifact-rootfs")
     pulled_entry = second.state.result("artifact-rootfs")
     reference = f"{server.host}/quill/artifacts:rootfs-{built.key}"
-    assert (built.status, pulled.status, first_recipe.built, second_recipe.built) == \
-        ("built", "pulled", 1, 0)
+    assert (built.status, pulled.status, first_recipe.built, second_recipe.built) == ("built", "pulled", 1, 0)
     assert built_entry["pushed"]["reference"] == pulled_entry["pulled"]["reference"] == reference
     assert 0 < pulled_entry["pulled"]["seconds"] < 30 and pulled_entry["pulled"]["files"] == 3
     assert "pulled" not in built_entry and "pushed" not in pulled_entry
@@ -78,8 +88,9 @@ def test_a_pulled_artifact_goes_through_the_plans_verifier_first(tmp_path):
 
     with registry_server(tmp_path / "registry", users={USER: PASSWORD}) as server:
         machine(tmp_path / "first", server.repository(), "rw", rootfs_recipe()).get("rootfs")
-        second = machine(tmp_path / "second", server.repository(), "pull", rootfs_recipe(),
-                         verifiers={"rootfs": verify})
+        second = machine(
+            tmp_path / "second", server.repository(), "pull", rootfs_recipe(), verifiers={"rootfs": verify}
+        )
         pulled = second.get("rootfs")
 
     assert (pulled.status, checked) == ("pulled", [("pulled", "qemu-virt", {})])

@@ -79,11 +79,15 @@ def tls_config(url: str) -> docker.tls.TLSConfig | None:
         return asked and _EngineTLS(asked.cert, asked.ca_cert, asked.verify)
     except docker.errors.TLSParameterError:
         folder = os.environ.get("DOCKER_CERT_PATH") or os.path.expanduser("~/.docker")
-        missing = [name for name in ("ca.pem", "cert.pem", "key.pem")
-                   if not os.path.isfile(os.path.join(folder, name))]
-        raise BenchError(f"DOCKER_CERT_PATH={folder}: no {', '.join(missing)} there; a TLS "
-                         "engine needs ca.pem, cert.pem and key.pem (see docs/remote-builds.md)"
-                         ) from None
+        missing = [
+            name
+            for name in ("ca.pem", "cert.pem", "key.pem")
+            if not os.path.isfile(os.path.join(folder, name))
+        ]
+        raise BenchError(
+            f"DOCKER_CERT_PATH={folder}: no {', '.join(missing)} there; a TLS "
+            "engine needs ca.pem, cert.pem and key.pem (see docs/remote-builds.md)"
+        ) from None
 
 
 class _EngineTLS(docker.tls.TLSConfig):
@@ -111,11 +115,17 @@ def probe(url: str, timeout: int) -> str | None:
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         said = relay.said() if relay else ""
         # The SDK wraps a timeout of its first request (the API version) in its own error.
-        if relay and not said and any(
-                isinstance(error, requests.exceptions.Timeout) for error in (exc, exc.__cause__)):
+        if (
+            relay
+            and not said
+            and any(isinstance(error, requests.exceptions.Timeout) for error in (exc, exc.__cause__))
+        ):
             said = f"no answer through ssh within {timeout} s"
-        return said or _tls_reason(url, exc) or redact(
-            str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return (
+            said
+            or _tls_reason(url, exc)
+            or redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        )
     finally:
         if client is not None:
             client.close()  # its connections: ssh processes, for an ssh:// engine
@@ -128,15 +138,20 @@ def _tls_reason(url: str, exc: Exception) -> str | None:
     """One line for a TLS mismatch between this client and the engine, else None."""
     said = f"{exc} {exc.__cause__ or ''}"
     if "HTTP request to an HTTPS server" in said:
-        return (f"the engine wants TLS and was asked in plain HTTP: set {TLS_ENVIRONMENT}, "
-                "as for the docker CLI")
+        return (
+            f"the engine wants TLS and was asked in plain HTTP: set {TLS_ENVIRONMENT}, as for the docker CLI"
+        )
     if "CERTIFICATE_VERIFY_FAILED" in said or "certificate verify failed" in said:
         folder = os.environ.get("DOCKER_CERT_PATH") or os.path.expanduser("~/.docker")
-        return (f"the engine's certificate is not signed by {folder}/ca.pem (certificate verify "
-                "failed): refused; give DOCKER_CERT_PATH the folder of that engine's CA")
+        return (
+            f"the engine's certificate is not signed by {folder}/ca.pem (certificate verify "
+            "failed): refused; give DOCKER_CERT_PATH the folder of that engine's CA"
+        )
     if tls_config(url) and ("WRONG_VERSION_NUMBER" in said or "wrong version number" in said):
-        return (f"the engine does not speak TLS but {TLS_ENVIRONMENT.split(' (')[0]} ask for it: "
-                "give its TLS port (2376) or unset them")
+        return (
+            f"the engine does not speak TLS but {TLS_ENVIRONMENT.split(' (')[0]} ask for it: "
+            "give its TLS port (2376) or unset them"
+        )
     return None
 
 
@@ -147,8 +162,10 @@ def how_to_reach(url: str) -> str:
         return "start that engine"
     port = f"-p {parsed.port} " if parsed.port else ""
     user = f"{parsed.username}@" if parsed.username else ""
-    return (f"check that `ssh {port}{user}{parsed.hostname} docker version` works from this "
-            "machine (a key or agent that logs in without a prompt, the docker CLI on that host)")
+    return (
+        f"check that `ssh {port}{user}{parsed.hostname} docker version` works from this "
+        "machine (a key or agent that logs in without a prompt, the docker CLI on that host)"
+    )
 
 
 def has_image(client: docker.DockerClient, reference: str) -> bool:
@@ -159,8 +176,7 @@ def has_image(client: docker.DockerClient, reference: str) -> bool:
     return True
 
 
-def send_image(remote: docker.DockerClient, local_urls: list[str], tag: str,
-               log: BinaryIO) -> bool:
+def send_image(remote: docker.DockerClient, local_urls: list[str], tag: str, log: BinaryIO) -> bool:
     """Copy TAG from the first local engine that has it to REMOTE; False when none has it."""
     local = _local_with(local_urls, tag)
     if local is None:
@@ -171,14 +187,17 @@ def send_image(remote: docker.DockerClient, local_urls: list[str], tag: str,
         pass  # the engine's progress lines: the load is done when they end
     if remote.images.get(tag).id != image_id:
         raise BenchError(f"sending {tag}: the engine loaded another image than {image_id[:19]}")
-    note(log, f"image {tag} = {image_id[:19]} sent from this machine's engine in "
-              f"{time.monotonic() - started:.0f} s")
+    note(
+        log,
+        f"image {tag} = {image_id[:19]} sent from this machine's engine in "
+        f"{time.monotonic() - started:.0f} s",
+    )
     return True
 
 
 def _local_with(urls: list[str], tag: str) -> docker.DockerClient | None:
     for url in urls:
-        if url.startswith("unix://") and not os.path.exists(url[len("unix://"):]):
+        if url.startswith("unix://") and not os.path.exists(url[len("unix://") :]):
             continue
         try:
             client = engine_client(url, timeout=None)
