@@ -65,34 +65,37 @@ def main() -> int:
     else:
         print(f"no {args.nst_kernel}: the twin is not measured")
     scratch = Path(tempfile.mkdtemp(prefix="quill-registry-cold-"))
+    rows: dict[str, dict] = {}
     try:
         clone = make_clone(scratch)
         (scratch / "registry").mkdir()
         server, host = start_registry(scratch / "registry")
         try:
-            rows = {
-                name: measure(clone, scratch / name, host, extra, args.skip_cold)
-                for name, extra in profiles.items()
-            }
+            for name, extra in profiles.items():
+                measure(clone, scratch / name, host, extra, args.skip_cold, rows)
         finally:
             server.terminate()
             server.wait(timeout=10)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    load = os.getloadavg()
-    print_table(rows, load)
+    print_table(rows, os.getloadavg())
+    save_figures(rows)
+    return 0 if all(run["green"] for row in rows.values() for run in row.values()) else 1
+
+
+def save_figures(rows: dict) -> None:
+    """The figures so far (after each run: a cold build that is stopped keeps the others)."""
     save(
         "registry_cold",
         {
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "cpus": os.cpu_count(),
-            "load_1_5_15": [round(x, 2) for x in load],
+            "load_1_5_15": [round(x, 2) for x in os.getloadavg()],
             "selection": SELECTION,
             "goal_s": GOAL_S,
             "profiles": rows,
         },
     )
-    return 0 if all(run["green"] for row in rows.values() for run in row.values()) else 1
 
 
 def parse_args() -> argparse.Namespace:
@@ -117,27 +120,34 @@ def make_clone(scratch: Path) -> Path:
     subprocess.run(["git", "clone", "-q", str(PROJECT), str(clone)], check=True)
     (scratch / "shared").symlink_to(SHARED)
     (clone / ".venv").symlink_to(PROJECT / ".venv")
+    twin_u_boot = Path("squireos/boot/twin/out/u-boot.bin")  # built once, outside git
+    if (PROJECT / twin_u_boot).is_file():
+        (clone / twin_u_boot).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT / twin_u_boot, clone / twin_u_boot)
+    else:
+        subprocess.run(["sh", "scripts/twin-u-boot.sh"], cwd=clone, check=True)
     return clone
 
 
-def measure(clone: Path, folder: Path, host: str, extra: list[str], skip_cold: bool) -> dict:
+def measure(clone: Path, folder: Path, host: str, extra: list[str], skip_cold: bool, rows: dict) -> None:
+    """ROWS[profile] filled with the profile's runs (FOLDER's name), all saved after each."""
+    profile = rows[folder.name] = {}
     registry = ["--quill-cache-registry", f"{host}/{REPOSITORY}"]
     fill = run(clone, folder / "fill", [*extra, *registry], cache=None)
+    record = fill.pop("record")
     if not fill["green"]:
-        raise SystemExit(
-            f"the filling run failed (exit {fill['exit_code']}): see its output above; nothing measured"
-        )
-    push_missing(host, fill["record"])
-    rows = {
-        "warm_registry": run(
-            clone, folder / "pulled", [*extra, *registry], cache=folder / "empty-cache-pulled"
-        )
-    }
+        print(f"the filling run failed (exit {fill['exit_code']}): this profile is not measured")
+        profile["fill"] = fill
+        return
+    push_missing(host, record)
+    runs = {"warm_registry": ([*extra, *registry], "pulled")}
     if not skip_cold:
-        rows["cold"] = run(clone, folder / "cold", extra, cache=folder / "empty-cache-cold")
-    for row in rows.values():
-        row.pop("record")
-    return rows
+        runs["cold"] = (extra, "cold")
+    for row, (options, name) in runs.items():
+        profile[row] = run(clone, folder / name, options, cache=folder / f"empty-cache-{name}")
+        profile[row].pop("record")
+        print(f"{folder.name} {row}: {shown(profile[row])}", flush=True)
+        save_figures(rows)
 
 
 def push_missing(host: str, record: dict) -> None:
@@ -187,12 +197,13 @@ def print_table(rows: dict, load: tuple[float, float, float]) -> None:
     print(f"| profile | warm registry (goal <= {GOAL_S:.0f} s) | no registry (cold build) |")
     print("|---|---|---|")
     for name, row in rows.items():
-        print(f"| {name} | {shown(row['warm_registry'])} | {shown(row.get('cold'))} |")
+        why = "not measured (its filling run failed)" if "fill" in row else "not measured (--skip-cold)"
+        print(f"| {name} | {shown(row.get('warm_registry'), why)} | {shown(row.get('cold'), why)} |")
 
 
-def shown(run: dict | None) -> str:
+def shown(run: dict | None, why: str = "") -> str:
     if run is None:
-        return "not measured (--skip-cold)"
+        return why
     statuses = ", ".join(f"{name} {status}" for name, status in run["artifacts"].items())
     red = "" if run["green"] else f" RED (exit {run['exit_code']})"
     return f"{run['process_s']} s ({statuses}){red}"
