@@ -5,12 +5,16 @@ even when every test behind it is a skip, and JUnit and Allure show it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from .plan import Plan
 from .report.gate_report import report_decision
 from .run.gates import Decision
 from .run.quill_run import quill_run
+from .run.state import RunState
 from .run.verdict import report_once
 
 
@@ -36,12 +40,12 @@ class _Decided(pytest.Item):
             pytest.skip(decided.reason)
         report_once(state, decided.cause, decided.failure, decided.reason)
 
-    def reportinfo(self):
+    def reportinfo(self) -> tuple[Path, None, str]:
         return self.path, None, self.name
 
 
 class GateItem(_Decided):
-    def __init__(self, *, number: int, checks: tuple[str, ...], **kwargs):
+    def __init__(self, *, number: int, checks: tuple[str, ...], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.number = number
         self.checks = checks  # every test behind this gate needs these checks open too
@@ -58,7 +62,7 @@ class GateItem(_Decided):
 
 
 class CheckItem(_Decided):
-    def __init__(self, *, marker: str, **kwargs):
+    def __init__(self, *, marker: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.marker = marker
 
@@ -69,31 +73,46 @@ class CheckItem(_Decided):
         return f"check-{self.marker}"
 
 
-def _boot_within(state, decided: dict) -> dict | None:
+def _boot_within(state: RunState, decided: dict) -> dict | None:
     """The boot this decision made (the boot gate's first boot), if it made one."""
     if "start" not in decided or "end" not in decided:
         return None
-    return next((event for event in state.events() if event["kind"] == "boot"
-                 and decided["start"] <= event["start"] <= event["end"] <= decided["end"]), None)
+    return next(
+        (
+            event
+            for event in state.events()
+            if event["kind"] == "boot"
+            and decided["start"] <= event["start"] <= event["end"] <= decided["end"]
+        ),
+        None,
+    )
 
 
-def decided_items(session: pytest.Session, plan: Plan, items: list) -> list[pytest.Item]:
+def decided_items(session: pytest.Session, plan: Plan, items: list[pytest.Item]) -> list[pytest.Item]:
     """The checks and gates the selected tests need, lowest gate first."""
     wanted = [m.args[0] for item in items if (m := item.get_closest_marker("gate")) and m.args]
     top = max(wanted, default=0)
-    checks = [CheckItem.from_parent(session, name=f"quill check: {spec.name} ({marker})",
-                                    marker=marker)
-              for marker, spec in plan.checks.items()
-              if any(item.get_closest_marker(marker) for item in items)]
-    gates = [GateItem.from_parent(session, name=f"quill gate {number} ({spec.name})",
-                                  number=number, checks=_shared_checks(plan, items, number))
-             for number, spec in sorted(plan.gates.items()) if number <= top]
+    checks: list[pytest.Item] = [
+        CheckItem.from_parent(session, name=f"quill check: {spec.name} ({marker})", marker=marker)
+        for marker, spec in plan.checks.items()
+        if any(item.get_closest_marker(marker) for item in items)
+    ]
+    gates: list[pytest.Item] = [
+        GateItem.from_parent(
+            session,
+            name=f"quill gate {number} ({spec.name})",
+            number=number,
+            checks=_shared_checks(plan, items, number),
+        )
+        for number, spec in sorted(plan.gates.items())
+        if number <= top
+    ]
     return checks + gates
 
 
-def _shared_checks(plan: Plan, items: list, number: int) -> tuple[str, ...]:
+def _shared_checks(plan: Plan, items: list[pytest.Item], number: int) -> tuple[str, ...]:
     """The checks every selected test that needs gate NUMBER (or a higher one) carries."""
-    behind = [item for item in items
-              if (m := item.get_closest_marker("gate")) and m.args and m.args[0] >= number]
-    return tuple(marker for marker in plan.checks
-                 if all(item.get_closest_marker(marker) for item in behind))
+    behind = [
+        item for item in items if (m := item.get_closest_marker("gate")) and m.args and m.args[0] >= number
+    ]
+    return tuple(marker for marker in plan.checks if all(item.get_closest_marker(marker) for item in behind))

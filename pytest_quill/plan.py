@@ -8,7 +8,7 @@ process (pytester) never see each other's plan.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -21,9 +21,12 @@ from .engine.recipe import Recipe
 from .errors import InputError
 from .report import allure
 from .run.gates import GateSpec
-from .run.quill_run import quill_run
+from .run.quill_run import QuillRun, quill_run
 from .run.store import ArtifactUnavailable, PlanVerifier
 from .run.verdict import report_once
+
+# A gate's or check's decider: returns when open, raises the QuillError that closes it.
+Decider = Callable[[QuillRun], None]
 
 
 @dataclass(frozen=True)
@@ -77,21 +80,21 @@ class Plan:
         folders = nodeid.split("::", 1)[0].split("/")[:-1]
         return next((self.streams[f] for f in folders if f in self.streams), None)
 
-    def gate(self, number: int, name: str, needs: tuple[str, ...] = ()):
+    def gate(self, number: int, name: str, needs: tuple[str, ...] = ()) -> Callable[[Decider], Decider]:
         """Declare gate `number`; the decorated function decides it."""
 
-        def register(decide: Callable) -> Callable:
+        def register(decide: Decider) -> Decider:
             self.gates[number] = GateSpec(number, name, decide, tuple(needs))
             return decide
 
         return register
 
-    def check(self, marker: str, name: str, about: str = ""):
+    def check(self, marker: str, name: str, about: str = "") -> Callable[[Decider], Decider]:
         """What tests marked `marker` need before any gate: decided once per run
         like a gate, so hardware tests skip with "connect the serial adapter"
         before anything is built for them. ABOUT: the marker's help line."""
 
-        def register(decide: Callable) -> Callable:
+        def register(decide: Decider) -> Decider:
             self.checks[marker] = GateSpec(0, name, decide, ())
             self.check_markers[marker] = about or f"needs the {name} check open"
             return decide
@@ -108,7 +111,8 @@ class Plan:
         return [gate] + [f"{marker}: {about}" for marker, about in self.check_markers.items()]
 
     def with_deps(self, names: set[str]) -> set[str]:
-        closed, todo = set(), list(names)
+        closed: set[str] = set()
+        todo = list(names)
         while todo:
             name = todo.pop()
             if name in closed or name not in self.recipes:
@@ -117,11 +121,11 @@ class Plan:
             todo.extend(self.recipes[name].deps)
         return closed
 
-    def artifacts_needed(self, tests) -> set[str]:
+    def artifacts_needed(self, tests: Iterable[tuple[str, Iterable[str], pytest.Mark | None]]) -> set[str]:
         """What the collected tests will ask for, (nodeid, fixture names, gate marker)
         each: their artifact fixtures, their gates' needs, and all of those's deps.
         Idle workers build these early."""
-        needed = set()
+        needed: set[str] = set()
         for nodeid, fixturenames, marker in tests:
             needed |= {self.fixtures[f] for f in fixturenames if f in self.fixtures}
             if marker is None:
@@ -156,8 +160,8 @@ class Plan:
         return holder
 
 
-def _artifact_fixture(fixture_name: str, recipe: Recipe):
-    def provide(request) -> Artifact:
+def _artifact_fixture(fixture_name: str, recipe: Recipe) -> Callable[..., Artifact]:
+    def provide(request: pytest.FixtureRequest) -> Artifact:
         run = quill_run(request.config)
         try:
             made = run.store.get(recipe.name)

@@ -17,7 +17,7 @@ LAYERS = [
     {"run"},
     {"plan"},
     {"gate_items"},
-    {"mvp"},
+    {"mvp", "active_run"},
     {"plugin", "cli", "profile_doc"},
 ]
 MAX_LINES = 300

@@ -91,7 +91,7 @@ def _root_fs_problems(profile: Profile, config_path: Path, text: str, symbols: d
     return [f"{config_path}: root FS {root_fs} (sdcard.root_fs) needs {wanted}; the kernel has {has}"]
 
 
-def _root_fs_symbols(root_fs: str, version: tuple[int, int]) -> list[tuple[str, ...]]:
+def _root_fs_symbols(root_fs: str, version: tuple[int, ...]) -> list[tuple[str, ...]]:
     """Config symbols that let the kernel mount ROOT_FS, as alternatives."""
     if root_fs == "ext2":
         return [("EXT2_FS",), ("EXT4_FS", "EXT4_USE_FOR_EXT2")]
@@ -101,6 +101,6 @@ def _root_fs_symbols(root_fs: str, version: tuple[int, int]) -> list[tuple[str, 
     return [("EXT4_FS",)]
 
 
-def _config_version(text: str) -> tuple[int, int] | None:
+def _config_version(text: str) -> tuple[int, ...] | None:
     match = re.search(r"^# Linux\S*(?: kernel version:)? (\d+\.\d+)", text, re.M)
     return version_tuple(match.group(1), 2) if match else None

@@ -25,6 +25,7 @@ from ..formats import bmap, tar
 from ..profile import Profile
 from . import bootscript, readback, uboot_env
 from . import image as diskimage
+from .image import Partition
 from .preflight import kernel_config_problems, preflight
 
 MIB = diskimage.MIB
@@ -108,7 +109,7 @@ class SdCardRecipe:
         against the profile and the kernel and rootfs it was made from."""
         return readback.verify(artifact, profile, deps["kernel"], deps["rootfs"])
 
-    def _fill_boot(self, ctx: BuildContext, image: Path, part, kernel: Artifact) -> list[dict]:
+    def _fill_boot(self, ctx: BuildContext, image: Path, part: Partition, kernel: Artifact) -> list[dict]:
         script = ctx.out / "boot.cmd"
         script.write_text(bootscript.script_text(ctx.profile))
         ctx.run(bootscript.mkimage_argv(script, ctx.out / "boot.scr"))
@@ -122,7 +123,14 @@ class SdCardRecipe:
         ]
 
     def _fill_root(
-        self, ctx: BuildContext, image: Path, part, work: Path, rootfs: Artifact, modules: Path, release: str
+        self,
+        ctx: BuildContext,
+        image: Path,
+        part: Partition,
+        work: Path,
+        rootfs: Artifact,
+        modules: Path,
+        release: str,
     ) -> None:
         tarball = rootfs.file("rootfs.tar.gz")
         tar_bytes, links = _tar_listing(tarball)
@@ -148,7 +156,14 @@ class SdCardRecipe:
             )
         )
 
-    def _publish(self, ctx: BuildContext, image: Path, partitions, files, release) -> dict:
+    def _publish(
+        self,
+        ctx: BuildContext,
+        image: Path,
+        partitions: tuple[Partition, ...],
+        files: list[dict],
+        release: str,
+    ) -> dict:
         mapping = bmap.read(bmap.beside(image))
         data_bytes = mapping.mapped_bytes  # what bmaptool writes to a card
         layout = {
@@ -193,7 +208,8 @@ def _tar_listing(tarball: Path) -> tuple[int, dict[str, str]]:
 def _resolve(relative: str, links: dict[str, str]) -> str:
     """RELATIVE inside the rootfs with its links followed as the target sees them
     (an absolute link /usr/lib means <root>/usr/lib), never leaving the root."""
-    parts, resolved, hops = relative.split("/"), [], 0
+    parts, hops = relative.split("/"), 0
+    resolved: list[str] = []
     while parts:
         part = parts.pop(0)
         if part in ("", "."):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import NoReturn
 
 from .. import __version__
 from ..errors import InputError, QuillError
@@ -18,14 +19,16 @@ from .common import EXIT_FAILED, EXIT_INPUT, EXIT_NOT_CACHED
 class _Parser(argparse.ArgumentParser):
     """Bad words on the command line are bad input: exit 4 like every other."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
 
 
 def parser() -> argparse.ArgumentParser:
     made = _Parser(
-        prog="quill", description="Start a project, then boot, flash and inspect the cards "
-                                  "pytest-quill made (run from the project's folder).")
+        prog="quill",
+        description="Start a project, then boot, flash and inspect the cards "
+        "pytest-quill made (run from the project's folder).",
+    )
     made.add_argument("--version", action="version", version=f"pytest-quill {__version__}")
     commands = made.add_subparsers(metavar="COMMAND", required=True, parser_class=_Parser)
     for command in (init, health, boot, flash, status):

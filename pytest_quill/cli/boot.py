@@ -10,6 +10,8 @@ import signal
 import sys
 import time
 from pathlib import Path
+from types import FrameType
+from typing import NoReturn
 
 from ..bench.base import BenchOptions, bench_for
 from ..boot.device import Device
@@ -17,12 +19,12 @@ from ..errors import BenchError
 from ..problems import refuse
 from . import session
 from .cached import cached_card
-from .common import EXIT_FAILED, EXIT_OK, add_common, near, setup
+from .common import EXIT_FAILED, EXIT_OK, Commands, add_common, near, setup
 
 KEEP_BOOTS = 5
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Commands) -> None:
     parser = commands.add_parser(
         "boot",
         help="boot the cached card on the profile's bench and open its console",
@@ -83,7 +85,7 @@ def _end_on_signals() -> None:
     """A hang-up or a kill ends the session like the escape key: the terminal is
     restored and the bench powered off on the way out."""
 
-    def leave(number, _frame):
+    def leave(number: int, _frame: FrameType | None) -> NoReturn:
         raise SystemExit(128 + number)
 
     for number in (signal.SIGTERM, signal.SIGHUP):

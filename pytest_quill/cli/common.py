@@ -22,6 +22,8 @@ from .declared import declared_plan
 # 4 for bad input, as pytest's own usage error: the same mistake, the same code.
 # 2: the bench is not ready (infrastructure: the lab's problem, not the product's).
 EXIT_OK, EXIT_FAILED, EXIT_BENCH, EXIT_NOT_CACHED, EXIT_INPUT = 0, 1, 2, 3, 4
+# What parser.add_subparsers() returns: each subcommand adds its parser to it.
+Commands = argparse._SubParsersAction
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..bench import operator
 from ..card import blockdev, writer
 from .cached import cached_card
-from .common import EXIT_OK, add_common, setup
+from .common import EXIT_OK, Commands, add_common, setup
 
 
 @dataclass(frozen=True)
@@ -28,19 +28,30 @@ class Machine:
     prompt: Callable[[str], bool] = operator.consent
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Commands) -> None:
     parser = commands.add_parser(
-        "flash", help="write the cached card to a real SD card",
+        "flash",
+        help="write the cached card to a real SD card",
         description="Write the profile's cached card image to a whole removable device with "
-                    "bmaptool, then read it back. A partition, a mounted or system disk, a "
-                    "non-removable disk or a size outside the profile's sdcard bounds is "
-                    "refused before a byte is written; consent is --confirm or a yes on the "
-                    "terminal.")
-    parser.add_argument("--device", "--quill-sd-device", required=True, metavar="/dev/sdX",
-                        help="the whole card device (not a partition)")
-    parser.add_argument("--confirm", "--quill-sd-confirm", default=None, metavar="SERIAL|SIZE",
-                        help="consent: the device's serial or its size in bytes, as the "
-                             "refusal shows them")
+        "bmaptool, then read it back. A partition, a mounted or system disk, a "
+        "non-removable disk or a size outside the profile's sdcard bounds is "
+        "refused before a byte is written; consent is --confirm or a yes on the "
+        "terminal.",
+    )
+    parser.add_argument(
+        "--device",
+        "--quill-sd-device",
+        required=True,
+        metavar="/dev/sdX",
+        help="the whole card device (not a partition)",
+    )
+    parser.add_argument(
+        "--confirm",
+        "--quill-sd-confirm",
+        default=None,
+        metavar="SERIAL|SIZE",
+        help="consent: the device's serial or its size in bytes, as the refusal shows them",
+    )
     add_common(parser)
     parser.set_defaults(command=run)
 
@@ -50,11 +61,21 @@ def run(args: argparse.Namespace, machine: Machine = Machine()) -> int:
     image = cached_card(found, args)
     print(f"card image {image}")
     report = writer.write_card(
-        image, args.device, found.profile, confirm=args.confirm, prompt=machine.prompt,
-        progress=show_progress, sysfs_root=machine.sysfs_root, proc_root=machine.proc_root,
-        dev_root=machine.dev_root, allow_files=machine.allow_files)
-    print(f"\nwrote {report.written_bytes} bytes in {report.ranges} ranges to {report.device} "
-          f"in {report.seconds:.1f} s; read back: sha256 {report.sha256}")
+        image,
+        args.device,
+        found.profile,
+        confirm=args.confirm,
+        prompt=machine.prompt,
+        progress=show_progress,
+        sysfs_root=machine.sysfs_root,
+        proc_root=machine.proc_root,
+        dev_root=machine.dev_root,
+        allow_files=machine.allow_files,
+    )
+    print(
+        f"\nwrote {report.written_bytes} bytes in {report.ranges} ranges to {report.device} "
+        f"in {report.seconds:.1f} s; read back: sha256 {report.sha256}"
+    )
     return EXIT_OK
 
 

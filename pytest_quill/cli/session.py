@@ -17,6 +17,7 @@ import termios
 import threading
 import time
 import tty
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
@@ -36,10 +37,10 @@ def attach(console: Console, stdin: int, stdout: BinaryIO) -> tuple[str, bool]:
     ended = threading.Event()
     why: list[tuple[str, bool]] = []  # the watcher's word on the device's end
     start = console.log_path.stat().st_size
-    copier = threading.Thread(target=_copy_output, args=(console, start, stdout, ended),
-                              name="quill-output", daemon=True)
-    watcher = threading.Thread(target=_watch_end, args=(console, ended, why),
-                               name="quill-watch", daemon=True)
+    copier = threading.Thread(
+        target=_copy_output, args=(console, start, stdout, ended), name="quill-output", daemon=True
+    )
+    watcher = threading.Thread(target=_watch_end, args=(console, ended, why), name="quill-watch", daemon=True)
     with _raw(stdin):
         copier.start()
         watcher.start()
@@ -73,8 +74,7 @@ def _copy_input(console: Console, stdin: int, ended: threading.Event) -> tuple[s
     return "", False  # the watcher said why
 
 
-def _copy_output(console: Console, start: int, stdout: BinaryIO,
-                 ended: threading.Event) -> None:
+def _copy_output(console: Console, start: int, stdout: BinaryIO, ended: threading.Event) -> None:
     with open(console.log_path, "rb") as log:
         log.seek(start)
         while True:
@@ -88,14 +88,12 @@ def _copy_output(console: Console, start: int, stdout: BinaryIO,
                 time.sleep(_POLL_S)
 
 
-def _watch_end(console: Console, ended: threading.Event,
-               why: list[tuple[str, bool]]) -> None:
+def _watch_end(console: Console, ended: threading.Event, why: list[tuple[str, bool]]) -> None:
     while not ended.is_set():
         try:
             console.expect(_NEVER, 1.0, what="the end of the session")
         except (DeviceLost, GuestEnded) as error:  # the bench's word: QEMU ended, the port went
-            why.append((f"the device is gone: {error.message.partition(' after waiting')[0]}",
-                        False))
+            why.append((f"the device is gone: {error.message.partition(' after waiting')[0]}", False))
         except NoAnswer:
             if not console.ended_because:
                 continue  # a quiet second
@@ -106,7 +104,7 @@ def _watch_end(console: Console, ended: threading.Event,
 
 
 @contextmanager
-def _raw(fd: int):
+def _raw(fd: int) -> Iterator[None]:
     """The terminal in raw mode (every key to the device), restored whatever happens."""
     if not os.isatty(fd):
         yield

@@ -6,6 +6,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import takewhile
@@ -32,8 +33,11 @@ def step_label(argv: list) -> str:
         return " ".join(list(takewhile(lambda word: not set(word) & set("<>|;&"), script))[:3])
     if program in _SHELLS and rest and not rest[0].startswith("-"):
         program, rest = os.path.basename(rest[0]), rest[1:]
-    plain = [word for word in rest if word and not word.startswith("-")
-             and not any(char in word for char in "=/ ") and len(word) <= 24]
+    plain = [
+        word
+        for word in rest
+        if word and not word.startswith("-") and not any(char in word for char in "=/ ") and len(word) <= 24
+    ]
     return " ".join([program, *plain[:3]])
 
 
@@ -73,22 +77,30 @@ class BuildContext:
         and the next build of the recipe estimates it from this one."""
         self.note(STEP + label)
 
-    def run(self, argv: list[str], *, cwd: Path | None = None, env: dict | None = None,
-            timeout: float = 3600, check: bool = True, step: str | None = None) -> int:
+    def run(
+        self,
+        argv: list[str],
+        *,
+        cwd: Path | None = None,
+        env: dict | None = None,
+        timeout: float = 3600,
+        check: bool = True,
+        step: str | None = None,
+    ) -> int:
         """Run a tool through the backend, its output appended to the log; a step
         of its own (named STEP, else after the tool and its plain words)."""
         self.step(step or step_label(argv))
         self.note("$ " + " ".join(str(a) for a in argv))
         start = os.path.getsize(self.log_path) if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:
-            code = self.backend.run([str(a) for a in argv], cwd=cwd or self.out, env=env,
-                                    log=log, timeout=timeout)
+            code = self.backend.run(
+                [str(a) for a in argv], cwd=cwd or self.out, env=env, log=log, timeout=timeout
+            )
         if code != 0 and check:
             said = self._said_since(start)
             full = [line.strip() for line in said.splitlines() if NO_SPACE in line]
             if full:  # the disk, not the recipe: where, and how much space there is
-                raise BenchError(disk_full_line(cwd or self.out, said=full[0]),
-                                 log=str(self.log_path))
+                raise BenchError(disk_full_line(cwd or self.out, said=full[0]), log=str(self.log_path))
             raise BuildError(first_error_line(said), log=str(self.log_path))
         return code
 
@@ -98,7 +110,7 @@ class BuildContext:
         return path
 
     @contextmanager
-    def scratch(self, label: str):
+    def scratch(self, label: str) -> Iterator[Path]:
         """A fresh folder under workspace(label) for a tree made in steps (an
         unpacked source, an exported image): removed when the block ends, however
         it ends (a half-extracted tree never stays behind). Move what must stay

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import BenchError, QuillError
+from ..profile import Profile
 from .backends.base import Backend
 from .cache import META, Cache, damage
 from .context import Artifact, BuildContext
@@ -22,7 +23,9 @@ from .space import disk_full_line, is_disk_full
 from .tools import builds_own_images, check_tools
 
 
-def key_of(recipe: Recipe, profile, backend: Backend, deps: dict[str, Artifact], project_root: Path) -> str:
+def key_of(
+    recipe: Recipe, profile: Profile, backend: Backend, deps: dict[str, Artifact], project_root: Path
+) -> str:
     """Everything that changes the output: recipe, its inputs, toolchain, deps."""
     inputs = {
         "recipe": recipe.name,
@@ -43,7 +46,7 @@ def dep_identity(artifact: Artifact) -> str:
     return f"{artifact.key}:{hashlib.sha256(recorded).hexdigest()[:12]}"
 
 
-def toolchain_identity(recipe: Recipe, profile, backend: Backend) -> str:
+def toolchain_identity(recipe: Recipe, profile: Profile, backend: Backend) -> str:
     """The versions of the recipe's tools, from the backend that runs them. A
     recipe that builds its own images has its toolchain in its fingerprint."""
     if builds_own_images(recipe, profile, backend):
@@ -51,11 +54,23 @@ def toolchain_identity(recipe: Recipe, profile, backend: Backend) -> str:
     return backend.identity(list(recipe.tools))
 
 
-def build_or_reuse(recipe, key: str, *, profile, backend, cache: Cache, deps: dict[str, Artifact],
-                   log: Path, jobs: int, work_root: Path, project_root: Path,
-                   rebuild: bool = False, on_wait: Callable[[str], None] | None = None,
-                   on_warning: Callable[[str], None] | None = None,
-                   sharing: Sharing | None = None) -> Artifact:
+def build_or_reuse(
+    recipe: Recipe,
+    key: str,
+    *,
+    profile: Profile,
+    backend: Backend,
+    cache: Cache,
+    deps: dict[str, Artifact],
+    log: Path,
+    jobs: int,
+    work_root: Path,
+    project_root: Path,
+    rebuild: bool = False,
+    on_wait: Callable[[str], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+    sharing: Sharing | None = None,
+) -> Artifact:
     """The published artifact. Waiting on another run's build of the key is said in
     the log (and to on_wait); so is an entry whose files differ from its sums (and
     to on_warning), which is then built again; before building, every program the
@@ -63,9 +78,10 @@ def build_or_reuse(recipe, key: str, *, profile, backend, cache: Cache, deps: di
     disk full is a BenchError naming the path and the space, with nothing left behind.
     With a shared cache (sharing), a key missing here is pulled before it is built
     (status "pulled"), and what is built is pushed; its failures are warnings."""
+
     def note(line: str, to: Callable[[str], None] | None = on_wait) -> None:
-        with open(log, "a") as out:
-            out.write(f"[quill {time.strftime('%H:%M:%S')}] {line}\n")
+        with open(log, "a") as said:
+            said.write(f"[quill {time.strftime('%H:%M:%S')}] {line}\n")
         if to:
             to(line)
 
@@ -77,22 +93,38 @@ def build_or_reuse(recipe, key: str, *, profile, backend, cache: Cache, deps: di
             found = cache.lookup(recipe.name, key)
             damaged = damage(found) if found and not rebuild else ""
             if found and not rebuild and not damaged:
-                with open(log, "a") as out:
-                    out.write(f"cache hit: {recipe.name} {key} at {found}\n"
-                              f"(built by the log at {found / 'build.log'})\n")
+                with open(log, "a") as said:
+                    said.write(
+                        f"cache hit: {recipe.name} {key} at {found}\n"
+                        f"(built by the log at {found / 'build.log'})\n"
+                    )
                 return published(recipe.name, key, found, "cached", log)
             if damaged:
-                note(f"warning: the cached {recipe.name} {key} is damaged ({damaged}); "
-                     f"building it again: {found}", to=on_warning)
-            pulled = pull_entry(sharing, cache, recipe.name, key, deps, log, shared_note) \
-                if sharing and not rebuild else None
+                note(
+                    f"warning: the cached {recipe.name} {key} is damaged ({damaged}); "
+                    f"building it again: {found}",
+                    to=on_warning,
+                )
+            pulled = (
+                pull_entry(sharing, cache, recipe.name, key, deps, log, shared_note)
+                if sharing and not rebuild
+                else None
+            )
             if pulled:
                 return published(recipe.name, key, pulled, "pulled", log)
             check_tools(recipe, profile, backend, log=str(log))
             with cache.staging(recipe.name, key) as out:
-                ctx = BuildContext(name=recipe.name, profile=profile, out=out, log_path=log,
-                                   backend=backend, deps=deps, jobs=jobs, work_root=work_root,
-                                   project_root=project_root)
+                ctx = BuildContext(
+                    name=recipe.name,
+                    profile=profile,
+                    out=out,
+                    log_path=log,
+                    backend=backend,
+                    deps=deps,
+                    jobs=jobs,
+                    work_root=work_root,
+                    project_root=project_root,
+                )
                 ctx.note(f"building {recipe.name} {key} with the {backend.name} backend")
                 meta = recipe.build(ctx) or {}
                 (out / META).write_text(json.dumps(meta, indent=1, sort_keys=True))
@@ -115,8 +147,8 @@ def build_or_reuse(recipe, key: str, *, profile, backend, cache: Cache, deps: di
 
 def _log_failure(log: Path, line: str) -> None:
     try:
-        with open(log, "a") as out:
-            out.write(f"[quill {time.strftime('%H:%M:%S')}] failed: {line}\n")
+        with open(log, "a") as said:
+            said.write(f"[quill {time.strftime('%H:%M:%S')}] failed: {line}\n")
     except OSError:
         pass  # the disk is full: the error itself still says it
 

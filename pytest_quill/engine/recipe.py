@@ -11,15 +11,32 @@ from .context import Artifact, BuildContext
 
 
 class Recipe(Protocol):
-    name: str  # the record's name: "kernel", "rootfs", "sdcard"
-    deps: tuple[str, ...]  # artifacts it is made from
-    tools: tuple[str, ...]  # programs whose --version enters the key
-    # Every program of tools must be on the backend before a build starts
-    # (engine/tools.py), unless the recipe says per profile what its build calls
-    # with an optional method: needs(profile) -> tuple[str, ...].
-    version: str  # bump when the recipe's output changes
-    evidence: tuple[str, ...]  # files of the output attached to the report
-    runs_on: str  # "any" backend, or "host" only
+    """Read-only attributes (properties here): a recipe's class attributes fit them."""
+
+    @property
+    def name(self) -> str:
+        """The record's name: "kernel", "rootfs", "sdcard"."""
+
+    @property
+    def deps(self) -> tuple[str, ...]:
+        """The artifacts it is made from."""
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        """Programs whose --version enters the key; each must be on the backend before
+        a build starts (engine/tools.py) unless needs(profile) says otherwise."""
+
+    @property
+    def version(self) -> str:
+        """Bumped when the recipe's output changes."""
+
+    @property
+    def evidence(self) -> tuple[str, ...]:
+        """Files of the output attached to the report."""
+
+    @property
+    def runs_on(self) -> str:
+        """Where its build runs: "any" backend, or "host" only."""
 
     def needs(self, profile: Profile) -> tuple[str, ...]:
         """The programs the build calls for this profile, checked before it starts."""

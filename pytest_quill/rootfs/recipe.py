@@ -193,8 +193,8 @@ def _tree_on_host(ctx: BuildContext, work: Path, tree: Path) -> None:
     ctx.run(
         [
             "sh",
-            sources / "fetch-packages.sh",
-            work,
+            str(sources / "fetch-packages.sh"),
+            str(work),
             profile.target.debian_arch,
             profile.rootfs.suite,
             MIRROR,
@@ -204,8 +204,14 @@ def _tree_on_host(ctx: BuildContext, work: Path, tree: Path) -> None:
         env={"BUILD_PACKAGES": " ".join(build_packages(profile))},
     )
     if profile.rootfs.userland == "busybox-musl":
-        ctx.run(["sh", sources / "build-busybox.sh", work, sources, gnu_triplet(profile), MIRROR], cwd=work)
-    ctx.run(["sh", sources / "assemble.sh", work, tree, sources, dev_method(profile)], cwd=work)
+        ctx.run(
+            ["sh", str(sources / "build-busybox.sh"), str(work), str(sources), gnu_triplet(profile), MIRROR],
+            cwd=work,
+        )
+    ctx.run(
+        ["sh", str(sources / "assemble.sh"), str(work), str(tree), str(sources), dev_method(profile)],
+        cwd=work,
+    )
 
 
 def _tree_in_images(ctx: BuildContext, backend: ImageBuilder, work: Path, tree: Path) -> None:

@@ -8,10 +8,15 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
 
 from ..engine.cache import default_cache, lock_wait_s
 from ..engine.registry_target import MODES, parse_target, require_client
 from ..errors import InputError
+
+Number = TypeVar("Number", int, float)
 
 
 @dataclass(frozen=True)
@@ -35,10 +40,10 @@ class Options:
     cache_registry_insecure: bool = False
 
 
-def read_options(config) -> Options:
+def read_options(config: pytest.Config) -> Options:
     """The options, every value and folder checked: InputError names the first bad one."""
 
-    def value(ini: str):
+    def value(ini: str) -> Any:  # a flag's value, else its ini key's
         given = config.getoption(ini)
         return given if given is not None else config.getini(ini)
 
@@ -107,7 +112,7 @@ def usable_folder(path: Path, flag: str, writable: bool = True) -> Path:
     return path
 
 
-def _number(text, flag: str, kind):
+def _number(text: Any, flag: str, kind: type[Number]) -> Number:
     allowed = "a whole number" if kind is int else "a finite number"
     try:
         number = kind(text)
@@ -124,7 +129,7 @@ def _choice(text: str, flag: str, allowed: tuple[str, ...]) -> str:
     return text
 
 
-def _rebuild(names) -> frozenset[str] | None:
+def _rebuild(names: list[str] | None) -> frozenset[str] | None:
     if names is None:
         return None
     return frozenset(n for name in names for n in name.split(",") if n)

@@ -144,7 +144,7 @@ def test_quill_option_group_is_in_help(pytester):
         "*quill_keep_bench (bool)*"])
     said = " ".join(result.stdout.str().split())
     assert "qemu-virt (default), nook-simple-touch, nook-twin" in said
-    assert "(kernel, rootfs, sdcard)" in said
+    assert "(the plan's artifact names)" in said
     assert not re.search(r"--quill-[\w-]+=QUILL_", said)  # every placeholder says what it takes
 
 
