@@ -11,17 +11,19 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..card import recipe as card_recipe
 from ..engine import backends
+from ..engine.backends.base import Backend
 from ..engine.cache import Cache, damage
 from ..engine.context import Artifact
 from ..engine.produce import key_of, published
 from ..engine.recipe import Recipe
-from ..errors import QuillError
+from ..errors import InputError, QuillError
 from ..run.store import recipe_backend
 from ..secrets import redact
 from .common import Setup
 
+# tests/support/quill_cli.py's name for the Nook card's file, until it takes the plan's
+# (mvp.device.CARD_IMAGE); nothing here uses it.
 CARD_IMAGE = "card.img"
 
 
@@ -48,13 +50,16 @@ class Entry:
 def entries(setup: Setup) -> list[Entry]:
     """Every artifact of the plan, deps first, with its key and its cache entry."""
     cache = Cache(setup.cache / "artifacts")
-    made: list = []
+    made: list[Backend] = []
 
-    def backend():
+    def backend() -> Backend:
         if not made:  # asked once, and only for a recipe that is not host-only
             name = backends.resolve(setup.backend)
-            made.append(backends.make(name, setup.project_root, (setup.cache, setup.reports),
-                                      setup.reports / "docker"))
+            made.append(
+                backends.make(
+                    name, setup.project_root, (setup.cache, setup.reports), setup.reports / "docker"
+                )
+            )
         return made[0]
 
     found: dict[str, Artifact] = {}
@@ -65,14 +70,14 @@ def entries(setup: Setup) -> list[Entry]:
             listed.append(Entry(recipe.name, "", None, absent[0]))
             continue
         view = recipe_backend(recipe, setup.profile, backend)
-        key = key_of(recipe, setup.profile, view, {dep: found[dep] for dep in recipe.deps},
-                     setup.project_root)
+        key = key_of(
+            recipe, setup.profile, view, {dep: found[dep] for dep in recipe.deps}, setup.project_root
+        )
         path = cache.lookup(recipe.name, key)
         damaged = damage(path) if path else ""
         if path and not damaged:
             found[recipe.name] = published(recipe.name, key, path, "cached", path / "build.log")
-        listed.append(Entry(recipe.name, key, found.get(recipe.name), backend=view.name,
-                            damage=damaged))
+        listed.append(Entry(recipe.name, key, found.get(recipe.name), backend=view.name, damage=damaged))
     return listed
 
 
@@ -94,31 +99,41 @@ def cached_card(setup: Setup, args: argparse.Namespace) -> Path:
     """The card image a run of these options would use, its entry (and those its key
     is made from) checked against their sums; NotCached, or DamagedEntry, naming
     the command that makes it."""
+    image = setup.plan.image
+    if image is None:
+        raise InputError(
+            "the project's plan declares no boot image (plan.boot_image(artifact, "
+            "file) in its pytest_quill_declare): nothing to boot or write"
+        )
     listed = {entry.name: entry for entry in entries(setup)}
-    card = listed[card_recipe.RECIPE.name]
+    card = listed[image.artifact]
     if card.artifact is not None:
-        return card.artifact.file(CARD_IMAGE)
+        return card.artifact.file(image.file)
     blocking = card
     while blocking.missing_dep:
         blocking = listed[blocking.missing_dep]
     if blocking.damage:
         entry = Cache(setup.cache / "artifacts").entry(blocking.name, blocking.key)
-        raise DamagedEntry(f"the cached {blocking.name} {blocking.key} is damaged: "
-                           f"{blocking.damage} (in {entry}); not using it: a run builds it "
-                           f"again: {run_command(args)}")
-    why = (f"{card.missing_dep} is not cached either" if card.missing_dep
-           else f"nothing under key {card.key}")
-    raise NotCached(f"no card cached for profile {setup.profile.name} ({why}); make one with: "
-                    f"{run_command(args)}")
+        raise DamagedEntry(
+            f"the cached {blocking.name} {blocking.key} is damaged: "
+            f"{blocking.damage} (in {entry}); not using it: a run builds it "
+            f"again: {run_command(args)}"
+        )
+    why = f"{card.missing_dep} is not cached either" if card.missing_dep else f"nothing under key {card.key}"
+    raise NotCached(
+        f"no card cached for profile {setup.profile.name} ({why}); make one with: {run_command(args)}"
+    )
 
 
 def run_command(args: argparse.Namespace) -> str:
     """The pytest run that makes the artifacts these options name."""
     words = ["pytest", "-n", "3", "suites/", "--quill-profile", args.profile]
-    for flag, value, default in (("--quill-profiles", args.profiles, "hardware_profiles"),
-                                 ("--quill-cache", args.cache, None),
-                                 ("--quill-reports", args.reports, "reports"),
-                                 ("--quill-backend", args.backend, "auto")):
+    for flag, value, default in (
+        ("--quill-profiles", args.profiles, "hardware_profiles"),
+        ("--quill-cache", args.cache, None),
+        ("--quill-reports", args.reports, "reports"),
+        ("--quill-backend", args.backend, "auto"),
+    ):
         if value != default:
             words += [flag, value]
     for key, value in args.overrides or ():

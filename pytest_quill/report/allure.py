@@ -9,23 +9,32 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import allure
+import pytest
 from allure_commons.types import AttachmentType
 
 from ..digest import file_sha256
 from ..engine.cache import META, SUMS
 from ..errors import QuillError
-from .streams import story_of, stream_of
+from .rundata import ArtifactResult, RunRecord, as_record
+from .streams import story_of
 
 EPIC = "Nook typewriter MVP"
 
 # Attachment kinds -> Allure types; any other kind is an extension, shown as text.
 KINDS = {
-    "text": AttachmentType.TEXT, "log": AttachmentType.TEXT, "json": AttachmentType.JSON,
-    "svg": AttachmentType.SVG, "html": AttachmentType.HTML, "png": AttachmentType.PNG,
-    "csv": AttachmentType.CSV, "xml": AttachmentType.XML,
+    "text": AttachmentType.TEXT,
+    "log": AttachmentType.TEXT,
+    "json": AttachmentType.JSON,
+    "svg": AttachmentType.SVG,
+    "html": AttachmentType.HTML,
+    "png": AttachmentType.PNG,
+    "csv": AttachmentType.CSV,
+    "xml": AttachmentType.XML,
 }
 
 # A failure message as allure-pytest writes it: "[module.]Class: text", or
@@ -45,8 +54,13 @@ def _error_classes() -> dict[str, str]:
     return found
 
 
-def _category(name: str, statuses: list[str], kinds: tuple[str, ...], gates: tuple[int, ...] = (),
-              also: tuple[str, ...] = ()) -> dict:
+def _category(
+    name: str,
+    statuses: list[str],
+    kinds: tuple[str, ...],
+    gates: tuple[int, ...] = (),
+    also: tuple[str, ...] = (),
+) -> dict:
     """One Allure category: a failure class of these kinds raised (or a class
     in also), or the kind named after a closed gate's reason, or (when the
     reason names no kind) one of these gates closed. Java Allure 2
@@ -57,8 +71,11 @@ def _category(name: str, statuses: list[str], kinds: tuple[str, ...], gates: tup
     if gates:
         any_kind = "|".join(sorted(set(_error_classes().values())))
         alternatives.append(rf"gate [{''.join(map(str, gates))}] \(\w+\) closed: (?!(?:{any_kind}): )")
-    return {"name": name, "matchedStatuses": statuses,
-            "messageRegex": rf"{_SKIPPED}(?:{'|'.join(alternatives)})[\s\S]*"}
+    return {
+        "name": name,
+        "matchedStatuses": statuses,
+        "messageRegex": rf"{_SKIPPED}(?:{'|'.join(alternatives)})[\s\S]*",
+    }
 
 
 def categories() -> list[dict]:
@@ -66,19 +83,25 @@ def categories() -> list[dict]:
     return [
         _category("Bench / infrastructure", ["broken", "skipped"], ("bench",), gates=(3,)),
         _category("Input (bad profile or option)", ["failed", "broken", "skipped"], ("input",)),
-        _category("Build (artifact not made or not verified)", ["failed", "broken", "skipped"],
-                  ("build", "verify"), gates=(1, 2)),
+        _category(
+            "Build (artifact not made or not verified)",
+            ["failed", "broken", "skipped"],
+            ("build", "verify"),
+            gates=(1, 2),
+        ),
         _category("Boot (no shell, panic, reset)", ["failed", "broken", "skipped"], ("boot",), gates=(4,)),
         _category("Product defect", ["failed", "broken"], ("product",), also=("AssertionError",)),
     ]
 
 
-def labels_for(nodeid: str, markers) -> list[tuple[str, str]]:
+def labels_for(
+    nodeid: str, markers: Iterable[pytest.Mark], stream: str | None = None
+) -> list[tuple[str, str]]:
     """(label, value) pairs of a test: epic, feature and parentSuite = its
-    stream, story = its task set, a tag per gate(n) marker and for hardware.
-    markers: the item's marks (anything with .name and .args)."""
+    stream (the plan's: Plan.stream_of), story = its task set, a tag per gate(n)
+    marker and for hardware. markers: the item's marks (anything with .name and .args)."""
     labels = [("epic", EPIC)]
-    stream, story = stream_of(nodeid), story_of(nodeid)
+    story = story_of(nodeid)
     if stream:
         labels += [("feature", stream), ("parentSuite", stream)]
     if story:
@@ -91,9 +114,11 @@ def labels_for(nodeid: str, markers) -> list[tuple[str, str]]:
     return labels
 
 
-def label_marks(nodeid: str, markers) -> list:
+def label_marks(
+    nodeid: str, markers: Iterable[pytest.Mark], stream: str | None = None
+) -> list[pytest.MarkDecorator]:
     """labels_for as the marks allure-pytest reads: item.add_marker(each)."""
-    return [allure.label(name, value) for name, value in labels_for(nodeid, markers)]
+    return [allure.label(name, value) for name, value in labels_for(nodeid, markers, stream)]
 
 
 def attach_file(path: str | Path, name: str, kind: str = "text") -> bool:
@@ -110,7 +135,7 @@ def attach_run_file(path: str | Path, name: str, kind: str = "text") -> bool:
     return _attach(allure.global_attach.file, path, name, kind)
 
 
-def _attach(attach, path: str | Path, name: str, kind: str) -> bool:
+def _attach(attach: Callable[..., object], path: str | Path, name: str, kind: str) -> bool:
     source = Path(path)
     if not source.is_file():
         return False
@@ -127,7 +152,7 @@ def _attach(attach, path: str | Path, name: str, kind: str) -> bool:
 _FINALIZER_NAMES = {"_teardown_yield_fixture": "teardown", "<lambda>": "done"}
 
 
-def name_finalizers(finalizers: list) -> None:
+def name_finalizers(finalizers: list[Callable[[], object]]) -> None:
     """Give pytest's unnamed fixture finalizers the names the report shows."""
     for finalizer in finalizers:
         inner = getattr(finalizer, "func", finalizer)  # a partial's function
@@ -139,56 +164,61 @@ def name_finalizers(finalizers: list) -> None:
                 pass  # a builtin: allure-pytest shows its index, as before
 
 
-def write_run_files(results_dir: str | Path, record: dict, profile_name: str,
-                    extra_env: dict | None = None) -> list[Path]:
+def write_run_files(
+    results_dir: str | Path,
+    record: RunRecord | Mapping[str, Any],
+    profile_name: str,
+    extra_env: Mapping[str, object] | None = None,
+) -> list[Path]:
     """environment.properties and categories.json (controller only)."""
     folder = Path(results_dir)
     folder.mkdir(parents=True, exist_ok=True)
     entries = {**environment(record, profile_name), **{k: str(v) for k, v in (extra_env or {}).items()}}
     properties = folder / "environment.properties"
-    properties.write_text("".join(f"{_escape(k, True)}={_escape(v, False)}\n" for k, v in entries.items()),
-                          encoding="utf-8")
+    properties.write_text(
+        "".join(f"{_escape(k, True)}={_escape(v, False)}\n" for k, v in entries.items()), encoding="utf-8"
+    )
     categories_file = folder / "categories.json"
     categories_file.write_text(json.dumps(categories(), indent=2) + "\n", encoding="utf-8")
     return [properties, categories_file]
 
 
-def environment(record: dict, profile_name: str) -> dict[str, str]:
+def environment(record: RunRecord | Mapping[str, Any], profile_name: str) -> dict[str, str]:
     """What the run was made of: profile, backend, tool versions, commit,
     the artifacts' keys and the sha256 of their files, the kernel release."""
-    entries = {"profile": profile_name, "backend": str(record.get("backend", "")),
-               "workers": str(record.get("workers", ""))}
-    for artifact in record.get("artifacts") or []:
+    record = as_record(record)
+    entries = {"profile": profile_name, "backend": record.backend, "workers": str(record.workers)}
+    for artifact in record.artifacts:
         entries.update(_artifact_entries(artifact))
     entries["qemu"] = _first_line(["qemu-system-arm", "--version"])
     entries["u-boot-qemu"] = _first_line(["dpkg-query", "-W", "-f=${Version}", "u-boot-qemu"])
-    entries["git.commit"] = _git_commit(record.get("project", "."))
-    for name, value in (record.get("metrics") or {}).items():
+    entries["git.commit"] = _git_commit(record.project or ".")
+    for name, value in (record.metrics or {}).items():
         if isinstance(value, (int, float)):
             entries[f"metrics.{name}"] = str(value)
     return {k: v for k, v in entries.items() if v}
 
 
-def _artifact_entries(artifact: dict) -> dict[str, str]:
-    name = artifact.get("name", "?")
-    entries = {f"{name}.key": str(artifact.get("key", "")), f"{name}.status": str(artifact.get("status", ""))}
-    for kind in ("pulled", "pushed"):
-        if artifact.get(kind):
-            entries[f"{name}.{kind}"] = (f"{artifact[kind]['reference']} in "
-                                         f"{artifact[kind]['seconds']:.1f} s")
-    folder = Path(artifact["path"]) if artifact.get("path") else None
+def _artifact_entries(artifact: ArtifactResult) -> dict[str, str]:
+    name = artifact.name or "?"
+    entries = {f"{name}.key": artifact.key, f"{name}.status": artifact.status}
+    for kind, copy in (("pulled", artifact.pulled), ("pushed", artifact.pushed)):
+        if copy:
+            entries[f"{name}.{kind}"] = f"{copy.reference} in {copy.seconds:.1f} s"
+    folder = Path(artifact.path) if artifact.path else None
     if folder is None or not folder.is_dir():
         return entries
     meta = _meta(folder)
     if meta.get("release"):
         entries[f"{name}.release"] = str(meta["release"])
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name not in (META, SUMS)
-                       and p.suffix != ".log"):
+    for path in sorted(
+        p for p in folder.iterdir() if p.is_file() and p.name not in (META, SUMS) and p.suffix != ".log"
+    ):
         entries[f"{name}.{path.name}.sha256"] = file_sha256(path)
     return entries
 
 
-def _meta(folder: Path) -> dict:
+def _meta(folder: Path) -> dict[str, object]:
     try:
         return json.loads((folder / "meta.json").read_text())
     except (OSError, ValueError):

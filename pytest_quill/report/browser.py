@@ -10,9 +10,19 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--window-size=1280,800", "--virtual-time-budget=8000"]
+CHROMIUM = [
+    "chromium",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,800",
+    "--virtual-time-budget=8000",
+]
 
 
 def rendered_dom(report_dir: Path, timeout: float = 120, fragment: str = "") -> str:
@@ -20,8 +30,12 @@ def rendered_dom(report_dir: Path, timeout: float = 120, fragment: str = "") -> 
     rendered it from file://."""
     url = (Path(report_dir).resolve() / "index.html").as_uri() + fragment
     with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(CHROMIUM + [f"--user-data-dir={profile}", "--dump-dom", url],
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            CHROMIUM + [f"--user-data-dir={profile}", "--dump-dom", url],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     return done.stdout
 
 

@@ -12,8 +12,10 @@ from ..formats.terminal import strip_ansi
 
 _WRAPPED = "\r\r\n"  # where the terminal wrapped a long command line
 # A line wrapped right at its end loses its own line break: QB follows on the same line.
-_COMMAND = re.compile(r"^.*?echo 'QB''(?P<tag>[^']+)'; (?P<command>.*); "
-                      r"echo 'QE''(?P=tag)' \$\?(?:QB(?P=tag))?$")
+_COMMAND = re.compile(
+    r"^.*?echo 'QB''(?P<tag>[^']+)'; (?P<command>.*); "
+    r"echo 'QE''(?P=tag)' \$\?(?:QB(?P=tag))?$"
+)
 _BEGIN = re.compile(r"^QB[0-9a-z]+$")
 _END = re.compile(r"^QE[0-9a-z]+ (?P<status>\d+)$")
 _PROMPT_ALONE = re.compile(r"^[A-Z-]+# ?$")

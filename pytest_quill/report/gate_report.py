@@ -6,41 +6,54 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import allure
 
 from .console_text import readable
+from .rundata import BootResult, GateResult, from_json
 
 
-def report_decision(decided: dict, boot: dict | None = None) -> None:
-    """Say DECIDED (a gate's or check's published decision) in the running result."""
-    state = "open" if decided.get("open") else "closed"
-    reason = decided.get("reason", "")
+def report_decision(
+    decided: GateResult | Mapping[str, Any], boot: BootResult | Mapping[str, Any] | None = None
+) -> None:
+    """Say DECIDED (a gate's or check's published decision, or its JSON form) in the
+    running result, and the BOOT it made."""
+    if not isinstance(decided, GateResult):
+        decided = from_json(GateResult, dict(decided))
+    state = "open" if decided.open else "closed"
     allure.dynamic.parameter("decision", state)
-    if reason:
-        allure.dynamic.parameter("reason", reason)
-    if decided.get("start") is not None and decided.get("end") is not None:
-        allure.dynamic.parameter("decided at", time.strftime(
-            "%H:%M:%S", time.localtime(decided["start"])))
-        allure.dynamic.parameter("took", f"{decided['end'] - decided['start']:.1f} s")
-    with allure.step(f"{state}: {reason}" if reason else state):
+    if decided.reason:
+        allure.dynamic.parameter("reason", decided.reason)
+    if decided.start is not None and decided.end is not None:
+        allure.dynamic.parameter("decided at", time.strftime("%H:%M:%S", time.localtime(decided.start)))
+        allure.dynamic.parameter("took", f"{decided.end - decided.start:.1f} s")
+    with allure.step(f"{state}: {decided.reason}" if decided.reason else state):
         pass
     if boot:
-        report_boot(boot)
+        report_boot(boot if isinstance(boot, BootResult) else from_json(BootResult, dict(boot)))
 
 
-def report_boot(boot: dict) -> None:
+def report_boot(boot: BootResult) -> None:
     """The first boot: a step per stage reached, the stages and the console log attached."""
-    budget = f" (budget {boot['budget_s']} s)" if boot.get("budget_s") else ""
-    with allure.step(f"first boot: shell in {boot['boot_time_s']} s{budget}"):
-        for stage, at in (boot.get("stages") or {}).items():
+    budget = f" (budget {boot.budget_s} s)" if boot.budget_s else ""
+    with allure.step(f"first boot: shell in {boot.boot_time_s} s{budget}"):
+        for stage, at in (boot.stages or {}).items():
             with allure.step(f"{stage} reached at {at} s"):
                 pass
-    allure.attach(json.dumps({"boot_time_s": boot["boot_time_s"], "stages": boot.get("stages"),
-                              "budget_s": boot.get("budget_s")}, indent=1),
-                  name="first boot: stage times", attachment_type=allure.attachment_type.JSON)
-    log = Path(boot.get("log") or "")
+    allure.attach(
+        json.dumps(
+            {"boot_time_s": boot.boot_time_s, "stages": boot.stages, "budget_s": boot.budget_s}, indent=1
+        ),
+        name="first boot: stage times",
+        attachment_type=allure.attachment_type.JSON,
+    )
+    log = Path(boot.log or "")
     if log.is_file():
-        allure.attach(readable(log.read_bytes()), name="first boot: whole console log",
-                      attachment_type=allure.attachment_type.TEXT)
+        allure.attach(
+            readable(log.read_bytes()),
+            name="first boot: whole console log",
+            attachment_type=allure.attachment_type.TEXT,
+        )

@@ -22,8 +22,10 @@ from ..errors import BenchError
 
 NAME = "pytest-quill: Nook typewriter MVP"
 GENERATE_TIMEOUT_S = 300
-MISSING_CLI = ("no Allure 3 command line (node_modules/.bin/allure or allure on PATH): "
-               "npm install allure@3 in the project's folder")
+MISSING_CLI = (
+    "no Allure 3 command line (node_modules/.bin/allure or allure on PATH): "
+    "npm install allure@3 in the project's folder"
+)
 
 
 def allure_cli(project_root: Path) -> Path | None:
@@ -44,10 +46,12 @@ def report_beside(results: Path) -> Path:
 def config(results: Path) -> dict:
     """Allure 3's config: one file, the tree by stream then test file, and the
     run's categories (Allure 3 reads them from the config, not categories.json)."""
-    made = {"name": NAME,
-            "plugins": {"awesome": {"options": {
-                "singleFile": True,
-                "groupBy": ["parentSuite", "suite", "subSuite"]}}}}
+    made = {
+        "name": NAME,
+        "plugins": {
+            "awesome": {"options": {"singleFile": True, "groupBy": ["parentSuite", "suite", "subSuite"]}}
+        },
+    }
     categories = Path(results) / "categories.json"
     if categories.is_file():
         made["categories"] = json.loads(categories.read_text())
@@ -62,17 +66,19 @@ def generate(results: Path, report: Path, cli: Path) -> Path:
         config_file.write_text(json.dumps(config(results)))
         shutil.rmtree(report, ignore_errors=True)
         try:
-            done = subprocess.run([str(cli), "generate", str(results), "--config",
-                                   str(config_file), "--output", str(report)],
-                                  capture_output=True, text=True, timeout=GENERATE_TIMEOUT_S,
-                                  cwd=scratch)
+            done = subprocess.run(
+                [str(cli), "generate", str(results), "--config", str(config_file), "--output", str(report)],
+                capture_output=True,
+                text=True,
+                timeout=GENERATE_TIMEOUT_S,
+                cwd=scratch,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise BenchError(f"allure generate did not run: {exc}") from None
     index = report / "index.html"
     if done.returncode != 0 or not index.is_file():
         said = (done.stderr or done.stdout).strip().splitlines()
-        raise BenchError(f"allure generate failed ({done.returncode}): "
-                         f"{said[-1] if said else 'no output'}")
+        raise BenchError(f"allure generate failed ({done.returncode}): {said[-1] if said else 'no output'}")
     return index
 
 

@@ -14,6 +14,8 @@ import threading
 import time
 import traceback
 
+import pytest
+
 from .progress import RunWatch
 
 TTY_POLL_S = 1.0
@@ -24,7 +26,7 @@ PLAIN_EVERY_S = 20.0
 class LiveProgress:
     """terminal: pytest's TerminalReporter (write, write_line, ensure_newline)."""
 
-    def __init__(self, watch: RunWatch, terminal, in_place: bool, header: list[str]):
+    def __init__(self, watch: RunWatch, terminal: pytest.TerminalReporter, in_place: bool, header: list[str]):
         self.watch = watch
         self.header = header  # said once the run starts on something (a run that builds
         # and gates nothing says nothing)

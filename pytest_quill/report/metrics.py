@@ -8,6 +8,20 @@ the sequential time is the sum of those busy times over the workers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from .rundata import (
+    ArtifactResult,
+    BootResult,
+    Figures,
+    GateResult,
+    RunRecord,
+    Span,
+    as_record,
+)
+
 # The plan's targets as the plan states them, shown beside the measured figures.
 TARGETS = {
     "time_reduction": {"text": "40-50%"},
@@ -16,18 +30,21 @@ TARGETS = {
 }
 
 SINGLE_PROCESS_WORKER = "main"  # the worker name of every event under -n 0
+SECTIONS = ("artifacts", "gates", "waits", "tests")
+Timed = ArtifactResult | GateResult | Span | BootResult
 
 
-def compute(record: dict) -> dict:
+def compute(record: RunRecord | Mapping[str, Any]) -> Figures:
     """wall_s, critical_path_s, sequential_s, time_reduction, utilization,
     sync_overhead (None when the record lacks what a figure needs), plus
     critical_chain (the names along the critical path) and workers."""
-    wall = _wall(record)
-    workers = _worker_count(record)
-    busy = _busy_by_worker(record)
-    waited = _waits_by_worker(record)
+    made = as_record(record)
+    wall = _wall(made)
+    workers = _worker_count(made)
+    busy = _busy_by_worker(made)
+    waited = _waits_by_worker(made)
     sequential = sum(busy.values())
-    chain, critical = _critical_path(record)
+    chain, critical = _critical_path(made)
     capacity = workers * wall if wall else 0.0
     return {
         "wall_s": _seconds(wall),
@@ -41,7 +58,7 @@ def compute(record: dict) -> dict:
     }
 
 
-def summary_lines(metrics: dict) -> list[str]:
+def summary_lines(metrics: Figures) -> list[str]:
     """The terminal summary: the times, then each ratio measured beside the plan's
     figure. No verdict: the plan's figures are for cold parallel builds, and a
     warm run (seconds of work) is not judged by them."""
@@ -58,81 +75,87 @@ def summary_lines(metrics: dict) -> list[str]:
     return lines
 
 
-def intervals(record: dict, section: str) -> list[tuple[str, float, float]]:
+def intervals(record: RunRecord, section: str) -> list[tuple[str, float, float]]:
     """(worker, start, end) of every complete entry of a record section."""
     found = []
-    for entry in record.get(section) or []:
-        start, end = entry.get("start"), entry.get("end")
-        if start is None or end is None or end < start:
-            continue
-        found.append((entry.get("worker") or SINGLE_PROCESS_WORKER, float(start), float(end)))
+    for entry in _section(record, section):
+        if (took := _duration(entry)) is not None and entry.start is not None:
+            found.append((entry.worker or SINGLE_PROCESS_WORKER, entry.start, entry.start + took))
     return found
 
 
-def _wall(record: dict) -> float | None:
-    started, finished = record.get("started"), record.get("finished")
+def _section(record: RunRecord, section: str) -> tuple[Timed, ...]:
+    sections: dict[str, tuple[Timed, ...]] = {
+        "artifacts": record.artifacts,
+        "gates": record.gates,
+        "waits": record.waits,
+        "tests": record.tests,
+    }
+    return sections[section]
+
+
+def _wall(record: RunRecord) -> float | None:
+    started, finished = record.started, record.finished
     if started is not None and finished is not None and finished >= started:
         return float(finished) - float(started)
-    spans = [(s, e) for section in ("artifacts", "gates", "waits", "tests")
-             for _, s, e in intervals(record, section)]
+    spans = [(s, e) for section in SECTIONS for _, s, e in intervals(record, section)]
     if not spans:
         return None
     return max(e for _, e in spans) - min(s for s, _ in spans)
 
 
-def _worker_count(record: dict) -> int:
-    declared = record.get("workers") or 0
-    if declared > 0:
-        return int(declared)
-    seen = {w for section in ("artifacts", "gates", "waits", "tests")
-            for w, _, _ in intervals(record, section)}
+def _worker_count(record: RunRecord) -> int:
+    if record.workers > 0:
+        return record.workers
+    seen = {w for section in SECTIONS for w, _, _ in intervals(record, section)}
     return max(1, len(seen))
 
 
-def _busy_by_worker(record: dict) -> dict[str, float]:
-    work = _by_worker(intervals(record, "artifacts") + intervals(record, "gates")
-                      + intervals(record, "tests"))
+def _busy_by_worker(record: RunRecord) -> dict[str, float]:
+    work = _by_worker(
+        intervals(record, "artifacts") + intervals(record, "gates") + intervals(record, "tests")
+    )
     waits = _by_worker(intervals(record, "waits"))
-    return {worker: _length(_subtract(_union(spans), _union(waits.get(worker, []))))
-            for worker, spans in work.items()}
+    return {
+        worker: _length(_subtract(_union(spans), _union(waits.get(worker, []))))
+        for worker, spans in work.items()
+    }
 
 
-def _waits_by_worker(record: dict) -> dict[str, float]:
-    return {worker: _length(_union(spans))
-            for worker, spans in _by_worker(intervals(record, "waits")).items()}
+def _waits_by_worker(record: RunRecord) -> dict[str, float]:
+    return {
+        worker: _length(_union(spans)) for worker, spans in _by_worker(intervals(record, "waits")).items()
+    }
 
 
-def own_spans(record: dict) -> list[dict]:
-    """The artifact entries with "start" moved to when their deps were ready:
-    an entry opens when its build is asked for, then waits for (or builds)
-    its deps, and that time belongs to the deps, not to it."""
-    ends = {e.get("name"): e["end"] for e in record.get("artifacts") or [] if e.get("end") is not None}
+def own_spans(record: RunRecord) -> list[ArtifactResult]:
+    """The artifact entries with start moved to when their deps were ready: an
+    entry opens when its build is asked for, then waits for (or builds) its
+    deps, and that time belongs to the deps, not to it."""
+    ends = {e.name: e.end for e in record.artifacts if e.end is not None}
     spans = []
-    for entry in record.get("artifacts") or []:
-        if _duration(entry) is None:
+    for entry in record.artifacts:
+        if _duration(entry) is None or entry.start is None or entry.end is None:
             continue
-        ready = max((ends[d] for d in entry.get("deps") or [] if d in ends and d != entry.get("name")),
-                    default=entry["start"])
-        spans.append({**entry, "start": min(max(entry["start"], ready), entry["end"])})
+        ready = max((ends[d] for d in entry.deps if d in ends and d != entry.name), default=entry.start)
+        spans.append(replace(entry, start=min(max(entry.start, ready), entry.end)))
     return spans
 
 
-def _critical_path(record: dict) -> tuple[list[str], float | None]:
+def _critical_path(record: RunRecord) -> tuple[list[str], float | None]:
     """The longest chain of artifact builds (through their deps) and the boot."""
     durations: dict[str, float] = {}
     deps: dict[str, list[str]] = {}
     for entry in own_spans(record):
-        name = entry.get("name")
-        if name is None:
-            continue
-        durations[name] = max(_duration(entry), durations.get(name, 0.0))
-        deps[name] = [d for d in entry.get("deps") or [] if d != name]
+        durations[entry.name] = max(_duration(entry) or 0.0, durations.get(entry.name, 0.0))
+        deps[entry.name] = [d for d in entry.deps if d != entry.name]
     chains: dict[str, tuple[list[str], float]] = {}
 
-    def chain_to(name: str, visiting: frozenset) -> tuple[list[str], float]:
+    def chain_to(name: str, visiting: frozenset[str]) -> tuple[list[str], float]:
         if name not in chains:
-            before = [chain_to(d, visiting | {name}) for d in deps[name]
-                      if d in durations and d not in visiting]
+            before = [
+                chain_to(d, visiting | {name}) for d in deps[name] if d in durations and d not in visiting
+            ]
             path, length = max(before, key=lambda c: c[1], default=([], 0.0))
             chains[name] = (path + [name], length + durations[name])
         return chains[name]
@@ -140,7 +163,7 @@ def _critical_path(record: dict) -> tuple[list[str], float | None]:
     ends = [chain_to(name, frozenset()) for name in durations]
     boot_span = _boot_span(record)
     if boot_span is not None:
-        boot_deps = (record.get("boot") or {}).get("deps")
+        boot_deps = record.boot.deps if record.boot else None
         before = [chain_to(d, frozenset()) for d in boot_deps if d in durations] if boot_deps else ends
         path, length = max(before, key=lambda c: c[1], default=([], 0.0))
         ends = [(path + ["boot"], length + boot_span)]
@@ -149,23 +172,22 @@ def _critical_path(record: dict) -> tuple[list[str], float | None]:
     return max(ends, key=lambda c: c[1])
 
 
-def _boot_span(record: dict) -> float | None:
+def _boot_span(record: RunRecord) -> float | None:
     """The boot's own time: from when the card was ready, else boot_time_s."""
-    boot = record.get("boot") or {}
-    if _duration(boot) is None:
-        return float(boot["boot_time_s"]) if boot.get("boot_time_s") is not None else None
-    card_ready = max((e["end"] for e in record.get("artifacts") or []
-                      if e.get("end") is not None
-                      and (not boot.get("deps") or e.get("name") in boot["deps"])),
-                     default=boot["start"])
-    return float(boot["end"]) - min(max(float(boot["start"]), card_ready), float(boot["end"]))
+    boot = record.boot or BootResult()
+    if _duration(boot) is None or boot.start is None or boot.end is None:
+        return float(boot.boot_time_s) if boot.boot_time_s is not None else None
+    card_ready = max(
+        (e.end for e in record.artifacts if e.end is not None and (not boot.deps or e.name in boot.deps)),
+        default=boot.start,
+    )
+    return float(boot.end) - min(max(float(boot.start), card_ready), float(boot.end))
 
 
-def _duration(entry: dict) -> float | None:
-    start, end = entry.get("start"), entry.get("end")
-    if start is None or end is None or end < start:
+def _duration(entry: Timed) -> float | None:
+    if entry.start is None or entry.end is None or entry.end < entry.start:
         return None
-    return float(end) - float(start)
+    return float(entry.end) - float(entry.start)
 
 
 def _by_worker(spans: list[tuple[str, float, float]]) -> dict[str, list[tuple[float, float]]]:
@@ -185,10 +207,10 @@ def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return merged
 
 
-Span = tuple[float, float]
+Interval = tuple[float, float]
 
 
-def _subtract(spans: list[Span], holes: list[Span]) -> list[Span]:
+def _subtract(spans: list[Interval], holes: list[Interval]) -> list[Interval]:
     """Both sorted and disjoint (outputs of _union)."""
     left = []
     for start, end in spans:

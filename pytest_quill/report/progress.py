@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..formats.terminal import strip_ansi
+from .rundata import ArtifactResult, BootResult, GateResult, Json, from_json
 from .steps import START, Step, clock, clock_s, estimate, steps_of
 
 _WAITING = "waiting for what it is made from"
@@ -32,7 +33,7 @@ class Progress:
 class RunWatch:
     """Polls one run folder; history(recipe) gives the recipe's expected steps."""
 
-    def __init__(self, run_dir: Path, history: Callable[[str], dict]):
+    def __init__(self, run_dir: Path, history: Callable[[str], dict[str, dict[str, int]]]):
         self.state = run_dir / "state"
         self.logs = run_dir / "logs"
         self.history = history
@@ -53,23 +54,26 @@ class RunWatch:
             self._decision(decided, progress)
         return progress
 
-    def _artifact(self, name: str, claim: dict, now: float, progress: Progress) -> None:
+    def _artifact(self, name: str, claim: Json, now: float, progress: Progress) -> None:
         if name in self._said:
             return
         worker = claim.get("worker", "?")
         result = _read(self.state / f"artifact-{name}.json")
         if result:
             self._said.add(name)
-            progress.lines.append(f"{name} [{worker}] {_outcome(result)}")
+            made = from_json(ArtifactResult, {"name": name, **result})
+            progress.lines.append(f"{name} [{worker}] {_outcome(made)}")
             return
         steps = _log_steps(self.logs / f"{name}.log")
         if not steps:
             progress.going[name] = f"{name} [{worker}] {_WAITING}"
             return
         step = steps[-1]
-        status = f"{name} [{worker}] {_step_name(step)} " \
-                 f"{clock((_clock_now(now) - step.start) % 86400)} " \
-                 f"{estimate(step, _clock_now(now), self.history(name))}".rstrip()
+        status = (
+            f"{name} [{worker}] {_step_name(step)} "
+            f"{clock((_clock_now(now) - step.start) % 86400)} "
+            f"{estimate(step, _clock_now(now), self.history(name))}".rstrip()
+        )
         progress.going[name] = status
         if self._steps.get(name) != step.label:
             self._steps[name] = step.label
@@ -78,9 +82,13 @@ class RunWatch:
     def _boot(self, console: Path, now: float, progress: Progress) -> None:
         worker = console.stem.rsplit("-", 1)[-1]
         what = f"boot-{worker}"
-        if (self.state / "gate-4.json").exists():
-            return
-        took = now - console.stat().st_ctime
+        began = console.stat().st_ctime
+        if any(
+            decided.start is not None and decided.end is not None and decided.start <= began <= decided.end
+            for decided in self._decided()
+        ):
+            return  # the gate that booted is decided: its line says the boot
+        took = now - began
         if what not in self._said:
             self._said.add(what)
             progress.lines.append(f"boot [{worker}] {clock(took)}, console log {console.name}")
@@ -89,47 +97,70 @@ class RunWatch:
     def _decision(self, path: Path, progress: Progress) -> None:
         if path.stem in self._said:
             return
-        decided = _read(path)
-        if not decided:
+        found = _read(path)
+        if not found:
             return
         self._said.add(path.stem)
-        progress.lines.append(decision_line(decided, self._boot_event()))
+        decided = from_json(GateResult, found)
+        boot = self._boot_event()
+        progress.lines.append(decision_line(decided, boot if boot and _within(boot, decided) else None))
 
-    def _boot_event(self) -> dict | None:
+    def _decided(self) -> list[GateResult]:
+        return [
+            from_json(GateResult, found)
+            for path in sorted(self.state.glob("gate-*.json"))
+            if (found := _read(path))
+        ]
+
+    def _boot_event(self) -> BootResult | None:
         for events in sorted(self.state.glob("events-*.jsonl")):
             for line in events.read_text().splitlines():
                 if '"kind": "boot"' in line:
-                    return json.loads(line)
+                    return from_json(BootResult, json.loads(line))
         return None
 
 
-def decision_line(decided: dict, boot: dict | None = None) -> str:
-    """A gate or check as it was decided: open (in how long), or its reason."""
-    label = f"gate {decided['number']} ({decided['name']})" if decided.get("number") \
-        else f"check {decided.get('name', '?')}"
-    reason = decided.get("reason", "")
-    if not decided.get("open"):  # its own cause, or behind the lower gate that closed
-        return reason if reason.startswith(label) or not decided.get("number") else \
-            f"{label}: closed, {reason.split(' closed:')[0]} is"
-    took = f" in {decided['end'] - decided['start']:.1f} s" if "end" in decided else ""
-    if decided.get("number") == 4 and boot:
-        return f"{label}: open, shell in {boot['boot_time_s']} s ({stages_text(boot)})"
+def _within(boot: BootResult, decided: GateResult) -> bool:
+    """Whether the boot was made by this decision (the boot gate's first boot)."""
+    if None in (decided.start, boot.start, boot.end, decided.end):
+        return False
+    return decided.start <= boot.start <= decided.end  # type: ignore[operator]
+
+
+def decision_line(decided: GateResult, boot: BootResult | None = None) -> str:
+    """A gate or check as it was decided: open (in how long, or the BOOT it made),
+    or its reason."""
+    label = f"gate {decided.number} ({decided.name})" if decided.number else f"check {decided.name or '?'}"
+    reason = decided.reason
+    if not decided.open:  # its own cause, or behind the lower gate that closed
+        return (
+            reason
+            if reason.startswith(label) or not decided.number
+            else f"{label}: closed, {reason.split(' closed:')[0]} is"
+        )
+    if boot:
+        return f"{label}: open, shell in {boot.boot_time_s} s ({stages_text(boot.stages)})"
+    took = (
+        f" in {decided.end - decided.start:.1f} s"
+        if decided.start is not None and decided.end is not None
+        else ""
+    )
     return f"{label}: open{took}"
 
 
-def stages_text(boot: dict) -> str:
-    """"bootloader 1.2 s, kernel 3.4 s, shell 9.8 s": when each stage was reached."""
-    stages = sorted((boot.get("stages") or {}).items(), key=lambda stage: stage[1])
-    return ", ".join(f"{name} {at} s" for name, at in stages)
+def stages_text(stages: Mapping[str, float] | None) -> str:
+    """ "bootloader 1.2 s, kernel 3.4 s, shell 9.8 s": when each stage was reached."""
+    reached = sorted((stages or {}).items(), key=lambda stage: stage[1])
+    return ", ".join(f"{name} {at} s" for name, at in reached)
 
 
-def _outcome(result: dict) -> str:
-    took = f"{result['end'] - result['start']:.1f} s" if "end" in result else ""
-    if result["status"] == "failed":
-        return f"failed: {result.get('error', '')} (log: {result.get('log', '')})"
-    if result.get("pulled"):
-        return f"pulled from {result['pulled']['reference']} in {took}"
-    return f"{result['status']} in {took}" if result["status"] == "built" else result["status"]
+def _outcome(result: ArtifactResult) -> str:
+    took = f"{result.end - result.start:.1f} s" if result.start is not None and result.end is not None else ""
+    if result.failed:
+        return f"failed: {result.error} (log: {result.log})"
+    if result.pulled:
+        return f"pulled from {result.pulled.reference} in {took}"
+    return f"{result.status} in {took}" if result.status == "built" else result.status
 
 
 def _step_name(step: Step) -> str:
@@ -157,7 +188,7 @@ def _clock_now(now: float) -> int:
     return clock_s(local.tm_hour, local.tm_min, local.tm_sec)
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> Json:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):

@@ -58,7 +58,7 @@ def steps_of(text: str) -> list[Step]:
         elif message.startswith(STEP):
             if steps:
                 steps[-1].end = at
-            steps.append(Step(message[len(STEP):].strip(), at, at))
+            steps.append(Step(message[len(STEP) :].strip(), at, at))
         elif steps:
             steps[-1].end = at
     return steps
@@ -85,8 +85,10 @@ def remember(cache: Path, profile: str, recipe: str, log: Path) -> None:
     known = expected(cache, profile, recipe)
     for step in steps:
         seen = known.get(step.label, {})
-        known[step.label] = {"units": max(step.units, seen.get("units", 0)),
-                             "seconds": max(step.seconds(), seen.get("seconds", 0))}
+        known[step.label] = {
+            "units": max(step.units, seen.get("units", 0)),
+            "seconds": max(step.seconds(), seen.get("seconds", 0)),
+        }
     path = history_file(cache, profile, recipe)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

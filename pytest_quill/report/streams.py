@@ -1,26 +1,14 @@
-"""Where a test belongs in the plan: its stream (suite folder) and story (file).
+"""Where a test belongs in the plan: its story, from its file's name. Its stream
+(its suite folder's) is the plan's to say: Plan.stream_of.
 
-suites/a_kernel/test_a1_config.py::test_x -> stream "A kernel", story "A1".
+suites/a_kernel/test_a1_config.py::test_x -> story "A1".
 """
 
 from __future__ import annotations
 
 import re
 
-STREAMS = {
-    "a_kernel": "A kernel",
-    "b_rootfs": "B rootfs",
-    "c_bench": "C bench",
-    "d_integration": "D integration",
-}
-
 _STORY_FILE = re.compile(r"^test_([a-z])(\d+)(?:_|\.py$)")
-
-
-def stream_of(nodeid: str) -> str | None:
-    """The stream of a test from its folder, None outside the suites."""
-    folders = nodeid.split("::", 1)[0].split("/")[:-1]
-    return next((STREAMS[f] for f in folders if f in STREAMS), None)
 
 
 def story_of(nodeid: str) -> str | None:

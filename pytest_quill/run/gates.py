@@ -13,30 +13,26 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import QuillError
+from ..report.rundata import GateResult, from_json
 from .store import ArtifactUnavailable
+
+if TYPE_CHECKING:  # the run hands itself to the deciders; it imports this module
+    from .quill_run import QuillRun
 
 
 @dataclass(frozen=True)
 class GateSpec:
     number: int
     name: str
-    decide: Callable  # decide(run) -> None, raises QuillError when closed
+    decide: Callable[[QuillRun], None]  # raises QuillError when closed
     needs: tuple[str, ...]  # artifacts the decision builds: built early by idle workers
 
 
-@dataclass(frozen=True)
-class Decision:
-    number: int
-    name: str
-    open: bool
-    reason: str
-    # Closed: "lower" (a lower gate closed first), "artifact-NAME" (an artifact
-    # failed to be made), or "gate-N"/"check-MARKER" (its own decider refused).
-    cause: str = ""
-    failure: str = ""  # the failure's class (errors.QuillError.kind): build, verify, bench...
-
+# A gate's or check's decision: what gate_items.py and the deciders' callers read.
+Decision = GateResult
 
 _OPEN = ("", "", "")
 
@@ -44,7 +40,7 @@ _OPEN = ("", "", "")
 class Gates:
     """This worker's view of the run's gate decisions."""
 
-    def __init__(self, run, gates: dict[int, GateSpec], checks: dict[str, GateSpec]):
+    def __init__(self, run: QuillRun, gates: dict[int, GateSpec], checks: dict[str, GateSpec]):
         self.run = run  # QuillRun: what the deciders are handed
         self.gates = gates
         self.checks = checks
@@ -52,40 +48,47 @@ class Gates:
     def decision(self, number: int) -> Decision:
         spec = self.gates[number]
         closed = f"gate {number} ({spec.name}) closed:"
-        return self._shared(f"gate-{number}", spec, closed,
-                            lambda: self._lower_closed(number) or self._run(spec, closed,
-                                                                             f"gate-{number}"))
+        return self._shared(
+            f"gate-{number}",
+            spec,
+            closed,
+            lambda: self._lower_closed(number) or self._run(spec, closed, f"gate-{number}"),
+        )
 
     def check(self, marker: str) -> Decision:
         spec = self.checks[marker]
         closed = f"{spec.name} not ready:"
-        return self._shared(f"check-{marker}", spec, closed,
-                            lambda: self._run(spec, closed, f"check-{marker}"))
+        return self._shared(
+            f"check-{marker}", spec, closed, lambda: self._run(spec, closed, f"check-{marker}")
+        )
 
-    def _shared(self, what: str, spec: GateSpec, closed: str, decide) -> Decision:
+    def _shared(
+        self, what: str, spec: GateSpec, closed: str, decide: Callable[[], tuple[str, str, str]]
+    ) -> GateResult:
         """Decide once per run (the first worker to ask), read by every worker."""
         state = self.run.state
+
+        def refused(reason: str) -> GateResult:  # nobody decided it: its decider is gone
+            return GateResult(spec.number, spec.name, False, f"{closed} {reason}", what, "bench")
+
         if state.result(what) is None and state.claim(what):
             start = time.time()
             try:
                 reason, cause, failure = decide()
             except BaseException:  # interrupted: the other workers must not wait forever
-                state.publish(what, {"number": spec.number, "name": spec.name, "open": False,
-                                     "cause": what, "failure": "bench",
-                                     "reason": f"{closed} interrupted while deciding"})
+                state.publish(what, refused("interrupted while deciding").to_json())
                 raise
-            decided = {"number": spec.number, "name": spec.name, "open": not reason,
-                       "reason": reason, "cause": cause, "failure": failure,
-                       "start": start, "end": time.time()}
+            decided = GateResult(
+                spec.number, spec.name, not reason, reason, cause, failure, start=start, end=time.time()
+            )
             if spec.number:
-                state.event("gate", **decided)
-            state.publish(what, decided)
-        else:
-            self.run.store.wait(what, what.replace("-", " "), lambda gone: {
-                "number": spec.number, "name": spec.name, "open": False, "cause": what,
-                "failure": "bench", "reason": f"{closed} worker {gone} died deciding it"})
-        fields = Decision.__dataclass_fields__
-        return Decision(**{k: v for k, v in state.result(what).items() if k in fields})
+                state.event("gate", **decided.to_json())
+            state.publish(what, decided.to_json())
+            return decided
+        published = self.run.store.wait(
+            what, what.replace("-", " "), lambda gone: refused(f"worker {gone} died deciding it").to_json()
+        )
+        return from_json(GateResult, published)
 
     def _lower_closed(self, number: int) -> tuple[str, str, str] | None:
         for lower in sorted(n for n in self.gates if n < number):
@@ -106,5 +109,8 @@ class Gates:
         except Exception as exc:  # a decider bug must close the gate, not hang the workers
             log = self.run.state.logs / f"decider-{spec.name}.log"
             log.write_text(traceback.format_exc())
-            return (f"{closed} decider crashed: {type(exc).__name__}: {exc} "
-                    f"(log: {self.run.relpath(log)})", own, "bench")
+            return (
+                f"{closed} decider crashed: {type(exc).__name__}: {exc} (log: {self.run.relpath(log)})",
+                own,
+                "bench",
+            )

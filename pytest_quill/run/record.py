@@ -1,77 +1,93 @@
 """The run record, reports/quill-run.json, merged by the controller from the
-events every worker appended to the run's shared folder. Its shape is
-documented in docs/record.md; SCHEMA_VERSION changes when a reader would
-misread it."""
+events every worker appended to the run's shared folder, and its lines in the
+terminal summary. Its types and JSON shape are report/rundata.py's
+(docs/record.md)."""
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
-from ..errors import InputError
 from ..report.progress import stages_text
+from ..report.rundata import (
+    NAME,
+    ArtifactResult,
+    BootResult,
+    CorruptRecord,
+    GateResult,
+    RunRecord,
+    Span,
+    as_record,
+    from_json,
+)
 from ..report.steps import START, steps_of
 from .state import RunState, write_json_atomic
 
-NAME = "quill-run.json"
-SCHEMA_VERSION = 1
+T = TypeVar("T")
 
 
-def build_record(state: RunState, header: dict) -> dict:
-    events = state.events()
-    by_kind: dict[str, list[dict]] = {}
-    for event in events:
-        by_kind.setdefault(event.pop("kind"), []).append(event)
-    record = {
-        "schema_version": SCHEMA_VERSION,
-        **header,
-        "finished": time.time(),
-        "run_dir": str(state.dir),
-        "artifacts": sorted(by_kind.get("artifact", []), key=lambda e: e["start"]),
-        "gates": sorted(by_kind.get("gate", []), key=lambda e: e["number"]),
-        "waits": sorted(by_kind.get("wait", []), key=lambda e: e["start"]),
-        "tests": sorted(by_kind.get("test", []), key=lambda e: e["start"]),
-    }
-    boots = by_kind.get("boot", [])
-    if boots:
-        record["boot"] = min(boots, key=lambda e: e["start"])
-    return record
+def collect(state: RunState, header: Mapping[str, Any]) -> RunRecord:
+    """The record of the run so far: HEADER (QuillRun.header()) and every worker's events."""
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for event in state.events():
+        by_kind.setdefault(event.pop("kind", ""), []).append(event)
+
+    def entries(kind: type[T], name: str) -> list[T]:
+        found = []
+        for event in by_kind.get(name, []):
+            try:
+                found.append(from_json(kind, event))
+            except CorruptRecord:
+                continue  # as a line cut short: the rest still counts
+        return found
+
+    boots = entries(BootResult, "boot")
+    return RunRecord(
+        profile=str(header.get("profile", "?")),
+        workers=int(header.get("workers", 0)),
+        backend=str(header.get("backend", "?")),
+        started=header.get("started"),
+        finished=time.time(),
+        project=str(header.get("project", "")),
+        cache=str(header.get("cache", "")),
+        run_dir=str(state.dir),
+        artifacts=tuple(sorted(entries(ArtifactResult, "artifact"), key=_start)),
+        gates=tuple(sorted(entries(GateResult, "gate"), key=lambda g: g.number)),
+        waits=tuple(sorted(entries(Span, "wait"), key=_start)),
+        tests=tuple(sorted(entries(Span, "test"), key=_start)),
+        boot=min(boots, key=_start) if boots else None,
+        streams=tuple(header.get("streams", ())),
+    )
 
 
-def used_quill(record: dict) -> bool:
-    """Only runs that built or gated something replace the last run's record."""
-    return bool(record["artifacts"] or record["gates"])
+def _start(entry: ArtifactResult | Span | BootResult) -> float:
+    return entry.start if entry.start is not None else 0.0
 
 
-def write_record(record: dict, reports: Path) -> Path:
+def build_record(state: RunState, header: Mapping[str, Any]) -> dict[str, Any]:
+    """collect()'s JSON form: plugin.py's until it hands finish.end_run the run."""
+    return collect(state, header).to_json()
+
+
+def write_record(record: RunRecord, reports: Path) -> Path:
+    """reports/quill-run.json, and its copy in the run's folder; the first's path."""
     path = reports / NAME
-    write_json_atomic(path, record)
-    write_json_atomic(Path(record["run_dir"]) / NAME, record)
+    for target in (path, Path(record.run_dir) / NAME):
+        write_json_atomic(target, record.to_json())
     return path
 
 
-def read_record(path: Path) -> dict:
-    """A record written by this version's shape; InputError in one line when the
-    file is not JSON or of another schema version."""
-    try:
-        record = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError(f"run record {path}: none yet; a run that builds or gates something "
-                         "writes it") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"run record {path}: unreadable ({exc}); delete it, the next run "
-                         "writes it again") from None
-    version = record.get("schema_version") if isinstance(record, dict) else None
-    if version != SCHEMA_VERSION:
-        raise InputError(f"run record {path}: schema version {version!r}, this pytest-quill "
-                         f"reads {SCHEMA_VERSION}; rerun the suites to write it again")
-    return record
+def used_quill(record: RunRecord | Mapping[str, Any]) -> bool:
+    """Only runs that built or gated something replace the last run's record."""
+    made = as_record(record)
+    return bool(made.artifacts or made.gates)
 
 
-def not_made(record: dict, names, logs: Path) -> list[str]:
+def not_made(record: RunRecord | Mapping[str, Any], names: Iterable[str], logs: Path) -> list[str]:
     """The artifacts an interrupted run did not make, each with where it was."""
-    made = {art["name"] for art in record["artifacts"] if art["status"] != "failed"}
+    made = {art.name for art in as_record(record).artifacts if not art.failed}
     missing = []
     for name in names:
         if name in made:
@@ -81,52 +97,67 @@ def not_made(record: dict, names, logs: Path) -> list[str]:
         except OSError:
             steps = []
         at = steps[-1].label if steps and steps[-1].label != START else ""
-        missing.append(f"{name} (stopped at {at})" if at else
-                       f"{name} (started)" if steps else f"{name} (not started)")
+        missing.append(
+            f"{name} (stopped at {at})" if at else f"{name} (started)" if steps else f"{name} (not started)"
+        )
     return missing
 
 
-def summary_lines(record: dict, relpath) -> list[str]:
-    lines = [f"profile {record['profile']}, {record['workers']} worker(s), "
-             f"backend {record.get('backend', '?')}"]
-    if record.get("interrupted"):
-        lines.append("interrupted: not made: " + (", ".join(record.get("not_made") or []) or
-                                                  "nothing (all made)"))
-    for gate in record["gates"]:
-        label = f"gate {gate['number']} ({gate['name']})"
-        if gate["open"]:
-            lines.append(f"{label}: open")
-        elif gate["reason"].startswith(label):
-            lines.append(gate["reason"])
-        else:
-            lines.append(f"{label}: closed, {gate['reason'].split(' closed:')[0]} is")
-    for art in record["artifacts"]:
-        took = art["end"] - art["start"]
-        lines.append(f"{art['name']:<8} {art['status']:<7} {took:7.1f} s on {art['worker']}"
-                     f"  log: {art['log']}{_shared(art)}")
-    lines += _boot_lines(record.get("boot"), relpath)
-    card = next((art for art in record["artifacts"] if art["name"] == "sdcard"
-                 and "card.img" in art.get("files", [])), None)
-    if card:
-        lines.append(f"card image: {Path(card['path']) / 'card.img'}")
-    lines.append(f"logs: {relpath(Path(record['run_dir']) / 'logs')}")
+def summary_lines(
+    record: RunRecord | Mapping[str, Any],
+    relpath: Callable[[Path], str],
+    image: tuple[str, str] | None = None,
+) -> list[str]:
+    """The record in the terminal summary; IMAGE: (artifact, file) the plan boots
+    (Plan.image), whose path is said when the run made it."""
+    made = as_record(record)
+    lines = [f"profile {made.profile}, {made.workers} worker(s), backend {made.backend}"]
+    if made.interrupted:
+        lines.append("interrupted: not made: " + (", ".join(made.not_made) or "nothing (all made)"))
+    lines += [_gate_line(gate) for gate in made.gates]
+    for art in made.artifacts:
+        took = (art.end or 0.0) - (art.start or 0.0)
+        lines.append(
+            f"{art.name:<8} {art.status:<7} {took:7.1f} s on {art.worker}  log: {art.log}{_shared(art)}"
+        )
+    lines += _boot_lines(made.boot, relpath)
+    lines += _image_lines(made, image)
+    lines.append(f"logs: {relpath(Path(made.run_dir) / 'logs')}")
     return lines
 
 
-def _shared(art: dict) -> str:
+def _image_lines(made: RunRecord, image: tuple[str, str] | None) -> list[str]:
+    if image is None:
+        return []
+    artifact, file = image
+    found = next((art for art in made.artifacts if art.name == artifact and file in (art.files or ())), None)
+    return [f"card image: {Path(found.path) / file}"] if found else []
+
+
+def _gate_line(gate: GateResult) -> str:
+    label = f"gate {gate.number} ({gate.name})"
+    if gate.open:
+        return f"{label}: open"
+    if gate.reason.startswith(label):
+        return gate.reason
+    return f"{label}: closed, {gate.reason.split(' closed:')[0]} is"
+
+
+def _shared(art: ArtifactResult) -> str:
     """Where a shared cache's copy came from or went (the reference has no credentials)."""
-    for kind, word in (("pulled", "from"), ("pushed", "pushed to")):
-        if art.get(kind):
-            return f"  {word} {art[kind]['reference']} in {art[kind]['seconds']:.1f} s"
+    for copy, word in ((art.pulled, "from"), (art.pushed, "pushed to")):
+        if copy:
+            return f"  {word} {copy.reference} in {copy.seconds:.1f} s"
     return ""
 
 
-def _boot_lines(boot: dict | None, relpath) -> list[str]:
+def _boot_lines(boot: BootResult | None, relpath: Callable[[Path], str]) -> list[str]:
     if not boot:
         return []
-    budget = f" (budget {boot['budget_s']} s)" if boot.get("budget_s") else ""
-    lines = [f"boot: shell in {boot['boot_time_s']} s{budget} on {boot.get('worker', '?')}: "
-             f"{stages_text(boot)}"]
-    if boot.get("log"):
-        lines.append(f"boot console log: {relpath(Path(boot['log']))}")
+    budget = f" (budget {boot.budget_s} s)" if boot.budget_s else ""
+    lines = [
+        f"boot: shell in {boot.boot_time_s} s{budget} on {boot.worker or '?'}: {stages_text(boot.stages)}"
+    ]
+    if boot.log:
+        lines.append(f"boot console log: {relpath(Path(boot.log))}")
     return lines

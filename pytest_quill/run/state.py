@@ -17,7 +17,9 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ..engine.space import disk_full_line, is_disk_full
 from ..errors import BenchError
@@ -26,9 +28,12 @@ from ..proc import pid_alive
 POLL_S = 0.2
 # A claim is never seen half written; one unreadable this long was damaged.
 CLAIM_STALE_S = 5.0
+# What the shared folder's files hold: JSON objects (report/rundata.py reads run data from them).
+Json = dict[str, Any]
+T = TypeVar("T")
 
 
-def write_json_atomic(path: Path, data: dict) -> None:
+def write_json_atomic(path: Path, data: Json) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
@@ -41,8 +46,9 @@ def unwritable(path: Path, error: OSError) -> BenchError:
     """The one line for a write the run's folder refused."""
     if is_disk_full(error):
         return BenchError(disk_full_line(path))
-    return BenchError(f"cannot write {path}: {error.strerror or error}; the run's folder must "
-                      "be writable (--quill-reports)")
+    return BenchError(
+        f"cannot write {path}: {error.strerror or error}; the run's folder must be writable (--quill-reports)"
+    )
 
 
 class RunState:
@@ -71,8 +77,9 @@ class RunState:
         self._ensure()
         draft = self.state / f".{what}.claim.{os.getpid()}"
         try:
-            draft.write_text(json.dumps({"worker": self.worker, "pid": os.getpid(),
-                                         "host": socket.gethostname()}))
+            draft.write_text(
+                json.dumps({"worker": self.worker, "pid": os.getpid(), "host": socket.gethostname()})
+            )
             os.link(draft, self.state / f"{what}.claim")  # EEXIST: another worker won
         except FileExistsError:
             return False
@@ -93,10 +100,11 @@ class RunState:
         try:
             claim = json.loads(path.read_text())
         except (OSError, ValueError):
-            return self._unreadable_claim(what, path)
+            self._unreadable_claim(what, path)  # raises unless it may yet appear
+            return None
         if claim.get("host") != socket.gethostname():
             return None
-        return None if pid_alive(claim["pid"]) else claim["worker"]
+        return None if pid_alive(claim["pid"]) else str(claim["worker"])
 
     def claimant(self, what: str) -> str:
         """Who claimed `what`, in words."""
@@ -107,25 +115,32 @@ class RunState:
             return "its claimant"
 
     def _unreadable_claim(self, what: str, path: Path) -> None:
+        """BenchError when the claim is withdrawn or damaged; a moment for a new one."""
         if (self.state / f"{what}.withdrawn").exists():
-            raise BenchError(f"{what} given up: its worker could not write its result in "
-                             f"{self.state} (disk full or read-only); free space there or "
-                             "choose another --quill-reports")
+            raise BenchError(
+                f"{what} given up: its worker could not write its result in "
+                f"{self.state} (disk full or read-only); free space there or "
+                "choose another --quill-reports"
+            )
         try:
             info = path.stat()
         except OSError as error:
-            raise BenchError(f"{path}: claimed, then gone without a result ({error.strerror}); "
-                             f"the run's folder {self.state} was changed from outside: "
-                             "run again") from None
+            raise BenchError(
+                f"{path}: claimed, then gone without a result ({error.strerror}); "
+                f"the run's folder {self.state} was changed from outside: "
+                "run again"
+            ) from None
         age = time.time() - info.st_mtime
         if age < CLAIM_STALE_S:
             return  # a moment for a filesystem that shows a new file late
         found = "empty" if info.st_size == 0 else "not a claim"
-        raise BenchError(f"{path}: {found} for {age:.0f} s and nobody is writing it; the "
-                         f"run's folder {self.state} is damaged (a full disk?): free space "
-                         "there, then run again")
+        raise BenchError(
+            f"{path}: {found} for {age:.0f} s and nobody is writing it; the "
+            f"run's folder {self.state} is damaged (a full disk?): free space "
+            "there, then run again"
+        )
 
-    def publish(self, what: str, data: dict) -> None:
+    def publish(self, what: str, data: Json) -> None:
         """The result of `what`, for every worker. When it cannot be written, the claim
         is withdrawn (nobody waits for it any more) and BenchError names the path."""
         path = self.state / f"{what}.json"
@@ -143,13 +158,13 @@ class RunState:
         except OSError:
             pass  # withdrawn already
 
-    def result(self, what: str) -> dict | None:
+    def result(self, what: str) -> Json | None:
         try:
             return json.loads((self.state / f"{what}.json").read_text())
         except FileNotFoundError:
             return None
 
-    def event(self, kind: str, **fields) -> None:
+    def event(self, kind: str, **fields: Any) -> None:
         self._ensure()
         line = json.dumps({"kind": kind, "worker": self.worker, **fields}, sort_keys=True)
         try:
@@ -158,8 +173,8 @@ class RunState:
         except OSError as error:
             raise unwritable(self._events, error) from None
 
-    def events(self) -> list[dict]:
-        found = []
+    def events(self) -> list[Json]:
+        found: list[Json] = []
         if not self.state.is_dir():
             return found
         for path in sorted(self.state.glob("events-*.jsonl")):
@@ -171,7 +186,7 @@ class RunState:
         return found
 
 
-def wait_until(ready, on_idle, poll: float = POLL_S):
+def wait_until(ready: Callable[[], T | None], on_idle: Callable[[], bool], poll: float = POLL_S) -> T:
     """Call ready() until it returns something; on_idle() may do useful work meanwhile."""
     while True:
         value = ready()

@@ -15,9 +15,10 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -30,7 +31,8 @@ from ..engine.recipe import Recipe
 from ..engine.registry_share import Sharing
 from ..errors import BenchError, QuillError
 from ..profile import Profile
-from .state import RunState, wait_until
+from ..report.rundata import ArtifactResult, SharedCopy, from_json
+from .state import Json, RunState, wait_until
 
 if TYPE_CHECKING:  # the registry client (oras) is loaded only by runs that share
     from ..engine.registry import ArtifactRegistry, Transfer
@@ -43,7 +45,7 @@ PlanVerifier = Callable[[Artifact, Profile, dict[str, Artifact]], list[str]]
 def recipe_backend(recipe: Recipe, profile: Profile, backend: Callable[[], Backend]) -> Backend:
     """The backend a recipe's build runs on (the host for host-only recipes: backend()
     is not asked), set up for its toolchain; its key's toolchain identity comes from it."""
-    chosen = HostBackend() if recipe.runs_on == "host" else backend()
+    chosen: Backend = HostBackend() if recipe.runs_on == "host" else backend()
     return chosen.with_toolchain(recipe.toolchain(profile))
 
 
@@ -64,8 +66,7 @@ class ArtifactUnavailable(QuillError):
     """The artifact failed, or one it is made from did: the root cause, once.
     root: the artifact whose making failed; kind: that failure's class."""
 
-    def __init__(self, message: str, log: str | None = None, root: str = "",
-                 kind: str = "build"):
+    def __init__(self, message: str, log: str | None = None, root: str = "", kind: str = "build"):
         super().__init__(message, log)
         self.root = root
         self.kind = kind
@@ -79,8 +80,8 @@ class Store:
     cache: Cache
     recipes: dict[str, Recipe]
     profile: Profile
-    backend: Callable[[], object]  # made on first use: Docker is asked only when needed
-    rebuild: set[str] | None  # None: nothing; empty set: all
+    backend: Callable[[], Backend]  # made on first use: Docker is asked only when needed
+    rebuild: AbstractSet[str] | None  # None: nothing; empty set: all
     jobs: int
     project_root: Path
     relpath: Callable[[Path], str]
@@ -97,11 +98,23 @@ class Store:
         if self.state.result(what) is None and self.state.claim(what):
             self._produce(name)
         else:
-            self.wait(what, f"artifact {name}", lambda gone: {
-                "status": "failed", "name": name, "log": "", "key": "", "path": "",
-                "root": name, "failure": "bench",
-                "error": f"{name} not made: worker {gone} died while making it"})
-        return self._read(self.state.result(what))
+            self.wait(
+                what,
+                f"artifact {name}",
+                lambda gone: ArtifactResult(
+                    name,
+                    "failed",
+                    root=name,
+                    failure="bench",
+                    error=f"{name} not made: worker {gone} died while making it",
+                ).to_json(),
+            )
+        return self._read(self._result(name))
+
+    def _result(self, name: str) -> ArtifactResult | None:
+        """The published result of artifact NAME, None while nobody published one."""
+        found = self.state.result(f"artifact-{name}")
+        return None if found is None else from_json(ArtifactResult, found)
 
     def _claim_helpable(self) -> str | None:
         """Claim a needed artifact nobody has claimed yet whose deps are ready."""
@@ -115,28 +128,30 @@ class Store:
 
     def _deps_ready(self, name: str) -> bool:
         for dep in self.recipes[name].deps:
-            result = self.state.result(f"artifact-{dep}")
-            if result is None or result["status"] == "failed":
+            result = self._result(dep)
+            if result is None or result.failed:
                 return False
         return True
 
-    def wait(self, what: str, label: str, orphan: Callable[[str], dict]) -> dict:
+    def wait(self, what: str, label: str, orphan: Callable[[str], Json]) -> Json:
         """Wait for another worker's result, building what we can meanwhile.
 
         orphan(worker) is the result published when that worker died first. A wait
         with nothing to build meanwhile has the bound of a wait on another run
         (QUILL_LOCK_WAIT_S): BenchError naming the worker that still has it.
         """
-        if self.state.result(what) is not None:
-            return self.state.result(what)
+        if (published := self.state.result(what)) is not None:
+            return published
         since, bound = [time.time()], lock_wait_s()
 
-        def ready() -> dict | None:
+        def ready() -> Json | None:
             result = self._result_or_orphan(what, orphan)
             if result is None and time.time() - since[0] > bound:
-                raise BenchError(f"gave up after {bound:.0f} s waiting for {label}: "
-                                 f"{self.state.claimant(what)} still has it; {LOCK_WAIT_ENV} "
-                                 "sets the bound")
+                raise BenchError(
+                    f"gave up after {bound:.0f} s waiting for {label}: "
+                    f"{self.state.claimant(what)} still has it; {LOCK_WAIT_ENV} "
+                    "sets the bound"
+                )
             return result
 
         def build_meanwhile() -> bool:
@@ -153,7 +168,7 @@ class Store:
         self.state.event("wait", what=label, start=since[0], end=time.time())
         return result
 
-    def _result_or_orphan(self, what: str, orphan: Callable[[str], dict]) -> dict | None:
+    def _result_or_orphan(self, what: str, orphan: Callable[[str], Json]) -> Json | None:
         result = self.state.result(what)
         if result is None and (gone := self.state.claimant_gone(what)):
             result = orphan(gone)
@@ -163,55 +178,76 @@ class Store:
     def _produce(self, name: str) -> None:
         recipe = self.recipes[name]
         log = self.state.logs / f"{name}.log"
-        entry = {"name": name, "log": self.relpath(log), "deps": list(recipe.deps),
-                 "key": "", "path": "", "backend": ""}
+        entry = _Entry(
+            ArtifactResult(name, "", log=self.relpath(log), deps=tuple(recipe.deps), worker=self.state.worker)
+        )
         try:
             deps = {dep: self.get(dep) for dep in recipe.deps}  # waits are their own events
-            entry["start"] = time.time()
+            entry.set(start=time.time())
             artifact = self._build_or_reuse(recipe, deps, log, entry)
-            result = {**entry, "status": artifact.status, "path": str(artifact.path),
-                      "files": sorted(p.name for p in artifact.path.iterdir()),
-                      "meta": artifact.meta, "error": ""}
+            entry.set(
+                status=artifact.status,
+                path=str(artifact.path),
+                meta=artifact.meta,
+                files=tuple(sorted(p.name for p in artifact.path.iterdir())),
+            )
         except ArtifactUnavailable as exc:
-            result = {**entry, "status": "failed", "error": f"{name} not made: {exc.message}",
-                      "root": exc.root, "failure": exc.kind,
-                      "log": exc.log or entry["log"]}
+            entry.fail(f"{name} not made: {exc.message}", exc.root, exc.kind, log=exc.log or entry.result.log)
         except QuillError as exc:
             # A bench failure (no engine, a missing program, a full disk) is no build failure.
             said = "not made" if exc.kind == "bench" else "build failed"
-            result = {**entry, "status": "failed", "error": f"{name} {said}: {exc.message}",
-                      "root": name, "failure": exc.kind,
-                      "log": self.relpath(Path(exc.log)) if exc.log else entry["log"]}
+            entry.fail(
+                f"{name} {said}: {exc.message}",
+                name,
+                exc.kind,
+                log=self.relpath(Path(exc.log)) if exc.log else entry.result.log,
+            )
         except Exception as exc:  # a recipe bug still closes the gate once, with its trace logged
             with open(log, "a") as out:
                 traceback.print_exc(file=out)
-            result = {**entry, "status": "failed", "root": name, "failure": "build",
-                      "error": f"{name} build crashed: {type(exc).__name__}: {exc}"}
-        result["end"] = time.time()
-        result.setdefault("start", result["end"])
-        self.state.publish(f"artifact-{name}", result)  # first: nobody may wait on a lost result
-        self.state.event("artifact", **{k: v for k, v in result.items() if k != "meta"})
+            entry.fail(f"{name} build crashed: {type(exc).__name__}: {exc}", name, "build")
+        end = time.time()
+        entry.set(end=end, start=end if entry.result.start is None else entry.result.start)
+        result = entry.result
+        # First: nobody may wait on a lost result. The record has no meta (the cache has).
+        self.state.publish(f"artifact-{name}", result.to_json())
+        self.state.event("artifact", **replace(result, meta=None).to_json())
 
-    def _build_or_reuse(self, recipe: Recipe, deps: dict[str, Artifact], log: Path,
-                        entry: dict) -> Artifact:
+    def _build_or_reuse(
+        self, recipe: Recipe, deps: dict[str, Artifact], log: Path, entry: _Entry
+    ) -> Artifact:
         backend = recipe_backend(recipe, self.profile, self.backend)
-        entry["backend"] = backend.name
-        entry["key"] = key_of(recipe, self.profile, backend, deps, self.project_root)
-        return build_or_reuse(recipe, entry["key"], profile=self.profile, backend=backend,
-                              cache=self.cache, deps=deps, log=log, jobs=self.jobs,
-                              work_root=self.cache.root.parent / "work",
-                              project_root=self.project_root, rebuild=self._rebuilds(recipe.name),
-                              on_wait=lambda line: self._waiting(recipe.name, line),
-                              on_warning=lambda line: self.notice(f"{recipe.name}: {line}"),
-                              sharing=self._sharing(recipe.name, entry))
+        key = key_of(recipe, self.profile, backend, deps, self.project_root)
+        entry.set(backend=backend.name, key=key)
+        return build_or_reuse(
+            recipe,
+            key,
+            profile=self.profile,
+            backend=backend,
+            cache=self.cache,
+            deps=deps,
+            log=log,
+            jobs=self.jobs,
+            work_root=self.cache.root.parent / "work",
+            project_root=self.project_root,
+            rebuild=self._rebuilds(recipe.name),
+            on_wait=lambda line: self._waiting(recipe.name, line),
+            on_warning=lambda line: self.notice(f"{recipe.name}: {line}"),
+            sharing=self._sharing(recipe.name, entry),
+        )
 
-    def _sharing(self, name: str, entry: dict) -> Sharing | None:
+    def _sharing(self, name: str, entry: _Entry) -> Sharing | None:
         """The registry's transfers go into the artifact's record entry ("pulled" or
         "pushed": the reference, never with credentials, and the seconds it took)."""
+
         def record(kind: str, transfer: Transfer) -> None:
-            entry[kind] = {"reference": transfer.reference,
-                           "seconds": round(transfer.seconds, 3),
-                           "files": transfer.files, "bytes": transfer.bytes}
+            entry.set(
+                **{
+                    kind: SharedCopy(
+                        transfer.reference, round(transfer.seconds, 3), transfer.files, transfer.bytes
+                    )
+                }
+            )
 
         def verify(artifact: Artifact, deps: dict[str, Artifact]) -> list[str]:
             plans = self.verifiers.get(name)
@@ -230,11 +266,34 @@ class Store:
     def _rebuilds(self, name: str) -> bool:
         return self.rebuild is not None and (not self.rebuild or name in self.rebuild)
 
-    def _read(self, result: dict) -> Artifact:
-        if result["status"] == "failed":
-            raise ArtifactUnavailable(result["error"], log=result.get("log") or None,
-                                      root=result.get("root", result["name"]),
-                                      kind=result.get("failure", "build"))
-        return Artifact(name=result["name"], key=result["key"], path=Path(result["path"]),
-                        status=result["status"], log=Path(result["log"]),
-                        meta=result.get("meta", {}))
+    def _read(self, result: ArtifactResult | None) -> Artifact:
+        if result is None:  # published before any wait ends: only a bug gets here
+            raise BenchError("an artifact's result vanished from the run's folder; run again")
+        if result.failed:
+            raise ArtifactUnavailable(
+                result.error,
+                log=result.log or None,
+                root=result.root or result.name,
+                kind=result.failure or "build",
+            )
+        return Artifact(
+            name=result.name,
+            key=result.key,
+            path=Path(result.path),
+            status=result.status,
+            log=Path(result.log),
+            meta=result.meta or {},
+        )
+
+
+class _Entry:
+    """An artifact's result while its worker makes it: each step fills in more."""
+
+    def __init__(self, result: ArtifactResult):
+        self.result = result
+
+    def set(self, **changes: Any) -> None:
+        self.result = replace(self.result, **changes)
+
+    def fail(self, error: str, root: str, kind: str, log: str | None = None) -> None:
+        self.set(status="failed", error=error, root=root, failure=kind, log=log or self.result.log)

@@ -18,8 +18,9 @@ from ..errors import (
 )
 from .state import RunState
 
-_CLASSES = {cls.kind: cls for cls in (InputError, BenchError, BuildError, VerifyError, BootError,
-                                      ProductError)}
+_CLASSES = {
+    cls.kind: cls for cls in (InputError, BenchError, BuildError, VerifyError, BootError, ProductError)
+}
 
 
 def error_of(kind: str, message: str) -> QuillError:

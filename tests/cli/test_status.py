@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.run.record import SCHEMA_VERSION
+from pytest_quill.report.rundata import SCHEMA_VERSION
 from tests.support.quill_cli import run_quill
 
 
@@ -98,6 +98,7 @@ def test_json_prints_the_last_run_record_for_scripts(empty):
     ('{"schema_version": 99, "profile": "qemu-virt"}', "schema version 99, this pytest-quill "
                                                        f"reads {SCHEMA_VERSION}"),
     ('["a list"]', "schema version None"),
+    ('{"schema_version": 1, "workers": "three"}', "corrupt (workers: 'three' is not int)"),
 ])
 def test_a_corrupt_or_foreign_record_is_one_line_and_exit_4(empty, text, why):
     reports = Path(empty[3])

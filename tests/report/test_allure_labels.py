@@ -18,7 +18,8 @@ class Mark:
 
 def test_labels_of_a_gated_suite_test():
     labels = quill_allure.labels_for("suites/d_integration/test_d4_boot.py::test_shell",
-                                     [Mark("gate", (4,)), Mark("hardware"), Mark("timeout", (30,))])
+                                     [Mark("gate", (4,)), Mark("hardware"), Mark("timeout", (30,))],
+                                     "D integration")
     assert labels == [("epic", "Nook typewriter MVP"), ("feature", "D integration"),
                       ("parentSuite", "D integration"), ("story", "D4"),
                       ("tag", "gate 4"), ("tag", "hardware")]
@@ -30,7 +31,7 @@ def test_labels_outside_the_suites_are_only_the_epic():
 
 
 def test_label_marks_are_what_allure_pytest_reads():
-    marks = quill_allure.label_marks("suites/a_kernel/test_a1_config.py::test_x", [])
+    marks = quill_allure.label_marks("suites/a_kernel/test_a1_config.py::test_x", [], "A kernel")
     assert [(m.name, m.kwargs["label_type"], m.args) for m in marks] == [
         ("allure_label", "epic", ("Nook typewriter MVP",)), ("allure_label", "feature", ("A kernel",)),
         ("allure_label", "parentSuite", ("A kernel",)), ("allure_label", "story", ("A1",))]

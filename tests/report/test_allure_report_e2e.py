@@ -28,9 +28,14 @@ from pytest_quill.report import allure as quill_allure
 def pytest_configure(config):
     config.addinivalue_line("markers", "gate(n): needs gate n")
 
+# The plan's streams (Plan.stream_of), as the Nook plan declares them.
+STREAMS = {"a_kernel": "A kernel", "b_rootfs": "B rootfs", "c_bench": "C bench",
+           "d_integration": "D integration"}
+
 def pytest_collection_modifyitems(items):
     for item in items:
-        for mark in quill_allure.label_marks(item.nodeid, item.iter_markers()):
+        stream = STREAMS.get(item.nodeid.split("/")[1]) if "/" in item.nodeid else None
+        for mark in quill_allure.label_marks(item.nodeid, item.iter_markers(), stream):
             item.add_marker(mark)
 
 def pytest_sessionfinish(session):

@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from pytest_quill.report import gantt
+from pytest_quill.report.rundata import RunRecord
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 
@@ -40,20 +41,25 @@ def test_artifacts_are_named_bars_placed_on_the_time_axis(run_record):
     assert float(kernel.get("width")) == pytest.approx(0.50 * pixels, abs=0.01)
 
 
-def test_tests_are_coloured_by_stream(run_record):
+def test_tests_are_coloured_by_stream_in_the_plans_order(run_record):
+    run_record["streams"] = ["A kernel", "B rootfs", "C bench", "D integration"]
     tests = bars(parse(gantt.render_svg(run_record)), "test")
     streams = [title.split(" [")[1].split("]")[0] for title in titles(tests)]
     fills = dict(zip(streams, (g.find("svg:rect", NS).get("fill") for g in tests)))
-    assert fills == {"A kernel": gantt.STREAM_COLOURS["A kernel"],
-                     "B rootfs": gantt.STREAM_COLOURS["B rootfs"],
-                     "D integration": gantt.STREAM_COLOURS["D integration"]}
+    assert fills == {"A kernel": "#4e79a7", "B rootfs": "#59a14f", "D integration": "#b07aa1"}
 
 
-def test_a_test_without_a_stream_gets_it_from_its_folder(run_record):
+def test_a_stream_the_plan_did_not_declare_still_gets_a_colour(run_record):
+    colours = gantt.stream_colours(RunRecord.from_json(run_record))
+    assert list(colours) == ["A kernel", "B rootfs", "D integration"]
+    assert len(set(colours.values())) == 3
+
+
+def test_a_test_without_a_stream_is_drawn_as_other(run_record):
     del run_record["tests"][0]["stream"]
     test = bars(parse(gantt.render_svg(run_record)), "test")[0]
-    assert titles([test])[0].startswith("suites/a_kernel/test_a1_config.py::test_builds [A kernel]")
-    assert test.find("svg:rect", NS).get("fill") == gantt.STREAM_COLOURS["A kernel"]
+    assert titles([test])[0].startswith("suites/a_kernel/test_a1_config.py::test_builds [no stream]")
+    assert test.find("svg:rect", NS).get("fill") == "#bab0ac"
 
 
 def test_waits_are_hatched_and_gates_and_boot_drawn(run_record):
@@ -72,6 +78,7 @@ def test_failures_are_outlined(run_record):
 
 
 def test_legend_and_metrics_line(run_record):
+    run_record["streams"] = ["A kernel", "B rootfs", "C bench", "D integration"]
     svg = gantt.render_svg(run_record)
     for text in ("test: A kernel", "test: B rootfs", "test: C bench", "test: D integration",
                  "waiting", "artifact from cache", "seconds since the run started",

@@ -3,6 +3,7 @@
 import pytest
 
 from pytest_quill.report import metrics
+from pytest_quill.report.rundata import RunRecord
 
 
 def test_two_workers(run_record):
@@ -38,7 +39,7 @@ def test_time_waiting_for_deps_is_not_an_artifact_own_time(run_record):
     got = metrics.compute(run_record)
     assert got["critical_chain"] == ["kernel", "sdcard", "boot"]
     assert got["critical_path_s"] == 50.0 + 2.0 + 4.0
-    assert [(a["name"], a["start"]) for a in metrics.own_spans(run_record)] == [
+    assert [(a.name, a.start) for a in metrics.own_spans(RunRecord.from_json(run_record))] == [
         ("kernel", 1001.0), ("rootfs", 1001.0), ("sdcard", 1051.0)]
 
 
@@ -51,7 +52,8 @@ def test_single_process_run_has_one_worker_and_no_gain():
     record = {"workers": 0, "started": 0.0, "finished": 100.0,
               "tests": [{"worker": "main", "start": 1.0, "end": 60.0},
                         {"start": 60.0, "end": 99.0}],
-              "artifacts": [{"name": "kernel", "worker": "main", "start": 2.0, "end": 50.0}]}
+              "artifacts": [{"name": "kernel", "status": "built", "worker": "main", "start": 2.0,
+                             "end": 50.0}]}
     got = metrics.compute(record)
     assert got["workers"] == 1
     assert got["sequential_s"] == 98.0

@@ -8,6 +8,7 @@ import time
 from pytest_quill.engine.context import step_label
 from pytest_quill.report import steps
 from pytest_quill.report.progress import RunWatch, decision_line, stages_text
+from pytest_quill.report.rundata import BootResult, GateResult
 
 KERNEL_LOG = """\
 [quill 10:00:00] waiting for another run's build
@@ -115,15 +116,14 @@ def test_a_failed_artifact_says_why_and_where_its_log_is(tmp_path):
 
 def test_a_gate_closed_behind_a_lower_one_says_so():
     lower = "gate 1 (build) closed: kernel build failed: boom"
-    assert decision_line({"number": 1, "name": "build", "open": False, "reason": lower}) == lower
-    assert decision_line({"number": 2, "name": "artifacts", "open": False, "reason": lower}) == \
+    assert decision_line(GateResult(1, "build", False, lower)) == lower
+    assert decision_line(GateResult(2, "artifacts", False, lower)) == \
         "gate 2 (artifacts): closed, gate 1 (build) is"
 
 
 def test_the_boot_gate_says_the_boot_and_its_stages_in_order():
-    boot = {"boot_time_s": 9.8, "stages": {"shell": 9.8, "bootloader": 1.2, "linux": 3.4}}
-    assert decision_line({"number": 4, "name": "boot", "open": True, "start": 0, "end": 11},
-                         boot) == ("gate 4 (boot): open, shell in 9.8 s "
+    boot = BootResult(boot_time_s=9.8, stages={"shell": 9.8, "bootloader": 1.2, "linux": 3.4})
+    assert decision_line(GateResult(4, "boot", True, start=0, end=11), boot) == ("gate 4 (boot): open, shell in 9.8 s "
                                    "(bootloader 1.2 s, linux 3.4 s, shell 9.8 s)")
     assert stages_text({}) == ""
 

@@ -9,7 +9,7 @@ from tests.support.run_records import two_worker_record
 
 
 def summary(rec: dict) -> list[str]:
-    return record.summary_lines(rec, lambda path: str(path))
+    return record.summary_lines(rec, lambda path: str(path), ("sdcard", "card.img"))
 
 
 def test_a_green_run_says_its_boot_stages_card_and_logs():
@@ -44,3 +44,11 @@ def test_an_interrupted_run_names_what_it_did_not_make_and_where_it_stopped(tmp_
                                "extra (not started)"]
     assert summary(rec)[1] == ("interrupted: not made: kernel (stopped at make zImage modules), "
                                "sdcard (not started), extra (not started)")
+
+
+def test_the_image_line_names_the_file_the_plan_boots_and_nothing_without_one():
+    rec = two_worker_record()
+    rec["artifacts"][0]["files"] = ["uImage", "meta.json"]
+    lines = record.summary_lines(rec, str, ("kernel", "uImage"))
+    assert f"card image: {Path('.quill-cache/kernel/kernel-key/uImage')}" in lines
+    assert not any(line.startswith("card image") for line in record.summary_lines(rec, str))

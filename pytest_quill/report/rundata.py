@@ -1,0 +1,281 @@
+"""The run's data as types, and the one place that knows its JSON shape.
+
+Here, below run/, so that the reports read the record the run writes without
+importing the run.
+
+What a run decides and makes (each artifact's result, each gate's decision, the
+first boot, the tests) travels between modules as these frozen classes; only
+to_json()/from_json() here turn them into the JSON of the run's shared folder
+and of the run record, reports/quill-run.json (docs/record.md). SCHEMA_VERSION
+changes when a reader of the old shape would misread the new one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from pathlib import Path
+from types import UnionType
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from ..errors import InputError
+
+NAME = "quill-run.json"
+SCHEMA_VERSION = 1
+
+# The plan's figures (report/metrics.py): a name -> a number, a chain of names, or None.
+Figures = dict[str, Any]
+Json = dict[str, Any]
+T = TypeVar("T")
+
+
+class CorruptRecord(ValueError):
+    """A value of the wrong shape, named by where it is: `artifacts[2].start: ...`."""
+
+
+class _Entry:
+    """to_json(): every field (nested entries as theirs, tuples as lists) but those
+    absent() names: the keys the record leaves out of such an entry."""
+
+    def absent(self) -> set[str]:
+        return set()
+
+    def to_json(self) -> Json:
+        gone = self.absent()
+        return {
+            f.name: _json(getattr(self, f.name))
+            for f in fields(self)  # type: ignore[arg-type]
+            if f.name not in gone
+        }
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, _Entry):
+        return value.to_json()
+    if isinstance(value, tuple):
+        return [_json(item) for item in value]
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+@dataclass(frozen=True)
+class SharedCopy(_Entry):
+    """An artifact pulled from, or pushed to, the shared registry (no credentials)."""
+
+    reference: str
+    seconds: float
+    files: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class ArtifactResult(_Entry):
+    """One artifact as a run made it (or failed to): `artifacts[]` of the record."""
+
+    name: str
+    status: str  # built, cached, pulled, failed
+    key: str = ""
+    path: str = ""  # the published folder in the cache
+    log: str = ""
+    error: str = ""  # empty, or the one line of its failure
+    worker: str = ""
+    start: float | None = None
+    end: float | None = None
+    backend: str = ""
+    deps: tuple[str, ...] = ()
+    files: tuple[str, ...] | None = None  # the folder's names; None when it failed
+    root: str = ""  # failed: the artifact whose failure it was (a dep's, when a dep failed)
+    failure: str = ""  # failed: that failure's kind (errors.QuillError.kind)
+    pulled: SharedCopy | None = None
+    pushed: SharedCopy | None = None
+    # The recipe's metadata: in the run's shared folder only (the cache has it too).
+    meta: Json | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def absent(self) -> set[str]:
+        gone = {name for name in ("files", "pulled", "pushed", "meta") if getattr(self, name) is None}
+        return (
+            gone
+            | ({"worker"} if not self.worker else set())
+            | (set() if self.failed else {"root", "failure"})
+        )
+
+
+@dataclass(frozen=True)
+class GateResult(_Entry):
+    """A gate's or check's decision: `gates[]` of the record (checks are published only)."""
+
+    number: int
+    name: str
+    open: bool
+    reason: str = ""  # empty when open; else the line the tests behind it are skipped with
+    # Closed: "lower" (a lower gate closed first), "artifact-NAME" (an artifact
+    # failed to be made), or "gate-N"/"check-MARKER" (its own decider refused).
+    cause: str = ""
+    failure: str = ""  # the failure's class (errors.QuillError.kind): build, verify, bench...
+    worker: str = ""
+    start: float | None = None  # None: not decided (its decider was interrupted or died)
+    end: float | None = None
+
+    def absent(self) -> set[str]:
+        undecided = self.start is None or self.end is None
+        return ({"worker"} if not self.worker else set()) | ({"start", "end"} if undecided else set())
+
+
+@dataclass(frozen=True)
+class Span(_Entry):
+    """A worker's wait (`waits[]`: what it waited for) or a test (`tests[]`)."""
+
+    worker: str = ""
+    start: float | None = None
+    end: float | None = None
+    what: str = ""  # waits: `gate N`, `artifact NAME`, `backend`...
+    nodeid: str = ""  # tests: pytest's node id
+    outcome: str = ""
+    reason: str = ""
+    stream: str | None = None
+
+    def absent(self) -> set[str]:
+        return {"what"} if self.nodeid else {"nodeid", "outcome", "reason", "stream"}
+
+
+@dataclass(frozen=True)
+class BootResult(_Entry):
+    """The run's first boot, as its judge saw it: the record's `boot`."""
+
+    boot_time_s: float | None = None  # power-on to shell
+    stages: Mapping[str, float] | None = None  # seconds from power-on to each stage's line
+    budget_s: float | None = None
+    within_budget: bool | None = None
+    log: str | None = None  # its console log
+    bench_command: str | None = None  # how the device was started; empty: by the operator
+    worker: str = ""
+    start: float | None = None
+    end: float | None = None
+    deps: tuple[str, ...] | None = None  # the artifacts it booted, when the plan says
+
+    def absent(self) -> set[str]:
+        return {"deps"} if self.deps is None else set()
+
+
+@dataclass(frozen=True)
+class RunRecord(_Entry):
+    """reports/quill-run.json: the whole run, merged by the controller (run/record.py)."""
+
+    profile: str = "?"
+    workers: int = 0  # xdist workers; 0 when unknown (the record's own workers then)
+    backend: str = "?"  # docker, host, or none when no build was asked
+    started: float | None = None
+    finished: float | None = None
+    project: str = ""
+    cache: str = ""
+    run_dir: str = ""
+    artifacts: tuple[ArtifactResult, ...] = ()
+    gates: tuple[GateResult, ...] = ()
+    waits: tuple[Span, ...] = ()
+    tests: tuple[Span, ...] = ()
+    boot: BootResult | None = None
+    metrics: Figures | None = None  # absent in an interrupted run
+    interrupted: bool = False
+    not_made: tuple[str, ...] = ()  # interrupted: each artifact not made and where it was
+    streams: tuple[str, ...] = ()  # the plan's streams, in its order (absent: none declared)
+
+    def absent(self) -> set[str]:
+        gone = {name for name in ("boot", "metrics") if getattr(self, name) is None}
+        gone |= set() if self.streams else {"streams"}
+        return gone | (set() if self.interrupted else {"interrupted", "not_made"})
+
+    def to_json(self) -> Json:
+        return {"schema_version": SCHEMA_VERSION, **super().to_json()}
+
+    @classmethod
+    def from_json(cls, data: Any) -> RunRecord:
+        """The record of DATA (its JSON form); CorruptRecord naming the first bad value.
+        Keys it does not know are ignored (newer writers may add some)."""
+        return _read(cls, data, "")
+
+
+def from_json(cls: type[T], data: Any, where: str = "") -> T:
+    """An entry of the run's shared folder (an artifact's or a gate's published
+    result, an event) as its type; CorruptRecord naming the first bad value."""
+    return _read(cls, data, where)
+
+
+def _read(cls: type[T], data: Any, where: str) -> T:
+    if not isinstance(data, dict):
+        raise CorruptRecord(f"{where.rstrip('.') or 'the record'}: {data!r} is not an object")
+    hints = get_type_hints(cls)
+    read = fields(cls)  # type: ignore[arg-type]  # T: one of the entries above
+    values = {f.name: _value(hints[f.name], data[f.name], f"{where}{f.name}") for f in read if f.name in data}
+    try:
+        return cls(**values)
+    except TypeError as exc:  # a key it cannot do without is missing
+        raise CorruptRecord(f"{where.rstrip('.') or 'the record'}: {exc}") from None
+
+
+def _value(hint: Any, value: Any, where: str) -> Any:
+    """VALUE as HINT says (a nested entry read as its class), or CorruptRecord."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (Union, UnionType):
+        if value is None and type(None) in args:
+            return None
+        hint = next(arg for arg in args if arg is not type(None))
+        origin, args = get_origin(hint), get_args(hint)
+    if hint is Any:
+        return value
+    if origin is tuple and isinstance(value, list):
+        return tuple(_value(args[0], item, f"{where}[{index}]") for index, item in enumerate(value))
+    if is_dataclass(hint):
+        return _read(hint, value, f"{where}.")  # type: ignore[arg-type]
+    if origin in (dict, Mapping) and isinstance(value, dict):
+        return value
+    if hint in (int, float) and isinstance(value, int | float) and not isinstance(value, bool):
+        return value if hint is float or isinstance(value, int) else _wrong(value, hint, where)
+    if hint in (str, bool) and isinstance(value, hint):
+        return value
+    return _wrong(value, hint, where)
+
+
+def _wrong(value: Any, hint: Any, where: str) -> Any:
+    raise CorruptRecord(f"{where}: {value!r} is not {getattr(hint, '__name__', hint)}")
+
+
+def as_record(record: RunRecord | Mapping[str, Any]) -> RunRecord:
+    """RECORD itself, or the record of its JSON form (a script's json.load, a test's dict)."""
+    return record if isinstance(record, RunRecord) else RunRecord.from_json(dict(record))
+
+
+def read_json(path: Path) -> Json:
+    """The record at PATH as it is on disk, checked: its schema version, then its shape.
+    InputError in one line when it is missing, not JSON, of another version or corrupt."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(
+            f"run record {path}: none yet; a run that builds or gates something writes it"
+        ) from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(
+            f"run record {path}: unreadable ({exc}); delete it, the next run writes it again"
+        ) from None
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version != SCHEMA_VERSION:
+        raise InputError(
+            f"run record {path}: schema version {version!r}, this pytest-quill "
+            f"reads {SCHEMA_VERSION}; rerun the suites to write it again"
+        )
+    try:
+        RunRecord.from_json(data)
+    except CorruptRecord as exc:
+        raise InputError(
+            f"run record {path}: corrupt ({exc}); delete it, the next run writes it again"
+        ) from None
+    return data
+
+
+def read_record(path: Path) -> RunRecord:
+    """The record at PATH; InputError in one line as read_json says."""
+    return RunRecord.from_json(read_json(path))
