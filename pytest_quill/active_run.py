@@ -139,7 +139,10 @@ class ActiveRun:
             item.stash[OUTCOME] = (
                 report.outcome if report.when == "call" else f"{report.outcome} ({report.when})"
             )
-            if report.skipped and isinstance(report.longrepr, tuple):
+            if hasattr(report, "wasxfail"):  # a quarantined test that failed: not counted, said why
+                item.stash[OUTCOME] = "xfailed"
+                item.stash[SKIP_REASON] = report.wasxfail
+            elif report.skipped and isinstance(report.longrepr, tuple):
                 item.stash[SKIP_REASON] = report.longrepr[2].removeprefix("Skipped: ")
 
     @pytest.hookimpl(trylast=True)

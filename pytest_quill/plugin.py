@@ -3,6 +3,7 @@ declares a plan, the run made at configure time and the hooks of an active run."
 
 from __future__ import annotations
 
+import datetime
 import time
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ from .engine import backends
 from .errors import QuillError
 from .plan import Plan
 from .profile import load_profile
+from .run import quarantine
 from .run.flags import add_options, given
 from .run.options import read_options
+from .run.quarantine_hooks import QuarantineHooks
 from .run.quill_run import RUN_KEY, QuillRun, new_run_dir, quill_run
 from .run.store import terminal_notice
 
@@ -49,11 +52,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     try:
         config.stash[RUN_KEY] = _make_run(config, plan)
+        quarantined = quarantine.load(config.rootpath)
     except QuillError as exc:
         raise pytest.UsageError(exc.one_line()) from None
     config.stash[RUN_KEY].store.notice = terminal_notice(config)  # a wait is said, even by workers
     config.pluginmanager.register(plan.fixture_plugin(), "quill-artifacts")
     config.pluginmanager.register(ActiveRun(), "quill-run")
+    config.pluginmanager.register(QuarantineHooks(quarantined, datetime.date.today()), "quill-quarantine")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistController(), "quill-xdist")
 
