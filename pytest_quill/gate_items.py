@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 
 from .plan import Plan
-from .report.gate_report import report_decision
+from .report.gate_report import mark_flaky, report_decision
+from .report.rundata import BootResult, from_json
 from .run.gates import Decision
 from .run.quill_run import quill_run
+from .run.record import attempts_text
 from .run.state import RunState
 from .run.verdict import report_once
 
@@ -33,12 +35,20 @@ class _Decided(pytest.Item):
         decided = self.decision()
         state = quill_run(self.config).state
         published = state.result(self.published()) or {}
-        report_decision(published, _boot_within(state, published))
+        boot = _boot_within(state, published)
+        report_decision(published, boot)
+        if boot and boot.get("flaky"):  # JUnit and Allure say it; it passes all the same
+            self.user_properties.append(("flaky", attempts_text(from_json(BootResult, boot))))
         if decided.open:
             return
         if decided.cause == "lower":
             pytest.skip(decided.reason)
         report_once(state, decided.cause, decided.failure, decided.reason)
+
+    def teardown(self) -> None:
+        flaky = dict(self.user_properties).get("flaky")
+        if flaky:
+            mark_flaky(self.config, f"booted after a retry: {flaky}")
 
     def reportinfo(self) -> tuple[Path, None, str]:
         return self.path, None, self.name

@@ -14,6 +14,7 @@ from typing import TypeVar
 from ..bench.base import Bench
 from ..bench.console import Console, Result
 from ..errors import DEVICE_GONE, ProductError, QuillError
+from .attempts import Attempt
 from .judge import BootReport, first_boot
 
 _SHELL_SETUP_S = 60
@@ -26,6 +27,7 @@ class Device:
         self.console = console
         self.boot = boot
         self.gone: QuillError | None = None  # the first sign the device stopped answering
+        self.attempts: tuple[Attempt, ...] = ()  # how it came to boot, when its booter counted
 
     @classmethod
     def boot_card(cls, bench: Bench, card_image: Path, log_path: Path) -> Device:

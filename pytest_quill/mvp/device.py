@@ -4,9 +4,12 @@ for the run's profile and powered off when the session ends, the card booted onc
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ..bench.base import Bench, BenchOptions, bench_for
+from ..boot.attempts import Policy, attempt_boots
 from ..boot.device import Device
 from ..errors import QuillError
 from ..run.quill_run import QuillRun
@@ -40,15 +43,30 @@ def _close_bench(run: QuillRun, bench: Bench) -> None:
 
 
 def boot(run: QuillRun, label: str) -> Device:
-    """A booted device (the bench's closer powers it off); a boot that failed once
-    fails this process's later asks at once, with its first cause."""
+    """A booted device (the bench's closer powers it off), after as many attempts as
+    the profile's bench.attempts allow for the faults it retries (boot/attempts.py);
+    the device holds them. A boot that failed fails this process's later asks at
+    once, with its cause and every attempt's."""
     if BOOT_FAILED in run.stash:
         first = run.stash[BOOT_FAILED]
         raise type(first)(f"not booting again, this worker's boot failed: {first.message}", log=first.log)
     card = run.artifact("sdcard").file(CARD_IMAGE)
-    log = run.state.logs / f"console-{label}-{run.worker}.log"
-    try:
-        return Device.boot_card(the_bench(run), card, log)
-    except QuillError as failure:
-        run.stash[BOOT_FAILED] = failure
-        raise
+    bench = the_bench(run)
+
+    def log_of(number: int) -> Path:
+        attempt = "" if number == 1 else f"-attempt{number}"
+        return run.state.logs / f"console-{label}-{run.worker}{attempt}.log"
+
+    policy = Policy(run.profile.bench.attempts, run.profile.bench.retry_stuck)
+    outcome = attempt_boots(
+        lambda number: Device.boot_card(bench, card, log_of(number)), lambda n: str(log_of(n)), policy
+    )
+    if outcome.booted is not None:
+        outcome.booted.attempts = tuple(outcome.attempts)
+        return outcome.booted
+    assert outcome.fault is not None  # attempt_boots ends with a fault when nothing booted
+    failure = outcome.fault
+    if len(outcome.attempts) > 1:
+        failure = type(failure)(f"{failure.message} ({outcome.summary()})", log=failure.log)
+    run.stash[BOOT_FAILED] = failure
+    raise failure

@@ -52,6 +52,8 @@ def boot_gate(run: QuillRun) -> None:
         start=start,
         end=time.time(),
         bench_command=device.bench.launched,
+        attempts=[attempt.record() for attempt in device.attempts],
+        flaky=len(device.attempts) > 1,
         **device.boot.record(),
     )
     run.stash[DEVICE] = device

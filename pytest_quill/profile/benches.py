@@ -22,9 +22,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from types import MappingProxyType, ModuleType
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from ..errors import InputError
+from ..tables import Rule
 
 T = TypeVar("T")
 BENCH_GROUP = "pytest_quill.benches"
@@ -43,6 +44,13 @@ class Bench:
     # Which bench runs the card; its own [bench.KIND] table below says how. Another
     # package may add a kind (pytest_quill/profile/benches.py says how).
     kind: str
+    # Boot attempts the bench gets for the first boot. A fault of the bench (it cannot
+    # be reached, its power or console failed, QEMU died) ends an attempt and starts
+    # the next; a boot that needed one is flaky. A panic is never tried again.
+    attempts: Annotated[int, Rule("from 1 to 5", lambda n: 1 <= n <= 5)] = 1
+    # Also try again a boot stuck at a stage (no answer within its time): for a board
+    # whose boot sometimes hangs for reasons of the lab, not of the card.
+    retry_stuck: bool = False
 
     def settings(self, section: type[T]) -> T:
         """The [bench.KIND] table of this bench's own kind, as that kind's SECTION."""

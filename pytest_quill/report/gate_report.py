@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import allure
+import pytest
+from allure_commons.model2 import StatusDetails
 
 from .console_text import readable
 from .rundata import BootResult, GateResult, from_json
@@ -39,6 +41,9 @@ def report_decision(
 def report_boot(boot: BootResult) -> None:
     """The first boot: a step per stage reached, the stages and the console log attached."""
     budget = f" (budget {boot.budget_s} s)" if boot.budget_s else ""
+    for attempt in boot.attempts[:-1]:  # the faults retried before the boot that counts
+        with allure.step(f"attempt {attempt.number}: {attempt.cause}: {attempt.error}"):
+            _attach_log(Path(attempt.log), f"attempt {attempt.number}: console log")
     with allure.step(f"first boot: shell in {boot.boot_time_s} s{budget}"):
         for stage, at in (boot.stages or {}).items():
             with allure.step(f"{stage} reached at {at} s"):
@@ -50,10 +55,19 @@ def report_boot(boot: BootResult) -> None:
         name="first boot: stage times",
         attachment_type=allure.attachment_type.JSON,
     )
-    log = Path(boot.log or "")
+    _attach_log(Path(boot.log or ""), "first boot: whole console log")
+
+
+def _attach_log(log: Path, name: str) -> None:
     if log.is_file():
-        allure.attach(
-            readable(log.read_bytes()),
-            name="first boot: whole console log",
-            attachment_type=allure.attachment_type.TEXT,
-        )
+        allure.attach(readable(log.read_bytes()), name=name, attachment_type=allure.attachment_type.TEXT)
+
+
+def mark_flaky(config: pytest.Config, why: str) -> None:
+    """Allure's flaky flag on the running test's result, which passed: allure-pytest
+    has no call for it, so it is set on the result it still holds open (before the
+    test ends, as an item's teardown can)."""
+    listener = config.pluginmanager.get_plugin("allure_listener")
+    result = listener.allure_logger.get_test(None) if listener is not None else None
+    if result is not None:
+        result.statusDetails = StatusDetails(flaky=True, message=why)

@@ -143,6 +143,17 @@ class Span(_Entry):
 
 
 @dataclass(frozen=True)
+class BootAttempt(_Entry):
+    """One attempt at the first boot (boot/attempts.py): how it ended and its log."""
+
+    number: int
+    cause: str  # booted, infrastructure, stuck, reset, bad sign
+    error: str = ""  # the fault's one line; empty when it booted
+    log: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class BootResult(_Entry):
     """The run's first boot, as its judge saw it: the record's `boot`."""
 
@@ -156,9 +167,11 @@ class BootResult(_Entry):
     start: float | None = None
     end: float | None = None
     deps: tuple[str, ...] | None = None  # the artifacts it booted, when the plan says
+    attempts: tuple[BootAttempt, ...] = ()  # every attempt, the last the one that booted
+    flaky: bool = False  # booted, but not at the first attempt
 
     def absent(self) -> set[str]:
-        return {"deps"} if self.deps is None else set()
+        return ({"deps"} if self.deps is None else set()) | ({"attempts"} if not self.attempts else set())
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,16 @@ def _boot_lines(boot: BootResult | None, relpath: Callable[[Path], str]) -> list
     lines = [
         f"boot: shell in {boot.boot_time_s} s{budget} on {boot.worker or '?'}: {stages_text(boot.stages)}"
     ]
+    if boot.flaky:
+        lines.append(f"boot: flaky, {attempts_text(boot)}")
     if boot.log:
         lines.append(f"boot console log: {relpath(Path(boot.log))}")
     return lines
+
+
+def attempts_text(boot: BootResult) -> str:
+    """Each attempt of the boot in order: how it ended and, for a fault, its line and log."""
+    return "; ".join(
+        f"attempt {a.number}: {a.cause}" + (f" ({a.error}; log {a.log})" if a.error else "")
+        for a in boot.attempts
+    )
