@@ -18,7 +18,7 @@ from .backends.base import Backend
 from .cache import META, Cache, damage
 from .context import Artifact, BuildContext
 from .recipe import Recipe
-from .registry_share import Sharing, pull_entry, push_entry
+from .registry_share import Sharing, pull_entry, push_entry, share_cached
 from .space import disk_full_line, is_disk_full
 from .tools import builds_own_images, check_tools
 
@@ -98,6 +98,8 @@ def build_or_reuse(
                         f"cache hit: {recipe.name} {key} at {found}\n"
                         f"(built by the log at {found / 'build.log'})\n"
                     )
+                if sharing:
+                    share_cached(sharing, found, recipe.name, key, shared_note)
                 return published(recipe.name, key, found, "cached", log)
             if damaged:
                 note(

@@ -32,8 +32,9 @@ def registry(tmp_path):
         yield server
 
 
-def cached_entry(folder: Path) -> Path:
-    """A kernel built here without any registry: what a machine's cache already holds."""
+def cached_entry(folder: Path, shared: Sharing | None = None, status: str = "built") -> Path:
+    """A kernel built here (first call) or reused from this machine's cache (later
+    calls), with or without a shared registry."""
     recipe = FilesRecipe("kernel", {"uImage": b"\x27\x05\x19\x56" * 4096}, {"version": "6.1"})
     built = build_or_reuse(
         recipe,
@@ -46,8 +47,9 @@ def cached_entry(folder: Path) -> Path:
         jobs=1,
         work_root=folder / "work",
         project_root=PROJECT,
+        sharing=shared,
     )
-    assert built.status == "built"
+    assert built.status == status
     return built.path
 
 
@@ -75,6 +77,20 @@ def test_a_cached_entry_is_pushed_to_a_registry_that_lacks_it(registry, tmp_path
     scratch.mkdir()
     assert rw.registry.pull("kernel", KEY, scratch) is not None
     assert (scratch / "uImage").read_bytes() == (entry / "uImage").read_bytes()
+
+
+def test_a_run_that_reuses_its_cached_entry_pushes_it_when_the_registry_lacks_it(registry, tmp_path):
+    cached_entry(tmp_path)
+    kinds: list[str] = []
+    rw = sharing(registry, tmp_path, "rw", kinds)
+
+    entry = cached_entry(tmp_path, rw, status="cached")
+    cached_entry(tmp_path, rw, status="cached")
+
+    assert kinds == ["pushed"]
+    assert rw.registry.has("kernel", KEY)
+    assert "pushed" in (tmp_path / "kernel.log").read_text()
+    assert (entry / "uImage").is_file()
 
 
 def test_a_registry_that_has_the_entry_is_not_sent_it_again(registry, tmp_path):
