@@ -22,10 +22,6 @@ from ..run.store import recipe_backend
 from ..secrets import redact
 from .common import Setup
 
-# tests/support/quill_cli.py's name for the Nook card's file, until it takes the plan's
-# (mvp.device.CARD_IMAGE); nothing here uses it.
-CARD_IMAGE = "card.img"
-
 
 class NotCached(QuillError):
     kind = "cache"

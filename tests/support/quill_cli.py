@@ -16,6 +16,7 @@ import pytest
 from pytest_quill import cli
 from pytest_quill.cli import cached, common
 from pytest_quill.engine.cache import META, Cache
+from pytest_quill.mvp.device import CARD_IMAGE
 from tests.support.block_devices import sparse_card
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -30,8 +31,15 @@ def options(cache: Path, reports: Path) -> list[str]:
 
 def run_quill(*argv: str) -> subprocess.CompletedProcess:
     """The installed console script, as a user runs it (no terminal: no prompt)."""
-    return subprocess.run([str(QUILL), *argv], cwd=PROJECT, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, start_new_session=True, timeout=120)
+    return subprocess.run(
+        [str(QUILL), *argv],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        timeout=120,
+    )
 
 
 def seed(base: Path) -> list[str]:
@@ -56,5 +64,5 @@ def seed(base: Path) -> list[str]:
 FILES = {
     "kernel": lambda out: (out / "uImage").write_bytes(os.urandom(KERNEL_BYTES)),
     "rootfs": lambda out: (out / "rootfs.tar.gz").write_bytes(os.urandom(1000)),
-    "sdcard": lambda out: sparse_card(out / cached.CARD_IMAGE),
+    "sdcard": lambda out: sparse_card(out / CARD_IMAGE),
 }
