@@ -37,6 +37,8 @@ run: docker
 
 test: docker
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
 	# Random order, a new seed each run (printed in the header: rerun with --randomly-seed=N);
 	# the slowest tests are listed, as CI time is a budget (docs/performance.md).
 	$(PYTEST) -n 2 tests/ -m "not e2e" --randomly-seed=$$(date +%s) --durations=10

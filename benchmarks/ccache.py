@@ -37,22 +37,39 @@ def produce(profile, backend, workspace: Path, jobs: int):
     key = key_of(RECIPE, profile, backend, {}, PROJECT)
     log = workspace / "logs" / f"kernel-{key}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    return build_or_reuse(RECIPE, key, profile=profile, backend=backend,
-                          cache=Cache(workspace / "artifacts"), deps={}, log=log, jobs=jobs,
-                          work_root=workspace / "work", project_root=PROJECT)
+    return build_or_reuse(
+        RECIPE,
+        key,
+        profile=profile,
+        backend=backend,
+        cache=Cache(workspace / "artifacts"),
+        deps={},
+        log=log,
+        jobs=jobs,
+        work_root=workspace / "work",
+        project_root=PROJECT,
+    )
 
 
 def build(profile, backend_name: str, workspace: Path, jobs: int) -> dict:
-    backend = (DockerBackend(PROJECT, mounts=(workspace,), log_dir=workspace / "logs")
-               if backend_name == "docker" else HostBackend())
+    backend = (
+        DockerBackend(PROJECT, mounts=(workspace,), log_dir=workspace / "logs")
+        if backend_name == "docker"
+        else HostBackend()
+    )
     started = time.monotonic()
     artifact = produce(profile, backend, workspace, jobs)
     seconds = round(time.monotonic() - started, 1)
     stats = artifact.meta["ccache_stats"]
     asked = stats["remote_storage_hit"] + stats["remote_storage_miss"]
-    return {"seconds": seconds, "status": artifact.status, "key": artifact.key,
-            "verify": verify(artifact, profile), "ccache": stats,
-            "remote_hit_ratio": round(stats["remote_storage_hit"] / asked, 3) if asked else 0.0}
+    return {
+        "seconds": seconds,
+        "status": artifact.status,
+        "key": artifact.key,
+        "verify": verify(artifact, profile),
+        "ccache": stats,
+        "remote_hit_ratio": round(stats["remote_storage_hit"] / asked, 3) if asked else 0.0,
+    }
 
 
 def main() -> int:
@@ -71,21 +88,28 @@ def main() -> int:
             url = args.redis or stack.enter_context(redis_server())
         except RedisUnavailable as unavailable:
             raise SystemExit(f"{unavailable}; or pass --redis redis://HOST:PORT") from None
-        profile = load_profile(args.profile, {**settings, "kernel.ccache_remote": url},
-                               directory=PROJECT / "hardware_profiles")
+        profile = load_profile(
+            args.profile, {**settings, "kernel.ccache_remote": url}, directory=PROJECT / "hardware_profiles"
+        )
         root = FOLDER / f"ccache-{int(time.time())}"
         print(f"{profile.name} on {args.backend}, ccache remote {url}, workspaces in {root}")
         phases = {}
-        for label, folder in (("cold build (fills Redis)", "runner-1"),
-                              ("fresh workspace, remote cache", "runner-2")):
+        for label, folder in (
+            ("cold build (fills Redis)", "runner-1"),
+            ("fresh workspace, remote cache", "runner-2"),
+        ):
             phases[folder] = phase = build(profile, args.backend, root / folder, args.jobs)
-            print(f"{label:<32} {phase['seconds']:>7.1f} s  remote hits "
-                  f"{phase['ccache']['remote_storage_hit']}/"
-                  f"{phase['ccache']['remote_storage_hit'] + phase['ccache']['remote_storage_miss']}"
-                  f" ({phase['remote_hit_ratio']:.0%}), verify: {phase['verify'] or 'ok'}",
-                  flush=True)
-    save(f"ccache-{profile.name}", {"profile": profile.name, "backend": args.backend,
-                                    "jobs": args.jobs, "phases": phases})
+            print(
+                f"{label:<32} {phase['seconds']:>7.1f} s  remote hits "
+                f"{phase['ccache']['remote_storage_hit']}/"
+                f"{phase['ccache']['remote_storage_hit'] + phase['ccache']['remote_storage_miss']}"
+                f" ({phase['remote_hit_ratio']:.0%}), verify: {phase['verify'] or 'ok'}",
+                flush=True,
+            )
+    save(
+        f"ccache-{profile.name}",
+        {"profile": profile.name, "backend": args.backend, "jobs": args.jobs, "phases": phases},
+    )
     return 1 if any(p["verify"] for p in phases.values()) else 0
 
 

@@ -33,9 +33,19 @@ def produce(profile, cache: Cache, jobs: int, log: Path, reuse: bool) -> Artifac
     """The plugin's own step for one artifact: reuse by key, else build and publish."""
     backend = HostBackend()
     key = key_of(RECIPE, profile, backend, {}, PROJECT)
-    return build_or_reuse(RECIPE, key, profile=profile, backend=backend, cache=cache, deps={},
-                          log=log, jobs=jobs, work_root=cache.root / "work",
-                          project_root=PROJECT, rebuild=not reuse)
+    return build_or_reuse(
+        RECIPE,
+        key,
+        profile=profile,
+        backend=backend,
+        cache=cache,
+        deps={},
+        log=log,
+        jobs=jobs,
+        work_root=cache.root / "work",
+        project_root=PROJECT,
+        rebuild=not reuse,
+    )
 
 
 def touch_module(profile, cache: Cache) -> Path:
@@ -57,14 +67,19 @@ def timed(label: str, action) -> tuple[dict, Artifact]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="qemu-virt")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="a profile value, as --quill-set (e.g. kernel.source=PATH)")
-    parser.add_argument("--cache", type=Path,
-                        default=FOLDER / f"kernel-cache-{int(time.time())}")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a profile value, as --quill-set (e.g. kernel.source=PATH)",
+    )
+    parser.add_argument("--cache", type=Path, default=FOLDER / f"kernel-cache-{int(time.time())}")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    profile = load_profile(args.profile, dict(pair.split("=", 1) for pair in args.set),
-                           directory=PROJECT / "hardware_profiles")
+    profile = load_profile(
+        args.profile, dict(pair.split("=", 1) for pair in args.set), directory=PROJECT / "hardware_profiles"
+    )
     cache = Cache(args.cache.resolve())
     log = cache.root / "kernel-bench.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -73,20 +88,31 @@ def main() -> int:
     for label, action in (
         ("cold build", lambda: produce(profile, cache, args.jobs, log, reuse=True)),
         ("warm rerun (cache hit)", lambda: produce(profile, cache, args.jobs, log, reuse=True)),
-        ("one module .c touched", lambda: (touch_module(profile, cache),
-                                           produce(profile, cache, args.jobs, log,
-                                                   reuse=False))[1]),
+        (
+            "one module .c touched",
+            lambda: (touch_module(profile, cache), produce(profile, cache, args.jobs, log, reuse=False))[1],
+        ),
     ):
         phase, artifact = timed(label, action)
         phases.append(phase)
     problems = verify(artifact, profile)
     sizes = artifact.meta["sizes"]
-    print(f"release {artifact.meta['release']}; uImage {sizes['uImage']} B; "
-          f"zImage {sizes['zImage']} B; verify: {problems or 'ok'}")
-    save(f"kernel-{profile.name}", {"profile": profile.name, "jobs": args.jobs,
-                                    "cache": str(cache.root), "phases": phases,
-                                    "release": artifact.meta["release"], "sizes": sizes,
-                                    "verify": problems})
+    print(
+        f"release {artifact.meta['release']}; uImage {sizes['uImage']} B; "
+        f"zImage {sizes['zImage']} B; verify: {problems or 'ok'}"
+    )
+    save(
+        f"kernel-{profile.name}",
+        {
+            "profile": profile.name,
+            "jobs": args.jobs,
+            "cache": str(cache.root),
+            "phases": phases,
+            "release": artifact.meta["release"],
+            "sizes": sizes,
+            "verify": problems,
+        },
+    )
     return 1 if problems else 0
 
 

@@ -28,12 +28,28 @@ from figures import save
 from pytest_quill.report import metrics
 
 PROJECT = Path(__file__).resolve().parent.parent
-PYTEST = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-n", "3", "suites/", "-q",
-          "--quill-progress", "off"]
+PYTEST = [
+    sys.executable,
+    "-m",
+    "pytest",
+    "-p",
+    "no:randomly",
+    "-n",
+    "3",
+    "suites/",
+    "-q",
+    "--quill-progress",
+    "off",
+]
 EDITED = Path("squireos/kernel/drivers/squireos/wisdom.c")
 NST_KERNEL = PROJECT.parent / "shared" / "sources" / "nst-kernel-3f80ffb9.tar.xz"
-GOALS = {"warm": "<= 10 s", "edit": "<= 15 s", "ratio": "<= 1.2", "twin_boot": "<= 2 s",
-         "ci": "<= 20 min cold"}
+GOALS = {
+    "warm": "<= 10 s",
+    "edit": "<= 15 s",
+    "ratio": "<= 1.2",
+    "twin_boot": "<= 2 s",
+    "ci": "<= 20 min cold",
+}
 
 
 def main() -> int:
@@ -44,26 +60,39 @@ def main() -> int:
         project = own_project(scratch / "project")
         rows["edit"] = [timed_run(project, scratch / f"edit-{i}", edit=i) for i in range(args.runs)]
         if args.nst_kernel.is_file():
-            rows["twin"] = [timed_run(PROJECT, scratch / f"twin-{i}", twin=args.nst_kernel)
-                            for i in range(args.runs)]
+            rows["twin"] = [
+                timed_run(PROJECT, scratch / f"twin-{i}", twin=args.nst_kernel) for i in range(args.runs)
+            ]
         if args.ci:
             rows["ci"] = [ci_run(scratch / "ci")]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     figures = summarize(rows)
     print_table(figures)
-    save("loop", {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cpus": os.cpu_count(),
-                  "figures": figures, "runs": rows})
+    save(
+        "loop",
+        {
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "cpus": os.cpu_count(),
+            "figures": figures,
+            "runs": rows,
+        },
+    )
     return 0
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per loop (median; default 3)")
-    parser.add_argument("--ci", action="store_true",
-                        help="also time .ci/run in a clean clone (tens of minutes)")
-    parser.add_argument("--nst-kernel", type=Path, default=NST_KERNEL,
-                        help="the nst-kernel tarball for the twin row (default ../shared's)")
+    parser.add_argument(
+        "--ci", action="store_true", help="also time .ci/run in a clean clone (tens of minutes)"
+    )
+    parser.add_argument(
+        "--nst-kernel",
+        type=Path,
+        default=NST_KERNEL,
+        help="the nst-kernel tarball for the twin row (default ../shared's)",
+    )
     return parser.parse_args()
 
 
@@ -80,15 +109,20 @@ def timed_run(cwd: Path, reports: Path, edit: int | None = None, twin: Path | No
             source.write(f"/* loop benchmark edit {time.time_ns()} */\n")
     extra = ["--quill-profile", "nook-twin", "--quill-set", f"kernel.source={twin}"] if twin else []
     began = time.monotonic()
-    done = subprocess.run([*PYTEST, "--quill-reports", str(reports), *extra], cwd=cwd,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [*PYTEST, "--quill-reports", str(reports), *extra], cwd=cwd, capture_output=True, text=True
+    )
     wall = time.monotonic() - began
     record = json.loads((reports / "quill-run.json").read_text())
     figures = metrics.compute(record)
-    return {"exit_code": done.returncode, "process_s": round(wall, 2),
-            "wall_s": figures["wall_s"], "critical_path_s": figures["critical_path_s"],
-            "boot_shell_s": (record.get("boot") or {}).get("stages", {}).get("shell"),
-            "kernel": next((a["status"] for a in record["artifacts"] if a["name"] == "kernel"), None)}
+    return {
+        "exit_code": done.returncode,
+        "process_s": round(wall, 2),
+        "wall_s": figures["wall_s"],
+        "critical_path_s": figures["critical_path_s"],
+        "boot_shell_s": (record.get("boot") or {}).get("stages", {}).get("shell"),
+        "kernel": next((a["status"] for a in record["artifacts"] if a["name"] == "kernel"), None),
+    }
 
 
 def ci_run(folder: Path) -> dict:
@@ -96,8 +130,14 @@ def ci_run(folder: Path) -> dict:
     shutil.copytree(PROJECT.parent / "shared", folder / "shared", symlinks=True)
     subprocess.run(["git", "clone", "-q", str(PROJECT), str(folder / "main")], check=True)
     began = time.monotonic()
-    done = subprocess.run(["bash", ".ci/run"], cwd=folder / "main", env={**os.environ, "CI": "true"},
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    done = subprocess.run(
+        ["bash", ".ci/run"],
+        cwd=folder / "main",
+        env={**os.environ, "CI": "true"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
     return {"exit_code": done.returncode, "process_s": round(time.monotonic() - began, 1)}
 
 
@@ -109,17 +149,25 @@ def summarize(rows: dict) -> dict:
     figures = {}
     for name in ("warm", "edit"):
         runs = rows[name]
-        figures[name] = {"process_s": median(runs, "process_s"), "all_s": [r["process_s"] for r in runs],
-                         "critical_path_s": median(runs, "critical_path_s"),
-                         "ratio": round(median(runs, "process_s") / median(runs, "critical_path_s"), 2)
-                         if median(runs, "critical_path_s") else None,
-                         "green": all(r["exit_code"] == 0 for r in runs)}
+        figures[name] = {
+            "process_s": median(runs, "process_s"),
+            "all_s": [r["process_s"] for r in runs],
+            "critical_path_s": median(runs, "critical_path_s"),
+            "ratio": round(median(runs, "process_s") / median(runs, "critical_path_s"), 2)
+            if median(runs, "critical_path_s")
+            else None,
+            "green": all(r["exit_code"] == 0 for r in runs),
+        }
     if "twin" in rows:
-        figures["twin_boot"] = {"shell_s": median(rows["twin"], "boot_shell_s"),
-                                "green": all(r["exit_code"] == 0 for r in rows["twin"])}
+        figures["twin_boot"] = {
+            "shell_s": median(rows["twin"], "boot_shell_s"),
+            "green": all(r["exit_code"] == 0 for r in rows["twin"]),
+        }
     if "ci" in rows:
-        figures["ci"] = {"minutes": round(rows["ci"][0]["process_s"] / 60, 1),
-                         "green": rows["ci"][0]["exit_code"] == 0}
+        figures["ci"] = {
+            "minutes": round(rows["ci"][0]["process_s"] / 60, 1),
+            "green": rows["ci"][0]["exit_code"] == 0,
+        }
     return figures
 
 
@@ -127,11 +175,15 @@ def print_table(figures: dict) -> None:
     print("\n| loop | goal | measured |\n|---|---|---|")
     for name in ("warm", "edit"):
         row = figures[name]
-        print(f"| {name} run (median of {len(row['all_s'])}: {row['all_s']}) | {GOALS[name]} | "
-              f"{row['process_s']} s, critical path {row['critical_path_s']} s"
-              f"{'' if row['green'] else ' (RED)'} |")
-    print(f"| process / critical path | {GOALS['ratio']} | warm {figures['warm']['ratio']}, "
-          f"edit {figures['edit']['ratio']} |")
+        print(
+            f"| {name} run (median of {len(row['all_s'])}: {row['all_s']}) | {GOALS[name]} | "
+            f"{row['process_s']} s, critical path {row['critical_path_s']} s"
+            f"{'' if row['green'] else ' (RED)'} |"
+        )
+    print(
+        f"| process / critical path | {GOALS['ratio']} | warm {figures['warm']['ratio']}, "
+        f"edit {figures['edit']['ratio']} |"
+    )
     twin = figures.get("twin_boot")
     shown = f"{twin['shell_s']} s" if twin else "not measured (no nst-kernel tarball)"
     print(f"| twin power-on -> shell | {GOALS['twin_boot']} | {shown} |")
@@ -140,6 +192,7 @@ def print_table(figures: dict) -> None:
     if ci:
         shown = f"{ci['minutes']} min" + ("" if ci["green"] else " (RED)")
     print(f"| CI (.ci/run), clean clone | {GOALS['ci']} | {shown} |")
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -35,8 +35,13 @@ def main() -> int:
     args = parse_args()
     FOLDER.mkdir(parents=True, exist_ok=True)
     runs = [run_cold(workers, args.pytest_args, args.keep_caches) for workers in args.workers]
-    result = {"machine": machine(), "suites": "suites/", "pytest_args": args.pytest_args,
-              "runs": runs, **compare(runs)}
+    result = {
+        "machine": machine(),
+        "suites": "suites/",
+        "pytest_args": args.pytest_args,
+        "runs": runs,
+        **compare(runs),
+    }
     print_summary(result)
     save("parallel", result)
     return 0 if all(r["exit_code"] in (0, 1) for r in runs) else 1
@@ -44,11 +49,17 @@ def main() -> int:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", default="0,3",
-                        type=lambda text: [int(n) for n in text.split(",")],
-                        help="comma-separated -n values, run in this order (default 0,3)")
-    parser.add_argument("--keep-caches", action="store_true",
-                        help="leave the temporary caches in place (they are deleted by default)")
+    parser.add_argument(
+        "--workers",
+        default="0,3",
+        type=lambda text: [int(n) for n in text.split(",")],
+        help="comma-separated -n values, run in this order (default 0,3)",
+    )
+    parser.add_argument(
+        "--keep-caches",
+        action="store_true",
+        help="leave the temporary caches in place (they are deleted by default)",
+    )
     parser.add_argument("pytest_args", nargs="*", help="after --: more pytest arguments")
     return parser.parse_args()
 
@@ -56,8 +67,18 @@ def parse_args() -> argparse.Namespace:
 def run_cold(workers: int, extra: list[str], keep_cache: bool) -> dict:
     """One cold run of the suites; its wall and its run record's figures."""
     cache = Path(tempfile.mkdtemp(prefix=f"quill-bench-n{workers}-"))
-    argv = [sys.executable, "-m", "pytest", "suites/", "-n", str(workers),
-            "--quill-cache", str(cache), "-q", *extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "suites/",
+        "-n",
+        str(workers),
+        "--quill-cache",
+        str(cache),
+        "-q",
+        *extra,
+    ]
     print(f"== -n {workers}: {' '.join(argv[2:])}", flush=True)
     began = time.time()
     try:
@@ -70,11 +91,18 @@ def run_cold(workers: int, extra: list[str], keep_cache: bool) -> dict:
     if record is not None:
         (FOLDER / f"parallel-n{workers}-record.json").write_text(json.dumps(record, indent=2) + "\n")
     figures = (record or {}).get("metrics") or (metrics.compute(record) if record else {})
-    return {"workers": workers, "exit_code": exit_code, "wall_s": round(took, 1),
-            "record": bool(record), "cache": str(cache) if keep_cache else None,
-            "metrics": figures,
-            "artifacts": [{k: a.get(k) for k in ("name", "status", "worker", "start", "end")}
-                          for a in (record or {}).get("artifacts", [])]}
+    return {
+        "workers": workers,
+        "exit_code": exit_code,
+        "wall_s": round(took, 1),
+        "record": bool(record),
+        "cache": str(cache) if keep_cache else None,
+        "metrics": figures,
+        "artifacts": [
+            {k: a.get(k) for k in ("name", "status", "worker", "start", "end")}
+            for a in (record or {}).get("artifacts", [])
+        ],
+    }
 
 
 def fresh_record(since: float) -> dict | None:
@@ -89,14 +117,26 @@ def compare(runs: list[dict]) -> dict:
     single = next((r["wall_s"] for r in runs if r["workers"] == 0), None)
     if not single:
         return {}
-    return {"versus_n0": [{"workers": r["workers"], "speedup": round(single / r["wall_s"], 3),
-                           "time_reduction": round(1 - r["wall_s"] / single, 3)}
-                          for r in runs if r["workers"] > 0 and r["wall_s"]]}
+    return {
+        "versus_n0": [
+            {
+                "workers": r["workers"],
+                "speedup": round(single / r["wall_s"], 3),
+                "time_reduction": round(1 - r["wall_s"] / single, 3),
+            }
+            for r in runs
+            if r["workers"] > 0 and r["wall_s"]
+        ]
+    }
 
 
 def machine() -> dict:
-    return {"cpus": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
 
 
 def print_summary(result: dict) -> None:
@@ -105,13 +145,17 @@ def print_summary(result: dict) -> None:
         figures = run["metrics"]
         chain = " -> ".join(figures.get("critical_chain") or []) or "n/a"
         critical = figures.get("critical_path_s")
-        print(f"-n {run['workers']}: wall {run['wall_s']:.1f} s (exit {run['exit_code']}), "
-              f"critical path {'n/a' if critical is None else f'{critical:.1f} s'} ({chain})")
+        print(
+            f"-n {run['workers']}: wall {run['wall_s']:.1f} s (exit {run['exit_code']}), "
+            f"critical path {'n/a' if critical is None else f'{critical:.1f} s'} ({chain})"
+        )
         for line in metrics.summary_lines(figures)[1:] if figures else []:
             print(f"      {line}")
     for gain in result.get("versus_n0", []):
-        print(f"-n 0 wall / -n {gain['workers']} wall: {gain['speedup']:.2f}x, "
-              f"wall reduced by {gain['time_reduction'] * 100:.1f}% (plan: 40-50%)")
+        print(
+            f"-n 0 wall / -n {gain['workers']} wall: {gain['speedup']:.2f}x, "
+            f"wall reduced by {gain['time_reduction'] * 100:.1f}% (plan: 40-50%)"
+        )
 
 
 if __name__ == "__main__":

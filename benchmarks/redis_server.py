@@ -28,9 +28,25 @@ def redis_server():
     folder = Path(tempfile.mkdtemp(prefix="quill-bench-redis-"))
     port = free_port()
     server = subprocess.Popen(
-        [program, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-         "--appendonly", "no", "--dir", str(folder), "--logfile", str(folder / "redis.log")],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        [
+            program,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+            "--logfile",
+            str(folder / "redis.log"),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_answering(port, server, folder / "redis.log")
         yield f"redis://127.0.0.1:{port}"
@@ -54,8 +70,9 @@ def wait_answering(port: int, server: subprocess.Popen, log: Path) -> None:
     began = time.monotonic()
     while time.monotonic() - began < START_S:
         if server.poll() is not None:
-            raise RedisUnavailable(f"redis-server exited ({server.returncode}): "
-                             f"{log.read_text()[-500:] if log.exists() else ''}")
+            raise RedisUnavailable(
+                f"redis-server exited ({server.returncode}): {log.read_text()[-500:] if log.exists() else ''}"
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
                 conn.sendall(b"PING\r\n")

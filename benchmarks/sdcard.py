@@ -44,10 +44,17 @@ def synthetic(scratch: Path) -> tuple[Artifact, Artifact]:
 
 def build_once(profile, kernel: Artifact, rootfs: Artifact, folder: Path) -> tuple[float, Artifact]:
     folder.mkdir(parents=True)
-    ctx = BuildContext(name="sdcard", profile=profile, out=folder / "card",
-                       log_path=folder / "build.log", backend=HostBackend(),
-                       deps={"kernel": kernel, "rootfs": rootfs}, jobs=1,
-                       work_root=folder / "work", project_root=PROJECT)
+    ctx = BuildContext(
+        name="sdcard",
+        profile=profile,
+        out=folder / "card",
+        log_path=folder / "build.log",
+        backend=HostBackend(),
+        deps={"kernel": kernel, "rootfs": rootfs},
+        jobs=1,
+        work_root=folder / "work",
+        project_root=PROJECT,
+    )
     ctx.out.mkdir()
     start = time.monotonic()
     meta = sdcard.RECIPE.build(ctx)
@@ -65,9 +72,13 @@ def sparse_write(image: Path, device: Path) -> dict:
     """Write the image over a card-sized file of old bytes, as the writer does a card."""
     device.write_bytes(GARBAGE * (image.stat().st_size // len(GARBAGE)))
     report = writer.write_image(image, device)
-    return {"image_bytes": report.image_bytes, "written_bytes": report.written_bytes,
-            "written_fraction": round(report.written_bytes / report.image_bytes, 4),
-            "ranges": report.ranges, "seconds": round(report.seconds, 3)}
+    return {
+        "image_bytes": report.image_bytes,
+        "written_bytes": report.written_bytes,
+        "written_fraction": round(report.written_bytes / report.image_bytes, 4),
+        "ranges": report.ranges,
+        "seconds": round(report.seconds, 3),
+    }
 
 
 def main() -> int:
@@ -86,25 +97,33 @@ def main() -> int:
         else:
             inputs = "synthetic"
             kernel, rootfs = synthetic(scratch)
-        builds = [build_once(profile, kernel, rootfs, scratch / f"run{i}")
-                  for i in range(args.runs)]
+        builds = [build_once(profile, kernel, rootfs, scratch / f"run{i}") for i in range(args.runs)]
         card = builds[-1][1]
         verify_seconds, problems = timed(lambda: readback.verify(card, profile, kernel, rootfs))
         write = sparse_write(card.file("card.img"), scratch / "device.img")
         build_seconds = [round(seconds, 3) for seconds, _ in builds]
-        result = {"profile": profile.name, "inputs": inputs, "runs": args.runs,
-                  "build_seconds": build_seconds,
-                  "build_median_s": round(statistics.median(build_seconds), 3),
-                  "readback_seconds": round(verify_seconds, 3),
-                  "readback_problems": problems, "sparse_write": write}
+        result = {
+            "profile": profile.name,
+            "inputs": inputs,
+            "runs": args.runs,
+            "build_seconds": build_seconds,
+            "build_median_s": round(statistics.median(build_seconds), 3),
+            "readback_seconds": round(verify_seconds, 3),
+            "readback_problems": problems,
+            "sparse_write": write,
+        }
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    print(f"{profile.name}, {inputs} inputs: image build {build_seconds} s "
-          f"(median {result['build_median_s']} s); read-back {result['readback_seconds']} s, "
-          f"{problems or 'no problem'}")
-    print(f"sparse write: {write['written_bytes']:,} of {write['image_bytes']:,} bytes "
-          f"({write['written_fraction']:.1%}) in {write['ranges']} ranges, "
-          f"{write['seconds']} s incl. read-back")
+    print(
+        f"{profile.name}, {inputs} inputs: image build {build_seconds} s "
+        f"(median {result['build_median_s']} s); read-back {result['readback_seconds']} s, "
+        f"{problems or 'no problem'}"
+    )
+    print(
+        f"sparse write: {write['written_bytes']:,} of {write['image_bytes']:,} bytes "
+        f"({write['written_fraction']:.1%}) in {write['ranges']} ranges, "
+        f"{write['seconds']} s incl. read-back"
+    )
     save("sdcard", result)
     return 0
 

@@ -21,9 +21,30 @@ def make_kernel(folder: Path, config: str = CONFIG_EXT4, load: int = 0x40008000)
     folder.mkdir(parents=True)
     payload = folder / "zImage"
     payload.write_bytes(hashlib.sha256(b"kernel").digest() * 2048)  # 64 KiB
-    subprocess.run(["mkimage", "-A", "arm", "-O", "linux", "-T", "kernel", "-C", "none",
-                    "-a", hex(load), "-e", hex(load), "-n", "synthetic", "-d", str(payload),
-                    str(folder / "uImage")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "mkimage",
+            "-A",
+            "arm",
+            "-O",
+            "linux",
+            "-T",
+            "kernel",
+            "-C",
+            "none",
+            "-a",
+            hex(load),
+            "-e",
+            hex(load),
+            "-n",
+            "synthetic",
+            "-d",
+            str(payload),
+            str(folder / "uImage"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     payload.unlink()
     (folder / "config").write_text(config)
     tree = folder / "modules/lib/modules" / RELEASE
@@ -31,12 +52,9 @@ def make_kernel(folder: Path, config: str = CONFIG_EXT4, load: int = 0x40008000)
     drivers.mkdir(parents=True)
     for module in MODULES:
         (drivers / f"{module}.ko").write_bytes(module.encode() * 512)
-    deps = [f"kernel/drivers/squireos/{m}.ko: kernel/drivers/squireos/squireos_core.ko"
-            for m in MODULES[1:]]
-    (tree / "modules.dep").write_text("kernel/drivers/squireos/squireos_core.ko:\n"
-                                      + "\n".join(deps) + "\n")
-    return Artifact("kernel", "k" * 16, folder, "built", folder / "build.log",
-                    {"release": RELEASE})
+    deps = [f"kernel/drivers/squireos/{m}.ko: kernel/drivers/squireos/squireos_core.ko" for m in MODULES[1:]]
+    (tree / "modules.dep").write_text("kernel/drivers/squireos/squireos_core.ko:\n" + "\n".join(deps) + "\n")
+    return Artifact("kernel", "k" * 16, folder, "built", folder / "build.log", {"release": RELEASE})
 
 
 def tar_entry(name, kind, mode, data=b"", link="", major=0, minor=0):
@@ -62,8 +80,12 @@ ROOT_ENTRIES = [
     tar_entry("usr", tarfile.DIRTYPE, 0o755),
     tar_entry("usr/lib", tarfile.DIRTYPE, 0o755),
 ]
-_TYPES = {tarfile.DIRTYPE: "dir", tarfile.REGTYPE: "file", tarfile.SYMTYPE: "symlink",
-          tarfile.CHRTYPE: "char"}
+_TYPES = {
+    tarfile.DIRTYPE: "dir",
+    tarfile.REGTYPE: "file",
+    tarfile.SYMTYPE: "symlink",
+    tarfile.CHRTYPE: "char",
+}
 
 
 def make_rootfs(folder: Path, entries=ROOT_ENTRIES) -> Artifact:
@@ -74,7 +96,6 @@ def make_rootfs(folder: Path, entries=ROOT_ENTRIES) -> Artifact:
     lines = []
     for info, data in entries:
         digest = hashlib.sha256(data).hexdigest() if info.type == tarfile.REGTYPE else "-"
-        lines.append(f"/{info.name.lstrip('.')}\t{info.mode:04o}\t{len(data)}\t{digest}\t"
-                     f"{_TYPES[info.type]}")
+        lines.append(f"/{info.name.lstrip('.')}\t{info.mode:04o}\t{len(data)}\t{digest}\t{_TYPES[info.type]}")
     (folder / "manifest.tsv").write_text("\n".join(lines) + "\n")
     return Artifact("rootfs", "r" * 16, folder, "built", folder / "build.log", {})

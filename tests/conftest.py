@@ -62,8 +62,10 @@ def arm_programs(tmp_path_factory):
     """A static ARM 'busybox' knowing the applets init and sh, and a dynamic ARM program."""
     folder = tmp_path_factory.mktemp("arm")
     source = folder / "applets.c"
-    source.write_text('__attribute__((used)) static const char names[] = "init\\0sh\\0";\n'
-                      "int main(int argc, char **argv) { return names[argc]; }\n")
+    source.write_text(
+        '__attribute__((used)) static const char names[] = "init\\0sh\\0";\n'
+        "int main(int argc, char **argv) { return names[argc]; }\n"
+    )
     subprocess.run([ARM_GCC, "-static", "-Os", "-s", "-o", folder / "static", source], check=True)
     subprocess.run([ARM_GCC, "-Os", "-s", "-o", folder / "dynamic", source], check=True)
     return folder

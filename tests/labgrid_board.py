@@ -95,8 +95,9 @@ class QemuBoard:
         self._qmp: Qmp | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._threads = [threading.Thread(target=pump, daemon=True)
-                         for pump in (self._pump_console, self._pump_keyboard)]
+        self._threads = [
+            threading.Thread(target=pump, daemon=True) for pump in (self._pump_console, self._pump_keyboard)
+        ]
         for thread in self._threads:
             thread.start()
 
@@ -109,8 +110,7 @@ class QemuBoard:
             if on and not self.on:
                 mode = self.mux.read_text().strip() if self.mux is not None else "dut"
                 if mode != "dut":
-                    raise PowerRefused(f"board {self.index}: its card is at the SD mux's "
-                                       f"{mode}, not at dut")
+                    raise PowerRefused(f"board {self.index}: its card is at the SD mux's {mode}, not at dut")
                 self._start()
             elif not on:
                 self._stop()
@@ -120,9 +120,14 @@ class QemuBoard:
         termios.tcflush(self.console.slave, termios.TCIOFLUSH)  # nothing of the last boot
         argv = bench_for(load_profile("qemu-virt"), self.folder).command(self.disk, self.folder)
         with open(self.qemu_log, "ab") as log:
-            self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                          stderr=subprocess.STDOUT, start_new_session=True,
-                                          preexec_fn=die_with_parent)
+            self._proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
+            )
         self._serial = connect_unix(self.folder / "serial.sock", 15, "serial socket", lambda: self.on)
         self._qmp = Qmp(self.folder / "qmp.sock", timeout=15)
         self.boots += 1
@@ -162,8 +167,7 @@ class QemuBoard:
                 pass  # powered off (the socket closed) while in use: the next round has none
 
     def _pump_console_once(self, serial) -> None:
-        ready, _, _ = select.select([self.console.master] + ([serial] if serial else []),
-                                    [], [], 0.2)
+        ready, _, _ = select.select([self.console.master] + ([serial] if serial else []), [], [], 0.2)
         if self.console.master in ready:
             typed = self.console.read()
             if serial is not None and typed:
@@ -240,14 +244,18 @@ class Ser2net:
                 connections.append(
                     f"connection: &board{board.index}{role}\n"
                     f"  accepter: telnet(rfc2217,mode=server),tcp,127.0.0.1,{port}\n"
-                    f"  connector: serialdev(nouucplock=true),{pty.path},115200n81,local\n")
+                    f"  connector: serialdev(nouucplock=true),{pty.path},115200n81,local\n"
+                )
         config = folder / "ser2net.yaml"
         config.write_text("\n".join(connections))
         self.log = folder / "ser2net.log"
         with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(["/usr/sbin/ser2net", "-n", "-d", "-c", str(config)],
-                                            stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                ["/usr/sbin/ser2net", "-n", "-d", "-c", str(config)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def close(self) -> None:
         self.process.terminate()
@@ -257,13 +265,26 @@ class Ser2net:
 def exported_board(board: QemuBoard, ser2net: Ser2net, relay: PowerRelay) -> dict:
     """The board's resources for the exporter's configuration (its SD mux's for
     tests/labgrid_sdmux.py's exporter)."""
-    def port(role: str) -> dict:
-        return {"cls": "NetworkSerialPort", "host": "127.0.0.1",
-                "port": ser2net.ports[f"{board.index}-{role}"], "speed": 115200}
 
-    storage = {"reader": {"cls": "USBMassStorage", "path": board.loop},
-               "sdmux": {"cls": "USBSDMuxDevice", "path": board.loop,
-                         "control_path": str(board.mux)}} if board.mux else {}
-    return {"console": port("console"), "keyboard": port("keyboard"),
-            "power": {"cls": "NetworkPowerPort", "model": "simplerest", "host": relay.url,
-                      "index": board.index}, **storage}
+    def port(role: str) -> dict:
+        return {
+            "cls": "NetworkSerialPort",
+            "host": "127.0.0.1",
+            "port": ser2net.ports[f"{board.index}-{role}"],
+            "speed": 115200,
+        }
+
+    storage = (
+        {
+            "reader": {"cls": "USBMassStorage", "path": board.loop},
+            "sdmux": {"cls": "USBSDMuxDevice", "path": board.loop, "control_path": str(board.mux)},
+        }
+        if board.mux
+        else {}
+    )
+    return {
+        "console": port("console"),
+        "keyboard": port("keyboard"),
+        "power": {"cls": "NetworkPowerPort", "model": "simplerest", "host": relay.url, "index": board.index},
+        **storage,
+    }

@@ -39,16 +39,16 @@ class Lab:
         self.address = f"127.0.0.1:{free_tcp_port()}"
         self.processes: list[subprocess.Popen] = []
         # The coordinator keeps places.yaml in its working folder: a lab of its own.
-        self.coordinator = self._start("coordinator",
-                                       [str(BIN / "labgrid-coordinator"), "-l", self.address])
+        self.coordinator = self._start("coordinator", [str(BIN / "labgrid-coordinator"), "-l", self.address])
         wait_for_port(int(self.address.split(":")[1]), self.coordinator)
 
     def _start(self, name: str, argv: list[str]) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "wb")
         # The project on the path: an exporter may be one of the tests' (tests/labgrid_sdmux.py).
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        process = subprocess.Popen(argv, cwd=self.folder, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            argv, cwd=self.folder, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+        )
         log.close()
         self.processes.append(process)
         return process
@@ -61,11 +61,24 @@ class Lab:
         with labgrid-exporter or COMMAND (one taking its arguments)."""
         config = self.folder / "exporter.yaml"
         config.write_text(yaml.safe_dump(groups))
-        self._start("exporter", [*(command or [str(BIN / "labgrid-exporter")]), "-c",
-                                 self.address, "-n", "lab", "--hostname", "127.0.0.1",
-                                 str(config)])
-        wanted = [f"lab/{group}/{_published(params['cls'])}[/{name}]"
-                  for group, resources in groups.items() for name, params in resources.items()]
+        self._start(
+            "exporter",
+            [
+                *(command or [str(BIN / "labgrid-exporter")]),
+                "-c",
+                self.address,
+                "-n",
+                "lab",
+                "--hostname",
+                "127.0.0.1",
+                str(config),
+            ],
+        )
+        wanted = [
+            f"lab/{group}/{_published(params['cls'])}[/{name}]"
+            for group, resources in groups.items()
+            for name, params in resources.items()
+        ]
         deadline = time.monotonic() + _START_S
         while not all(path in self.client("-v", "resources").stdout for path in wanted):
             if time.monotonic() > deadline:
@@ -76,13 +89,17 @@ class Lab:
         self.client("-p", name, "create", check=True)
         self.client("-p", name, "add-match", f"lab/{group}/*", check=True)
         if tags:
-            self.client("-p", name, "set-tags", *[f"{k}={v}" for k, v in tags.items()],
-                        check=True)
+            self.client("-p", name, "set-tags", *[f"{k}={v}" for k, v in tags.items()], check=True)
 
     def client(self, *args: str, check: bool = False, user: str | None = None):
         env = {**os.environ, **({"LG_USERNAME": user} if user else {})}
-        done = subprocess.run([str(BIN / "labgrid-client"), "-x", self.address, *args], env=env,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [str(BIN / "labgrid-client"), "-x", self.address, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if check and done.returncode != 0:
             raise RuntimeError(f"labgrid-client {' '.join(args)}: {done.stderr}")
         return done

@@ -53,8 +53,7 @@ echo "$mode" > "$3"; echo "$(date +%s.%N) mux $mode" >> "$3.log"
 class _LoopDevice:
     """The local side of an export: a block device named by the configuration."""
 
-    def __init__(self, path: str, control_path: str | None = None,
-                 control_serial: str | None = None):
+    def __init__(self, path: str, control_path: str | None = None, control_serial: str | None = None):
         self.path = path
         self.control = {"control_path": control_path, "control_serial": control_serial}
         self.busnum, self.devnum, self.vendor_id, self.model_id = 1, 2, 0x0424, 0x4041
@@ -76,17 +75,23 @@ class LoopExport(exporter.ResourceExport):
         self.local = _LoopDevice(**self.local_params)
 
     def _get_params(self):
-        params = {"host": self.host, "busnum": self.local.busnum, "devnum": self.local.devnum,
-                  "path": self.local.path, "vendor_id": self.local.vendor_id,
-                  "model_id": self.local.model_id}
+        params = {
+            "host": self.host,
+            "busnum": self.local.busnum,
+            "devnum": self.local.devnum,
+            "path": self.local.path,
+            "vendor_id": self.local.vendor_id,
+            "model_id": self.local.model_id,
+        }
         # An SD mux's control (not a bare reader's): the key its resource class has.
         return {**params, **{key: value for key, value in self.local.control.items() if value}}
 
 
 def attach_loop(file: Path) -> str:
     """A loop device over FILE (root only): the exporter's card reader with a card in it."""
-    return subprocess.run(["losetup", "--find", "--show", str(file)], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["losetup", "--find", "--show", str(file)], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def detach_loop(device: str) -> None:

@@ -29,8 +29,13 @@ REGISTRY_OPTION = "--quill-cache-registry"
 def check_jsonschema(path: Path, schema: str) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).parent / "check-jsonschema"
     assert exe.is_file(), f"{exe} missing: pip install -e '.[test]'"
-    return subprocess.run([str(exe), "--builtin-schema", schema, str(path)],
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [str(exe), "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def load(path: Path) -> dict:
@@ -97,7 +102,7 @@ def test_a_broken_template_fails_validation(tmp_path):
 def test_the_run_is_the_readmes_command_with_junit_and_allure_results():
     for path in SCHEMA:
         argv = pytest_argv(path)
-        assert argv[:len(readme_command())] == readme_command(), f"{path.name}: {argv}"
+        assert argv[: len(readme_command())] == readme_command(), f"{path.name}: {argv}"
         assert option_value(argv, "--junitxml") == "reports/junit.xml"
         assert option_value(argv, "--alluredir") == "reports/allure-results"
 
@@ -106,20 +111,25 @@ def test_the_templates_pass_only_options_the_plugin_has(tmp_path):
     """Every --quill-* flag in a command is one `pytest --help` lists where the plugin
     is installed (a folder of its own, as a user's project), and each template shares
     its artifacts through its platform's registry, pulling only for outside changes."""
-    helped = subprocess.run([str(Path(sys.executable).parent / "pytest"), "--help"],
-                            cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120, check=False)
+    helped = subprocess.run(
+        [str(Path(sys.executable).parent / "pytest"), "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert helped.returncode == 0, helped.stdout + helped.stderr
     known = set(re.findall(r"--quill-[a-z-]+", helped.stdout))
     assert "--quill-backend" in known
     for path in SCHEMA:
         used = set(re.findall(r"--quill-[a-z-]+", " ".join(shell_lines(path))))
-        assert used <= known, f"{path.name} passes options the plugin does not have: " \
-                              f"{sorted(used - known)}"
+        assert used <= known, f"{path.name} passes options the plugin does not have: {sorted(used - known)}"
         command = " ".join(shell_lines(path))
         assert REGISTRY_OPTION in command, f"{path.name}: no shared cache ({REGISTRY_OPTION})"
-        assert "pull" in command and "QUILL_REGISTRY_PASSWORD" in json.dumps(load(path)), \
+        assert "pull" in command and "QUILL_REGISTRY_PASSWORD" in json.dumps(load(path)), (
             f"{path.name}: the registry's mode or credentials are missing"
+        )
 
 
 def _cache_folder(xdg_cache_home: str, workspace: str, monkeypatch) -> str:
@@ -130,14 +140,14 @@ def _cache_folder(xdg_cache_home: str, workspace: str, monkeypatch) -> str:
 
 def test_github_keeps_the_artifact_cache_also_after_a_failed_run(monkeypatch):
     steps = github_job(load(GITHUB))["steps"]
-    exported = re.search(r'XDG_CACHE_HOME=\$GITHUB_WORKSPACE/([\w.-]+)" >> "\$GITHUB_ENV"',
-                         " ".join(shell_lines(GITHUB)))
+    exported = re.search(
+        r'XDG_CACHE_HOME=\$GITHUB_WORKSPACE/([\w.-]+)" >> "\$GITHUB_ENV"', " ".join(shell_lines(GITHUB))
+    )
     assert exported, "XDG_CACHE_HOME is not set to a folder inside the workspace"
     folder = _cache_folder(f"/w/{exported.group(1)}", "/w", monkeypatch)
     uses = [step.get("uses", "").split("@")[0] for step in steps]
     run_at = next(i for i, step in enumerate(steps) if "pytest " in step.get("run", ""))
-    restore, save = (steps[uses.index(action)] for action in ("actions/cache/restore",
-                                                              "actions/cache/save"))
+    restore, save = (steps[uses.index(action)] for action in ("actions/cache/restore", "actions/cache/save"))
     assert steps.index(restore) < run_at < steps.index(save)
     assert restore["with"]["path"] == save["with"]["path"] == folder
     assert save["with"]["key"].startswith(restore["with"]["restore-keys"])
@@ -156,13 +166,14 @@ def test_gitlab_keeps_the_artifact_cache_also_after_a_failed_run(monkeypatch):
 def test_github_publishes_junit_and_the_allure_report_even_when_the_run_fails():
     steps = github_job(load(GITHUB))["steps"]
     argv = pytest_argv(GITHUB)
-    wanted = {option_value(argv, "--junitxml"),
-              str(report_beside(Path(option_value(argv, "--alluredir"))))}
+    wanted = {option_value(argv, "--junitxml"), str(report_beside(Path(option_value(argv, "--alluredir"))))}
     run_at = next(i for i, step in enumerate(steps) if "pytest " in step.get("run", ""))
-    published = {path.strip().rstrip("/") for step in steps[run_at:]
-                 if step.get("uses", "").startswith("actions/upload-artifact@")
-                 and step.get("if") == "always()"
-                 for path in step["with"]["path"].splitlines()}
+    published = {
+        path.strip().rstrip("/")
+        for step in steps[run_at:]
+        if step.get("uses", "").startswith("actions/upload-artifact@") and step.get("if") == "always()"
+        for path in step["with"]["path"].splitlines()
+    }
     assert wanted <= published, f"not published on failure: {sorted(wanted - published)}"
 
 
@@ -180,8 +191,9 @@ def test_both_install_the_plugin_and_allure_3_and_their_shell_parses():
         lines = shell_lines(path)
         assert any(re.search(r"pip install( -q)? '?pytest-quill\b", line) for line in lines)
         assert any(re.search(r"npm install .*\ballure@3\b", line) for line in lines)
-        parsed = subprocess.run(["sh", "-n"], input="\n".join(lines), text=True,
-                                capture_output=True, check=False)
+        parsed = subprocess.run(
+            ["sh", "-n"], input="\n".join(lines), text=True, capture_output=True, check=False
+        )
         assert parsed.returncode == 0, f"{path.name}: {parsed.stderr}"
 
 
@@ -201,8 +213,13 @@ def test_both_install_the_same_apt_packages_installable_in_the_images_release():
     if f"VERSION_CODENAME={release}" not in here:
         pytest.skip(f"this machine is not Debian {release}: its apt cannot say what exists there")
     # apt's own simulation: every package known, and all of them installable together
-    simulated = subprocess.run(["apt-get", "install", "-s", "-q", "--no-install-recommends",
-                                *sorted(github)], capture_output=True, text=True, timeout=120,
-                               check=False)
-    assert simulated.returncode == 0, f"not installable on Debian {release}: " + \
-        " ".join(line for line in simulated.stderr.splitlines() if line.startswith("E:"))
+    simulated = subprocess.run(
+        ["apt-get", "install", "-s", "-q", "--no-install-recommends", *sorted(github)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert simulated.returncode == 0, f"not installable on Debian {release}: " + " ".join(
+        line for line in simulated.stderr.splitlines() if line.startswith("E:")
+    )

@@ -35,8 +35,7 @@ EDGES = "\"'[](),;:`"
 
 def tracked_files(root: Path) -> set[str]:
     """The repository's files: git's list when this is a checkout, else what is here."""
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True,
-                            check=False)
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=False)
     if listed.returncode == 0 and listed.stdout:
         return {name for name in listed.stdout.decode().split("\0") if name}
     return {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()}
@@ -47,11 +46,13 @@ class Repository:
 
     def __init__(self, files: set[str]):
         self.files = files
-        self.folders = {str(parent) for name in files
-                        for parent in PurePosixPath(name).parents if str(parent) != "."}
+        self.folders = {
+            str(parent) for name in files for parent in PurePosixPath(name).parents if str(parent) != "."
+        }
         self.top = {name.split("/")[0] for name in files} - WRITTEN
-        self.package_folders = {name.split("/")[1] for name in files
-                                if name.startswith(f"{PACKAGE}/") and name.count("/") > 1}
+        self.package_folders = {
+            name.split("/")[1] for name in files if name.startswith(f"{PACKAGE}/") and name.count("/") > 1
+        }
 
     def has(self, path: str) -> bool:
         path = path.rstrip("/")
@@ -140,8 +141,14 @@ def test_every_path_the_doc_names_is_in_the_repository(doc, repository):
 
 
 def test_missing_paths_links_spans_globs_and_placeholders_are_judged(tmp_path):
-    for name in ("docs/guide.md", "pytest_quill/kernel/recipe.py", "pytest_quill/data/docker/x.df",
-                 "hardware_profiles/a.toml", "scripts/setup.sh", "squireos/kernel/x.c"):
+    for name in (
+        "docs/guide.md",
+        "pytest_quill/kernel/recipe.py",
+        "pytest_quill/data/docker/x.df",
+        "hardware_profiles/a.toml",
+        "scripts/setup.sh",
+        "squireos/kernel/x.c",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("")
     repository = Repository(tracked_files(tmp_path))
@@ -157,8 +164,15 @@ sh scripts/in-a-block.sh
 """
     found = missing_paths(text, "docs/guide.md", repository)
     assert [line.split(": ", 1)[0] for line in found] == [
-        f"docs/guide.md:{number}" for number in (1, 2, 2, 3, 4, 4)]
+        f"docs/guide.md:{number}" for number in (1, 2, 2, 3, 4, 4)
+    ]
     named = " ".join(found)
-    for absent in ("gone.md", "scripts/dockerd.sh", "pytest_quill/kernel/gone.py",
-                   "hardware_profiles/*.yaml", "squireos/boot/nook", "pytest_quill/data/docker/y.df"):
+    for absent in (
+        "gone.md",
+        "scripts/dockerd.sh",
+        "pytest_quill/kernel/gone.py",
+        "hardware_profiles/*.yaml",
+        "squireos/boot/nook",
+        "pytest_quill/data/docker/y.df",
+    ):
         assert absent in named

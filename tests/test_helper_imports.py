@@ -45,9 +45,12 @@ def is_test_module(name: str) -> bool:
 
 
 def offenders(folder: str, wrong) -> list[str]:
-    return [f"{path.relative_to(PROJECT)} imports {name}"
-            for path in sorted((PROJECT / folder).rglob("*.py"))
-            for name in sorted(imported(path)) if wrong(name)]
+    return [
+        f"{path.relative_to(PROJECT)} imports {name}"
+        for path in sorted((PROJECT / folder).rglob("*.py"))
+        for name in sorted(imported(path))
+        if wrong(name)
+    ]
 
 
 def test_no_file_under_tests_imports_a_test_module():
@@ -64,10 +67,14 @@ def test_benchmarks_import_only_the_package_and_their_own_modules():
 def test_the_check_sees_a_test_module_imported_in_code_and_in_a_string(tmp_path):
     card, cli = "tests.card", "tests.cli"  # kept out of this file's own code strings
     script = tmp_path / "script.py"
-    script.write_text(f"from {card}.test_sdcard_image import build_card\n"
-                      f"from {cli}.conftest import seed\n"
-                      "import tests.support.cards\n"
-                      f"CODE = 'from {cli} import test_flash; x = 1'\n")
+    script.write_text(
+        f"from {card}.test_sdcard_image import build_card\n"
+        f"from {cli}.conftest import seed\n"
+        "import tests.support.cards\n"
+        f"CODE = 'from {cli} import test_flash; x = 1'\n"
+    )
     assert {name for name in imported(script) if is_test_module(name)} == {
-        "tests.card.test_sdcard_image", "tests.cli.conftest",
-        "tests.cli.test_flash"}
+        "tests.card.test_sdcard_image",
+        "tests.cli.conftest",
+        "tests.cli.test_flash",
+    }

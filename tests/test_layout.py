@@ -34,8 +34,12 @@ def modules() -> dict[str, Path]:
 def imports_of(name: str, path: Path, known: dict[str, Path]) -> set[str]:
     """The package modules NAME imports anywhere (lazy imports too), except for typing."""
     tree = ast.parse(path.read_text())
-    skip = {id(node) for guard in ast.walk(tree) if isinstance(guard, ast.If)
-            and "TYPE_CHECKING" in ast.unparse(guard.test) for node in ast.walk(guard)}
+    skip = {
+        id(node)
+        for guard in ast.walk(tree)
+        if isinstance(guard, ast.If) and "TYPE_CHECKING" in ast.unparse(guard.test)
+        for node in ast.walk(guard)
+    }
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
     for node in ast.walk(tree):
@@ -75,7 +79,7 @@ def test_no_import_cycle():
         state[name] = "open"
         for target in sorted(edges[name]):
             if state.get(target) == "open":
-                cycle = trail[trail.index(target):] + [target] if target in trail else [target]
+                cycle = trail[trail.index(target) :] + [target] if target in trail else [target]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if target not in state:
                 visit(target, trail + [target])
@@ -87,11 +91,17 @@ def test_no_import_cycle():
 
 
 def test_dependencies_point_one_way():
-    wrong = [f"{name} imports {target}"
-             for name, targets in graph().items() if name != "pytest_quill"
-             for target in targets if target != "pytest_quill"
-             and (layer(target) > layer(name) or (0 < layer(target) == layer(name)
-                  and target.split(".")[1] != name.split(".")[1]))]
+    wrong = [
+        f"{name} imports {target}"
+        for name, targets in graph().items()
+        if name != "pytest_quill"
+        for target in targets
+        if target != "pytest_quill"
+        and (
+            layer(target) > layer(name)
+            or (0 < layer(target) == layer(name) and target.split(".")[1] != name.split(".")[1])
+        )
+    ]
     assert wrong == []
 
 
@@ -100,18 +110,29 @@ def test_no_module_global_registry():
     filled = []
     for name, path in modules().items():
         tree = ast.parse(path.read_text())
-        globals_ = {target.id for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
-                    for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
-                    if isinstance(target, ast.Name)}
+        globals_ = {
+            target.id
+            for node in tree.body
+            if isinstance(node, ast.Assign | ast.AnnAssign)
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name)
+        }
         for node in ast.walk(tree):
-            if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) \
-                    and isinstance(node.value, ast.Name) and node.value.id in globals_:
+            if (
+                isinstance(node, ast.Subscript)
+                and isinstance(node.ctx, ast.Store)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in globals_
+            ):
                 filled.append(f"{name}: {node.value.id}[...] = ...")
     assert filled == []
 
 
 def test_small_modules_and_no_folder_named_build():
-    long = [f"{path.relative_to(PACKAGE)}: {n} lines" for path in PACKAGE.rglob("*.py")
-            if (n := len(path.read_text().splitlines())) > MAX_LINES]
+    long = [
+        f"{path.relative_to(PACKAGE)}: {n} lines"
+        for path in PACKAGE.rglob("*.py")
+        if (n := len(path.read_text().splitlines())) > MAX_LINES
+    ]
     assert long == []
     assert not [p for p in PACKAGE.rglob("build") if p.is_dir()]

@@ -41,12 +41,19 @@ def test_docs_profiles_md_is_what_the_schema_generates_now():
     assert DOC.is_file(), f"{DOC} missing: make it with `{profile_doc.REGENERATE}`"
     assert DOC.read_text() == profile_doc.render(), (
         f"docs/profiles.md is stale (the profile schema changed): regenerate it with "
-        f"`{profile_doc.REGENERATE}`")
+        f"`{profile_doc.REGENERATE}`"
+    )
 
 
 def test_the_module_prints_the_reference_as_its_command_says():
-    made = subprocess.run([sys.executable, "-m", "pytest_quill.profile_doc"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, check=False)
+    made = subprocess.run(
+        [sys.executable, "-m", "pytest_quill.profile_doc"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert made.returncode == 0, made.stderr
     assert made.stdout == profile_doc.render()
     assert profile_doc.REGENERATE in made.stdout  # the file says how it is made
@@ -84,8 +91,10 @@ def _set_keys(data: dict, table: str = "") -> list[tuple[str, str]]:
 
 def test_every_key_a_real_profile_sets_is_documented():
     text = profile_doc.render()
-    profiles = [*ROOT.glob("hardware_profiles/*.toml"),
-                *ROOT.glob("pytest_quill/**/hardware_profiles/*.toml")]  # the shipped example's
+    profiles = [
+        *ROOT.glob("hardware_profiles/*.toml"),
+        *ROOT.glob("pytest_quill/**/hardware_profiles/*.toml"),
+    ]  # the shipped example's
     assert profiles, "no profile found to check the reference against"
     for path in profiles:
         for table, key in _set_keys(tomllib.loads(path.read_text())):
@@ -96,7 +105,8 @@ def test_every_key_a_real_profile_sets_is_documented():
 def test_any_schema_is_walked_with_its_comments(tmp_path, monkeypatch):
     """The generator is generic: a schema it never saw, comments above, beside,
     parted by a blank line, in a multi-line annotation and in a method."""
-    (tmp_path / "toy_schema.py").write_text(textwrap.dedent('''
+    (tmp_path / "toy_schema.py").write_text(
+        textwrap.dedent('''
         from __future__ import annotations
         from dataclasses import dataclass
         from pathlib import Path
@@ -126,7 +136,8 @@ def test_any_schema_is_walked_with_its_comments(tmp_path, monkeypatch):
             """A desk with its lamp."""
             lamp: Lamp | None = None
             legs: int = 4
-    '''))
+    ''')
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     spec = importlib.util.spec_from_file_location("toy_schema", tmp_path / "toy_schema.py")
     toy = importlib.util.module_from_spec(spec)
@@ -134,11 +145,20 @@ def test_any_schema_is_walked_with_its_comments(tmp_path, monkeypatch):
     spec.loader.exec_module(toy)
 
     assert profile_doc.field_comments(toy.Lamp) == {
-        "lumens": "how bright, in lumens", "colour": "the light's tone", "spare": "",
-        "sizes": "sockets it fits"}
+        "lumens": "how bright, in lumens",
+        "colour": "the light's tone",
+        "spare": "",
+        "sizes": "sockets it fits",
+    }
     keys = {k.name: k for k in profile_doc.keys_of(toy.Lamp)}
     assert dataclasses.astuple(keys["lumens"]) == (
-        "lumens", "integer", True, "", "an even number", "how bright, in lumens")
+        "lumens",
+        "integer",
+        True,
+        "",
+        "an even number",
+        "how bright, in lumens",
+    )
     assert (keys["colour"].allowed, keys["colour"].default) == ('"warm", "cold"', '`"warm"`')
     assert keys["spare"].kind == 'path, or "" for none' and keys["spare"].default == '`""`'
     assert (keys["sizes"].kind, keys["sizes"].allowed) == ("list of integers", "each: at most 9")

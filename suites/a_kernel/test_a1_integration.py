@@ -28,8 +28,10 @@ def test_drivers_makefile_descends_into_squireos(kernel_uimage):
 
 def test_squireos_kconfig_reachable_from_the_arch_kconfig(kernel_uimage, profile):
     chain = kernel_uimage.meta["kconfig_chain"]
-    assert chain, (f"drivers/squireos/Kconfig is not reached from ARCH={profile.target.arch}'s "
-                   f"Kconfig (sourced from {profile.kernel.kconfig_parent})")
+    assert chain, (
+        f"drivers/squireos/Kconfig is not reached from ARCH={profile.target.arch}'s "
+        f"Kconfig (sourced from {profile.kernel.kconfig_parent})"
+    )
     assert chain[-2:] == [profile.kernel.kconfig_parent, "drivers/squireos/Kconfig"]
 
 

@@ -13,8 +13,11 @@ MODULES = [name for name, _ in kernel_modules.SQUIREOS_MODULES]
 def test_every_requested_config_symbol_survived(kernel_uimage, profile):
     requested = kconfig.parse_config(profile.kernel.config_fragment.read_text())
     final = kconfig.parse_config(kernel_uimage.file("config").read_text())
-    changed = {symbol: (wanted, final.get(symbol)) for symbol, wanted in requested.items()
-               if final.get(symbol, kconfig.NOT_SET) != wanted}
+    changed = {
+        symbol: (wanted, final.get(symbol))
+        for symbol, wanted in requested.items()
+        if final.get(symbol, kconfig.NOT_SET) != wanted
+    }
     assert changed == {}
 
 
@@ -36,8 +39,7 @@ def test_uimage_within_size_budget(kernel_uimage, profile):
 def ko(kernel_uimage, profile, request):
     if profile.kernel.squireos != "m":
         pytest.skip("SquireOS is built in for this profile (kernel.squireos = y)")
-    return kernel_modules.ko_path(kernel_uimage.path, kernel_uimage.meta["release"],
-                                  request.param)
+    return kernel_modules.ko_path(kernel_uimage.path, kernel_uimage.meta["release"], request.param)
 
 
 @pytest.mark.parametrize("ko", MODULES, indirect=True)
@@ -85,5 +87,6 @@ def test_squireos_code_is_where_the_profile_puts_it(kernel_uimage, profile):
     else:
         assert in_image == []
         release = kernel_uimage.meta["release"]
-        assert [n for n in MODULES if not kernel_modules.ko_path(
-            kernel_uimage.path, release, n).is_file()] == []
+        assert [
+            n for n in MODULES if not kernel_modules.ko_path(kernel_uimage.path, release, n).is_file()
+        ] == []

@@ -11,8 +11,7 @@ from pytest_quill.rootfs import recipe as rootfs
 pytestmark = pytest.mark.gate(1)
 
 # Top-level folders the recipe makes; anything else slipped in from a package.
-TOP_LEVEL = {"bin", "sbin", "lib", "usr", "etc", "dev", "proc", "sys", "tmp", "root", "run",
-             "mnt", "var"}
+TOP_LEVEL = {"bin", "sbin", "lib", "usr", "etc", "dev", "proc", "sys", "tmp", "root", "run", "mnt", "var"}
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +74,11 @@ def test_console_gets_a_root_shell_without_a_password(rootfs_tarball):
 
 
 def test_squireos_modules_load_core_first(rootfs_tarball):
-    listed = [line for line in text_of(rootfs_tarball, "etc/squireos/modules").splitlines()
-              if line and not line.startswith("#")]
+    listed = [
+        line
+        for line in text_of(rootfs_tarball, "etc/squireos/modules").splitlines()
+        if line and not line.startswith("#")
+    ]
     assert listed == ["squireos_core", "jester", "typewriter", "wisdom"]
 
 

@@ -8,8 +8,7 @@ from pytest_quill.card import readback
 pytestmark = pytest.mark.gate(2)
 
 
-def test_root_filesystem_holds_every_manifest_entry_with_its_checksum(
-        sd_card, profile, rootfs_tarball):
+def test_root_filesystem_holds_every_manifest_entry_with_its_checksum(sd_card, profile, rootfs_tarball):
     assert readback.check_root_tree(sd_card.file("card.img"), profile, rootfs_tarball) == []
 
 

@@ -25,8 +25,7 @@ def test_partition_table_is_dos_with_bootable_fat_then_root(sd_card, profile):
     assert sd_card.meta["partitions"] == [p.as_dict() for p in diskimage.layout(profile.sdcard)]
 
 
-def test_boot_partition_is_fat_and_root_partition_is_the_profiles_filesystem(
-        sd_card, profile, kernel_uimage):
+def test_boot_partition_is_fat_and_root_partition_is_the_profiles_filesystem(sd_card, profile, kernel_uimage):
     assert readback.check_filesystems(sd_card.file("card.img"), profile, kernel_uimage) == []
 
 

@@ -51,8 +51,9 @@ def test_the_kernel_booted_with_the_cards_bootargs(device, profile):
 
 def test_the_kernel_log_has_no_warning_oops_or_bug(device):
     log = device.output("dmesg")
-    bad = [line for line in log.splitlines()
-           if any(re.search(pattern, line) for pattern in KERNEL_BAD_PATTERNS)]
+    bad = [
+        line for line in log.splitlines() if any(re.search(pattern, line) for pattern in KERNEL_BAD_PATTERNS)
+    ]
     assert bad == []
 
 
@@ -60,7 +61,8 @@ def test_boot_to_shell_within_budget(device, profile, record_property):
     record_property("boot", device.boot.record())
     assert device.boot.boot_to_shell_s <= profile.budgets.boot_to_shell_s, (
         f"boot to shell {device.boot.boot_to_shell_s:.1f} s, budget "
-        f"{profile.budgets.boot_to_shell_s:.0f} s; stages {device.boot.stages}")
+        f"{profile.budgets.boot_to_shell_s:.0f} s; stages {device.boot.stages}"
+    )
 
 
 def test_the_running_kernel_is_the_one_built(device, kernel_uimage, profile):

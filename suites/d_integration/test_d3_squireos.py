@@ -20,8 +20,14 @@ ENTRIES = ["motto", "version", "jester", "wisdom", "typewriter/stats", "typewrit
 MODULES = ["squireos_core", "jester", "typewriter", "wisdom"]  # load order
 MOODS = {"happy", "sleepy", "mischievous", "thoughtful", "excited"}
 QUOTES = 8
-TITLES = [(0, "Apprentice Scribe"), (1000, "Journeyman Scribe"), (5000, "Illuminator"),
-          (10000, "Master Scribe"), (50000, "Royal Chronicler"), (100000, "Grand Chronicler")]
+TITLES = [
+    (0, "Apprentice Scribe"),
+    (1000, "Journeyman Scribe"),
+    (5000, "Illuminator"),
+    (10000, "Master Scribe"),
+    (50000, "Royal Chronicler"),
+    (100000, "Grand Chronicler"),
+]
 
 
 def read(device, entry: str) -> str:
@@ -44,8 +50,7 @@ def test_motto(device):
 
 
 def test_version_names_the_release_and_the_running_kernel(device):
-    assert read(device, "version").splitlines() == [
-        VERSION, f"Kernel: {device.output('uname -r')}"]
+    assert read(device, "version").splitlines() == [VERSION, f"Kernel: {device.output('uname -r')}"]
 
 
 def test_the_core_announced_the_scriptorium(device):
@@ -55,8 +60,7 @@ def test_the_core_announced_the_scriptorium(device):
 
 
 def test_the_jester_changes_mood_on_every_read(device):
-    moods = [re.search(r"The jester is (\w+)\.", read(device, "jester")).group(1)
-             for _ in range(len(MOODS))]
+    moods = [re.search(r"The jester is (\w+)\.", read(device, "jester")).group(1) for _ in range(len(MOODS))]
     assert set(moods) == MOODS
     assert all(a != b for a, b in zip(moods, moods[1:]))
 
@@ -113,20 +117,22 @@ def test_modules_unload_in_reverse_order_and_reload(device, profile):
     assert log.index(JESTER_BOWS) < log.index(CORE_CLOSED)
 
     # /proc/uptime on both sides: the load time on the device, not the console's delay.
-    uptimes = device.output("cat /proc/uptime; /etc/init.d/modules start >/dev/null; "
-                            "cat /proc/uptime").splitlines()
+    uptimes = device.output(
+        "cat /proc/uptime; /etc/init.d/modules start >/dev/null; cat /proc/uptime"
+    ).splitlines()
     load_s = float(uptimes[-1].split()[0]) - float(uptimes[0].split()[0])
     assert loaded(device) == MODULES[::-1]
     assert read(device, "motto") == MOTTO
     assert load_s <= profile.budgets.module_load_s, (
-        f"the modules took {load_s:.2f} s to load, budget {profile.budgets.module_load_s} s")
+        f"the modules took {load_s:.2f} s to load, budget {profile.budgets.module_load_s} s"
+    )
 
 
 def test_os_memory_within_budget(device, profile):
-    kib = {key: int(value.split()[0])
-           for key, value in fields(device.output("cat /proc/meminfo")).items()}
+    kib = {key: int(value.split()[0]) for key, value in fields(device.output("cat /proc/meminfo")).items()}
     # MemAvailable came in 3.14; on 2.6.29 free + buffers + page cache is the same idea.
     available = kib.get("MemAvailable", kib["MemFree"] + kib["Buffers"] + kib["Cached"])
     used_mib = (kib["MemTotal"] - available) / 1024
     assert used_mib <= profile.budgets.os_memory_mib, (
-        f"the OS uses {used_mib:.0f} MiB, budget {profile.budgets.os_memory_mib} MiB")
+        f"the OS uses {used_mib:.0f} MiB, budget {profile.budgets.os_memory_mib} MiB"
+    )

@@ -13,8 +13,9 @@ from pytest_quill.boot.judge import stages
 from pytest_quill.profile import known_profiles, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
-SUITES = sorted([*ROOT.glob("suites/c_bench/test_c1_*.py"),
-                 *ROOT.glob("suites/d_integration/test_d[234]_*.py")])
+SUITES = sorted(
+    [*ROOT.glob("suites/c_bench/test_c1_*.py"), *ROOT.glob("suites/d_integration/test_d[234]_*.py")]
+)
 
 
 def marks(path: Path) -> list[pytest.Mark]:

@@ -41,9 +41,11 @@ def test_expect_sees_text_without_ansi_and_carriage_returns(wire):
 
 def test_a_panic_ends_the_expect_at_once_with_its_lines(wire):
     console, device = wire
-    device.sendall(b"VFS: Cannot open root device \"vdz9\"\r\n"
-                   b"Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\r\n"
-                   b"CPU: 0 PID: 1 Comm: swapper Not tainted 6.1.0\r\n")
+    device.sendall(
+        b'VFS: Cannot open root device "vdz9"\r\n'
+        b"Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\r\n"
+        b"CPU: 0 PID: 1 Comm: swapper Not tainted 6.1.0\r\n"
+    )
     device.close()
     started = time.monotonic()
     with pytest.raises(BootError) as failure:
@@ -62,8 +64,11 @@ def test_a_timeout_says_what_was_awaited_the_last_lines_and_the_log(wire):
     with pytest.raises(NoAnswer) as failure:
         console.expect("Linux version", timeout=0.5, what="stage linux")
     line = failure.value.one_line()
-    assert re.match(r"timed out after waiting 0\.[5-9] s for stage linux \([0-9.]+ s after "
-                    r"power-on\); ", line), line
+    assert re.match(
+        r"timed out after waiting 0\.[5-9] s for stage linux \([0-9.]+ s after "
+        r"power-on\); ",
+        line,
+    ), line
     assert "last lines: Starting kernel ... | Uncompressing Linux... done" in line
     assert line.endswith(f"(log: {console.log_path})")
 
@@ -72,8 +77,11 @@ def test_the_console_closing_is_reported_as_such(wire):
     console, device = wire
     device.sendall(b"reboot: Restarting system\r\n")
     device.close()
-    with pytest.raises(NoAnswer, match=r"^the console closed \(the socket was closed by the "
-                                       r"other end\) after waiting [0-9.]+ s for 'login'"):
+    with pytest.raises(
+        NoAnswer,
+        match=r"^the console closed \(the socket was closed by the "
+        r"other end\) after waiting [0-9.]+ s for 'login'",
+    ):
         console.expect("login", timeout=10)
 
 
@@ -111,9 +119,14 @@ def shell(tmp_path):
     device_end, console_end = socket.socketpair()
     # A session of its own: no controlling terminal, as on a device's console. Under
     # pytest's terminal, `sh -i` would take it for job control (or stop on SIGTTIN).
-    proc = subprocess.Popen(["sh", "-i"], stdin=device_end, stdout=device_end,
-                            stderr=device_end, start_new_session=True,
-                            env={"PS1": "$ ", "PATH": f"{tmp_path}/bin:/usr/bin:/bin"})
+    proc = subprocess.Popen(
+        ["sh", "-i"],
+        stdin=device_end,
+        stdout=device_end,
+        stderr=device_end,
+        start_new_session=True,
+        env={"PS1": "$ ", "PATH": f"{tmp_path}/bin:/usr/bin:/bin"},
+    )
     console = Console(SocketStream(console_end), tmp_path / "console.log")
     console.expect(r"\$ $", timeout=10)
     console.prompt = "$ "
@@ -134,5 +147,5 @@ def test_run_returns_exact_output_and_status(shell):
 def test_setup_shell_sets_a_unique_prompt_and_quiets_the_kernel(shell, tmp_path):
     shell.setup_shell(timeout=10)
     assert shell.prompt == "QUILL-SH# "
-    assert shell.run("echo \"$PS1\"").output == "QUILL-SH# "
+    assert shell.run('echo "$PS1"').output == "QUILL-SH# "
     assert (tmp_path / "dmesg.args").read_text() == "-n 1\n"

@@ -18,7 +18,7 @@ from pytest_quill.profile import load_profile
 
 pytestmark = pytest.mark.timeout(180)
 
-QEMU_DEVICE = '''
+QEMU_DEVICE = """
 import pytest
 from pytest_quill.bench.base import bench_for
 from pytest_quill.boot.device import Device
@@ -37,11 +37,11 @@ def device(tmp_path_factory):
     console.prompt = "=> "
     yield Device(bench, console, BootReport())
     bench.power_off()
-'''
+"""
 
 # A board whose serial port is a pty (QEMU's -serial pty): when the board goes, so
 # does the port's device node, as when a USB serial adapter is pulled.
-SERIAL_DEVICE = '''
+SERIAL_DEVICE = """
 import re, subprocess, time
 from pathlib import Path
 import pytest
@@ -81,16 +81,16 @@ def device(tmp_path_factory):
     qemu.kill()
     qemu.wait()
     bench.power_off()
-'''
+"""
 
 # The plugin acts (one-line harness failures) only in a project that declares a plan.
-A_PLAN = '''
+A_PLAN = """
 
 def pytest_quill_declare(plan):
     plan.gate(4, "boot")(lambda run: None)
-'''
+"""
 
-AFTER_THE_FAULT = '''
+AFTER_THE_FAULT = """
 
 def test_2_a_command(device):
     device.run("version", timeout=60)
@@ -102,22 +102,27 @@ def test_3_keys(device):
 
 def test_4_output(device):
     device.output("echo still here", timeout=60)
-'''
+"""
 
 
 def run_with_fault(pytester, device_conftest: str, fault: str) -> tuple[dict, str]:
     """Run test_1 (the fault) then three device tests; each test's failure message
     (JUnit) by name, and everything printed."""
     pytester.makeconftest(device_conftest + A_PLAN)
-    pytester.makepyfile(test_dead="import os, signal\n\n\ndef test_1_fault(device):\n"
-                        + "".join(f"    {line}\n" for line in fault.splitlines())
-                        + AFTER_THE_FAULT)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly",
-                                           "--junitxml=junit.xml")
+    pytester.makepyfile(
+        test_dead="import os, signal\n\n\ndef test_1_fault(device):\n"
+        + "".join(f"    {line}\n" for line in fault.splitlines())
+        + AFTER_THE_FAULT
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:randomly", "--junitxml=junit.xml"
+    )
     printed = result.stdout.str() + result.stderr.str()
     assert result.ret == 1, printed
-    messages = {case.get("name"): case.find("failure").text.strip()
-                for case in ET.parse(pytester.path / "junit.xml").iter("testcase")}
+    messages = {
+        case.get("name"): case.find("failure").text.strip()
+        for case in ET.parse(pytester.path / "junit.xml").iter("testcase")
+    }
     assert "Traceback" not in printed, printed
     assert all("\n" not in message for message in messages.values()), messages
     return messages, printed
@@ -128,33 +133,44 @@ def assert_the_rest_fail_with(messages: dict, first: str) -> None:
     cause = re.sub(r" \(log: .*\)$", "", first)
     cause = cause.split("; last lines:")[0]
     for name in ("test_2_a_command", "test_3_keys", "test_4_output"):
-        assert messages[name].startswith("not waiting again, the device stopped answering "
-                                         f"earlier: {cause}"), messages[name]
+        assert messages[name].startswith(
+            f"not waiting again, the device stopped answering earlier: {cause}"
+        ), messages[name]
 
 
 # fault: test_1's body; first: how its failure must start (QMP's silence is said as the
 # harness's own error, no raw socket TimeoutError, with what became of QEMU)
 FAULTS = {
-    "a command that times out": (QEMU_DEVICE, 'device.run("sleep 30", timeout=1)',
-                                 r"timed out after waiting 1\.\d s for the end of `sleep 30` "
-                                 r"\([0-9.]+ s after power-on\); last lines: .*sleep 30"),
-    "QEMU killed mid-run": (QEMU_DEVICE, "os.kill(device.bench._proc.pid, signal.SIGKILL)\n"
-                            'device.run("version", timeout=60)',
-                            r"QEMU \(pid \d+\) was killed by SIGKILL after waiting [0-4]\.\d s "
-                            r"for the end of `version`"),
-    "QEMU stopped mid-run": (QEMU_DEVICE, "os.kill(device.bench._proc.pid, signal.SIGSTOP)\n"
-                             'device.run("version", timeout=60)',
-                             r"QEMU \(pid \d+\) is stopped \(SIGSTOP, or held in a debugger\) "
-                             r"after waiting [0-4]\.\d s for the end of `version`"),
-    "QMP not answering": (QEMU_DEVICE, "os.kill(device.bench._proc.pid, signal.SIGSTOP)\n"
-                          'device.send_keys("a")',
-                          r"QMP send-key: QEMU did not answer within 10 s on "
-                          r"/tmp/quill-qemu-\w+/qmp\.sock: QEMU \(pid \d+\) is stopped"),
-    "the serial port vanishing": (SERIAL_DEVICE, 'assert device.run("version", timeout=30).ok\n'
-                                  "device.qemu.kill()\n"
-                                  'device.run("version", timeout=60)',
-                                  r"serial port \S+/ttyNOOK vanished \(adapter unplugged\?\) "
-                                  r"after waiting [0-4]\.\d s for the end of `version`"),
+    "a command that times out": (
+        QEMU_DEVICE,
+        'device.run("sleep 30", timeout=1)',
+        r"timed out after waiting 1\.\d s for the end of `sleep 30` "
+        r"\([0-9.]+ s after power-on\); last lines: .*sleep 30",
+    ),
+    "QEMU killed mid-run": (
+        QEMU_DEVICE,
+        'os.kill(device.bench._proc.pid, signal.SIGKILL)\ndevice.run("version", timeout=60)',
+        r"QEMU \(pid \d+\) was killed by SIGKILL after waiting [0-4]\.\d s "
+        r"for the end of `version`",
+    ),
+    "QEMU stopped mid-run": (
+        QEMU_DEVICE,
+        'os.kill(device.bench._proc.pid, signal.SIGSTOP)\ndevice.run("version", timeout=60)',
+        r"QEMU \(pid \d+\) is stopped \(SIGSTOP, or held in a debugger\) "
+        r"after waiting [0-4]\.\d s for the end of `version`",
+    ),
+    "QMP not answering": (
+        QEMU_DEVICE,
+        'os.kill(device.bench._proc.pid, signal.SIGSTOP)\ndevice.send_keys("a")',
+        r"QMP send-key: QEMU did not answer within 10 s on "
+        r"/tmp/quill-qemu-\w+/qmp\.sock: QEMU \(pid \d+\) is stopped",
+    ),
+    "the serial port vanishing": (
+        SERIAL_DEVICE,
+        'assert device.run("version", timeout=30).ok\ndevice.qemu.kill()\ndevice.run("version", timeout=60)',
+        r"serial port \S+/ttyNOOK vanished \(adapter unplugged\?\) "
+        r"after waiting [0-4]\.\d s for the end of `version`",
+    ),
 }
 
 
@@ -177,8 +193,11 @@ def test_a_guest_that_resets_itself_is_the_devices_fault_not_the_benchs(tmp_path
         console = bench.power_on(card, tmp_path / "console.log")
         console.expect("=> $", timeout=90, what="the U-Boot prompt")
         console.prompt = "=> "
-        with pytest.raises(GuestEnded, match=r"^QEMU \(pid \d+\) ended: the guest reset or "
-                                           r"powered itself off .* for the end of `reset`"):
+        with pytest.raises(
+            GuestEnded,
+            match=r"^QEMU \(pid \d+\) ended: the guest reset or "
+            r"powered itself off .* for the end of `reset`",
+        ):
             Device(bench, console, BootReport()).run("reset", timeout=60)
     finally:
         bench.power_off()

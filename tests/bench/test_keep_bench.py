@@ -62,19 +62,21 @@ def stop_later():
 def kept_lines(text: str) -> tuple[int, str, str]:
     """(pid, console socket, stop command) from the lines a kept bench prints."""
     pid = int(re.search(r"QEMU \(pid (\d+)\) left running: qemu-system-arm ", text).group(1))
-    console = re.search(r"its console: socat -,raw,echo=0 UNIX-CONNECT:(\S+serial\.sock) ",
-                        text).group(1)
+    console = re.search(r"its console: socat -,raw,echo=0 UNIX-CONNECT:(\S+serial\.sock) ", text).group(1)
     stop = re.search(r"stop it: (kill \d+; rm -r /tmp/quill-qemu-\w+)", text).group(1)
     return pid, console, stop
 
 
-def test_a_kept_qemu_outlives_its_run_answers_on_its_console_and_stops_as_told(
-        tmp_path, stop_later):
+def test_a_kept_qemu_outlives_its_run_answers_on_its_console_and_stops_as_told(tmp_path, stop_later):
     card = tmp_path / "blank.img"
     card.write_bytes(bytes(1 << 20))
-    done = subprocess.run([sys.executable, "-c", KEEPER, str(tmp_path), str(card)],
-                          capture_output=True, text=True, timeout=90,
-                          env={**os.environ, "PYTHONPATH": str(PROJECT)})
+    done = subprocess.run(
+        [sys.executable, "-c", KEEPER, str(tmp_path), str(card)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={**os.environ, "PYTHONPATH": str(PROJECT)},
+    )
     assert done.returncode == 0, done.stderr
     pid, console, stop = kept_lines(done.stdout)
     stop_later(pid)
@@ -111,8 +113,7 @@ def test_a_run_with_keep_bench_prints_how_to_attach_and_stop(pytester, stop_late
     """The terminal says it, from the controller even when a worker booted the device."""
     pytester.makeconftest('pytest_plugins = ["pytest_quill.mvp"]')
     pytester.makepyfile(test_keep=RUN_TEST)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--quill-keep-bench",
-                                           *workers)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--quill-keep-bench", *workers)
     printed = result.stdout.str()
     assert result.ret == 0, printed + result.stderr.str()
     worker = "gw0" if workers else "main"

@@ -17,8 +17,7 @@ def lab(tmp_path_factory):
     lab = Lab(tmp_path_factory.mktemp("lab"))
     try:
         # A place whose serial port is not called "console": nothing to judge a boot on.
-        lab.export({"b1": {"debug": {"cls": "NetworkSerialPort", "host": "127.0.0.1",
-                                     "port": 4001}}})
+        lab.export({"b1": {"debug": {"cls": "NetworkSerialPort", "host": "127.0.0.1", "port": 4001}}})
         lab.add_place("odd-1", "b1")
         yield lab
     finally:
@@ -26,8 +25,10 @@ def lab(tmp_path_factory):
 
 
 def labgrid_profile(**settings):
-    return load_profile("qemu-virt", {"bench.kind": "labgrid", **{
-        f"bench.labgrid.{key}": value for key, value in settings.items()}})
+    return load_profile(
+        "qemu-virt",
+        {"bench.kind": "labgrid", **{f"bench.labgrid.{key}": value for key, value in settings.items()}},
+    )
 
 
 def test_a_labgrid_profile_finds_the_labgrid_bench(lab, tmp_path):
@@ -36,10 +37,13 @@ def test_a_labgrid_profile_finds_the_labgrid_bench(lab, tmp_path):
     assert bench.check() == []
 
 
-@pytest.mark.parametrize("key, value, allowed", [
-    ("coordinator", "lab.example.org", "HOST:PORT"),
-    ("tags", '["Board=nook"]', "key=value pairs"),
-])
+@pytest.mark.parametrize(
+    "key, value, allowed",
+    [
+        ("coordinator", "lab.example.org", "HOST:PORT"),
+        ("tags", '["Board=nook"]', "key=value pairs"),
+    ],
+)
 def test_bad_labgrid_keys_are_refused_naming_the_key(key, value, allowed):
     settings = {"coordinator": "127.0.0.1:20408", "place": "nook-1", key: value}
     with pytest.raises(InputError, match=rf"bench.labgrid.{key} = .* {allowed}"):
@@ -50,14 +54,14 @@ def test_check_says_what_is_missing_before_any_wait(lab, tmp_path):
     unnamed = bench_for(labgrid_profile(coordinator=lab.address), tmp_path)
     assert unnamed.check()[0].startswith("bench.labgrid needs a place or tags")
     unknown = bench_for(labgrid_profile(coordinator=lab.address, place="nook-9"), tmp_path)
-    assert unknown.check()[0] == (f"labgrid coordinator {lab.address} has no place nook-9 "
-                                  "(bench.labgrid); its places: odd-1")
+    assert unknown.check()[0] == (
+        f"labgrid coordinator {lab.address} has no place nook-9 (bench.labgrid); its places: odd-1"
+    )
 
 
 def test_a_place_without_a_console_is_refused_and_given_back(lab, tmp_path):
     bench = bench_for(labgrid_profile(coordinator=lab.address, place="odd-1"), tmp_path)
-    with bench, pytest.raises(BenchError, match="place odd-1 has no NetworkSerialPort named "
-                                                "\"console\""):
+    with bench, pytest.raises(BenchError, match='place odd-1 has no NetworkSerialPort named "console"'):
         bench.power_on(tmp_path / "card.img", tmp_path / "console.log")
     assert "acquired: None" in lab.client("-p", "odd-1", "show").stdout
     log = (tmp_path / "labgrid.log").read_text()

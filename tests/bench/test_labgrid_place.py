@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from pytest_quill.bench.labgrid import Labgrid
 from pytest_quill.bench.labgrid_place import PlaceLease
 from pytest_quill.errors import BenchError
-from pytest_quill.bench.labgrid import Labgrid
 from tests.labgrid_lab import Lab
 from tests.support.services import free_tcp_port
 from tests.support.signals import interruptible
@@ -28,9 +28,15 @@ ME = f"{socket.gethostname()}/{getpass.getuser()}.quill-{os.getpid()}"
 
 
 def board(console_port: int) -> dict:
-    return {"console": {"cls": "NetworkSerialPort", "host": "127.0.0.1", "port": console_port},
-            "power": {"cls": "NetworkPowerPort", "model": "simplerest",
-                      "host": "http://127.0.0.1:9/{index}/{value}", "index": 0}}
+    return {
+        "console": {"cls": "NetworkSerialPort", "host": "127.0.0.1", "port": console_port},
+        "power": {
+            "cls": "NetworkPowerPort",
+            "model": "simplerest",
+            "host": "http://127.0.0.1:9/{index}/{value}",
+            "index": 0,
+        },
+    }
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +91,11 @@ def test_a_held_place_is_waited_for_naming_its_holder_then_given(lab):
 def test_waiting_is_bounded_and_leaves_the_queue(lab):
     lab.client("-p", "nook-2", "acquire", check=True, user="bob")
     try:
-        with pytest.raises(BenchError, match=r"place nook-2 still held by \S+/bob since .* "
-                                             r"after 2 s \(bench.labgrid.acquire_timeout_s\)"):
+        with pytest.raises(
+            BenchError,
+            match=r"place nook-2 still held by \S+/bob since .* "
+            r"after 2 s \(bench.labgrid.acquire_timeout_s\)",
+        ):
             lease(lab, place="nook-2", acquire_timeout_s=2).acquire()
         assert "Reservation" not in lab.client("reservations").stdout
     finally:
@@ -108,8 +117,8 @@ def test_tags_give_each_lease_its_own_free_place(lab):
 
 def test_an_unknown_place_or_coordinator_is_a_problem_before_any_wait(lab):
     assert lease(lab, place="kindle").problems() == [
-        f"labgrid coordinator {lab.address} has no place kindle (bench.labgrid); "
-        "its places: nook-1, nook-2"]
+        f"labgrid coordinator {lab.address} has no place kindle (bench.labgrid); its places: nook-1, nook-2"
+    ]
     nobody = Labgrid(coordinator=f"127.0.0.1:{free_tcp_port()}", place="nook-1")
     with pytest.raises(BenchError, match="labgrid coordinator 127.0.0.1:.* cannot be reached"):
         PlaceLease(nobody, print).problems()
@@ -117,11 +126,23 @@ def test_an_unknown_place_or_coordinator_is_a_problem_before_any_wait(lab):
 
 def test_ctrl_c_while_waiting_leaves_the_queue(lab):
     lab.client("-p", "nook-2", "acquire", check=True, user="carol")
-    waiting = subprocess.Popen(interruptible([sys.executable, "-c", (
-        "from pytest_quill.bench.labgrid_place import PlaceLease\n"
-        "from pytest_quill.bench.labgrid import Labgrid\n"
-        f"PlaceLease(Labgrid(coordinator={lab.address!r}, place='nook-2'), print).acquire()")]),
-        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    waiting = subprocess.Popen(
+        interruptible(
+            [
+                sys.executable,
+                "-c",
+                (
+                    "from pytest_quill.bench.labgrid_place import PlaceLease\n"
+                    "from pytest_quill.bench.labgrid import Labgrid\n"
+                    f"PlaceLease(Labgrid(coordinator={lab.address!r}, place='nook-2'), print).acquire()"
+                ),
+            ]
+        ),
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while "state: waiting" not in lab.client("reservations").stdout:
@@ -170,7 +191,12 @@ finally:
 def test_a_held_place_leaves_no_grpc_threads_running(lab):
     """Between steps nothing of gRPC runs: the bench forks ssh, dd and the like while it
     holds the place, and a fork while gRPC's threads run can fail in the child."""
-    done = subprocess.run([sys.executable, "-c", HOLD_AND_LIST_GRPC_THREADS % lab.address],
-                          cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", HOLD_AND_LIST_GRPC_THREADS % lab.address],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "grpc threads while held: []" in done.stdout, done.stdout + done.stderr

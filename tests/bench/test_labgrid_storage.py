@@ -10,10 +10,10 @@ import subprocess
 import pytest
 from labgrid.util.ssh import sshmanager
 
+from pytest_quill.bench.labgrid import Labgrid
 from pytest_quill.bench.labgrid_place import PlaceLease
 from pytest_quill.bench.labgrid_storage import PlaceStorage
 from pytest_quill.errors import BenchError
-from pytest_quill.bench.labgrid import Labgrid
 from tests import labgrid_sdmux as sdmux
 from tests.labgrid_lab import Lab
 from tests.sshd import start_sshd
@@ -42,15 +42,28 @@ def lab(tmp_path_factory):
     # A console per group (one dict twice would be a YAML alias: the exporter edits each).
     console = {"cls": "NetworkSerialPort", "host": "127.0.0.1", "port": 4001}
     try:
-        lab.export({
-            "b1": {"console": dict(console),
-                   "reader": {"cls": "USBMassStorage", "path": loops["sd-1"]},
-                   "sdmux": {"cls": "USBSDMuxDevice", "path": loops["sd-1"],
-                             "control_path": str(folder / "sd-1-mux")}},
-            "b2": {"console": dict(console),
-                   "sdwire": {"cls": "USBSDWireDevice", "path": loops["sdwire-1"],
-                              "control_serial": str(folder / "sdwire-1-mux")}},
-        }, command=sdmux.COMMAND)
+        lab.export(
+            {
+                "b1": {
+                    "console": dict(console),
+                    "reader": {"cls": "USBMassStorage", "path": loops["sd-1"]},
+                    "sdmux": {
+                        "cls": "USBSDMuxDevice",
+                        "path": loops["sd-1"],
+                        "control_path": str(folder / "sd-1-mux"),
+                    },
+                },
+                "b2": {
+                    "console": dict(console),
+                    "sdwire": {
+                        "cls": "USBSDWireDevice",
+                        "path": loops["sdwire-1"],
+                        "control_serial": str(folder / "sdwire-1-mux"),
+                    },
+                },
+            },
+            command=sdmux.COMMAND,
+        )
         lab.add_place("sd-1", "b1")
         lab.add_place("sdwire-1", "b2")
         lab.loops, lab.folder = loops, folder
@@ -81,18 +94,19 @@ def card(folder, size: int, bmap: bool):
         out.seek(0, os.SEEK_END)
         out.write(os.urandom(64 << 10))
     if bmap:
-        subprocess.run(["bmaptool", "create", "-o", str(folder / "card.bmap"), str(image)],
-                       check=True)
+        subprocess.run(["bmaptool", "create", "-o", str(folder / "card.bmap"), str(image)], check=True)
     return image
 
 
-@pytest.mark.parametrize("place, bmap, mode, where, mux", [
-    ("sd-1", True, "bmaptool", "reader", "sdmux"),
-    ("sd-1", False, "dd", "reader", "sdmux"),
-    ("sdwire-1", True, "bmaptool", "sdwire", "sdwire"),  # the SDWire is its own reader
-])
-def test_the_card_is_written_between_host_and_dut(lab, tmp_path, place, bmap, mode, where,
-                                                  mux):
+@pytest.mark.parametrize(
+    "place, bmap, mode, where, mux",
+    [
+        ("sd-1", True, "bmaptool", "reader", "sdmux"),
+        ("sd-1", False, "dd", "reader", "sdmux"),
+        ("sdwire-1", True, "bmaptool", "sdwire", "sdwire"),  # the SDWire is its own reader
+    ],
+)
+def test_the_card_is_written_between_host_and_dut(lab, tmp_path, place, bmap, mode, where, mux):
     image = card(tmp_path, 3 << 20, bmap)
     mux_file = lab.folder / f"{place}-mux"
     before = len(sdmux.events(mux_file))
@@ -105,10 +119,13 @@ def test_the_card_is_written_between_host_and_dut(lab, tmp_path, place, bmap, mo
         assert medium.read(image.stat().st_size) == image.read_bytes()
     assert sdmux.events(mux_file)[before:] == ["mux host", "mux dut"]
     where = f"{where} (127.0.0.1:{lab.loops[place]})"
-    assert said[1:6] == [f"switched SD mux {mux} to host",
-                         f"medium in {where}: {MEDIUM_BYTES} bytes",
-                         f"writing {image} to {where} with {mode}",
-                         said[4], f"switched SD mux {mux} to dut"]
+    assert said[1:6] == [
+        f"switched SD mux {mux} to host",
+        f"medium in {where}: {MEDIUM_BYTES} bytes",
+        f"writing {image} to {where} with {mode}",
+        said[4],
+        f"switched SD mux {mux} to dut",
+    ]
     assert said[4].startswith(f"wrote the card to {where} with {mode} in ")
 
 
@@ -122,7 +139,8 @@ def test_a_medium_smaller_than_the_card_is_refused_in_one_line(lab, tmp_path):
         lease.release()
     assert refused.value.message == (
         f"place sd-1: storage reader (127.0.0.1:{lab.loops['sd-1']}) holds {MEDIUM_BYTES} "
-        f"bytes, the card {image} needs {MEDIUM_BYTES + (1 << 20)}: put a bigger card in it")
+        f"bytes, the card {image} needs {MEDIUM_BYTES + (1 << 20)}: put a bigger card in it"
+    )
     assert not any(line.startswith("writing") for line in said)
     # the board never gets a half-written card
     assert sdmux.events(lab.folder / "sd-1-mux")[-1] == "mux host"

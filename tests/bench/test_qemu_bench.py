@@ -37,12 +37,14 @@ def test_the_profile_picks_the_qemu_bench_and_it_is_ready_here(tmp_path):
 
 def test_check_names_a_missing_binary_bios_and_machine(tmp_path):
     assert qemu_bench(tmp_path, **{"bench.qemu.binary": "qemu-system-nope"}).check() == [
-        "qemu-system-nope not found on PATH (apt-get install qemu-system-arm)"]
+        "qemu-system-nope not found on PATH (apt-get install qemu-system-arm)"
+    ]
     assert qemu_bench(tmp_path, **{"bench.qemu.bios": "/nonexistent/u-boot.bin"}).check() == [
-        "U-Boot image /nonexistent/u-boot.bin missing (apt-get install u-boot-qemu, "
-        "or set bench.qemu.bios)"]
+        "U-Boot image /nonexistent/u-boot.bin missing (apt-get install u-boot-qemu, or set bench.qemu.bios)"
+    ]
     assert qemu_bench(tmp_path, **{"bench.qemu.machine": "nope,highmem=off"}).check() == [
-        "qemu-system-arm has no machine 'nope' (bench.qemu.machine)"]
+        "qemu-system-arm has no machine 'nope' (bench.qemu.machine)"
+    ]
 
 
 def test_power_on_reaches_u_boot_and_logs_it(tmp_path, blank_card):
@@ -55,8 +57,7 @@ def test_power_on_reaches_u_boot_and_logs_it(tmp_path, blank_card):
     assert b"U-Boot 20" in (tmp_path / "logs" / "console.log").read_bytes()
 
 
-def test_the_card_artifact_is_never_written_the_booted_copy_is_kept_in_the_run(
-        tmp_path, blank_card):
+def test_the_card_artifact_is_never_written_the_booted_copy_is_kept_in_the_run(tmp_path, blank_card):
     before = hashlib.sha256(blank_card.read_bytes()).hexdigest()
     with qemu_bench(tmp_path) as bench:
         console = bench.power_on(blank_card, tmp_path / "console.log")
@@ -89,8 +90,7 @@ def test_power_off_ends_qemu_and_removes_its_folder(tmp_path, blank_card):
 
 def test_instances_run_side_by_side(tmp_path, blank_card):
     benches = [qemu_bench(tmp_path / str(i)) for i in range(2)]
-    consoles = [bench.power_on(blank_card, tmp_path / f"console{i}.log")
-                for i, bench in enumerate(benches)]
+    consoles = [bench.power_on(blank_card, tmp_path / f"console{i}.log") for i, bench in enumerate(benches)]
     try:
         for console in consoles:
             console.expect("=> $", timeout=90)
@@ -107,13 +107,16 @@ def qemu_runs(pid: int) -> bool:
 
 
 def test_qemu_dies_with_the_process_that_started_it(tmp_path, blank_card):
-    script = ("import sys, time; from pytest_quill.bench.base import bench_for; "
-              "from pytest_quill.profile import load_profile; "
-              "bench = bench_for(load_profile('qemu-virt'), sys.argv[1]); "
-              "bench.power_on(sys.argv[2], sys.argv[1] + '/console.log'); "
-              "print(bench._proc.pid, flush=True); time.sleep(600)")
-    parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path), str(blank_card)],
-                              stdout=subprocess.PIPE, text=True)
+    script = (
+        "import sys, time; from pytest_quill.bench.base import bench_for; "
+        "from pytest_quill.profile import load_profile; "
+        "bench = bench_for(load_profile('qemu-virt'), sys.argv[1]); "
+        "bench.power_on(sys.argv[2], sys.argv[1] + '/console.log'); "
+        "print(bench._proc.pid, flush=True); time.sleep(600)"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path), str(blank_card)], stdout=subprocess.PIPE, text=True
+    )
     qemu_pid = int(parent.stdout.readline())
     parent.kill()
     parent.wait()
@@ -125,8 +128,11 @@ def test_qemu_dies_with_the_process_that_started_it(tmp_path, blank_card):
 
 def test_qemu_failing_to_start_is_a_bench_error_with_its_reason(tmp_path, blank_card):
     bench = qemu_bench(tmp_path, **{"bench.qemu.machine": "nope"})
-    with pytest.raises(BenchError, match=r"qemu-system-arm exited with code 1 at start: "
-                                         r"qemu-system-arm: unsupported machine type") as failure:
+    with pytest.raises(
+        BenchError,
+        match=r"qemu-system-arm exited with code 1 at start: "
+        r"qemu-system-arm: unsupported machine type",
+    ) as failure:
         bench.power_on(blank_card, tmp_path / "console.log")
     assert failure.value.log == str(tmp_path / "console.qemu.log")
     assert bench._folder is None
@@ -135,22 +141,30 @@ def test_qemu_failing_to_start_is_a_bench_error_with_its_reason(tmp_path, blank_
 def test_one_device_per_bench(tmp_path, blank_card):
     with qemu_bench(tmp_path) as bench:
         bench.power_on(blank_card, tmp_path / "first.log")
-        with pytest.raises(BenchError, match=r"QEMU bench already powered on \(pid \d+, console "
-                                             r".*first.log\): one device per bench"):
+        with pytest.raises(
+            BenchError,
+            match=r"QEMU bench already powered on \(pid \d+, console "
+            r".*first.log\): one device per bench",
+        ):
             bench.power_on(blank_card, tmp_path / "second.log")
 
 
 def test_a_board_with_its_own_sd_slot_and_usb_host_boots_u_boot_as_its_kernel(tmp_path):
     """The twin's way (versatileab): QEMU ignores -bios there, the card goes in the
     PL181 slot, the keyboard on the board's own OHCI."""
-    bench = qemu_bench(tmp_path, **{"bench.qemu.machine": "versatileab",
-                                    "bench.qemu.firmware_as": "kernel",
-                                    "bench.qemu.disk_interface": "sd-slot",
-                                    "bench.qemu.usb_controller": '""'})
+    bench = qemu_bench(
+        tmp_path,
+        **{
+            "bench.qemu.machine": "versatileab",
+            "bench.qemu.firmware_as": "kernel",
+            "bench.qemu.disk_interface": "sd-slot",
+            "bench.qemu.usb_controller": '""',
+        },
+    )
     argv = bench.command(tmp_path / "card.img", tmp_path)
     assert argv[argv.index("-kernel") + 1] == str(bench.config.bios) and "-bios" not in argv
     assert argv[argv.index("-drive") + 1] == f"if=sd,file={tmp_path / 'card.img'},format=raw"
-    assert argv[argv.index("-usb"):argv.index("-usb") + 3] == ["-usb", "-device", "usb-kbd"]
+    assert argv[argv.index("-usb") : argv.index("-usb") + 3] == ["-usb", "-device", "usb-kbd"]
 
 
 def test_the_virt_board_keeps_its_bios_virtio_card_and_xhci_keyboard(tmp_path):

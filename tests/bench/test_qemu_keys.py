@@ -6,10 +6,20 @@ from pytest_quill.bench.keys import qcodes
 from pytest_quill.errors import InputError
 
 
-@pytest.mark.parametrize("char, keys", [
-    ("q", ["q"]), ("7", ["7"]), ("Q", ["shift", "q"]), (" ", ["spc"]), ("\n", ["ret"]),
-    (",", ["comma"]), ("!", ["shift", "1"]), ("?", ["shift", "slash"]), ("'", ["apostrophe"]),
-])
+@pytest.mark.parametrize(
+    "char, keys",
+    [
+        ("q", ["q"]),
+        ("7", ["7"]),
+        ("Q", ["shift", "q"]),
+        (" ", ["spc"]),
+        ("\n", ["ret"]),
+        (",", ["comma"]),
+        ("!", ["shift", "1"]),
+        ("?", ["shift", "slash"]),
+        ("'", ["apostrophe"]),
+    ],
+)
 def test_characters_map_to_the_keys_that_type_them(char, keys):
     assert qcodes(char) == keys
 

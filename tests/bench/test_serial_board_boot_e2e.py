@@ -41,8 +41,9 @@ def test_the_serial_board_boots_the_card_to_a_shell(qemu_as_board, card, tmp_pat
 
 def root_fs_header(disk: Path) -> str:
     _, root = diskimage.layout(load_profile("qemu-virt").sdcard)
-    return subprocess.run(["dumpe2fs", "-h", f"{disk}?offset={root.start}"], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["dumpe2fs", "-h", f"{disk}?offset={root.start}"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def wait_until_gone(pid: int, seconds: float) -> bool:
@@ -66,8 +67,7 @@ def test_poweroff_unloads_the_modules_and_leaves_the_root_fs_clean(qemu_as_board
         assert wait_until_gone(qemu_pid, 15), "the board did not power off by itself"
     console = (tmp_path / "console.log").read_text(errors="replace")
     assert "squireos: shutting down" in console
-    assert console.index("squireos: unloaded wisdom") < console.index(
-        "squireos: unloaded squireos_core")
+    assert console.index("squireos: unloaded wisdom") < console.index("squireos: unloaded squireos_core")
     header = root_fs_header(tmp_path / "board-card.img")
     assert "needs_recovery" not in header  # the journal was flushed: / went read-only
     assert "Filesystem state:         clean" in header

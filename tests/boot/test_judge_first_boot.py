@@ -71,27 +71,36 @@ def test_a_panic_is_a_boot_error_with_its_lines_and_the_log(replay, tmp_path):
     with pytest.raises(BootError) as failure:
         first_boot(replay(PANIC), load_profile("qemu-virt"))
     error = failure.value
-    assert re.fullmatch(r"kernel panic at [0-9.]+ s after power-on: Kernel panic - not syncing: "
-                        r"VFS: Unable to mount root fs on unknown-block\(0,0\) \(log: (.*)\)",
-                        error.one_line()).group(1) == str(tmp_path / "console.log")
+    assert re.fullmatch(
+        r"kernel panic at [0-9.]+ s after power-on: Kernel panic - not syncing: "
+        r"VFS: Unable to mount root fs on unknown-block\(0,0\) \(log: (.*)\)",
+        error.one_line(),
+    ).group(1) == str(tmp_path / "console.log")
     assert "CPU: 0 PID: 1 Comm: swapper" in error.message
 
 
 def test_a_second_bootloader_banner_is_a_reset(replay):
     kernel_starts = BOOT.index(b"Starting kernel")
     reset = BOOT[:kernel_starts] + b"Starting kernel ...\r\n\r\n" + BOOT[:kernel_starts]
-    with pytest.raises(BootError, match=r"^the board reset \(a second bootloader banner\) at "
-                                        r".*: U-Boot 2023\.01"):
+    with pytest.raises(
+        BootError,
+        match=r"^the board reset \(a second bootloader banner\) at "
+        r".*: U-Boot 2023\.01",
+    ):
         first_boot(replay(reset), load_profile("qemu-virt"))
 
 
-@pytest.mark.parametrize("after_init", [
-    # busybox init's askfirst: the judge presses Enter, then the shell prompt comes
-    b"\r\nPlease press Enter to activate this console. ",
-    # the USB keyboard's line after the shell's prompt: the output no longer ends with
-    # one, so after a quiet spell the judge presses Enter
-    b"/ # [    4.2] input: QEMU QEMU USB Keyboard as /devices/usb1/input0\r\n",
-], ids=["askfirst", "kernel-line-after-the-prompt"])
+@pytest.mark.parametrize(
+    "after_init",
+    [
+        # busybox init's askfirst: the judge presses Enter, then the shell prompt comes
+        b"\r\nPlease press Enter to activate this console. ",
+        # the USB keyboard's line after the shell's prompt: the output no longer ends with
+        # one, so after a quiet spell the judge presses Enter
+        b"/ # [    4.2] input: QEMU QEMU USB Keyboard as /devices/usb1/input0\r\n",
+    ],
+    ids=["askfirst", "kernel-line-after-the-prompt"],
+)
 def test_a_console_without_a_prompt_at_its_end_gets_an_enter(wire, after_init):
     init_runs = BOOT.index(b"Run /sbin/init")
     wire.device.sendall(BOOT[:init_runs] + b"Run /sbin/init as init process\r\n" + after_init)
@@ -125,6 +134,7 @@ def test_a_console_that_keeps_asking_for_enter_still_ends_at_the_stages_timeout(
     limit = stages(load_profile("qemu-virt"))[-1].timeout_s * wire.console.timeout_factor
     with pytest.raises(NoAnswer) as failure:
         first_boot(wire.console, load_profile("qemu-virt"))
-    waited = float(re.match(r"timed out after waiting ([0-9.]+) s for stage shell ",
-                            failure.value.message).group(1))
+    waited = float(
+        re.match(r"timed out after waiting ([0-9.]+) s for stage shell ", failure.value.message).group(1)
+    )
     assert waited <= limit

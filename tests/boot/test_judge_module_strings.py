@@ -20,8 +20,7 @@ from tests.support.module_strings import (
 )
 
 
-@pytest.mark.parametrize("name", ["MOTTO", "VERSION", "CORE_READY", "JESTER_BOWS",
-                                  "CORE_CLOSED"])
+@pytest.mark.parametrize("name", ["MOTTO", "VERSION", "CORE_READY", "JESTER_BOWS", "CORE_CLOSED"])
 def test_each_expected_line_is_one_the_modules_print(name):
     assert printable(getattr(D3, name)), f"D3's {name} = {getattr(D3, name)!r}"
 
@@ -42,11 +41,17 @@ def test_the_number_of_quotes_is_the_modules():
 
 
 def test_the_titles_and_thresholds_are_the_typewriters():
-    table = [(int(words), title) for words, title in
-             re.findall(r'\{\s*(\d+),\s*"([^"]+)"\s*\}', source("typewriter.c"))]
+    table = [
+        (int(words), title)
+        for words, title in re.findall(r'\{\s*(\d+),\s*"([^"]+)"\s*\}', source("typewriter.c"))
+    ]
     assert table == D3.TITLES
-    for line in ["Keystrokes: 12", "Words: 3", "Title: Apprentice Scribe",
-                 "Next: Journeyman Scribe at 1000 words"]:
+    for line in [
+        "Keystrokes: 12",
+        "Words: 3",
+        "Title: Apprentice Scribe",
+        "Next: Journeyman Scribe at 1000 words",
+    ]:
         assert printable(line), line
 
 
@@ -60,6 +65,9 @@ def test_the_proc_entries_are_the_ones_the_modules_create():
 
 
 def test_the_load_order_is_the_rootfs_list():
-    listed = [line.strip() for line in LOAD_LIST.read_text().splitlines()
-              if line.strip() and not line.startswith("#")]
+    listed = [
+        line.strip()
+        for line in LOAD_LIST.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert listed == D3.MODULES

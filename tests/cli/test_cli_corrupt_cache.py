@@ -44,10 +44,14 @@ def flip_a_byte(path: Path) -> None:
 
 
 SPOIL = {
-    "flipped byte": (lambda entry: flip_a_byte(entry / "card.img"),
-                     "card.img differs from the sha256 recorded when it was built"),
-    "truncated": (lambda entry: os.truncate(entry / "card.img", 40 * MIB),
-                  "card.img differs from the sha256 recorded when it was built"),
+    "flipped byte": (
+        lambda entry: flip_a_byte(entry / "card.img"),
+        "card.img differs from the sha256 recorded when it was built",
+    ),
+    "truncated": (
+        lambda entry: os.truncate(entry / "card.img", 40 * MIB),
+        "card.img differs from the sha256 recorded when it was built",
+    ),
     "deleted map": (lambda entry: (entry / "card.bmap").unlink(), "card.bmap is missing"),
     "deleted image": (lambda entry: (entry / "card.img").unlink(), "card.img is missing"),
 }
@@ -55,16 +59,23 @@ SPOIL = {
 
 def refusal_line(argv: list[str], entry: Path, reason: str) -> str:
     key = entry.name
-    command = ("pytest -n 3 suites/ --quill-profile qemu-virt --quill-cache "
-               f"{argv[1]} --quill-reports {argv[3]} --quill-backend host")
-    return (f"quill: the cached sdcard {key} is damaged: {reason} (in {entry}); not using it: "
-            f"a run builds it again: {command}\n")
+    command = (
+        "pytest -n 3 suites/ --quill-profile qemu-virt --quill-cache "
+        f"{argv[1]} --quill-reports {argv[3]} --quill-backend host"
+    )
+    return (
+        f"quill: the cached sdcard {key} is damaged: {reason} (in {entry}); not using it: "
+        f"a run builds it again: {command}\n"
+    )
 
 
 def tree(folder: Path) -> dict[str, tuple]:
     """Every file under FOLDER with its size and mtime: what any write would change."""
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("how", SPOIL)
@@ -77,19 +88,28 @@ def test_boot_refuses_a_damaged_card_before_qemu_starts(tmp_path, seeded_here, h
     (bin_dir / "qemu-system-arm").write_text(FAKE_QEMU.format(marker=marker))
     (bin_dir / "qemu-system-arm").chmod(0o755)
     before = tree(tmp_path / "seeded")
-    result = subprocess.run([str(QUILL), "boot", *seeded_here], cwd=PROJECT, capture_output=True,
-                            text=True, stdin=subprocess.DEVNULL, start_new_session=True,
-                            timeout=120, check=False,
-                            env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"})
+    result = subprocess.run(
+        [str(QUILL), "boot", *seeded_here],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+    )
     assert (result.returncode, result.stdout, result.stderr) == (
-        1, "", refusal_line(seeded_here, entry, reason))
+        1,
+        "",
+        refusal_line(seeded_here, entry, reason),
+    )
     assert not marker.exists()  # QEMU never started
     assert tree(tmp_path / "seeded") == before  # no boots folder, nothing rewritten
 
 
 @pytest.mark.parametrize("how", SPOIL)
-def test_flash_refuses_a_damaged_card_before_a_byte_is_written(tmp_path, capsys, seeded_here,
-                                                                how):
+def test_flash_refuses_a_damaged_card_before_a_byte_is_written(tmp_path, capsys, seeded_here, how):
     entry = card_entry(seeded_here)
     spoil, reason = SPOIL[how]
     spoil(entry)
@@ -97,8 +117,9 @@ def test_flash_refuses_a_damaged_card_before_a_byte_is_written(tmp_path, capsys,
     card = machine.disk("sdb", "usb", 64 * MIB, removable=True, fill=GARBAGE)
     proof, before, asked = untouched_proof(card), tree(tmp_path / "seeded"), []
     fake = Machine(**machine.roots(), allow_files=True, prompt=asked.append)
-    status = cli.main(["flash", "--device", str(card), "--confirm", str(64 * MIB),
-                       *seeded_here], machine=fake)
+    status = cli.main(
+        ["flash", "--device", str(card), "--confirm", str(64 * MIB), *seeded_here], machine=fake
+    )
     out, err = capsys.readouterr()
     assert (status, out, err) == (1, "", refusal_line(seeded_here, entry, reason))
     assert untouched_proof(card) == proof and asked == []
@@ -117,8 +138,10 @@ def test_a_damaged_kernel_refuses_the_card_keyed_by_it(tmp_path, capsys, seeded_
     fake = Machine(**machine.roots(), allow_files=True, prompt=lambda question: True)
     assert cli.main(["flash", "--device", str(card), *seeded_here], machine=fake) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"quill: the cached kernel {kernel.name} is damaged: uImage is "
-                          f"missing (in {kernel}); not using it: a run builds it again: ")
+    assert err.startswith(
+        f"quill: the cached kernel {kernel.name} is damaged: uImage is "
+        f"missing (in {kernel}); not using it: a run builds it again: "
+    )
     assert err.count("\n") == 1 and untouched_proof(card) == proof
 
 
@@ -127,6 +150,8 @@ def test_an_intact_card_is_still_flashed(tmp_path, capsys, seeded_here):
     machine = FakeMachine(tmp_path / "machine")
     card = machine.disk("sdb", "usb", 64 * MIB, removable=True, fill=GARBAGE)
     fake = Machine(**machine.roots(), allow_files=True, prompt=lambda question: False)
-    assert cli.main(["flash", "--device", str(card), "--confirm", str(64 * MIB),
-                     *seeded_here], machine=fake) == 0
+    assert (
+        cli.main(["flash", "--device", str(card), "--confirm", str(64 * MIB), *seeded_here], machine=fake)
+        == 0
+    )
     assert "read back: sha256 " in capsys.readouterr().out

@@ -12,7 +12,7 @@ from pytest_quill.cli import main
 from pytest_quill.cli.declared import declared_plan
 from pytest_quill.errors import InputError
 
-PLAN_MODULE = '''
+PLAN_MODULE = """
 class Stand:
     name, deps, tools, version, evidence, runs_on = "blob", (), (), "1", (), "host"
 
@@ -21,7 +21,7 @@ def pytest_quill_declare(plan):
     plan.artifact(Stand(), fixture="blob")
     plan.boot_image("blob", "blob.img")
     plan.stream("a_blobs", "A blobs")
-'''
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -44,8 +44,11 @@ def test_the_plan_comes_from_a_plugin_the_conftest_names(tmp_path):
 
     plan = declared_plan(root)
 
-    assert (sorted(plan.recipes), plan.fixtures, plan.image.file if plan.image else None) == \
-        (["blob"], {"blob": "blob"}, "blob.img")
+    assert (sorted(plan.recipes), plan.fixtures, plan.image.file if plan.image else None) == (
+        ["blob"],
+        {"blob": "blob"},
+        "blob.img",
+    )
     assert plan.stream_of("suites/a_blobs/test_x.py::test_y") == "A blobs"
 
 
@@ -63,9 +66,11 @@ def test_a_conftest_without_a_plan_is_one_line_and_exit_4(tmp_path, monkeypatch,
 
     said = capsys.readouterr().err.strip()
     assert code == 4
-    assert said == (f"quill: {root / 'conftest.py'} declares no pytest-quill plan: add "
-                    'pytest_plugins = ["pytest_quill.mvp"] to it, or start a project with '
-                    "`quill init FOLDER`")
+    assert said == (
+        f"quill: {root / 'conftest.py'} declares no pytest-quill plan: add "
+        'pytest_plugins = ["pytest_quill.mvp"] to it, or start a project with '
+        "`quill init FOLDER`"
+    )
 
 
 def test_a_project_without_a_conftest_is_told_to_make_one(tmp_path):

@@ -16,8 +16,12 @@ def test_init_copies_the_example_project_and_its_pytest_settings(tmp_path):
     assert result.returncode == 0, result.stderr
     copied = init.example_files(init.example_root())
     assert {str(rel) for rel in copied} >= {
-        "conftest.py", "hardware_profiles/qemu-virt.toml", "suites/c_bench/test_c1_bench_ready.py",
-        "squireos/kernel/drivers/squireos/squireos_core.c", "squireos/kernel/configs/qemu-virt.config"}
+        "conftest.py",
+        "hardware_profiles/qemu-virt.toml",
+        "suites/c_bench/test_c1_bench_ready.py",
+        "squireos/kernel/drivers/squireos/squireos_core.c",
+        "squireos/kernel/configs/qemu-virt.config",
+    }
     assert all(filecmp.cmp(PROJECT / rel, target / rel, shallow=False) for rel in copied)
     assert not (target / "squireos" / "boot" / "twin" / "out").exists()
     assert "timeout_func_only = true" in (target / "pytest.ini").read_text()
@@ -31,8 +35,8 @@ def test_init_refuses_a_folder_with_any_of_its_files_and_writes_nothing(tmp_path
     result = run_quill("init", str(tmp_path))
     assert result.returncode == 4
     assert result.stderr.splitlines() == [
-        f"quill: quill init {tmp_path}: {mine} exists; give a new or empty folder "
-        "(nothing was written)"]
+        f"quill: quill init {tmp_path}: {mine} exists; give a new or empty folder (nothing was written)"
+    ]
     assert mine.read_text() == "# my own\n"
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["hardware_profiles", "qemu-virt.toml"]
 

@@ -16,14 +16,17 @@ def test_an_unknown_profile_names_the_known_ones(empty):
     assert result.returncode == 4
     assert one_line(result) == (
         "quill: --quill-profile kindle: unknown profile; known profiles: nook-simple-touch, "
-        "nook-twin, qemu-virt (or give a path to a .toml file)")
+        "nook-twin, qemu-virt (or give a path to a .toml file)"
+    )
 
 
 def test_a_set_without_a_value_shows_the_form(empty):
     result = run_quill("boot", "--set", "boot.console", *empty)
     assert result.returncode == 4
-    assert one_line(result) == ("quill boot: error: argument --set/--quill-set: boot.console: "
-                                "expected KEY=VALUE, e.g. boot.console=ttyS0")
+    assert one_line(result) == (
+        "quill boot: error: argument --set/--quill-set: boot.console: "
+        "expected KEY=VALUE, e.g. boot.console=ttyS0"
+    )
 
 
 def test_a_bad_profile_value_names_the_set_that_gave_it(empty):
@@ -36,8 +39,9 @@ def test_a_cache_that_is_a_file_is_refused(tmp_path, empty):
     (tmp_path / "file").write_text("")
     result = run_quill("status", *empty, "--cache", str(tmp_path / "file"))
     assert result.returncode == 4
-    assert one_line(result) == (f"quill: --cache {tmp_path / 'file'}: exists and is not a "
-                                "folder; give a folder")
+    assert one_line(result) == (
+        f"quill: --cache {tmp_path / 'file'}: exists and is not a folder; give a folder"
+    )
 
 
 def test_boot_with_no_card_cached_names_the_run_that_makes_one(empty):
@@ -47,7 +51,8 @@ def test_boot_with_no_card_cached_names_the_run_that_makes_one(empty):
         "quill: no card cached for profile qemu-virt (kernel is not cached either); make one "
         f"with: pytest -n 3 suites/ --quill-profile qemu-virt --quill-cache {empty[1]} "
         f"--quill-reports {empty[3]} --quill-backend host "
-        "--quill-set boot.bootargs_extra=rootwait")
+        "--quill-set boot.bootargs_extra=rootwait"
+    )
 
 
 def test_a_profile_that_needs_a_value_says_which(empty):
@@ -55,7 +60,8 @@ def test_a_profile_that_needs_a_value_says_which(empty):
     assert result.returncode == 4
     assert one_line(result) == (
         "quill: kernel.source is empty: give a tree path, a .tar.xz/.tar.gz of one, or a git "
-        "URL (--quill-set kernel.source=...)")
+        "URL (--quill-set kernel.source=...)"
+    )
 
 
 def test_no_command_is_a_usage_error():

@@ -39,15 +39,15 @@ def build_in(folder: Path, profile):
         ensure_engine()
     except BenchError as exc:
         pytest.skip(f"no Docker engine: {exc}")
-    return produce(kernel_recipe.RECIPE, profile,
-                   DockerBackend(ROOT, mounts=(folder,), log_dir=folder / "logs"), folder)
+    return produce(
+        kernel_recipe.RECIPE, profile, DockerBackend(ROOT, mounts=(folder,), log_dir=folder / "logs"), folder
+    )
 
 
 def test_a_fresh_workspace_builds_the_kernel_from_the_shared_cache(redis_url, tmp_path):
     if not SOURCE.is_file():
         pytest.skip(f"{SOURCE}: missing (the Nook's kernel tree)")
-    profile = load_profile("nook-twin", {"kernel.source": str(SOURCE),
-                                         "kernel.ccache_remote": redis_url})
+    profile = load_profile("nook-twin", {"kernel.source": str(SOURCE), "kernel.ccache_remote": redis_url})
     first = build_in(tmp_path / "runner-1", profile)
     second = build_in(tmp_path / "runner-2", profile)
     assert first.status == second.status == "built"
@@ -64,6 +64,5 @@ def test_a_fresh_workspace_builds_the_kernel_from_the_shared_cache(redis_url, tm
 def produce_key_without_remote(profile, tmp_path: Path) -> str:
     """The key the same kernel has with no shared cache named."""
     local = load_profile("nook-twin", {"kernel.source": str(SOURCE)})
-    backend = DockerBackend(ROOT, mounts=(tmp_path,)).with_toolchain(
-        kernel_recipe.RECIPE.toolchain(local))
+    backend = DockerBackend(ROOT, mounts=(tmp_path,)).with_toolchain(kernel_recipe.RECIPE.toolchain(local))
     return key_of(kernel_recipe.RECIPE, local, backend, {}, ROOT)

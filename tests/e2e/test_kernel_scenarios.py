@@ -24,9 +24,22 @@ BROKEN = "drivers/squireos/wisdom.c"
 
 
 def run_suites(project: Path, reports: Path, *extra: str) -> tuple[dict, str, int]:
-    argv = [sys.executable, "-m", "pytest", "-n", "2", "suites/", "-rs",
-            "--quill-backend", "host", "--quill-cache", default_cache(),
-            "--quill-reports", str(reports), *extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-n",
+        "2",
+        "suites/",
+        "-rs",
+        "--quill-backend",
+        "host",
+        "--quill-cache",
+        default_cache(),
+        "--quill-reports",
+        str(reports),
+        *extra,
+    ]
     done = subprocess.run(argv, cwd=project, capture_output=True, text=True)
     output = done.stdout + done.stderr
     record = reports / "quill-run.json"
@@ -48,9 +61,13 @@ def broken_project(tmp_path_factory) -> Path:
     for folder in ("suites", "squireos", "hardware_profiles"):
         shutil.copytree(ROOT / folder, project / folder)
     source = project / "squireos/kernel" / BROKEN
-    source.write_text(source.read_text().replace(
-        "static atomic_t wisdom_reads", "static atomic_t wisdom_reads = no_such_initialiser;\n"
-        "static atomic_t wisdom_unused", 1))
+    source.write_text(
+        source.read_text().replace(
+            "static atomic_t wisdom_reads",
+            "static atomic_t wisdom_reads = no_such_initialiser;\nstatic atomic_t wisdom_unused",
+            1,
+        )
+    )
     return project
 
 
@@ -72,13 +89,16 @@ def test_a_module_compile_error_is_built_once_and_closes_gate_1(broken_project, 
 
 
 def test_a_kconfig_sourced_from_arch_x86_closes_gate_2_naming_the_dropped_symbols(tmp_path):
-    record, output, code = run_suites(ROOT, tmp_path / "reports",
-                                      "--quill-set", "kernel.kconfig_parent=arch/x86/Kconfig")
+    record, output, code = run_suites(
+        ROOT, tmp_path / "reports", "--quill-set", "kernel.kconfig_parent=arch/x86/Kconfig"
+    )
     assert code == 1, output[-3000:]
     gates = gates_of(record)
     assert gates[1]["open"] is True, gates[1]
     assert gates[2]["open"] is False
-    assert ("SQUIREOS not in the final .config: is its Kconfig sourced from a file ARCH=arm "
-            "reads? (drivers/squireos/Kconfig is sourced from arch/x86/Kconfig, which ARCH=arm "
-            "never reads)") in gates[2]["reason"]
+    assert (
+        "SQUIREOS not in the final .config: is its Kconfig sourced from a file ARCH=arm "
+        "reads? (drivers/squireos/Kconfig is sourced from arch/x86/Kconfig, which ARCH=arm "
+        "never reads)"
+    ) in gates[2]["reason"]
     assert "gate 2 (artifacts) closed: SQUIREOS not in the final .config" in output

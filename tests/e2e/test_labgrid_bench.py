@@ -40,8 +40,14 @@ MOTTO = "By quill and candlelight, we write eternal words"
 
 @pytest.fixture(scope="module")
 def card() -> Path:
-    args = argparse.Namespace(profile="qemu-virt", profiles="hardware_profiles", cache=None,
-                              reports="reports", backend="auto", overrides=None)
+    args = argparse.Namespace(
+        profile="qemu-virt",
+        profiles="hardware_profiles",
+        cache=None,
+        reports="reports",
+        backend="auto",
+        overrides=None,
+    )
     return cached_card(setup(args), args)
 
 
@@ -50,14 +56,14 @@ def lab(tmp_path_factory, card):
     """Places qemu-1..3, tagged board=qemu-virt, each a QEMU board booting card;
     qemu-1's card is written through its SD mux (ssh to the exporter's host: lab.sshd)."""
     folder = tmp_path_factory.mktemp("lab")
-    boards = {index: QemuBoard(index, card, folder, sd_mux=index == 1)
-              for index in range(1, BOARDS + 1)}
+    boards = {index: QemuBoard(index, card, folder, sd_mux=index == 1) for index in range(1, BOARDS + 1)}
     relay, ser2net, lab = PowerRelay(boards), Ser2net(list(boards.values()), folder), Lab(folder)
     tools = write_mux_tools(folder / "bin")
     lab.sshd = start_sshd(folder / "sshd", {"PATH": f"{tools}:{os.environ['PATH']}"})
     try:
-        lab.export({f"board-{i}": exported_board(b, ser2net, relay) for i, b in boards.items()},
-                   command=COMMAND)
+        lab.export(
+            {f"board-{i}": exported_board(b, ser2net, relay) for i, b in boards.items()}, command=COMMAND
+        )
         for index in boards:
             lab.add_place(f"qemu-{index}", f"board-{index}", {"board": "qemu-virt"})
         lab.boards = boards
@@ -76,8 +82,9 @@ def lab_profile(folder: Path, lab: Lab, **labgrid) -> Path:
     text = (ROOT / "hardware_profiles" / "qemu-virt.toml").read_text()
     text = text.replace('"../', f'"{ROOT}/').replace('kind = "qemu"', 'kind = "labgrid"')
     settings = {"coordinator": lab.address, "acquire_timeout_s": 900, **labgrid}
-    text += "\n[bench.labgrid]\n" + "".join(f"{key} = {json.dumps(value)}\n"
-                                          for key, value in settings.items())
+    text += "\n[bench.labgrid]\n" + "".join(
+        f"{key} = {json.dumps(value)}\n" for key, value in settings.items()
+    )
     path = folder / "qemu-virt-lab.toml"
     path.write_text(text)
     return path
@@ -97,8 +104,7 @@ def test_the_place_boots_types_and_is_released(lab, card, tmp_path):
         device = Device.boot_card(bench, card, tmp_path / "console.log")
         assert device.output("cat /proc/squireos/motto") == MOTTO
         assert "acquired: " in lab.client("-p", "qemu-2", "show").stdout
-        device.output("rm -f /tmp/typed; "
-                      "(sh -c 'read -r line < /dev/tty1; echo \"$line\" > /tmp/typed' &)")
+        device.output("rm -f /tmp/typed; (sh -c 'read -r line < /dev/tty1; echo \"$line\" > /tmp/typed' &)")
         device.send_keys("Quill, write!\n")
         assert device.output("sleep 1; cat /tmp/typed") == "Quill, write!"
     assert not lab.boards[2].on
@@ -127,10 +133,27 @@ def test_a_kept_bench_leaves_the_board_on_and_says_how_to_give_it_back(lab, card
 def pytest_run(folder: Path, lab: Lab, profile: Path, *args: str) -> subprocess.Popen:
     """A run as a user at the lab would start it: its ssh reaches the exporter's host."""
     return subprocess.Popen(
-        [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-q", "-rs",
-         "--quill-profile", str(profile), "--quill-reports", str(folder / "reports")],
-        cwd=ROOT, env=lab.sshd.env(), stdout=open(folder / "stdout", "w"),
-        stderr=open(folder / "stderr", "w"), text=True, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *args,
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rs",
+            "--quill-profile",
+            str(profile),
+            "--quill-reports",
+            str(folder / "reports"),
+        ],
+        cwd=ROOT,
+        env=lab.sshd.env(),
+        stdout=open(folder / "stdout", "w"),
+        stderr=open(folder / "stderr", "w"),
+        text=True,
+        start_new_session=True,
+    )
 
 
 def run_log(folder: Path) -> str:
@@ -143,20 +166,25 @@ def overlap(spans) -> bool:
 
 
 @pytest.mark.timeout(1800)
-@pytest.mark.parametrize("wanted", [{"tags": ["board=qemu-virt"]}, {"place": "qemu-1"}],
-                         ids=["three-places-by-tag", "one-place-by-name"])
+@pytest.mark.parametrize(
+    "wanted",
+    [{"tags": ["board=qemu-virt"]}, {"place": "qemu-1"}],
+    ids=["three-places-by-tag", "one-place-by-name"],
+)
 def test_the_suites_pass_through_the_lab(lab, tmp_path, wanted):
     """By tag, each worker boots its own board; on one place, the workers take turns.
     Every boot of qemu-1 boots the card its run wrote through the mux just before."""
     boots = sum(board.boots for board in lab.boards.values())
     mux_events = len(events(lab.boards[1].mux))
     booted_before = len(lab.boards[1].booted_cards)
-    done = pytest_run(tmp_path, lab, lab_profile(tmp_path, lab, **wanted), "-n", "3",
-                      "suites/")
+    done = pytest_run(tmp_path, lab, lab_profile(tmp_path, lab, **wanted), "-n", "3", "suites/")
     assert done.wait(timeout=1700) == 0, (tmp_path / "stdout").read_text()[-3000:]
     record = json.loads((tmp_path / "reports" / "quill-run.json").read_text())
-    device_tests = [t for t in record["tests"] if "/d_integration/test_d" in t["nodeid"]
-                    and t["nodeid"].split("/test_d")[1][0] in "234"]
+    device_tests = [
+        t
+        for t in record["tests"]
+        if "/d_integration/test_d" in t["nodeid"] and t["nodeid"].split("/test_d")[1][0] in "234"
+    ]
     assert device_tests and all(t["outcome"] == "passed" for t in device_tests)
     spans = acquired_spans(run_log(tmp_path))
     assert spans and sum(board.boots for board in lab.boards.values()) - boots == len(spans)
@@ -193,8 +221,16 @@ def test_two_runs_wanting_one_place_take_turns_and_the_second_says_for_whom(lab,
     started = []
     for folder in runs:
         folder.mkdir()
-        started.append(pytest_run(folder, lab, lab_profile(folder, lab, place="qemu-3"),
-                                  "-p", "no:xdist", "suites/d_integration/test_d3_squireos.py"))
+        started.append(
+            pytest_run(
+                folder,
+                lab,
+                lab_profile(folder, lab, place="qemu-3"),
+                "-p",
+                "no:xdist",
+                "suites/d_integration/test_d3_squireos.py",
+            )
+        )
         wait_for_log(folder, "place qemu-3", started[-1])  # acquired, or waiting for it
     for run, folder in zip(started, runs):
         assert run.wait(timeout=1700) == 0, (folder / "stdout").read_text()[-3000:]
@@ -210,8 +246,14 @@ def test_two_runs_wanting_one_place_take_turns_and_the_second_says_for_whom(lab,
 
 @pytest.mark.timeout(900)
 def test_ctrl_c_releases_the_place_and_powers_the_board_off(lab, tmp_path):
-    run = pytest_run(tmp_path, lab, lab_profile(tmp_path, lab, place="qemu-1"),
-                     "-p", "no:xdist", "suites/d_integration/test_d3_squireos.py")
+    run = pytest_run(
+        tmp_path,
+        lab,
+        lab_profile(tmp_path, lab, place="qemu-1"),
+        "-p",
+        "no:xdist",
+        "suites/d_integration/test_d3_squireos.py",
+    )
     wait_for_log(tmp_path, "acquired place qemu-1", run)
     time.sleep(5)  # booting, or testing: either way the place is held
     run.send_signal(signal.SIGINT)

@@ -42,9 +42,13 @@ def test_main_run_passed_every_suite_test_with_none_skipped(main_run):
     assert outcomes.pop(NEEDS_A_REAL_CARD)[1].startswith("no --quill-sd-device given")
     assert {nodeid: o for nodeid, o in outcomes.items() if o[0] != "passed"} == {}
     gates = sorted(nodeid for nodeid in outcomes if not nodeid.startswith("suites/"))
-    assert gates == ["::quill check: bench (hardware)", "::quill gate 1 (build)",
-                     "::quill gate 2 (artifacts)", "::quill gate 3 (convergence)",
-                     "::quill gate 4 (boot)"]
+    assert gates == [
+        "::quill check: bench (hardware)",
+        "::quill gate 1 (build)",
+        "::quill gate 2 (artifacts)",
+        "::quill gate 3 (convergence)",
+        "::quill gate 4 (boot)",
+    ]
     streams = {nodeid.split("/")[1] for nodeid in outcomes if nodeid.startswith("suites/")}
     assert streams == {"a_kernel", "b_rootfs", "c_bench", "d_integration"}
 
@@ -77,13 +81,31 @@ def test_main_run_recorded_the_first_boot_and_the_metrics(main_run):
 
 def test_second_run_reuses_every_artifact(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "3", "suites/", "-p", "no:cacheprovider",
-         "--quill-reports", str(tmp_path / "reports"), "-q"],
-        cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-n",
+            "3",
+            "suites/",
+            "-p",
+            "no:cacheprovider",
+            "--quill-reports",
+            str(tmp_path / "reports"),
+            "-q",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert done.returncode == 0, done.stdout[-3000:]
     second = json.loads((tmp_path / "reports" / "quill-run.json").read_text())
     assert {a["name"]: a["status"] for a in second["artifacts"]} == {
-        "kernel": "cached", "rootfs": "cached", "sdcard": "cached"}
+        "kernel": "cached",
+        "rootfs": "cached",
+        "sdcard": "cached",
+    }
     for art in second["artifacts"]:
         assert (ROOT / art["log"]).read_text().startswith("cache hit:"), art["log"]
 
@@ -112,7 +134,15 @@ def test_the_runs_allure_results_carry_run_files_and_stream_labels():
 def test_the_runs_allure_results_hold_the_evidence():
     """Build logs, the artifacts' facts and named files, and each device test's console."""
     texts = "".join(p.read_text() for p in (ROOT / "reports" / "allure-results").glob("*.json"))
-    for name in ("kernel: build log", "kernel: facts (meta.json)", "kernel: config",
-                 "rootfs: manifest.tsv", "sdcard: layout.json", "sdcard: boot.cmd",
-                 "console during this test", "hardware profile", "run gantt"):
+    for name in (
+        "kernel: build log",
+        "kernel: facts (meta.json)",
+        "kernel: config",
+        "rootfs: manifest.tsv",
+        "sdcard: layout.json",
+        "sdcard: boot.cmd",
+        "console during this test",
+        "hardware profile",
+        "run gantt",
+    ):
         assert f'"name": "{name}"' in texts, name

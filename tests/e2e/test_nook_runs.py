@@ -32,8 +32,9 @@ def test_the_twin_opened_every_gate_and_passed_every_suite_test():
     outcomes = {t["nodeid"]: t["outcome"] for t in twin["tests"]}
     outcomes.pop(NEEDS_A_REAL_CARD)
     assert {nodeid: o for nodeid, o in outcomes.items() if o != "passed"} == {}
-    assert "suites/d_integration/test_d2_first_boot.py::test_the_running_kernel_is_the_one_built" \
-        in outcomes  # uname -r on the booted twin is the 2.6.29 release built
+    assert (
+        "suites/d_integration/test_d2_first_boot.py::test_the_running_kernel_is_the_one_built" in outcomes
+    )  # uname -r on the booted twin is the 2.6.29 release built
 
 
 def test_the_nook_kernel_rootfs_and_card_are_made_and_verified():

@@ -32,9 +32,11 @@ def main_run() -> dict:
         pytest.fail(f"{RECORD} missing: run `pytest -n 3 suites/` (make run) first")
     record = json.loads(RECORD.read_text())
     if (record["profile"], record["cache"]) != ("qemu-virt", default_cache()):
-        pytest.fail(f"{RECORD} is not the record of a run of qemu-virt on the default cache "
-                    f"(profile {record['profile']}, cache {record['cache']}): run "
-                    "`pytest -n 3 suites/` (make run) first")
+        pytest.fail(
+            f"{RECORD} is not the record of a run of qemu-virt on the default cache "
+            f"(profile {record['profile']}, cache {record['cache']}): run "
+            "`pytest -n 3 suites/` (make run) first"
+        )
     return record
 
 
@@ -43,16 +45,19 @@ def made(main_run: dict, name: str) -> dict:
 
 
 def test_status_finds_the_keys_the_main_run_used_and_its_gates(main_run):
-    result = subprocess.run([str(QUILL), "status"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run([str(QUILL), "status"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     for name in ("kernel", "rootfs", "sdcard"):
         line = next(line for line in lines if line.startswith(f"{name} "))
         assert line.split()[1] == made(main_run, name)["key"]
         assert f"  {made(main_run, name)['path']}  " in line
-    for gate in ("gate 1 (build): open", "gate 2 (artifacts): open",
-                 "gate 3 (convergence): open", "gate 4 (boot): open"):
+    for gate in (
+        "gate 1 (build): open",
+        "gate 2 (artifacts): open",
+        "gate 3 (convergence): open",
+        "gate 4 (boot): open",
+    ):
         assert f"  {gate}" in lines
 
 
@@ -73,8 +78,14 @@ def qemu_of(pid: int) -> list[int]:
 @pytest.fixture
 def session(tmp_path):
     """quill boot on a terminal (a pty), up to the device's shell; its QEMU's pids."""
-    child = pexpect.spawn(str(QUILL), ["boot", "--reports", str(tmp_path)], cwd=str(ROOT),
-                          encoding="utf-8", codec_errors="replace", timeout=300)
+    child = pexpect.spawn(
+        str(QUILL),
+        ["boot", "--reports", str(tmp_path)],
+        cwd=str(ROOT),
+        encoding="utf-8",
+        codec_errors="replace",
+        timeout=300,
+    )
     child.logfile_read = sys.stdout
     try:
         child.expect(r"quill: shell after [\d.]+ s \(bootloader")
@@ -114,8 +125,10 @@ def test_boot_gives_a_shell_until_the_escape_key(session, main_run):
 def test_the_device_powering_off_ends_the_session(session):
     child, qemu = session
     child.send("poweroff -f\r")
-    child.expect(r"quill: the device is gone: QEMU \(pid \d+\) ended: the guest reset or "
-                 r"powered itself off \(-no-reboot ends QEMU then\); bench powered off")
+    child.expect(
+        r"quill: the device is gone: QEMU \(pid \d+\) ended: the guest reset or "
+        r"powered itself off \(-no-reboot ends QEMU then\); bench powered off"
+    )
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0

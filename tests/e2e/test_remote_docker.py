@@ -125,20 +125,19 @@ def local_artifact(recipe, profile, engine: str):
 
 
 def test_the_kernel_built_on_a_remote_engine_is_verified_and_keyed_as_a_local_one(
-        profile, local_engine, remote):
+    profile, local_engine, remote
+):
     backend, cache, created = remote
     local = local_artifact(kernel_recipe.RECIPE, profile, local_engine)
     # The engine's containers reach a shared compile cache on the engine's network.
     with redis_server() as url:
-        shared = dataclasses.replace(profile, kernel=dataclasses.replace(
-            profile.kernel, ccache_remote=url))
+        shared = dataclasses.replace(profile, kernel=dataclasses.replace(profile.kernel, ccache_remote=url))
         built = produce(kernel_recipe.RECIPE, shared, backend, cache)
     assert backend.remote and built.status == "built"
     assert built.key == local.key
     assert kernel_recipe.verify(built, profile) == []
     assert built.meta["release"] == local.meta["release"]
-    assert parse_config(built.file("config").read_text()) == \
-        parse_config(local.file("config").read_text())
+    assert parse_config(built.file("config").read_text()) == parse_config(local.file("config").read_text())
     stats = built.meta["ccache_stats"]
     assert stats["remote_storage_miss"] > 500 and stats["remote_storage_error"] == 0
     assert created and all(not c["HostConfig"].get("Binds") for c in created)
@@ -148,7 +147,8 @@ def test_the_kernel_built_on_a_remote_engine_is_verified_and_keyed_as_a_local_on
 # ssh first: over tcp the engine then has the layers and the rootfs is quick.
 @pytest.mark.parametrize("reached_by", ["ssh_remote", "remote"])
 def test_the_rootfs_built_on_a_remote_engine_is_byte_identical_with_no_bind_mount(
-        profile, local_engine, reached_by, request):
+    profile, local_engine, reached_by, request
+):
     backend, cache, created = request.getfixturevalue(reached_by)
     local = local_artifact(rootfs_recipe.RECIPE, profile, local_engine)
     built = produce(rootfs_recipe.RECIPE, profile, backend, cache)

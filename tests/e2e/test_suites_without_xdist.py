@@ -21,13 +21,19 @@ def test_one_process_gives_the_verdict_of_three(tmp_path):
     main = json.loads(MAIN_RECORD.read_text())
     assert main["workers"] == 3
     reports = tmp_path / "reports"
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", "suites/",
-                             "--quill-reports", str(reports)], cwd=ROOT, capture_output=True,
-                            text=True, timeout=850)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:randomly", "suites/", "--quill-reports", str(reports)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=850,
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     alone = json.loads((reports / "quill-run.json").read_text())
     assert alone["workers"] == 1
-    assert sorted((t["nodeid"], t["outcome"]) for t in alone["tests"]) == \
-        sorted((t["nodeid"], t["outcome"]) for t in main["tests"])
-    assert [(g["number"], g["open"]) for g in alone["gates"]] == \
-        [(g["number"], g["open"]) for g in main["gates"]]
+    assert sorted((t["nodeid"], t["outcome"]) for t in alone["tests"]) == sorted(
+        (t["nodeid"], t["outcome"]) for t in main["tests"]
+    )
+    assert [(g["number"], g["open"]) for g in alone["gates"]] == [
+        (g["number"], g["open"]) for g in main["gates"]
+    ]

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 PROJECT = Path(__file__).resolve().parents[2]
 
 SESSION = {
-    "conftest.py": '''
+    "conftest.py": """
 from pathlib import Path
 from pytest_quill.report import allure as quill_allure
 
@@ -41,8 +41,8 @@ def pytest_collection_modifyitems(items):
 def pytest_sessionfinish(session):
     quill_allure.attach_run_file(Path(session.config.rootpath, "gantt.svg"), "run gantt", "svg")
     quill_allure.attach_run_file(Path(session.config.rootpath, "qemu-virt.toml"), "profile", "toml")
-''',
-    "suites/a_kernel/test_a1_config.py": '''
+""",
+    "suites/a_kernel/test_a1_config.py": """
 import pytest
 from pytest_quill.report import allure as quill_allure
 
@@ -54,28 +54,33 @@ def test_squireos_symbols(tmp_path):
 @pytest.mark.gate(2)
 def test_uimage_header():
     pytest.skip("gate 1 (build) closed: make zImage: error: squireos.c:3 (log: kernel.log)")
-''',
-    "suites/b_rootfs/test_b1_debian.py": '''
+""",
+    "suites/b_rootfs/test_b1_debian.py": """
 def test_rootfs_arch():
     assert "armel" == "armhf"
-''',
-    "suites/c_bench/test_c1_tools.py": '''
+""",
+    "suites/c_bench/test_c1_tools.py": """
 from pytest_quill.errors import BenchError
 
 def test_qemu_present():
     raise BenchError("qemu-system-arm: not found on PATH")
-''',
-    "suites/d_integration/test_d4_boot.py": '''
+""",
+    "suites/d_integration/test_d4_boot.py": """
 import pytest
 
 @pytest.mark.gate(4)
 def test_shell_prompt():
     pytest.skip("gate 4 (boot) closed: no shell prompt within 30 s (log: console.log)")
-''',
+""",
 }
 
-TESTS = ("test_squireos_symbols", "test_uimage_header", "test_rootfs_arch", "test_qemu_present",
-         "test_shell_prompt")
+TESTS = (
+    "test_squireos_symbols",
+    "test_uimage_header",
+    "test_rootfs_arch",
+    "test_qemu_present",
+    "test_shell_prompt",
+)
 
 
 @pytest.fixture(scope="module")
@@ -86,17 +91,41 @@ def session(tmp_path_factory) -> Path:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     shutil.copy(PROJECT / "hardware_profiles" / "qemu-virt.toml", root)
-    gantt.write({"workers": 1, "started": 0.0, "finished": 2.0,
-                 "tests": [{"nodeid": "t", "start": 0.0, "end": 1.0, "stream": "A kernel"}]},
-                root / "gantt.svg")
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:quill", "-p", "no:cacheprovider",
-                           "--alluredir", "allure-results", "suites"],
-                          cwd=root, capture_output=True, text=True, timeout=120)
+    gantt.write(
+        {
+            "workers": 1,
+            "started": 0.0,
+            "finished": 2.0,
+            "tests": [{"nodeid": "t", "start": 0.0, "end": 1.0, "stream": "A kernel"}],
+        },
+        root / "gantt.svg",
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:quill",
+            "-p",
+            "no:cacheprovider",
+            "--alluredir",
+            "allure-results",
+            "suites",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "1 passed" in done.stdout and "2 skipped" in done.stdout, done.stdout + done.stderr
-    quill_allure.write_run_files(root / "allure-results", {"backend": "host", "workers": 1},
-                                 "qemu-virt", {})
-    subprocess.run([str(PROJECT / "scripts" / "report.sh"), str(root / "allure-results"),
-                    str(root / "allure-report")], check=True, capture_output=True, timeout=120)
+    quill_allure.write_run_files(root / "allure-results", {"backend": "host", "workers": 1}, "qemu-virt", {})
+    subprocess.run(
+        [str(PROJECT / "scripts" / "report.sh"), str(root / "allure-results"), str(root / "allure-report")],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return root
 
 
@@ -106,16 +135,21 @@ def test_browser_shows_the_streams_and_their_tests(session):
     for stream in ("A kernel", "B rootfs", "C bench", "D integration"):
         assert f">{stream}<" in dom, f"stream {stream} not in the rendered tree"
     # failed and broken groups open by themselves, showing their file and test
-    for shown in ("test_b1_debian", "test_rootfs_arch", "test_c1_tools", "test_qemu_present",
-                  "pytest-quill: Nook typewriter MVP"):
+    for shown in (
+        "test_b1_debian",
+        "test_rootfs_arch",
+        "test_c1_tools",
+        "test_qemu_present",
+        "pytest-quill: Nook typewriter MVP",
+    ):
         assert shown in dom
 
 
 def test_failures_are_sorted_by_whose_problem_they_are(session):
-    tree = json.loads(html.embedded(session / "allure-report" / "index.html",
-                                    "widgets/categories.json"))
-    by_category = {node["name"]: node["statistic"] for node in tree["nodes"].values()
-                   if node["type"] == "category"}
+    tree = json.loads(html.embedded(session / "allure-report" / "index.html", "widgets/categories.json"))
+    by_category = {
+        node["name"]: node["statistic"] for node in tree["nodes"].values() if node["type"] == "category"
+    }
     assert by_category == {
         "Bench / infrastructure": {"total": 1, "broken": 1},
         "Build (artifact not made or not verified)": {"total": 1, "skipped": 1},
@@ -135,7 +169,10 @@ def test_results_carry_labels_environment_and_attachments(session):
     assert (results / attached[0]["source"]).read_text() == "CONFIG_SQUIREOS=m\n"
     run_level = [a for g in results.glob("*-globals.json") for a in json.loads(g.read_text())["attachments"]]
     assert sorted((a["name"], a["type"], Path(a["source"]).suffix) for a in run_level) == [
-        ("profile", "text/plain", ".toml"), ("run gantt", "image/svg+xml", ".svg")]
-    environment = json.loads(html.embedded(session / "allure-report" / "index.html",
-                                           "widgets/allure_environment.json"))
+        ("profile", "text/plain", ".toml"),
+        ("run gantt", "image/svg+xml", ".svg"),
+    ]
+    environment = json.loads(
+        html.embedded(session / "allure-report" / "index.html", "widgets/allure_environment.json")
+    )
     assert {"name": "profile", "values": ["qemu-virt"]} in environment

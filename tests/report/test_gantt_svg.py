@@ -24,8 +24,11 @@ def titles(groups) -> list[str]:
 
 def test_one_lane_per_worker_in_natural_order(run_record):
     run_record["tests"].append({"nodeid": "t", "worker": "gw10", "start": 1001.0, "end": 1002.0})
-    lanes = [g.get("data-worker") for g in parse(gantt.render_svg(run_record)).iterfind(".//svg:g", NS)
-             if g.get("class") == "lane"]
+    lanes = [
+        g.get("data-worker")
+        for g in parse(gantt.render_svg(run_record)).iterfind(".//svg:g", NS)
+        if g.get("class") == "lane"
+    ]
     assert lanes == ["gw0", "gw1", "gw10"]
 
 
@@ -33,7 +36,9 @@ def test_artifacts_are_named_bars_placed_on_the_time_axis(run_record):
     root = parse(gantt.render_svg(run_record))
     artifacts = bars(root, "artifact")
     assert [g.find("svg:text", NS).text for g in artifacts if g.find("svg:text", NS) is not None] == [
-        "kernel", "rootfs"]  # the 2 s sdcard bar is too narrow for its label
+        "kernel",
+        "rootfs",
+    ]  # the 2 s sdcard bar is too narrow for its label
     assert any(t.startswith("sdcard built: 51.0-53.0 s") for t in titles(artifacts))
     kernel = artifacts[0].find("svg:rect", NS)
     pixels = gantt.WIDTH - gantt.LEFT - gantt.RIGHT
@@ -72,26 +77,44 @@ def test_waits_are_hatched_and_gates_and_boot_drawn(run_record):
 
 def test_failures_are_outlined(run_record):
     run_record["artifacts"][1].update(status="failed", error="mmdebstrap exited 1")
-    failed = [g for g in bars(parse(gantt.render_svg(run_record)), "artifact")
-              if g.find("svg:rect", NS).get("class") == "failed"]
+    failed = [
+        g
+        for g in bars(parse(gantt.render_svg(run_record)), "artifact")
+        if g.find("svg:rect", NS).get("class") == "failed"
+    ]
     assert titles(failed) == ["rootfs failed: mmdebstrap exited 1: 1.0-31.0 s (30.0 s)"]
 
 
 def test_legend_and_metrics_line(run_record):
     run_record["streams"] = ["A kernel", "B rootfs", "C bench", "D integration"]
     svg = gantt.render_svg(run_record)
-    for text in ("test: A kernel", "test: B rootfs", "test: C bench", "test: D integration",
-                 "waiting", "artifact from cache", "seconds since the run started",
-                 "critical path 56.0 s (kernel -&gt; sdcard -&gt; boot)"):
+    for text in (
+        "test: A kernel",
+        "test: B rootfs",
+        "test: C bench",
+        "test: D integration",
+        "waiting",
+        "artifact from cache",
+        "seconds since the run started",
+        "critical path 56.0 s (kernel -&gt; sdcard -&gt; boot)",
+    ):
         assert text in svg
 
 
 def test_single_process_and_empty_records_still_draw():
-    single = {"workers": 0, "started": 0.0, "finished": 10.0,
-              "tests": [{"nodeid": "suites/a_kernel/test_a1_x.py::t", "start": 1.0, "end": 9.0,
-                         "stream": "A kernel"}]}
-    lanes = [g.get("data-worker") for g in parse(gantt.render_svg(single)).iterfind(".//svg:g", NS)
-             if g.get("class") == "lane"]
+    single = {
+        "workers": 0,
+        "started": 0.0,
+        "finished": 10.0,
+        "tests": [
+            {"nodeid": "suites/a_kernel/test_a1_x.py::t", "start": 1.0, "end": 9.0, "stream": "A kernel"}
+        ],
+    }
+    lanes = [
+        g.get("data-worker")
+        for g in parse(gantt.render_svg(single)).iterfind(".//svg:g", NS)
+        if g.get("class") == "lane"
+    ]
     assert lanes == ["main"]
     assert parse(gantt.render_svg({})).tag == "{http://www.w3.org/2000/svg}svg"
 
@@ -103,8 +126,11 @@ def test_write_makes_the_folder(run_record, tmp_path):
 
 def test_an_artifact_is_drawn_from_when_its_deps_were_ready(run_record):
     run_record["artifacts"][2]["start"] = 1001.0  # the card asked for at once, waits for its deps
-    sdcard = next(g for g in bars(parse(gantt.render_svg(run_record)), "artifact")
-                  if titles([g])[0].startswith("sdcard"))
+    sdcard = next(
+        g
+        for g in bars(parse(gantt.render_svg(run_record)), "artifact")
+        if titles([g])[0].startswith("sdcard")
+    )
     pixels = gantt.WIDTH - gantt.LEFT - gantt.RIGHT
     assert float(sdcard.find("svg:rect", NS).get("x")) == pytest.approx(gantt.LEFT + 0.51 * pixels, abs=0.01)
 

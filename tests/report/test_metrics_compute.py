@@ -40,7 +40,10 @@ def test_time_waiting_for_deps_is_not_an_artifact_own_time(run_record):
     assert got["critical_chain"] == ["kernel", "sdcard", "boot"]
     assert got["critical_path_s"] == 50.0 + 2.0 + 4.0
     assert [(a.name, a.start) for a in metrics.own_spans(RunRecord.from_json(run_record))] == [
-        ("kernel", 1001.0), ("rootfs", 1001.0), ("sdcard", 1051.0)]
+        ("kernel", 1001.0),
+        ("rootfs", 1001.0),
+        ("sdcard", 1051.0),
+    ]
 
 
 def test_boot_time_stands_in_for_a_boot_without_timestamps(run_record):
@@ -49,11 +52,13 @@ def test_boot_time_stands_in_for_a_boot_without_timestamps(run_record):
 
 
 def test_single_process_run_has_one_worker_and_no_gain():
-    record = {"workers": 0, "started": 0.0, "finished": 100.0,
-              "tests": [{"worker": "main", "start": 1.0, "end": 60.0},
-                        {"start": 60.0, "end": 99.0}],
-              "artifacts": [{"name": "kernel", "status": "built", "worker": "main", "start": 2.0,
-                             "end": 50.0}]}
+    record = {
+        "workers": 0,
+        "started": 0.0,
+        "finished": 100.0,
+        "tests": [{"worker": "main", "start": 1.0, "end": 60.0}, {"start": 60.0, "end": 99.0}],
+        "artifacts": [{"name": "kernel", "status": "built", "worker": "main", "start": 2.0, "end": 50.0}],
+    }
     got = metrics.compute(record)
     assert got["workers"] == 1
     assert got["sequential_s"] == 98.0
@@ -65,9 +70,9 @@ def test_single_process_run_has_one_worker_and_no_gain():
 
 def test_empty_record_gives_no_figures_and_no_error():
     got = metrics.compute({})
-    assert {k: got[k] for k in ("wall_s", "critical_path_s", "time_reduction",
-                                 "utilization", "sync_overhead")} == dict.fromkeys(
-        ("wall_s", "critical_path_s", "time_reduction", "utilization", "sync_overhead"))
+    assert {
+        k: got[k] for k in ("wall_s", "critical_path_s", "time_reduction", "utilization", "sync_overhead")
+    } == dict.fromkeys(("wall_s", "critical_path_s", "time_reduction", "utilization", "sync_overhead"))
     assert got["sequential_s"] == 0.0
     assert len(metrics.summary_lines(got)) == 1 + len(metrics.TARGETS)
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 PROJECT = Path(__file__).resolve().parents[2]
 
-CONFTEST = '''
+CONFTEST = """
 import time
 from pytest_quill.engine.recipe import Toolchain
 from pytest_quill.mvp import build_gate
@@ -66,9 +66,9 @@ def pytest_quill_declare(plan):
     plan.artifact(Quick("rootfs"), fixture="rootfs_tarball")
     plan.gate(1, "build", needs=("kernel", "rootfs"))(build_gate)
     plan.gate(4, "boot")(boot_gate)
-'''
+"""
 
-TESTS = '''
+TESTS = """
 import pytest
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def cleaned_up():
 @pytest.mark.parametrize("n", range(3))
 def test_after_the_boot(n, kernel_uimage, cleaned_up):
     assert kernel_uimage.file("payload.txt").read_text() == "kernel"
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -88,19 +88,40 @@ def run(tmp_path_factory):
     (root / "conftest.py").write_text(CONFTEST)
     (root / "test_plan.py").write_text(TESTS)
     (root / "node_modules").symlink_to(PROJECT / "node_modules")
-    done = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider",
-                           "--quill-backend", "host", "--quill-cache", str(root / "cache"),
-                           "--alluredir", "allure-results", "--rootdir", str(root),
-                           f"--quill-profile={PROJECT / 'hardware_profiles' / 'qemu-virt.toml'}"],
-                          cwd=root, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-n",
+            "2",
+            "-p",
+            "no:cacheprovider",
+            "--quill-backend",
+            "host",
+            "--quill-cache",
+            str(root / "cache"),
+            "--alluredir",
+            "allure-results",
+            "--rootdir",
+            str(root),
+            f"--quill-profile={PROJECT / 'hardware_profiles' / 'qemu-virt.toml'}",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     return root, done.stdout
 
 
 def tree_ids(dom: str) -> dict[str, str]:
     """Each result's title in the report's tree -> its id (the page's #fragment)."""
-    return {visible_text(body): node for node, body in re.findall(
-        r'data-tree-node-id="([0-9a-f]+)"((?:(?!</button>).)*)</button>', dom)}
+    return {
+        visible_text(body): node
+        for node, body in re.findall(r'data-tree-node-id="([0-9a-f]+)"((?:(?!</button>).)*)</button>', dom)
+    }
 
 
 def result_page(report: Path, ids: dict[str, str], title: str) -> str:
@@ -134,8 +155,13 @@ def test_the_boot_gates_result_carries_the_boot_its_stages_and_console_log(run):
     report = root / "allure-report"
     ids = tree_ids(rendered_dom(report))
     page = result_page(report, ids, "quill gate 4 (boot)")
-    for shown in ("decision", "open", "first boot: shell in 1.02 s (budget 20.0 s)",
-                  "first boot: stage times", "first boot: whole console log"):
+    for shown in (
+        "decision",
+        "open",
+        "first boot: shell in 1.02 s (budget 20.0 s)",
+        "first boot: stage times",
+        "first boot: whole console log",
+    ):
         assert shown in page, page[:3000]
     gate_1 = result_page(report, ids, "quill gate 1 (build)")
     assert "decision" in gate_1 and "took" in gate_1
@@ -146,7 +172,8 @@ def test_the_results_name_every_teardown_and_clean_the_console(run):
     results = root / "allure-results"
     containers = " ".join(p.read_text() for p in results.glob("*-container.json"))
     assert "<lambda>" not in containers and "cleaned_up::teardown" in containers
-    console = [p.read_text() for p in results.glob("*-attachment.txt")
-               if "By quill and candlelight" in p.read_text()]
+    console = [
+        p.read_text() for p in results.glob("*-attachment.txt") if "By quill and candlelight" in p.read_text()
+    ]
     assert console and all("QB" not in text and "\x1b" not in text for text in console)
     assert any("$ cat /proc/squireos/motto" in text for text in console)

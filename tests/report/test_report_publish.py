@@ -10,8 +10,13 @@ def test_gantt_only_without_allure(run_record, tmp_path):
 
 
 def test_with_allure_results(run_record, tmp_path):
-    written = publish_run(run_record, tmp_path / "reports", tmp_path / "allure-results",
-                          tmp_path / "missing.toml", {"bench": "qemu"})
+    written = publish_run(
+        run_record,
+        tmp_path / "reports",
+        tmp_path / "allure-results",
+        tmp_path / "missing.toml",
+        {"bench": "qemu"},
+    )
     assert [p.name for p in written] == ["gantt.svg", "environment.properties", "categories.json"]
     properties = (tmp_path / "allure-results" / "environment.properties").read_text().splitlines()
     assert "profile=qemu-virt" in properties and "bench=qemu" in properties

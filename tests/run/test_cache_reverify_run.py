@@ -21,8 +21,7 @@ def flip_a_byte(path) -> None:
 
 
 SPOIL = {
-    "flipped byte": (flip_a_byte,
-                     "payload.txt differs from the sha256 recorded when it was built"),
+    "flipped byte": (flip_a_byte, "payload.txt differs from the sha256 recorded when it was built"),
     "deleted": (lambda path: path.unlink(), "payload.txt is missing"),
 }
 
@@ -39,8 +38,10 @@ def test_a_damaged_cached_kernel_is_said_once_then_built_again(pytester, monkeyp
     result = run(pytester)
 
     result.assert_outcomes(passed=15)
-    warning = (f"[quill] kernel: warning: the cached kernel {entry.name} is damaged ({reason}); "
-               f"building it again: {entry}")
+    warning = (
+        f"[quill] kernel: warning: the cached kernel {entry.name} is damaged ({reason}); "
+        f"building it again: {entry}"
+    )
     assert [line for line in result.errlines if "damaged" in line] == [warning]
     assert "decider crashed" not in result.stdout.str()
     assert ledger.read_text().split() == ["kernel"]  # the rootfs and the card were reused

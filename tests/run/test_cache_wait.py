@@ -26,10 +26,25 @@ def other_run(pytester):
 
     def start(ledger) -> subprocess.Popen:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pytest", "--quill-backend", "host", "--quill-cache",
-             str(pytester.path / "cache"), "--quill-reports", "r1", "-k", "kernel_builds",
-             "-p", "no:cacheprovider"], cwd=pytester.path,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "--quill-backend",
+                "host",
+                "--quill-cache",
+                str(pytester.path / "cache"),
+                "--quill-reports",
+                "r1",
+                "-k",
+                "kernel_builds",
+                "-p",
+                "no:cacheprovider",
+            ],
+            cwd=pytester.path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         started.append(proc)
         deadline = time.monotonic() + 30
         while "kernel" not in ledger.read_text() and time.monotonic() < deadline:
@@ -47,14 +62,18 @@ def said_waiting(result) -> list[str]:
 
 
 def run_events(pytester, kind: str) -> list[dict]:
-    return [event for path in (pytester.path / "r2" / "runs").glob("*/state/events-*.jsonl")
-            for event in map(json.loads, path.read_text().splitlines())
-            if event["kind"] == kind]
+    return [
+        event
+        for path in (pytester.path / "r2" / "runs").glob("*/state/events-*.jsonl")
+        for event in map(json.loads, path.read_text().splitlines())
+        if event["kind"] == kind
+    ]
 
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["main", "xdist"])
 def test_a_run_waiting_on_another_runs_build_says_so_then_reuses_it(
-        pytester, monkeypatch, other_run, workers):
+    pytester, monkeypatch, other_run, workers
+):
     ledger = make_project(pytester, monkeypatch, kernel={"secs": 20})  # > a run's start
     other = other_run(ledger)
     result = run(pytester, "-k", "kernel_builds", "--quill-reports", "r2", *workers)
@@ -67,13 +86,13 @@ def test_a_run_waiting_on_another_runs_build_says_so_then_reuses_it(
     assert lines[0].endswith("giving up after 3600 s (QUILL_LOCK_WAIT_S)")
     waits = run_events(pytester, "cache-wait")
     assert [(wait["what"], wait["line"]) for wait in waits] == [
-        ("kernel", lines[0].removeprefix("[quill] kernel: "))]
+        ("kernel", lines[0].removeprefix("[quill] kernel: "))
+    ]
     log = next((pytester.path / "r2" / "runs").glob("*/logs/kernel.log")).read_text()
     assert waits[0]["line"] in log
 
 
-def test_a_run_gives_up_after_the_bound_with_one_line_naming_the_other_run(
-        pytester, monkeypatch, other_run):
+def test_a_run_gives_up_after_the_bound_with_one_line_naming_the_other_run(pytester, monkeypatch, other_run):
     ledger = make_project(pytester, monkeypatch, kernel={"secs": 30})
     other = other_run(ledger)
     monkeypatch.setenv("QUILL_LOCK_WAIT_S", "1")
@@ -85,6 +104,5 @@ def test_a_run_gives_up_after_the_bound_with_one_line_naming_the_other_run(
     reported = [line for line in result.stdout.lines if line.startswith("kernel not made: ")]
     assert len(reported) == 1, printed  # the root cause, once
     assert reported[0].startswith("kernel not made: gave up after 1 s waiting for kernel ")
-    assert (f"another run still builds it (pid {other.pid} on {socket.gethostname()} since "
-            in reported[0])
+    assert f"another run still builds it (pid {other.pid} on {socket.gethostname()} since " in reported[0]
     assert ledger.read_text().split() == ["kernel"]  # the waiting run never built it

@@ -38,14 +38,21 @@ def fill(folder: Path) -> None:
 
 def store(run_dir: Path, worker: str) -> Store:
     """A worker's store of a run with no recipe: it can only wait on others' results."""
-    return Store(state=RunState(run_dir, worker), cache=Cache(run_dir / "cache"), recipes={},
-                 profile=load_profile("qemu-virt"), backend=lambda: None, rebuild=None, jobs=1,
-                 project_root=PROJECT, relpath=str)
+    return Store(
+        state=RunState(run_dir, worker),
+        cache=Cache(run_dir / "cache"),
+        recipes={},
+        profile=load_profile("qemu-virt"),
+        backend=lambda: None,
+        rebuild=None,
+        jobs=1,
+        project_root=PROJECT,
+        relpath=str,
+    )
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_a_claim_is_written_whole_and_won_by_one_worker(tmp_path):
@@ -71,7 +78,8 @@ def test_a_claim_nobody_can_read_ends_the_wait_within_its_bound(tmp_path, conten
     assert caught.value.one_line() == (
         f"{claim}: {found} for {CLAIM_STALE_S:.0f} s and nobody is writing it; the run's "
         f"folder {tmp_path / 'state'} is damaged (a full disk?): free space there, then run "
-        "again")
+        "again"
+    )
     assert CLAIM_STALE_S - 1 <= waited < BOUND_S
     assert files(tmp_path) == before
 
@@ -88,8 +96,7 @@ def test_an_old_unreadable_claim_is_said_at_once(tmp_path):
 
 
 @pytest.mark.timeout(60)
-def test_a_live_worker_that_never_publishes_is_waited_for_within_the_bound(tmp_path,
-                                                                           monkeypatch):
+def test_a_live_worker_that_never_publishes_is_waited_for_within_the_bound(tmp_path, monkeypatch):
     """A claimant alive but stuck: the wait has the bound of a wait on another run."""
     monkeypatch.setenv("QUILL_LOCK_WAIT_S", "1")
     assert RunState(tmp_path, "gw0").claim("artifact-kernel")  # this process: alive
@@ -99,7 +106,8 @@ def test_a_live_worker_that_never_publishes_is_waited_for_within_the_bound(tmp_p
         store(tmp_path, "gw1").get("kernel")
     assert caught.value.one_line() == (
         f"gave up after 1 s waiting for artifact kernel: worker gw0 (pid {os.getpid()} on "
-        f"{socket.gethostname()}) still has it; QUILL_LOCK_WAIT_S sets the bound")
+        f"{socket.gethostname()}) still has it; QUILL_LOCK_WAIT_S sets the bound"
+    )
     assert 1 <= time.monotonic() - started < 10
     assert files(tmp_path) == before
 
@@ -114,7 +122,8 @@ def test_a_claim_on_a_full_disk_is_one_line_naming_the_folder(tmp_path):
             state.claim("artifact-kernel")
         assert caught.value.one_line() == (
             f"disk full writing {reports}/run/state/.artifact-kernel.claim.{os.getpid()}: "
-            f"0 bytes free of 64.0 KiB on {reports}")
+            f"0 bytes free of 64.0 KiB on {reports}"
+        )
         assert sorted(p.name for p in (reports / "run" / "state").iterdir()) == []
         assert not RunState(reports / "run", "gw1").claimed("artifact-kernel")
 
@@ -126,7 +135,8 @@ def test_a_claim_in_a_read_only_folder_is_one_line_naming_it(tmp_path):
             RunState(reports / "run", "gw0").claim("backend")
         assert caught.value.one_line() == (
             f"cannot write {reports}/run/state: Read-only file system; the run's folder must "
-            "be writable (--quill-reports)")
+            "be writable (--quill-reports)"
+        )
 
 
 @pytest.mark.timeout(60)
@@ -141,15 +151,16 @@ def test_a_result_that_cannot_be_written_withdraws_its_claim_for_the_waiters(tmp
             claimant.publish("artifact-kernel", {"status": "built", "log": "x" * 8192})
         assert caught.value.one_line() == (
             f"disk full writing {reports}/run/state/artifact-kernel.json: 0 bytes free of "
-            f"64.0 KiB on {reports}")
+            f"64.0 KiB on {reports}"
+        )
         started = time.monotonic()
         with pytest.raises(BenchError) as waited:  # a worker that was waiting already
-            store(reports / "run", "gw1").wait("artifact-kernel", "artifact kernel",
-                                               lambda gone: {})
+            store(reports / "run", "gw1").wait("artifact-kernel", "artifact kernel", lambda gone: {})
         assert waited.value.one_line() == (
             f"artifact-kernel given up: its worker could not write its result in "
             f"{reports}/run/state (disk full or read-only); free space there or choose another "
-            "--quill-reports")
+            "--quill-reports"
+        )
         assert time.monotonic() - started < 2
         with pytest.raises(BenchError, match=rf"^disk full writing {reports}/run/state/"):
             store(reports / "run", "gw1").get("kernel")  # one asking now tries to claim it
@@ -168,7 +179,8 @@ def test_events_cut_short_by_a_full_disk_are_said_and_the_rest_still_read(tmp_pa
             for number in range(200):
                 state.event("wait", what="x" * 50, number=number)
         assert caught.value.one_line() == (
-            f"disk full writing {events}: 0 bytes free of 64.0 KiB on {reports}")
+            f"disk full writing {events}: 0 bytes free of 64.0 KiB on {reports}"
+        )
         lines = events.read_text().splitlines()
         assert not lines[-1].endswith("}")  # the last line was cut short
         read = state.events()
@@ -177,8 +189,11 @@ def test_events_cut_short_by_a_full_disk_are_said_and_the_rest_still_read(tmp_pa
 
 
 def one_line_with(result, path: Path) -> list[str]:
-    return [line for line in result.outlines + result.errlines if str(path) in line
-            and ("disk full" in line or "given up" in line)]
+    return [
+        line
+        for line in result.outlines + result.errlines
+        if str(path) in line and ("disk full" in line or "given up" in line)
+    ]
 
 
 def run_on_full_reports(pytester, monkeypatch, *args):
@@ -193,16 +208,20 @@ def run_on_full_reports(pytester, monkeypatch, *args):
 
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["main", "xdist"])
-def test_a_run_whose_reports_folder_is_full_ends_with_exit_1_naming_it(
-        pytester, monkeypatch, workers):
+def test_a_run_whose_reports_folder_is_full_ends_with_exit_1_naming_it(pytester, monkeypatch, workers):
     result, took, built, reports = run_on_full_reports(pytester, monkeypatch, *workers)
     said = result.stdout.str() + result.stderr.str()
     assert result.ret == 1, said
     assert one_line_with(result, reports), said
     assert took < 240
     assert built == []  # no claim could be written, so nothing was built
-    made = {p.name for p in pytester.path.iterdir()} - {"conftest.py", "hardware_profiles",
-                                                       "ledger.txt", "reports", "test_plan.py"}
+    made = {p.name for p in pytester.path.iterdir()} - {
+        "conftest.py",
+        "hardware_profiles",
+        "ledger.txt",
+        "reports",
+        "test_plan.py",
+    }
     # pytester's own files only: no cache folder, nothing built
     assert made <= {"stdout", "stderr", "runpytest-0", "runpytest-current"}
 
@@ -227,6 +246,11 @@ def test_a_run_whose_cache_is_full_ends_with_exit_1_naming_it(pytester, monkeypa
         assert "Traceback" not in said
         assert time.monotonic() - started < 240
         assert not [p for p in cache.rglob("*") if p.name.startswith((".staging-", ".trash-"))]
-    made = {p.name for p in pytester.path.iterdir()} - {"cache", "conftest.py", "ledger.txt",
-                                                       "hardware_profiles", "test_plan.py"}
+    made = {p.name for p in pytester.path.iterdir()} - {
+        "cache",
+        "conftest.py",
+        "ledger.txt",
+        "hardware_profiles",
+        "test_plan.py",
+    }
     assert made <= {"reports", "stdout", "stderr", "runpytest-0", "runpytest-current"}

@@ -26,10 +26,12 @@ def test_independent_artifacts_build_at_the_same_time_on_different_workers(pytes
 
 def test_a_waiting_worker_builds_the_other_artifact_meanwhile(pytester, monkeypatch):
     # Every test asks for the kernel first: only helping gives overlap here.
-    tests = ("import pytest\n"
-             "@pytest.mark.parametrize('n', range(8))\n"
-             "def test_both(n, kernel_uimage, rootfs_tarball):\n"
-             "    assert rootfs_tarball.meta['made'] == 'rootfs'\n")
+    tests = (
+        "import pytest\n"
+        "@pytest.mark.parametrize('n', range(8))\n"
+        "def test_both(n, kernel_uimage, rootfs_tarball):\n"
+        "    assert rootfs_tarball.meta['made'] == 'rootfs'\n"
+    )
     make_project(pytester, monkeypatch, tests=tests)
     run(pytester, "-n", "2").assert_outcomes(passed=8)
     built = spans(record(pytester), "built")
@@ -62,19 +64,25 @@ def test_rebuild_of_an_unknown_artifact_is_a_usage_error(pytester, monkeypatch):
     result.stderr.fnmatch_lines(["*--quill-rebuild kernal: unknown artifact; known: kernel, rootfs, sdcard*"])
 
 
-def test_failed_build_is_attempted_once_and_every_dependent_skips_with_the_root_cause(
-        pytester, monkeypatch):
+def test_failed_build_is_attempted_once_and_every_dependent_skips_with_the_root_cause(pytester, monkeypatch):
     ledger = make_project(pytester, monkeypatch, kernel={"secs": 0.5, "fails": True})
     result = run(pytester, "-n", "3")
     result.assert_outcomes(passed=1, failed=1, skipped=13)
     assert result.ret == 1  # a closed gate turns the run red, reported once as gate 1's failure
-    result.stdout.fnmatch_lines(["*_ quill gate 1 (build) _*", "gate 1 (build) closed: kernel "
-                                 "build failed: drivers/squireos/jester.c:42:7: error: boom*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*_ quill gate 1 (build) _*",
+            "gate 1 (build) closed: kernel build failed: drivers/squireos/jester.c:42:7: error: boom*",
+        ]
+    )
     assert "Traceback" not in result.stdout.str()
     assert ledger.read_text().split().count("kernel") == 1
-    result.stdout.fnmatch_lines([
-        "SKIPPED [[]10[]] *gate 1 (build) closed: kernel build failed: "
-        "drivers/squireos/jester.c:42:7: error: boom (log: reports/runs/*/logs/kernel.log)"])
+    result.stdout.fnmatch_lines(
+        [
+            "SKIPPED [[]10[]] *gate 1 (build) closed: kernel build failed: "
+            "drivers/squireos/jester.c:42:7: error: boom (log: reports/runs/*/logs/kernel.log)"
+        ]
+    )
     failed = spans(record(pytester))["kernel"]
     assert failed["status"] == "failed" and "jester.c:42:7" in failed["error"]
     log_lines = (pytester.path / failed["log"]).read_text().splitlines()
@@ -85,9 +93,22 @@ def test_killed_build_leaves_nothing_a_rerun_trusts(pytester, monkeypatch):
     ledger = make_project(pytester, monkeypatch, kernel={"secs": 30})
     cache = pytester.path / "cache"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "--quill-backend", "host", "--quill-cache", str(cache),
-         "-k", "kernel_builds"], cwd=pytester.path, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--quill-backend",
+            "host",
+            "--quill-cache",
+            str(cache),
+            "-k",
+            "kernel_builds",
+        ],
+        cwd=pytester.path,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 30
     while "kernel" not in ledger.read_text() and time.time() < deadline:
         time.sleep(0.1)
@@ -95,14 +116,18 @@ def test_killed_build_leaves_nothing_a_rerun_trusts(pytester, monkeypatch):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     kernel_dir = cache / "artifacts" / "kernel"
-    assert [p.name for p in kernel_dir.iterdir() if not p.name.startswith(".")
-            and not p.name.endswith(".lock")] == []
+    assert [
+        p.name for p in kernel_dir.iterdir() if not p.name.startswith(".") and not p.name.endswith(".lock")
+    ] == []
     ledger.write_text("")
     make_project(pytester, monkeypatch, kernel={"secs": 30})
     monkeypatch.setenv("QUILL_TEST_LEDGER", str(ledger))
     # Same key as the killed build: a short rebuild proves the leftover was not reused.
-    pytester.makeconftest((pytester.path / "conftest.py").read_text().replace(
-        "time.sleep(self.secs)", "time.sleep(min(self.secs, 0.5))"))
+    pytester.makeconftest(
+        (pytester.path / "conftest.py")
+        .read_text()
+        .replace("time.sleep(self.secs)", "time.sleep(min(self.secs, 0.5))")
+    )
     run(pytester, "-k", "kernel_builds").assert_outcomes(passed=1)
     assert ledger.read_text().split() == ["kernel"]
     assert not list(kernel_dir.glob(".staging-*"))
@@ -111,11 +136,20 @@ def test_killed_build_leaves_nothing_a_rerun_trusts(pytester, monkeypatch):
 def test_two_runs_sharing_a_cache_build_once(pytester, monkeypatch):
     ledger = make_project(pytester, monkeypatch, kernel={"secs": 2})
     cache = pytester.path / "cache"
-    argv = [sys.executable, "-m", "pytest", "--quill-backend", "host", "--quill-cache", str(cache),
-            "-k", "kernel_builds", "-p", "no:cacheprovider"]
-    first = subprocess.Popen(argv + ["--quill-reports", "r1"], cwd=pytester.path,
-                             stdout=subprocess.PIPE)
-    second = subprocess.Popen(argv + ["--quill-reports", "r2"], cwd=pytester.path,
-                              stdout=subprocess.PIPE)
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--quill-backend",
+        "host",
+        "--quill-cache",
+        str(cache),
+        "-k",
+        "kernel_builds",
+        "-p",
+        "no:cacheprovider",
+    ]
+    first = subprocess.Popen(argv + ["--quill-reports", "r1"], cwd=pytester.path, stdout=subprocess.PIPE)
+    second = subprocess.Popen(argv + ["--quill-reports", "r2"], cwd=pytester.path, stdout=subprocess.PIPE)
     assert first.wait() == 0 and second.wait() == 0
     assert ledger.read_text().split() == ["kernel"]

@@ -7,8 +7,7 @@ from tests.support.synthetic_runs import make_project, record, run
 
 @pytest.mark.parametrize("workers", ["0", "1", "2", "3", "8"])
 def test_gate_outcomes_do_not_depend_on_the_worker_count(pytester, monkeypatch, workers):
-    ledger = make_project(pytester, monkeypatch, kernel={"secs": 0.3, "fails": True},
-                          rootfs={"secs": 0.3})
+    ledger = make_project(pytester, monkeypatch, kernel={"secs": 0.3, "fails": True}, rootfs={"secs": 0.3})
     result = run(pytester, "-n", workers)
     # The root cause fails once (gate 1's own result), whatever the worker count.
     result.assert_outcomes(passed=1, failed=1, skipped=13)
@@ -16,8 +15,7 @@ def test_gate_outcomes_do_not_depend_on_the_worker_count(pytester, monkeypatch, 
     assert ledger.read_text().split().count("kernel") == 1
     gates = {g["number"]: g for g in record(pytester)["gates"]}
     assert {n: g["open"] for n, g in gates.items()} == {1: False, 2: False, 3: False}
-    assert all(g["reason"].startswith("gate 1 (build) closed: kernel build failed")
-               for g in gates.values())
+    assert all(g["reason"].startswith("gate 1 (build) closed: kernel build failed") for g in gates.values())
 
 
 @pytest.mark.parametrize("workers", ["0", "3"])

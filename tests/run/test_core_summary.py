@@ -15,11 +15,13 @@ def summary(rec: dict) -> list[str]:
 def test_a_green_run_says_its_boot_stages_card_and_logs():
     rec = two_worker_record()
     rec["artifacts"][2]["files"] = ["card.bmap", "card.img", "meta.json"]
-    rec["boot"].update(budget_s=20.0, log="reports/runs/r1/logs/console-first-boot-gw1.log",
-                       stages={"shell": 3.4, "bootloader": 0.2, "linux": 1.9})
+    rec["boot"].update(
+        budget_s=20.0,
+        log="reports/runs/r1/logs/console-first-boot-gw1.log",
+        stages={"shell": 3.4, "bootloader": 0.2, "linux": 1.9},
+    )
     lines = summary(rec)
-    assert "boot: shell in 3.4 s (budget 20.0 s) on gw1: bootloader 0.2 s, linux 1.9 s, " \
-           "shell 3.4 s" in lines
+    assert "boot: shell in 3.4 s (budget 20.0 s) on gw1: bootloader 0.2 s, linux 1.9 s, shell 3.4 s" in lines
     assert "boot console log: reports/runs/r1/logs/console-first-boot-gw1.log" in lines
     assert f"card image: {Path('.quill-cache/sdcard/sdcard-key/card.img')}" in lines
     assert lines[-1] == "logs: reports/runs/r1/logs"
@@ -35,15 +37,22 @@ def test_the_plans_figures_stand_beside_the_measured_ones_with_no_verdict():
 def test_an_interrupted_run_names_what_it_did_not_make_and_where_it_stopped(tmp_path):
     rec = two_worker_record()
     rec["artifacts"] = [a for a in rec["artifacts"] if a["name"] == "rootfs"]
-    (tmp_path / "kernel.log").write_text("[quill 10:00:00] building kernel k\n"
-                                         "[quill 10:00:01] step: make zImage modules\n")
+    (tmp_path / "kernel.log").write_text(
+        "[quill 10:00:00] building kernel k\n[quill 10:00:01] step: make zImage modules\n"
+    )
     (tmp_path / "sdcard.log").write_text("[quill 10:00:00] waiting for another run's build\n")
-    rec.update(interrupted=True,
-               not_made=record.not_made(rec, ["kernel", "rootfs", "sdcard", "extra"], tmp_path))
-    assert rec["not_made"] == ["kernel (stopped at make zImage modules)", "sdcard (not started)",
-                               "extra (not started)"]
-    assert summary(rec)[1] == ("interrupted: not made: kernel (stopped at make zImage modules), "
-                               "sdcard (not started), extra (not started)")
+    rec.update(
+        interrupted=True, not_made=record.not_made(rec, ["kernel", "rootfs", "sdcard", "extra"], tmp_path)
+    )
+    assert rec["not_made"] == [
+        "kernel (stopped at make zImage modules)",
+        "sdcard (not started)",
+        "extra (not started)",
+    ]
+    assert summary(rec)[1] == (
+        "interrupted: not made: kernel (stopped at make zImage modules), "
+        "sdcard (not started), extra (not started)"
+    )
 
 
 def test_the_image_line_names_the_file_the_plan_boots_and_nothing_without_one():

@@ -12,16 +12,22 @@ pytestmark = pytest.mark.timeout(120)
 
 def run_with_cache(pytester, *args):
     """As synthetic.run, with pytest's cache provider on (its --lf and --ff)."""
-    return pytester.runpytest_subprocess("--quill-backend", "host", "--quill-cache",
-                                         str(pytester.path / "cache"), "-p", "no:randomly",
-                                         "-rs", *args)
+    return pytester.runpytest_subprocess(
+        "--quill-backend",
+        "host",
+        "--quill-cache",
+        str(pytester.path / "cache"),
+        "-p",
+        "no:randomly",
+        "-rs",
+        *args,
+    )
 
 
 def test_lf_after_a_closed_gate_rebuilds_and_reruns_what_it_held_back(pytester, monkeypatch):
     """Only the gate failed (the tests behind it skipped): --lf finds no test that
     failed and, as pytest does then, runs the selection again."""
-    make_project(pytester, monkeypatch, kernel={"secs": 0.1, "fails": True},
-                 rootfs={"secs": 0.1})
+    make_project(pytester, monkeypatch, kernel={"secs": 0.1, "fails": True}, rootfs={"secs": 0.1})
     first = run_with_cache(pytester)
     assert first.ret == pytest.ExitCode.TESTS_FAILED
     failed = {t["nodeid"] for t in record(pytester)["tests"] if t["outcome"].startswith("failed")}
@@ -33,14 +39,15 @@ def test_lf_after_a_closed_gate_rebuilds_and_reruns_what_it_held_back(pytester, 
     rerun = {t["nodeid"]: t["outcome"] for t in record(pytester)["tests"]}
     assert set(rerun) >= failed | {"test_plan.py::test_kernel_builds"}
     assert {nodeid for nodeid, outcome in rerun.items() if outcome != "passed"} == set()
-    assert [(g["number"], g["open"]) for g in record(pytester)["gates"]] == \
-        [(1, True), (2, True), (3, True)]
+    assert [(g["number"], g["open"]) for g in record(pytester)["gates"]] == [(1, True), (2, True), (3, True)]
 
 
 def test_lf_reruns_a_failed_test_behind_a_gate_and_decides_that_gate(pytester, monkeypatch):
-    tests = ("import os, pytest\n\n@pytest.mark.gate(2)\ndef test_product(kernel_uimage):\n"
-             "    assert not os.environ.get('PRODUCT_BROKEN')\n\n"
-             "def test_other():\n    pass\n")
+    tests = (
+        "import os, pytest\n\n@pytest.mark.gate(2)\ndef test_product(kernel_uimage):\n"
+        "    assert not os.environ.get('PRODUCT_BROKEN')\n\n"
+        "def test_other():\n    pass\n"
+    )
     make_project(pytester, monkeypatch, kernel={"secs": 0.1}, rootfs={"secs": 0.1}, tests=tests)
     monkeypatch.setenv("PRODUCT_BROKEN", "1")
     assert run_with_cache(pytester).ret == pytest.ExitCode.TESTS_FAILED
@@ -49,5 +56,8 @@ def test_lf_reruns_a_failed_test_behind_a_gate_and_decides_that_gate(pytester, m
     assert again.ret == pytest.ExitCode.OK
     made = record(pytester)
     assert sorted(t["nodeid"] for t in made["tests"]) == [
-        "::quill gate 1 (build)", "::quill gate 2 (artifacts)", "test_plan.py::test_product"]
+        "::quill gate 1 (build)",
+        "::quill gate 2 (artifacts)",
+        "test_plan.py::test_product",
+    ]
     assert [(g["number"], g["open"]) for g in made["gates"]] == [(1, True), (2, True)]

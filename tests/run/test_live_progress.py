@@ -46,21 +46,27 @@ def pytest_quill_declare(plan):
     plan.gate(1, "build", needs=("kernel", "rootfs"))(build_gate)
 '''
 
-TESTS = '''
+TESTS = """
 import pytest
 
 @pytest.mark.gate(1)
 @pytest.mark.parametrize("n", range(4))
 def test_built(n, kernel_uimage, rootfs_tarball):
     assert kernel_uimage.file("payload.txt").read_text() == "kernel"
-'''
+"""
 
 
 def project(pytester):
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_plan=TESTS)
-    return ["--quill-backend", "host", "--quill-cache", str(pytester.path / "cache"),
-            "-p", "no:cacheprovider"]
+    return [
+        "--quill-backend",
+        "host",
+        "--quill-cache",
+        str(pytester.path / "cache"),
+        "-p",
+        "no:cacheprovider",
+    ]
 
 
 def quill_lines(result) -> list[str]:
@@ -74,11 +80,14 @@ def test_a_run_under_xdist_says_its_folder_each_step_each_artifact_and_the_gates
     lines = quill_lines(result)
     assert lines[0].startswith("quill: run folder reports/runs/")
     assert "build logs reports/runs/" in lines[0] and "/logs/<artifact>.log" in lines[0]
-    workers = {re.search(r"kernel \[(gw\d)\]", line).group(1) for line in lines
-               if line.startswith("quill: kernel [")}
+    workers = {
+        re.search(r"kernel \[(gw\d)\]", line).group(1) for line in lines if line.startswith("quill: kernel [")
+    }
     assert len(workers) == 1, lines  # one worker makes it, and says so
-    assert any(re.fullmatch(r"quill: kernel \[gw\d\] compile objects \d:\d\d( \(\d+ objects\))?", line)
-               for line in lines), lines
+    assert any(
+        re.fullmatch(r"quill: kernel \[gw\d\] compile objects \d:\d\d( \(\d+ objects\))?", line)
+        for line in lines
+    ), lines
     assert any(re.fullmatch(r"quill: kernel \[gw\d\] built in \d+\.\d s", line) for line in lines)
     assert "quill: gate 1 (build): open" in " ".join(lines)
 
@@ -86,11 +95,15 @@ def test_a_run_under_xdist_says_its_folder_each_step_each_artifact_and_the_gates
 def test_the_next_build_of_a_recipe_is_measured_against_the_last_one(pytester):
     args = project(pytester)
     pytester.runpytest_subprocess(*args, "-n", "2").assert_outcomes(passed=5)
-    result = pytester.runpytest_subprocess(*args, "-n", "2", "--quill-progress", "plain",
-                                           "--quill-rebuild=kernel")
+    result = pytester.runpytest_subprocess(
+        *args, "-n", "2", "--quill-progress", "plain", "--quill-rebuild=kernel"
+    )
     result.assert_outcomes(passed=5)
-    estimates = [re.search(r"~(\d+)% \((\d+)/60 objects\)", line) for line in quill_lines(result)
-                 if "compile objects" in line]
+    estimates = [
+        re.search(r"~(\d+)% \((\d+)/60 objects\)", line)
+        for line in quill_lines(result)
+        if "compile objects" in line
+    ]
     assert any(estimates), quill_lines(result)
     share, done = next((int(m.group(1)), int(m.group(2))) for m in estimates if m)
     assert 0 <= done < 60 and abs(share - 100 * done / 60) <= 1
@@ -107,19 +120,23 @@ def test_progress_off_prints_nothing_but_the_summary(pytester):
 def test_an_interrupted_run_says_what_was_not_made_and_shows_no_figures(pytester):
     args = project(pytester)
     pytester.makeconftest(CONFTEST.replace("60, 0.05", "400, 0.05"))
-    run = subprocess.Popen(interruptible([sys.executable, "-m", "pytest", *args, "-p", "no:xdist"]),
-                           cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
+    run = subprocess.Popen(
+        interruptible([sys.executable, "-m", "pytest", *args, "-p", "no:xdist"]),
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     log = pytester.path / "reports" / "runs"
     deadline = time.time() + 60
     while time.time() < deadline and not any(
-            "compile objects" in path.read_text() for path in log.glob("*/logs/kernel.log")):
+        "compile objects" in path.read_text() for path in log.glob("*/logs/kernel.log")
+    ):
         time.sleep(0.2)
     time.sleep(1)
     run.send_signal(signal.SIGINT)
     out, _ = run.communicate(timeout=60)
     assert run.returncode == 2, out
     said = [line for line in out.splitlines() if line.startswith("interrupted: not made:")]
-    assert said == ["interrupted: not made: kernel (stopped at compile objects), "
-                    "rootfs (not started)"], out
+    assert said == ["interrupted: not made: kernel (stopped at compile objects), rootfs (not started)"], out
     assert "(plan:" not in out and "time reduction" not in out and "MISSED" not in out

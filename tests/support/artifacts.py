@@ -17,7 +17,16 @@ def produce(recipe, profile, backend, cache_folder: Path, rebuild: bool = False,
     key = key_of(recipe, profile, backend, {}, project)
     log = cache_folder / "logs" / f"{recipe.name}-{key}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    return build_or_reuse(recipe, key, profile=profile, backend=backend,
-                          cache=Cache(cache_folder / "artifacts"), deps={}, log=log, jobs=jobs,
-                          work_root=cache_folder / "work", project_root=project,
-                          rebuild=rebuild)
+    return build_or_reuse(
+        recipe,
+        key,
+        profile=profile,
+        backend=backend,
+        cache=Cache(cache_folder / "artifacts"),
+        deps={},
+        log=log,
+        jobs=jobs,
+        work_root=cache_folder / "work",
+        project_root=project,
+        rebuild=rebuild,
+    )

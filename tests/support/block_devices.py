@@ -30,8 +30,18 @@ class FakeMachine:
         self.mounts([])
         self.swaps([])
 
-    def disk(self, name: str, bus: str, size: int, *, removable: bool, partitions: int = 0,
-             model: str = "Card Reader", serial: str = "SERIAL42", fill: bytes = b"") -> Path:
+    def disk(
+        self,
+        name: str,
+        bus: str,
+        size: int,
+        *,
+        removable: bool,
+        partitions: int = 0,
+        model: str = "Card Reader",
+        serial: str = "SERIAL42",
+        fill: bytes = b"",
+    ) -> Path:
         """A disk in sysfs and its stand-in file under dev/ (FILL repeated, else sparse)."""
         parent, device = PARENTS[bus]
         top = self.sys / "devices" / parent
@@ -62,16 +72,17 @@ class FakeMachine:
 
     def mounts(self, lines: list[str]) -> None:
         (self.proc / "self/mounts").write_text(
-            "".join(line + "\n" for line in ["proc /proc proc rw 0 0", *lines]))
+            "".join(line + "\n" for line in ["proc /proc proc rw 0 0", *lines])
+        )
 
     def swaps(self, devices: list[str]) -> None:
         (self.proc / "swaps").write_text(
             "Filename\tType\tSize\tUsed\tPriority\n"
-            + "".join(f"{d}\tpartition\t1024\t0\t-2\n" for d in devices))
+            + "".join(f"{d}\tpartition\t1024\t0\t-2\n" for d in devices)
+        )
 
     def _link(self, name: str, folder: Path) -> None:
-        os.symlink(os.path.relpath(folder, self.sys / "class/block"),
-                   self.sys / "class/block" / name)
+        os.symlink(os.path.relpath(folder, self.sys / "class/block"), self.sys / "class/block" / name)
 
     def _node(self, name: str, size: int, fill: bytes) -> Path:
         node = self.dev / name
@@ -92,8 +103,11 @@ def sparse_card(path: Path) -> Path:
     """64 MiB, sparse: data at 0, 1 MiB + 100 and 40 MiB, holes elsewhere; its map beside it."""
     with open(path, "wb") as handle:
         handle.truncate(64 * MIB)
-        for offset, data in ((0, b"\x55\xaa" * 256), (MIB + 100, b"boot" * 3000),
-                             (40 * MIB, os.urandom(2 * MIB))):
+        for offset, data in (
+            (0, b"\x55\xaa" * 256),
+            (MIB + 100, b"boot" * 3000),
+            (40 * MIB, os.urandom(2 * MIB)),
+        ):
             handle.seek(offset)
             handle.write(data)
     make_map(path)
@@ -101,8 +115,9 @@ def sparse_card(path: Path) -> Path:
 
 
 def make_map(image: Path) -> Path:
-    subprocess.run(["bmaptool", "create", "-o", str(bmap.beside(image)), str(image)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["bmaptool", "create", "-o", str(bmap.beside(image)), str(image)], check=True, capture_output=True
+    )
     return bmap.beside(image)
 
 

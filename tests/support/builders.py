@@ -6,5 +6,4 @@ from pytest_quill.kernel import recipe as kernel_recipe
 
 def kernel_docker(profile, project_root, **options) -> DockerBackend:
     """A Docker backend running the kernel recipe's builder image for `profile`."""
-    return DockerBackend(project_root, **options).with_toolchain(
-        kernel_recipe.RECIPE.toolchain(profile))
+    return DockerBackend(project_root, **options).with_toolchain(kernel_recipe.RECIPE.toolchain(profile))

@@ -24,15 +24,25 @@ from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.context import Artifact, BuildContext
 from pytest_quill.profile import load_profile
 
-CONFIG_NOOK = ("#\n# Linux kernel version: 2.6.29-omap1\n#\nCONFIG_EXT2_FS=y\nCONFIG_EXT3_FS=y\n"
-               "# CONFIG_EXT4_FS is not set\nCONFIG_VFAT_FS=y\n")
+CONFIG_NOOK = (
+    "#\n# Linux kernel version: 2.6.29-omap1\n#\nCONFIG_EXT2_FS=y\nCONFIG_EXT3_FS=y\n"
+    "# CONFIG_EXT4_FS is not set\nCONFIG_VFAT_FS=y\n"
+)
 
 
 def build_context(profile, out: Path, kernel: Artifact, rootfs: Artifact) -> BuildContext:
     out.mkdir(parents=True)
-    return BuildContext(name="sdcard", profile=profile, out=out, log_path=out.parent / "sd.log",
-                        backend=HostBackend(), deps={"kernel": kernel, "rootfs": rootfs},
-                        jobs=1, work_root=out.parent / "work", project_root=Path.cwd())
+    return BuildContext(
+        name="sdcard",
+        profile=profile,
+        out=out,
+        log_path=out.parent / "sd.log",
+        backend=HostBackend(),
+        deps={"kernel": kernel, "rootfs": rootfs},
+        jobs=1,
+        work_root=out.parent / "work",
+        project_root=Path.cwd(),
+    )
 
 
 def build_card(base: Path, profile, kernel=None, rootfs=None):
@@ -49,8 +59,7 @@ MTOOLS = {"MTOOLS_SKIP_CHECK": "1"}
 
 def nook_with_loaders(loaders, **settings):
     files = f'["{loaders}/MLO", "{loaders}/u-boot.bin"]'
-    return load_profile("nook-simple-touch",
-                        overrides={"boot.bootloader_files": files, **settings})
+    return load_profile("nook-simple-touch", overrides={"boot.bootloader_files": files, **settings})
 
 
 def tampered(nook_card, tmp_path, *commands):
@@ -60,6 +69,5 @@ def tampered(nook_card, tmp_path, *commands):
     subprocess.run(["cp", "-a", str(card.path), str(copy)], check=True)
     image = f"{copy}/card.img@@{diskimage.layout(profile.sdcard)[0].start}"
     for command in commands:
-        subprocess.run([command[0], "-i", image, *command[1:]], check=True, env=MTOOLS,
-                       capture_output=True)
+        subprocess.run([command[0], "-i", image, *command[1:]], check=True, env=MTOOLS, capture_output=True)
     return Artifact("sdcard", "t" * 16, copy, "built", card.log, card.meta)

@@ -25,10 +25,15 @@ class Member:
     def info(self) -> tarfile.TarInfo:
         info = tarfile.TarInfo(self.name)
         info.mode, info.uid, info.gid = self.mode, self.uid, self.uid
-        info.type = {"file": tarfile.REGTYPE, "dir": tarfile.DIRTYPE,
-                     "symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE,
-                     "char": tarfile.CHRTYPE, "block": tarfile.BLKTYPE,
-                     "fifo": tarfile.FIFOTYPE}[self.kind]
+        info.type = {
+            "file": tarfile.REGTYPE,
+            "dir": tarfile.DIRTYPE,
+            "symlink": tarfile.SYMTYPE,
+            "hardlink": tarfile.LNKTYPE,
+            "char": tarfile.CHRTYPE,
+            "block": tarfile.BLKTYPE,
+            "fifo": tarfile.FIFOTYPE,
+        }[self.kind]
         info.linkname = self.link
         if self.kind in ("char", "block"):
             info.devmajor, info.devminor = 1, 3
@@ -65,8 +70,14 @@ def _describe(path: Path) -> tuple:
         content = path.read_bytes()
     else:
         content = None
-    return stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid, \
-        info.st_nlink, content
+    return (
+        stat.S_IFMT(info.st_mode),
+        stat.S_IMODE(info.st_mode),
+        info.st_uid,
+        info.st_gid,
+        info.st_nlink,
+        content,
+    )
 
 
 def sentinel(folder: Path) -> Path:

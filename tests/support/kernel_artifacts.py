@@ -17,19 +17,25 @@ NAMES = [name for name, _ in kernel_modules.SQUIREOS_MODULES]
 KERNEL_EXPORTS = ("proc_create", "remove_proc_entry", "_printk")
 
 # vmlinux's allocated sections as the recipe records them: the text first, at stext.
-SOUND_VMLINUX = {"entry": "0xc0008000", "sections": [
-    {"name": ".text.head", "address": "0xc0008000", "size": 0x3d4},
-    {"name": ".text", "address": "0xc0100000", "size": 0x31a8c6},
-    {"name": ".data", "address": "0xc035e000", "size": 0x2e840}]}
+SOUND_VMLINUX = {
+    "entry": "0xc0008000",
+    "sections": [
+        {"name": ".text.head", "address": "0xc0008000", "size": 0x3D4},
+        {"name": ".text", "address": "0xc0100000", "size": 0x31A8C6},
+        {"name": ".data", "address": "0xc035e000", "size": 0x2E840},
+    ],
+}
+
 
 def module_source(name: str, *, init: bool, vermagic: str) -> str:
     """A stand-in .ko: what module_init and MODULE_INFO leave in the object."""
-    lines = [f'static const char info[] __attribute__((section(".modinfo"), used)) = '
-             f'"vermagic={vermagic} mod_unload ARMv7 p2v8 ";',
-             "extern int proc_create(void);"]
+    lines = [
+        f'static const char info[] __attribute__((section(".modinfo"), used)) = '
+        f'"vermagic={vermagic} mod_unload ARMv7 p2v8 ";',
+        "extern int proc_create(void);",
+    ]
     # The core defines the root; whether it is exported is Module.symvers's business.
-    lines.append("void *squireos_root;" if name == "squireos_core"
-                 else "extern void *squireos_root;")
+    lines.append("void *squireos_root;" if name == "squireos_core" else "extern void *squireos_root;")
     body = "return proc_create() + (squireos_root != 0);"
     lines.append(f"int {'init_module' if init else name + '_setup'}(void) {{ {body} }}")
     return "\n".join(lines) + "\n"
@@ -44,32 +50,40 @@ def make_ko(path: Path, source: str) -> None:
 
 
 def symvers(exports: list[tuple[str, str]]) -> str:
-    return "".join(f"0x00000000\t{symbol}\t{module}\tEXPORT_SYMBOL_GPL\t\n"
-                   for symbol, module in exports)
+    return "".join(f"0x00000000\t{symbol}\t{module}\tEXPORT_SYMBOL_GPL\t\n" for symbol, module in exports)
 
 
-def make_artifact(root: Path, profile, *, value="m", init=True, vermagic=RELEASE,
-                  export_root=True, map_symbols=()) -> Artifact:
+def make_artifact(
+    root: Path, profile, *, value="m", init=True, vermagic=RELEASE, export_root=True, map_symbols=()
+) -> Artifact:
     root.mkdir()
     (root / "zImage").write_bytes(os.urandom(50_000))
-    subprocess.run(uimage.mkimage_argv(root / "zImage", root / "uImage", profile),
-                   check=True, capture_output=True)
+    subprocess.run(
+        uimage.mkimage_argv(root / "zImage", root / "uImage", profile), check=True, capture_output=True
+    )
     symbols = {f"CONFIG_{symbol}": value for _, symbol in kernel_modules.SQUIREOS_MODULES}
-    (root / "config").write_text("CONFIG_MODULES=y\n" + "".join(
-        f"{key}={val}\n" for key, val in symbols.items()))
-    (root / "System.map").write_text("c0008000 T stext\n" + "".join(
-        f"c01{i:05x} T {name}\n" for i, name in enumerate(("start_kernel",) + map_symbols)))
+    (root / "config").write_text(
+        "CONFIG_MODULES=y\n" + "".join(f"{key}={val}\n" for key, val in symbols.items())
+    )
+    (root / "System.map").write_text(
+        "c0008000 T stext\n"
+        + "".join(f"c01{i:05x} T {name}\n" for i, name in enumerate(("start_kernel",) + map_symbols))
+    )
     exports = [(s, "vmlinux") for s in KERNEL_EXPORTS]
     if export_root:
         exports.append(("squireos_root", "drivers/squireos/squireos_core"))
     (root / "Module.symvers").write_text(symvers(exports))
     if value == "m":
         for name in NAMES:
-            make_ko(kernel_modules.ko_path(root, RELEASE, name),
-                    module_source(name, init=init or name == "squireos_core",
-                                  vermagic=vermagic))
-    meta = {"release": RELEASE, "config_check": {"problems": []},
-            "kconfig_chain": ["Kconfig", "drivers/Kconfig", "drivers/squireos/Kconfig"],
-            "vmlinux": SOUND_VMLINUX}
+            make_ko(
+                kernel_modules.ko_path(root, RELEASE, name),
+                module_source(name, init=init or name == "squireos_core", vermagic=vermagic),
+            )
+    meta = {
+        "release": RELEASE,
+        "config_check": {"problems": []},
+        "kconfig_chain": ["Kconfig", "drivers/Kconfig", "drivers/squireos/Kconfig"],
+        "vmlinux": SOUND_VMLINUX,
+    }
     (root / "meta.json").write_text(json.dumps(meta))
     return Artifact("kernel", "k", root, "built", root / "log", meta)

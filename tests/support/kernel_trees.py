@@ -12,8 +12,9 @@ from pytest_quill.kernel import integration as kernel_integration
 
 PROJECT = Path(__file__).resolve().parents[2]
 MODULES = PROJECT / "squireos/kernel/drivers/squireos"
-FRAGMENT = ("CONFIG_SQUIREOS=m\nCONFIG_SQUIREOS_JESTER=m\n"
-            "CONFIG_SQUIREOS_TYPEWRITER=m\nCONFIG_SQUIREOS_WISDOM=m\n")
+FRAGMENT = (
+    "CONFIG_SQUIREOS=m\nCONFIG_SQUIREOS_JESTER=m\nCONFIG_SQUIREOS_TYPEWRITER=m\nCONFIG_SQUIREOS_WISDOM=m\n"
+)
 
 ARM_2629 = {
     "Makefile": "VERSION = 2\nPATCHLEVEL = 6\nSUBLEVEL = 29\n",
@@ -24,12 +25,14 @@ ARM_2629 = {
         'config PROC_FS\n\tbool "/proc file system support"\n\tdefault y\n\n'
         'config VT\n\tbool "Virtual terminal"\n\tdefault y\n\n'
         'menu "Device Drivers"\n\nsource "drivers/base/Kconfig"\n\nendmenu\n\n'
-        'source "fs/Kconfig"\n'),
+        'source "fs/Kconfig"\n'
+    ),
     "drivers/Kconfig": 'menu "Device Drivers"\n\nsource "drivers/base/Kconfig"\n\nendmenu\n',
     "drivers/base/Kconfig": 'config STANDALONE\n\tbool "Standalone drivers"\n\tdefault y\n',
     "drivers/Makefile": "obj-y\t\t\t\t+= base/\n",
     "fs/Kconfig": 'config EXT3_FS\n\ttristate "ext3"\n\tdefault y\n',
 }
+
 
 def make_tree(root: Path, files: dict[str, str]) -> Path:
     for rel, text in files.items():
@@ -43,9 +46,13 @@ def olddefconfig(tree: Path, arch: str, requested: str) -> dict[str, str]:
     config = tree.parent / f"{tree.name}.config"
     config.write_text(requested)
     root = kconfig.root_kconfig(tree, arch).relative_to(tree)
-    subprocess.run(["kconfig-conf", "--olddefconfig", str(root)],
-                   cwd=tree, env={**os.environ, "KCONFIG_CONFIG": str(config)},
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["kconfig-conf", "--olddefconfig", str(root)],
+        cwd=tree,
+        env={**os.environ, "KCONFIG_CONFIG": str(config)},
+        check=True,
+        capture_output=True,
+    )
     return kconfig.parse_config(config.read_text())
 
 

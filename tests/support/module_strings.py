@@ -53,8 +53,10 @@ def printable(expected: str) -> bool:
     """expected is one printed line, each %s filled with one of the sources' literals."""
     known = set(literals()) | set(macros().values())
     for line in printed_lines():
-        pattern = "".join(f"({'.*' if part == '%s' else r'[0-9]+'})" if _FORMAT.fullmatch(part)
-                          else re.escape(part) for part in re.split(f"({_FORMAT.pattern})", line))
+        pattern = "".join(
+            f"({'.*' if part == '%s' else r'[0-9]+'})" if _FORMAT.fullmatch(part) else re.escape(part)
+            for part in re.split(f"({_FORMAT.pattern})", line)
+        )
         found = re.fullmatch(pattern, expected)
         if found and all(value in known or value.isdigit() for value in found.groups()):
             return True

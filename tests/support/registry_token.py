@@ -33,8 +33,10 @@ class TokenServer:
 
     def auth_config(self) -> str:
         """The registry config's auth section that trusts this server."""
-        return (f"auth:\n  token:\n    realm: {self.realm}\n    service: {SERVICE}\n"
-                f"    issuer: {ISSUER}\n    rootcertbundle: {self.certificate}\n")
+        return (
+            f"auth:\n  token:\n    realm: {self.realm}\n    service: {SERVICE}\n"
+            f"    issuer: {ISSUER}\n    rootcertbundle: {self.certificate}\n"
+        )
 
 
 @contextmanager
@@ -42,8 +44,9 @@ def token_server(certificate: Path, key: Path, users: dict[str, str]) -> Iterato
     """Tokens for USERS (name -> password, Basic auth) on a free loopback port, signed
     with KEY, until the block ends."""
     signer = serialization.load_pem_private_key(key.read_bytes(), password=None)
-    chain = base64.b64encode(x509.load_pem_x509_certificate(certificate.read_bytes())
-                             .public_bytes(serialization.Encoding.DER)).decode()
+    chain = base64.b64encode(
+        x509.load_pem_x509_certificate(certificate.read_bytes()).public_bytes(serialization.Encoding.DER)
+    ).decode()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     state = TokenServer(f"http://127.0.0.1:{server.server_address[1]}/token", certificate)
     server.issue = lambda user, scope: _token(signer, chain, user, scope)  # type: ignore[attr-defined]
@@ -95,8 +98,16 @@ def _token(signer: ec.EllipticCurvePrivateKey, chain: str, user: str, scope: str
         kind, name, actions = scope.split(":")
         access.append({"type": kind, "name": name, "actions": actions.split(",")})
     now = int(time.time())
-    claims = {"iss": ISSUER, "sub": user, "aud": SERVICE, "exp": now + 300, "nbf": now - 10,
-              "iat": now, "jti": uuid.uuid4().hex, "access": access}
+    claims = {
+        "iss": ISSUER,
+        "sub": user,
+        "aud": SERVICE,
+        "exp": now + 300,
+        "nbf": now - 10,
+        "iat": now,
+        "jti": uuid.uuid4().hex,
+        "access": access,
+    }
     header = {"typ": "JWT", "alg": "ES256", "x5c": [chain]}
     signed = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
     r, s = decode_dss_signature(signer.sign(signed.encode(), ec.ECDSA(hashes.SHA256())))

@@ -36,17 +36,39 @@ def remote_engine(certificates: Path | None = None):
     port = free_tcp_port()
     url = f"tcp://127.0.0.1:{port}"
     bridge = _own_bridge(f"qbr{port}", port)
-    tls = ["--tls=false"] if certificates is None else [
-        "--tlsverify", "--tlscacert", str(certificates / "ca.pem"),
-        "--tlscert", str(certificates / "server-cert.pem"),
-        "--tlskey", str(certificates / "server-key.pem")]
-    argv = ["dockerd", "-H", url, *tls, f"--bridge={bridge}", "--iptables=false",
-            "--ip-masq=false", "--data-root", str(folder / "data"),
-            "--exec-root", str(folder / "exec"), "--pidfile", str(folder / "dockerd.pid")]
+    tls = (
+        ["--tls=false"]
+        if certificates is None
+        else [
+            "--tlsverify",
+            "--tlscacert",
+            str(certificates / "ca.pem"),
+            "--tlscert",
+            str(certificates / "server-cert.pem"),
+            "--tlskey",
+            str(certificates / "server-key.pem"),
+        ]
+    )
+    argv = [
+        "dockerd",
+        "-H",
+        url,
+        *tls,
+        f"--bridge={bridge}",
+        "--iptables=false",
+        "--ip-masq=false",
+        "--data-root",
+        str(folder / "data"),
+        "--exec-root",
+        str(folder / "exec"),
+        "--pidfile",
+        str(folder / "dockerd.pid"),
+    ]
     try:
         with open(folder / "dockerd.log", "wb") as log:
-            daemon = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, start_new_session=True)
+            daemon = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
         try:
             _wait_answering(url, daemon, folder / "dockerd.log", certificates)
             yield url
@@ -69,8 +91,11 @@ def _unmount_under(folder: Path) -> None:
 def _own_bridge(name: str, port: int) -> str:
     """A bridge for the test engine alone, on a /24 of 10.213/16 picked by the port."""
     address = f"10.213.{port % 250 + 1}.1/24"
-    for argv in (["ip", "link", "add", name, "type", "bridge"],
-                 ["ip", "addr", "add", address, "dev", name], ["ip", "link", "set", name, "up"]):
+    for argv in (
+        ["ip", "link", "add", name, "type", "bridge"],
+        ["ip", "addr", "add", address, "dev", name],
+        ["ip", "link", "set", name, "up"],
+    ):
         done = subprocess.run(argv, capture_output=True, text=True)
         if done.returncode != 0:
             subprocess.run(["ip", "link", "delete", name], capture_output=True)
@@ -78,8 +103,7 @@ def _own_bridge(name: str, port: int) -> str:
     return name
 
 
-def _wait_answering(url: str, daemon: subprocess.Popen, log: Path,
-                    certificates: Path | None) -> None:
+def _wait_answering(url: str, daemon: subprocess.Popen, log: Path, certificates: Path | None) -> None:
     began = time.monotonic()
     while time.monotonic() - began < START_S:
         if daemon.poll() is not None:
@@ -111,4 +135,3 @@ def bind_mounts(client) -> list[str]:
         found += [m["Source"] for m in attrs.get("Mounts", []) if m.get("Type") == "bind"]
         found += attrs.get("HostConfig", {}).get("Binds") or []
     return found
-

@@ -14,10 +14,10 @@ ARMEL_LIBC = Path("/usr/arm-linux-gnueabi/lib/libc.so.6")
 SOURCES = data.path("rootfs")
 LIBC_PATH = "lib/arm-linux-gnueabihf/libc.so.6"
 
+
 def make_tree(root: Path, arm_programs: Path, dev_method: str = "devtmpfs") -> Path:
     """What assemble.sh makes, in small: busybox + links, libc, init scripts, mount points."""
-    for folder in ("bin", "sbin", "lib/arm-linux-gnueabihf", "etc/init.d", "proc", "sys", "dev",
-                   "tmp"):
+    for folder in ("bin", "sbin", "lib/arm-linux-gnueabihf", "etc/init.d", "proc", "sys", "dev", "tmp"):
         (root / folder).mkdir(parents=True, exist_ok=True)
     shutil.copy(arm_programs / "static", root / "bin" / "busybox")
     shutil.copy(ARM_LIBC, root / LIBC_PATH)

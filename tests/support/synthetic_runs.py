@@ -4,7 +4,7 @@ declared with the real MVP's build and card gates.
 Each build appends its name to $QUILL_TEST_LEDGER, so a test can count attempts.
 """
 
-CONFTEST = '''
+CONFTEST = """
 import os, time
 from pytest_quill.engine.recipe import Toolchain
 from pytest_quill.errors import BuildError
@@ -54,9 +54,9 @@ def pytest_quill_declare(plan):
     plan.gate(1, "build", needs=("kernel", "rootfs"))(build_gate)
     plan.gate(2, "artifacts")(artifacts_gate)
     plan.gate(3, "convergence", needs=("sdcard",))(convergence_gate)
-'''
+"""
 
-TESTS = '''
+TESTS = """
 import pytest
 
 def test_kernel_builds(kernel_uimage):
@@ -74,7 +74,7 @@ def test_after_artifacts(n, kernel_uimage, rootfs_tarball):
 @pytest.mark.parametrize("n", range(4))
 def test_on_card(n, sd_card):
     assert sd_card.file("payload.txt").read_text() == "sdcard"
-'''
+"""
 
 
 def make_project(pytester, monkeypatch, kernel=None, rootfs=None, tests=TESTS):
@@ -89,8 +89,9 @@ def make_project(pytester, monkeypatch, kernel=None, rootfs=None, tests=TESTS):
 
 def run(pytester, *args):
     cache = pytester.path / "cache"
-    return pytester.runpytest_subprocess("--quill-backend", "host", "--quill-cache", str(cache),
-                                         "-p", "no:cacheprovider", "-rs", *args)
+    return pytester.runpytest_subprocess(
+        "--quill-backend", "host", "--quill-cache", str(cache), "-p", "no:cacheprovider", "-rs", *args
+    )
 
 
 def record(pytester) -> dict:
