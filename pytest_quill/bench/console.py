@@ -142,7 +142,8 @@ class Console:
 
     def expect(self, patterns: str | list[str], timeout: float, what: str | None = None) -> int:
         """Index of the first of patterns seen. BootError on a bad pattern, NoAnswer
-        when timeout (times the factor) ran out, DeviceLost once the device is gone."""
+        when timeout (times the factor) ran out, DeviceLost once the device is gone
+        or its console closed, GuestEnded when the bench saw it reset itself."""
         wanted = [patterns] if isinstance(patterns, str) else list(patterns)
         bad = list(self._bad)
         what = what or " or ".join(repr(p) for p in wanted)
@@ -164,8 +165,8 @@ class Console:
                 raise type(gone)(
                     f"{gone.message} {waited}; last lines: {self.last_lines(6)}", log=str(self.log_path)
                 )
-            if ended:
-                raise NoAnswer(
+            if ended:  # not by the device (the bench saw no reset): the link to it was lost
+                raise DeviceLost(
                     f"the console closed ({self.ended_because or 'end of stream'}) "
                     f"{waited}; last lines: {self.last_lines(6)}",
                     log=str(self.log_path),

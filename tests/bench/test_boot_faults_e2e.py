@@ -1,12 +1,13 @@
 """Real bench faults during a boot, each classified and retried as the policy
 says (#26): QEMU killed during the first attempt, a power relay that fails the
-first time. The boot itself is the real one (the main run's card, U-Boot to a
-shell), judged by the code a run uses.
+first time, a console connection dropped mid-boot. The boot itself is the real
+one (the main run's card, U-Boot to a shell), judged by the code a run uses.
 
 Needs the card of the last `pytest -n 3 suites/` run (make test runs that first)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ from pytest_quill.bench.base import bench_for
 from pytest_quill.boot.attempts import BOOTED, INFRASTRUCTURE, Policy, attempt_boots
 from pytest_quill.boot.device import Device
 from pytest_quill.profile import load_profile
+from tests.support.tcp_proxy import tcp_proxy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -113,3 +115,27 @@ def test_a_power_relay_that_fails_once_is_retried_and_the_boot_is_flaky(qemu_as_
     assert "power on command" in outcome.attempts[0].error
     assert "exited 3" in outcome.attempts[0].error
     print(f"fault: power relay fails once; {outcome.summary()}; {time.monotonic() - started:.1f} s")
+
+
+def test_a_console_dropped_mid_boot_is_infrastructure_and_retried(qemu_as_board, card, tmp_path):
+    """The board's console is a network serial port (ser2net, a console server);
+    its connection is cut once U-Boot shows, while the board runs on."""
+    pid = tmp_path / "qemu.pid"
+    # Off means gone: the next power-on's QEMU needs the console's port back.
+    off = f"kill $(cat {pid}) 2>/dev/null; while kill -0 $(cat {pid}) 2>/dev/null; do sleep 0.05; done"
+    board = qemu_as_board(card, **{"bench.serial.power_off_command": off})
+    logs = {number: tmp_path / f"console-attempt{number}.log" for number in (1, 2)}
+    started = time.monotonic()
+    with tcp_proxy(board.port.removeprefix("socket://"), cut_once_at=b"U-Boot") as link:
+        cut = bench_for(
+            board.profile, tmp_path, dataclasses.replace(board.options, serial_port=f"socket://{link}")
+        )
+        with cut:
+            outcome = attempt_boots(
+                lambda n: Device.boot_card(cut, card, logs[n]), lambda n: str(logs[n]), Policy(attempts=2)
+            )
+            assert outcome.booted is not None, outcome.summary()
+    assert [a.cause for a in outcome.attempts] == [INFRASTRUCTURE, BOOTED] and outcome.flaky
+    assert outcome.attempts[0].error.startswith("the console closed"), outcome.attempts[0].error
+    assert b"U-Boot" in logs[1].read_bytes()
+    print(f"fault: console dropped mid-boot; {outcome.summary()}; {time.monotonic() - started:.1f} s")

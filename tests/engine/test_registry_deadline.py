@@ -20,7 +20,7 @@ from pytest_quill.engine.registry_target import parse_target
 from pytest_quill.profile import load_profile
 from tests.support.recipes import FilesRecipe
 from tests.support.registry import missing_tools, registry_server
-from tests.support.trickle_proxy import trickle_proxy
+from tests.support.tcp_proxy import tcp_proxy
 
 pytestmark = pytest.mark.skipif(
     bool(missing_tools()),
@@ -79,7 +79,7 @@ def filled(tmp_path):
 def test_a_trickling_pull_is_abandoned_at_its_bound_and_leaves_nothing(filled, tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    with trickle_proxy(filled.host) as slow:
+    with tcp_proxy(filled.host, trickle_s=0.05) as slow:
         registry = registry_at(slow, tmp_path, BOUND)
         began = time.monotonic()
         with pytest.raises(RegistryError) as raised:
@@ -96,7 +96,7 @@ def test_a_trickling_pull_is_abandoned_at_its_bound_and_leaves_nothing(filled, t
 
 def test_a_trickling_registry_is_one_warning_then_a_local_build(filled, tmp_path):
     warnings: list[str] = []
-    with trickle_proxy(filled.host) as slow:
+    with tcp_proxy(filled.host, trickle_s=0.05) as slow:
         sharing = Sharing(registry_at(slow, tmp_path, BOUND, mode="pull"))
         artifact = produce(tmp_path / "second", sharing, warnings)
 
@@ -110,7 +110,7 @@ def test_a_trickling_registry_is_one_warning_then_a_local_build(filled, tmp_path
 
 def test_a_trickling_push_is_abandoned_at_its_bound(filled, tmp_path):
     entry = produce(tmp_path / "here", None, []).path
-    with trickle_proxy(filled.host) as slow:
+    with tcp_proxy(filled.host, trickle_s=0.05) as slow:
         registry = registry_at(slow, tmp_path, BOUND)
         with pytest.raises(RegistryError) as raised:
             registry.push(entry, "sdcard", "another")
@@ -124,7 +124,7 @@ def test_a_trickling_push_is_abandoned_at_its_bound(filled, tmp_path):
 def test_a_pull_within_its_bound_is_not_cut(filled, tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    with trickle_proxy(filled.host, pause_s=0.0) as proxied:
+    with tcp_proxy(filled.host) as proxied:
         transfer = registry_at(proxied, tmp_path).pull("sdcard", KEY, scratch)
 
     assert transfer is not None
