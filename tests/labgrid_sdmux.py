@@ -29,25 +29,42 @@ from labgrid.remote import exporter
 # labgrid's command, as the tests' Lab starts it (the project root on PYTHONPATH)
 COMMAND = [sys.executable, "-m", "tests.labgrid_sdmux"]
 
+# A mux whose control file has a sibling FILE.stuck takes a switch without error
+# and keeps its mode, as a mux with a failing relay does.
 _TOOLS = {
     # usbsdmux CONTROL_PATH host|dut|off|client|get, as labgrid calls pengutronix's tool
     "usbsdmux": """#!/bin/sh
 case "$2" in
   get) cat "$1" ;;
-  host|dut|off|client) echo "$2" > "$1"; echo "$(date +%s.%N) mux $2" >> "$1.log" ;;
+  host|dut|off|client)
+    if [ -e "$1.stuck" ]; then echo "$(date +%s.%N) mux stuck" >> "$1.log"; exit 0; fi
+    echo "$2" > "$1"; echo "$(date +%s.%N) mux $2" >> "$1.log" ;;
   *) echo "usbsdmux: unknown mode $2" >&2; exit 2 ;;
 esac
 """,
-    # sd-mux-ctrl --dut|--ts -e SERIAL, as labgrid calls it for an SDWire (ts: the host)
+    # sd-mux-ctrl --dut|--ts -e SERIAL, and -e SERIAL -u for its mode, as labgrid calls
+    # it for an SDWire (ts: the host)
     "sd-mux-ctrl": """#!/bin/sh
 case "$1" in
   --dut) mode=dut ;;
   --ts) mode=host ;;
+  -e) if [ "$(cat "$2")" = host ]; then echo "SD connected to: TS"; else echo "SD connected to: DUT"; fi
+      exit 0 ;;
   *) echo "sd-mux-ctrl: unknown call $*" >&2; exit 2 ;;
 esac
+if [ -e "$3.stuck" ]; then echo "$(date +%s.%N) mux stuck" >> "$3.log"; exit 0; fi
 echo "$mode" > "$3"; echo "$(date +%s.%N) mux $mode" >> "$3.log"
 """,
 }
+
+
+def stick(control_path: Path, stuck: bool = True) -> None:
+    """Make the mux at CONTROL_PATH ignore switches (or switch again)."""
+    flag = control_path.with_name(control_path.name + ".stuck")
+    if stuck:
+        flag.touch()
+    else:
+        flag.unlink(missing_ok=True)
 
 
 class _LoopDevice:

@@ -33,6 +33,7 @@ _READER = "NetworkUSBMassStorage"
 _MUXES = {"NetworkUSBSDMuxDevice": USBSDMuxDriver, "NetworkUSBSDWireDevice": USBSDWireDriver}
 _MEDIUM_S = 30  # a mux's reader sees the card a second or two after the switch
 _MEDIUM_POLL_S = 0.5
+_MODE_NAMES = {"ts": "host"}  # an SDWire says TS (test server) for the host side
 _OUTPUT_TAIL = 300  # characters of a failed command's output in its one-line error
 
 
@@ -87,6 +88,15 @@ class PlaceStorage:
             return
         with self._step(f"switching {self.mux.name} to {mode}"):
             self._switcher.set_mode(mode)
+        # A mux that sticks takes the switch without error: only its own answer
+        # shows a card still on the board's side (written to nothing) or the host's.
+        with self._step(f"reading the mode of {self.mux.name}"):
+            reported = self._switcher.get_mode()
+        if _MODE_NAMES.get(reported.lower(), reported.lower()) != mode:
+            raise BenchError(
+                f"place {self.place}: SD mux {self.mux.name} reports mode {reported!r} after "
+                f"switching to {mode}: the mux did not switch (power-cycle it or check its USB link)"
+            )
         self.say(f"switched SD mux {self.mux.name} to {mode}")
 
     def _wait_for_medium(self) -> int:

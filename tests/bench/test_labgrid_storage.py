@@ -144,3 +144,32 @@ def test_a_medium_smaller_than_the_card_is_refused_in_one_line(lab, tmp_path):
     assert not any(line.startswith("writing") for line in said)
     # the board never gets a half-written card
     assert sdmux.events(lab.folder / "sd-1-mux")[-1] == "mux host"
+
+
+@pytest.mark.parametrize("place, mux, says", [("sd-1", "sdmux", "dut"), ("sdwire-1", "sdwire", "DUT")])
+def test_a_mux_that_does_not_switch_is_the_benchs_fault_and_nothing_is_written(
+    lab, tmp_path, place, mux, says
+):
+    """The mux takes the switch to the host without error and stays on the board's
+    side: the mode it reports stops the write before a byte goes to the reader."""
+    mux_file = lab.folder / f"{place}-mux"
+    mux_file.write_text("dut\n")
+    with open(lab.loops[place], "rb") as medium:
+        before = medium.read(64 << 10)
+    image = card(tmp_path, 1 << 20, bmap=True)
+    sdmux.stick(mux_file)
+    lease, storage, said = held(lab, place)
+    try:
+        with pytest.raises(BenchError) as refused:
+            storage.write(image)
+    finally:
+        lease.release()
+        sdmux.stick(mux_file, stuck=False)
+    assert refused.value.message == (
+        f"place {place}: SD mux {mux} reports mode {says!r} after switching to host: "
+        "the mux did not switch (power-cycle it or check its USB link)"
+    )
+    assert sdmux.events(mux_file)[-1] == "mux stuck"
+    assert not any(line.startswith("writing") for line in said)
+    with open(lab.loops[place], "rb") as medium:
+        assert medium.read(64 << 10) == before
