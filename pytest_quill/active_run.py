@@ -21,6 +21,7 @@ from .run import record
 from .run.finish import finish_run
 from .run.quill_run import QuillRun, quill_run
 from .run.state import unwritable
+from .run.verdict import FAILURE_KIND, exit_status
 
 LIVE = pytest.StashKey[LiveProgress]()
 OUTCOME = pytest.StashKey[str]()  # the phase that decided a test: "passed", "skipped (setup)"
@@ -29,6 +30,9 @@ SKIP_REASON = pytest.StashKey[str]()
 
 class ActiveRun:
     """The hooks of a project that declared a plan: the run's set-up, gates, record."""
+
+    def __init__(self) -> None:
+        self.failure_kinds: list[str] = []  # each failed report's, as this process saw them
 
     @pytest.hookimpl(trylast=True)  # after the session header
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -134,6 +138,8 @@ class ActiveRun:
         report = result.get_result()
         if call.excinfo is not None and isinstance(call.excinfo.value, QuillError):
             report.longrepr = call.excinfo.value.one_line()  # the harness's failures are one line
+            if report.failed:  # a copy: the item's own list is every later report's too
+                report.user_properties = [*report.user_properties, (FAILURE_KIND, call.excinfo.value.kind)]
         # The phase that decided the outcome: a skip or error in setup, else the call.
         if report.when == "call" or report.outcome != "passed":
             item.stash[OUTCOME] = (
@@ -145,6 +151,10 @@ class ActiveRun:
             elif report.skipped and isinstance(report.longrepr, tuple):
                 item.stash[SKIP_REASON] = report.longrepr[2].removeprefix("Skipped: ")
 
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:  # a plain test's failure is the product's
+            self.failure_kinds.append(str(dict(report.user_properties).get(FAILURE_KIND, "test")))
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         config = session.config
@@ -153,14 +163,16 @@ class ActiveRun:
         run = quill_run(config)
         try:
             self._finish(run, config, exitstatus)
-        except (QuillError, OSError) as exc:  # a full or read-only reports folder: one line, exit 1
+        except (QuillError, OSError) as exc:  # a full or read-only reports folder: one line, a failure
             failure = (
                 exc
                 if isinstance(exc, QuillError)
                 else unwritable(Path(exc.filename or run.options.reports), exc)
             )
             sys.stderr.write(f"quill: {failure.one_line()}\n")
+            self.failure_kinds.append(failure.kind)
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        session.exitstatus = exit_status(session.exitstatus, self.failure_kinds)
 
     @staticmethod
     def _finish(run: QuillRun, config: pytest.Config, exitstatus: int) -> None:

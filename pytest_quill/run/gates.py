@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..errors import QuillError
 from ..report.rundata import GateResult, from_json
 from .store import ArtifactUnavailable
+from .verdict import report_once
 
 if TYPE_CHECKING:  # the run hands itself to the deciders; it imports this module
     from .quill_run import QuillRun
@@ -54,6 +55,15 @@ class Gates:
             closed,
             lambda: self._lower_closed(number) or self._run(spec, closed, f"gate-{number}"),
         )
+
+    def require(self, number: int) -> Decision:
+        """Gate NUMBER's decision when open. Closed, its failure is raised where the
+        run first reports it (this test, or the gate's own item) and is a skip with
+        the same line everywhere else: a run counts one failure per cause."""
+        decided = self.decision(number)
+        if not decided.open:
+            report_once(self.run.state, decided.cause, decided.failure, decided.reason)
+        return decided
 
     def check(self, marker: str) -> Decision:
         spec = self.checks[marker]

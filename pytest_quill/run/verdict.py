@@ -32,3 +32,18 @@ def report_once(state: RunState, cause: str, kind: str, line: str) -> None:
     if state.claim(f"reported-{cause}"):
         raise error_of(kind, line)
     pytest.skip(line)
+
+
+# A failed run whose every failure was of the bench or the machine (a console,
+# power, QEMU or lab fault, a bench not ready, a full disk, Docker gone) exits
+# with this code instead of 1: the product was not judged, and CI may retry or
+# call the lab rather than the developer. sysexits.h's EX_UNAVAILABLE, clear of
+# pytest's own codes (0 to 6).
+EXIT_BENCH = 69
+FAILURE_KIND = "quill failure"  # a failed report's user property: the failure's kind
+
+
+def exit_status(status: int, failure_kinds: list[str]) -> int:
+    """The run's exit status, from pytest's and the kinds of its failures."""
+    only_bench = bool(failure_kinds) and all(kind == BenchError.kind for kind in failure_kinds)
+    return EXIT_BENCH if status == pytest.ExitCode.TESTS_FAILED and only_bench else status

@@ -19,8 +19,7 @@ def console_text(device) -> str:
 
 @pytest.mark.gate(3)
 def test_first_boot_reaches_a_shell(quill):
-    first_boot = quill.gates.decision(4)
-    assert first_boot.open, first_boot.reason
+    assert quill.gates.require(4).open
 
 
 def test_the_shell_runs_commands_exactly(device):

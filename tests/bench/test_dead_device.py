@@ -15,6 +15,7 @@ from pytest_quill.boot.device import Device
 from pytest_quill.boot.judge import BootReport
 from pytest_quill.errors import GuestEnded
 from pytest_quill.profile import load_profile
+from pytest_quill.run.verdict import EXIT_BENCH
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -24,6 +25,7 @@ from pytest_quill.bench.base import bench_for
 from pytest_quill.boot.device import Device
 from pytest_quill.boot.judge import BootReport
 from pytest_quill.profile import load_profile
+from pytest_quill.run.verdict import EXIT_BENCH
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +51,7 @@ from pytest_quill.bench.base import BenchOptions, bench_for
 from pytest_quill.boot.device import Device
 from pytest_quill.boot.judge import BootReport
 from pytest_quill.profile import load_profile
+from pytest_quill.run.verdict import EXIT_BENCH
 
 
 def qemu_on_a_pty(folder):
@@ -105,9 +108,9 @@ def test_4_output(device):
 """
 
 
-def run_with_fault(pytester, device_conftest: str, fault: str) -> tuple[dict, str]:
-    """Run test_1 (the fault) then three device tests; each test's failure message
-    (JUnit) by name, and everything printed."""
+def run_with_fault(pytester, device_conftest: str, fault: str, status: int) -> tuple[dict, str]:
+    """Run test_1 (the fault) then three device tests, expecting exit STATUS; each
+    test's failure message (JUnit) by name, and everything printed."""
     pytester.makeconftest(device_conftest + A_PLAN)
     pytester.makepyfile(
         test_dead="import os, signal\n\n\ndef test_1_fault(device):\n"
@@ -118,7 +121,7 @@ def run_with_fault(pytester, device_conftest: str, fault: str) -> tuple[dict, st
         "-p", "no:cacheprovider", "-p", "no:randomly", "--junitxml=junit.xml"
     )
     printed = result.stdout.str() + result.stderr.str()
-    assert result.ret == 1, printed
+    assert result.ret == status, printed
     messages = {
         case.get("name"): case.find("failure").text.strip()
         for case in ET.parse(pytester.path / "junit.xml").iter("testcase")
@@ -139,7 +142,9 @@ def assert_the_rest_fail_with(messages: dict, first: str) -> None:
 
 
 # fault: test_1's body; first: how its failure must start (QMP's silence is said as the
-# harness's own error, no raw socket TimeoutError, with what became of QEMU)
+# harness's own error, no raw socket TimeoutError, with what became of QEMU). A bench
+# that lost the device makes the run the bench's (exit 69); a device that stopped
+# answering while the bench is sound, the product's (exit 1).
 FAULTS = {
     "a command that times out": (
         QEMU_DEVICE,
@@ -177,7 +182,8 @@ FAULTS = {
 @pytest.mark.parametrize("name", FAULTS)
 def test_a_dead_device_fails_the_rest_at_once_with_the_first_cause(pytester, name):
     device_conftest, fault, first_pattern = FAULTS[name]
-    messages, _ = run_with_fault(pytester, device_conftest, fault)
+    status = 1 if name == "a command that times out" else EXIT_BENCH
+    messages, _ = run_with_fault(pytester, device_conftest, fault, status)
     first = messages["test_1_fault"]
     assert re.match(first_pattern, first), first
     assert_the_rest_fail_with(messages, first)

@@ -19,6 +19,7 @@ from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
 from pytest_quill.run.state import CLAIM_STALE_S, RunState
 from pytest_quill.run.store import Store
+from pytest_quill.run.verdict import EXIT_BENCH
 from tests.support.mounts import tmpfs
 from tests.support.synthetic_runs import make_project, run
 
@@ -208,10 +209,10 @@ def run_on_full_reports(pytester, monkeypatch, *args):
 
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["main", "xdist"])
-def test_a_run_whose_reports_folder_is_full_ends_with_exit_1_naming_it(pytester, monkeypatch, workers):
+def test_a_full_reports_folder_ends_the_run_as_the_machines_fault_naming_it(pytester, monkeypatch, workers):
     result, took, built, reports = run_on_full_reports(pytester, monkeypatch, *workers)
     said = result.stdout.str() + result.stderr.str()
-    assert result.ret == 1, said
+    assert result.ret == EXIT_BENCH, said  # not the product's
     assert one_line_with(result, reports), said
     assert took < 240
     assert built == []  # no claim could be written, so nothing was built
@@ -234,14 +235,14 @@ def test_a_full_reports_folder_is_said_without_a_traceback(pytester, monkeypatch
 
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["main", "xdist"])
-def test_a_run_whose_cache_is_full_ends_with_exit_1_naming_it(pytester, monkeypatch, workers):
+def test_a_run_whose_cache_is_full_ends_as_the_machines_fault_naming_it(pytester, monkeypatch, workers):
     make_project(pytester, monkeypatch, kernel={"secs": 0.1}, rootfs={"secs": 0.1})
     with tmpfs(pytester.path / "cache", size="64k") as cache:
         fill(cache)
         started = time.monotonic()
         result = run(pytester, *workers)
         said = result.stdout.str() + result.stderr.str()
-        assert result.ret == 1, said
+        assert result.ret == EXIT_BENCH, said  # not the product's
         assert one_line_with(result, cache), said
         assert "Traceback" not in said
         assert time.monotonic() - started < 240

@@ -5,7 +5,9 @@ keeps passing are each reported; a gate is never quarantined."""
 from __future__ import annotations
 
 import datetime
+import textwrap
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +174,13 @@ def test_entries_match_by_node_id_or_pattern_until_their_last_day(tmp_path):
     )
     assert quarantine.entry_for("test_plan.py::test_steady", last_day) is None
     assert load(tmp_path / "absent").entries == ()
+
+
+def test_the_readmes_example_is_a_valid_quarantine_naming_a_real_test(tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = [block.split("```", 1)[0] for block in readme.split("```toml\n")[1:]]
+    example = next(block for block in blocks if "[[quarantine]]" in block)  # indented: in a list
+    (tmp_path / "quarantine.toml").write_text(textwrap.dedent(example))
+    (entry,) = load(tmp_path).entries
+    path, _, name = entry.test.partition("::")
+    assert f"def {name}(" in (Path(__file__).resolve().parents[2] / path).read_text()
