@@ -94,7 +94,7 @@ class ActiveRun:
         )
         items[:0] = decided
         for item in items:
-            for mark in allure.label_marks(item.nodeid, item.iter_markers()):
+            for mark in allure.label_marks(item.nodeid, item.iter_markers(), run.plan.stream_of(item.nodeid)):
                 item.add_marker(mark)
 
     @pytest.hookimpl(tryfirst=True)

@@ -15,6 +15,7 @@ from pytest_quill.engine.backends.docker import DockerBackend, ensure_engine
 from pytest_quill.engine.produce import key_of
 from pytest_quill.errors import BenchError
 from pytest_quill.kernel import recipe as kernel_recipe
+from pytest_quill.kernel import verify as kernel_verify
 from pytest_quill.profile import load_profile
 from tests.support.artifacts import produce
 from tests.support.redis_server import RedisUnavailable, redis_server
@@ -58,7 +59,7 @@ def test_a_fresh_workspace_builds_the_kernel_from_the_shared_cache(redis_url, tm
     asked = stats["remote_storage_hit"] + stats["remote_storage_miss"]
     assert asked > 500 and stats["remote_storage_hit"] >= 0.9 * asked, stats
     assert stats["remote"] == redis_url
-    assert kernel_recipe.verify(second, profile) == []
+    assert kernel_verify.verify(second, profile) == []
 
 
 def produce_key_without_remote(profile, tmp_path: Path) -> str:

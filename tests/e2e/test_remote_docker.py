@@ -30,6 +30,7 @@ from pytest_quill.engine.cache import default_cache
 from pytest_quill.errors import BenchError
 from pytest_quill.formats.kconfig import parse_config
 from pytest_quill.kernel import recipe as kernel_recipe
+from pytest_quill.kernel import verify as kernel_verify
 from pytest_quill.profile import load_profile
 from pytest_quill.rootfs import recipe as rootfs_recipe
 from tests.sshd import SSHD, start_sshd
@@ -135,7 +136,7 @@ def test_the_kernel_built_on_a_remote_engine_is_verified_and_keyed_as_a_local_on
         built = produce(kernel_recipe.RECIPE, shared, backend, cache)
     assert backend.remote and built.status == "built"
     assert built.key == local.key
-    assert kernel_recipe.verify(built, profile) == []
+    assert kernel_verify.verify(built, profile) == []
     assert built.meta["release"] == local.meta["release"]
     assert parse_config(built.file("config").read_text()) == parse_config(local.file("config").read_text())
     stats = built.meta["ccache_stats"]

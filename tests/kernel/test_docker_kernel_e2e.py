@@ -15,6 +15,7 @@ from pytest_quill.engine.cache import default_cache
 from pytest_quill.engine.context import Artifact, BuildContext
 from pytest_quill.errors import BenchError
 from pytest_quill.kernel import recipe as kernel
+from pytest_quill.kernel import verify as kernel_verify
 from pytest_quill.profile import load_profile
 from tests.support.builders import kernel_docker
 
@@ -54,5 +55,5 @@ def built(tmp_path_factory):
 
 def test_the_docker_built_kernel_passes_the_verifier(built):
     profile, artifact = built
-    assert kernel.verify(artifact, profile) == []
+    assert kernel_verify.verify(artifact, profile) == []
     assert artifact.meta["ccache"] is True

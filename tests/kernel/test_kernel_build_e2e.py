@@ -17,6 +17,7 @@ from pytest_quill.kernel import integration as kernel_integration
 from pytest_quill.kernel import modules as kernel_modules
 from pytest_quill.kernel import recipe as kernel
 from pytest_quill.kernel import tree as kernel_tree
+from pytest_quill.kernel import verify as kernel_verify
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
 
@@ -68,7 +69,7 @@ def first(builds, profile):
 
 
 def test_build_verifies_clean(first, profile):
-    assert kernel.verify(first, profile) == []
+    assert kernel_verify.verify(first, profile) == []
 
 
 def test_build_meta_names_release_modules_and_uimage(first, profile):
@@ -114,7 +115,7 @@ def test_a_kconfig_sourced_from_arch_x86_is_dropped_and_named(first, builds, pro
     artifact = builds.build(wrong)
     dropped = [p["symbol"] for p in artifact.meta["config_check"]["problems"]]
     assert dropped == ["SQUIREOS", "SQUIREOS_JESTER", "SQUIREOS_TYPEWRITER", "SQUIREOS_WISDOM"]
-    problems = kernel.verify(artifact, wrong)
+    problems = kernel_verify.verify(artifact, wrong)
     assert problems[0] == (
         "SQUIREOS not in the final .config: is its Kconfig sourced from a file ARCH=arm reads? "
         "(drivers/squireos/Kconfig is sourced from arch/x86/Kconfig, which ARCH=arm never reads)"

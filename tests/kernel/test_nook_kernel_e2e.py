@@ -26,6 +26,7 @@ from pytest_quill.formats import elf, uimage
 from pytest_quill.kernel import modules as kernel_modules
 from pytest_quill.kernel import recipe as kernel
 from pytest_quill.kernel import tree as kernel_tree
+from pytest_quill.kernel import verify as kernel_verify
 from pytest_quill.profile import load_profile
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
@@ -67,7 +68,7 @@ def built(nook, tmp_path_factory) -> Artifact:
 
 
 def test_the_nook_kernel_passes_gate_2s_kernel_checks(built, nook):
-    assert kernel.verify(built, nook) == []
+    assert kernel_verify.verify(built, nook) == []
     header = uimage.read_header(built.file("uImage"))
     assert (header.name, header.load, header.entry) == ("Linux-2.6.29-omap1", 0x80008000, 0x80008000)
     assert built.meta["release"] == "2.6.29-omap1"
@@ -124,7 +125,7 @@ def test_without_patch_06_gate_2_names_the_stext_fact(built, nook, tmp_path):
     without = dataclasses.replace(nook, kernel=dataclasses.replace(nook.kernel, compat_patches=seven))
     artifact = produce(without, tmp_path / "build.log")
     assert len(artifact.meta["compat"]["patches"]) == len(built.meta["compat"]["patches"]) - 1
-    assert kernel.verify(artifact, without) == [
+    assert kernel_verify.verify(artifact, without) == [
         "System.map: stext at 0xc0008040, 0x40 bytes after the uImage entry 0x80008000: a "
         "section (.note.gnu.build-id) sits ahead of the kernel's text; link vmlinux without "
         "--build-id"
