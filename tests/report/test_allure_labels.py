@@ -137,3 +137,19 @@ def test_failure_classes_defined_outside_errors_py_are_categorised_by_kind():
     assert category_of("pytest_quill.card.writer.CardNotWritten: /dev/sdb: short write", "broken") == [
         "Build"
     ]
+
+
+def test_a_runs_results_carry_the_stream_its_plan_gives_each_suite_folder(pytester):
+    pytester.makeconftest(
+        "def pytest_quill_declare(plan):\n"
+        "    plan.stream('a_kernel', 'A kernel')\n"
+        "    plan.gate(1, 'build')(lambda run: None)\n"
+    )
+    pytester.mkdir("a_kernel")
+    pytester.path.joinpath("a_kernel", "test_a1_config.py").write_text("def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "--quill-reports", "reports", "--alluredir", "allure"
+    )
+    assert result.ret == 0, result.stdout.str()
+    (test,) = [json.loads(p.read_text()) for p in (pytester.path / "allure").glob("*-result.json")]
+    assert {"name": "feature", "value": "A kernel"} in test["labels"], test["labels"]
