@@ -5,7 +5,8 @@ twin's power-on to shell, and (with --ci) CI's whole run from a clean clone.
 Each run is a whole process (`pytest -n 3 suites/`), as a developer starts it,
 on the machine's artifact cache (warm after one run). The edit runs work in a
 project of their own (`quill init`), so the checkout's sources are never
-touched. Prints the table; writes reports/benchmarks/loop.json.
+touched. Prints the table; writes it to docs/performance.md (its section "The
+developer's loop") and reports/benchmarks/loop.json.
 
     .venv/bin/python benchmarks/loop.py [--runs 3] [--ci] [--nst-kernel PATH]
 """
@@ -50,6 +51,8 @@ GOALS = {
     "twin_boot": "<= 2 s",
     "ci": "<= 20 min cold",
 }
+DOC_SECTION = "## The developer's loop"  # docs/performance.md's, rewritten by each run
+DOC_BEFORE = "## Measuring it yourself"  # where it goes the first time
 
 
 def main() -> int:
@@ -68,11 +71,14 @@ def main() -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     figures = summarize(rows)
-    print_table(figures)
+    date = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    lines = table(figures)
+    print("\n" + "\n".join(lines))
+    write_doc(lines, date)
     save(
         "loop",
         {
-            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "date": date,
             "cpus": os.cpu_count(),
             "figures": figures,
             "runs": rows,
@@ -171,27 +177,46 @@ def summarize(rows: dict) -> dict:
     return figures
 
 
-def print_table(figures: dict) -> None:
-    print("\n| loop | goal | measured |\n|---|---|---|")
+def table(figures: dict) -> list[str]:
+    """The five loops as a Markdown table: goal and measure."""
+    lines = ["| loop | goal | measured |", "|---|---|---|"]
     for name in ("warm", "edit"):
         row = figures[name]
-        print(
+        lines.append(
             f"| {name} run (median of {len(row['all_s'])}: {row['all_s']}) | {GOALS[name]} | "
             f"{row['process_s']} s, critical path {row['critical_path_s']} s"
             f"{'' if row['green'] else ' (RED)'} |"
         )
-    print(
+    lines.append(
         f"| process / critical path | {GOALS['ratio']} | warm {figures['warm']['ratio']}, "
         f"edit {figures['edit']['ratio']} |"
     )
     twin = figures.get("twin_boot")
     shown = f"{twin['shell_s']} s" if twin else "not measured (no nst-kernel tarball)"
-    print(f"| twin power-on -> shell | {GOALS['twin_boot']} | {shown} |")
+    lines.append(f"| twin power-on -> shell | {GOALS['twin_boot']} | {shown} |")
     ci = figures.get("ci")
     shown = "not measured (--ci)"
     if ci:
         shown = f"{ci['minutes']} min" + ("" if ci["green"] else " (RED)")
-    print(f"| CI (.ci/run), clean clone | {GOALS['ci']} | {shown} |")
+    lines.append(f"| CI (.ci/run), clean clone | {GOALS['ci']} | {shown} |")
+    return lines
+
+
+def write_doc(lines: list[str], date: str) -> None:
+    """The table as docs/performance.md's loop section, replacing the last one."""
+    doc = PROJECT / "docs" / "performance.md"
+    text = doc.read_text()
+    section = (
+        f"{DOC_SECTION}\n\n`.venv/bin/python benchmarks/loop.py`, {date}, {os.cpu_count()} cores, "
+        "whole processes of `pytest -n 3 suites/` on a warm artifact cache:\n\n" + "\n".join(lines) + "\n\n"
+    )
+    if DOC_SECTION in text:
+        before, rest = text.split(DOC_SECTION, 1)
+        after = rest[rest.index("\n## ") + 1 :] if "\n## " in rest else ""
+    else:
+        before, after = text.split(DOC_BEFORE, 1)
+        after = DOC_BEFORE + after
+    doc.write_text(before + section + after)
 
 
 if __name__ == "__main__":
