@@ -262,7 +262,8 @@ class QemuBench(Bench):
             f"QEMU (pid {pid}) left running: {self.launched}",
             f"its console: socat -,raw,echo=0 UNIX-CONNECT:{folder / 'serial.sock'} "
             f"(or: nc -U {folder / 'serial.sock'}); QMP at {folder / 'qmp.sock'}",
-            f"stop it: kill {pid}; rm -r {folder}",
+            # -f: QEMU removes its own sockets as it ends, maybe while rm walks the folder
+            f"stop it: kill {pid}; rm -rf {folder}",
         ]
 
     def _release_console(self) -> None:

@@ -63,7 +63,7 @@ def kept_lines(text: str) -> tuple[int, str, str]:
     """(pid, console socket, stop command) from the lines a kept bench prints."""
     pid = int(re.search(r"QEMU \(pid (\d+)\) left running: qemu-system-arm ", text).group(1))
     console = re.search(r"its console: socat -,raw,echo=0 UNIX-CONNECT:(\S+serial\.sock) ", text).group(1)
-    stop = re.search(r"stop it: (kill \d+; rm -r /tmp/quill-qemu-\w+)", text).group(1)
+    stop = re.search(r"stop it: (kill \d+; rm -rf /tmp/quill-qemu-\w+)", text).group(1)
     return pid, console, stop
 
 
@@ -82,7 +82,8 @@ def test_a_kept_qemu_outlives_its_run_answers_on_its_console_and_stops_as_told(t
     stop_later(pid)
     assert alive(pid)  # its starter has exited
     assert "arm-linux-gnueabihf-gcc" in ask_u_boot(console, "version", "GNU ld")
-    subprocess.run(stop, shell=True, check=True)
+    subprocess.run(stop, shell=True, check=True)  # whenever QEMU's own clean-up runs
+    assert not Path(stop.rsplit(" ", 1)[1]).exists()
     deadline = time.monotonic() + 10
     while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -121,4 +122,5 @@ def test_a_run_with_keep_bench_prints_how_to_attach_and_stop(pytester, stop_late
     pid, console, stop = kept_lines(printed)
     stop_later(pid)
     assert "arm-linux-gnueabihf-gcc" in ask_u_boot(console, "version", "GNU ld")
-    subprocess.run(stop, shell=True, check=True)
+    subprocess.run(stop, shell=True, check=True)  # whenever QEMU's own clean-up runs
+    assert not Path(stop.rsplit(" ", 1)[1]).exists()
