@@ -109,6 +109,7 @@ class Console:
         self._stream = stream
         self._health = health
         self.ended_because = ""  # why the stream ended, once it did
+        self._unsent: DeviceLost | None = None  # a write that failed, said by the next wait
         self._bad = dict(KERNEL_BAD_PATTERNS)
         self._chunks: queue.Queue = queue.Queue()
         self._closing = threading.Event()
@@ -160,11 +161,13 @@ class Console:
                 self._fail_bad(bad[index - len(wanted)])
             waited = f"after waiting {time.monotonic() - started:.1f} s for {what}"
             ended = index == len(wanted) + len(bad) + 1
-            gone = self._bench_says(patience_s=_HEALTH_S if ended else 0)
+            gone = self._bench_says(patience_s=_HEALTH_S if ended or self._unsent else 0)
             if gone:
                 raise type(gone)(
                     f"{gone.message} {waited}; last lines: {self.last_lines(6)}", log=str(self.log_path)
                 )
+            if self._unsent:
+                raise DeviceLost(f"{self._unsent.message} {waited}", log=str(self.log_path))
             if ended:  # not by the device (the bench saw no reset): the link to it was lost
                 raise DeviceLost(
                     f"the console closed ({self.ended_because or 'end of stream'}) "
@@ -196,10 +199,15 @@ class Console:
         return self._spawn.match
 
     def send(self, text: str) -> None:
-        self._spawn.send(text)
+        """Send text; a write that fails is said by the next wait, with the bench's
+        cause when it knows one (a killed QEMU's socket breaks before it is reaped)."""
+        try:
+            self._spawn.send(text)
+        except DeviceLost as unsent:
+            self._unsent = self._unsent or unsent
 
     def sendline(self, text: str = "") -> None:
-        self._spawn.send(text + "\n")
+        self.send(text + "\n")
 
     def last_lines(self, count: int) -> str:
         lines = [line for line in self._spawn.tail.splitlines() if line.strip()]
