@@ -22,6 +22,14 @@ NOOK_RUNS = $(PYTEST) -p no:randomly -n 3 suites/ --quill-profile nook-twin --qu
 	    --quill-set 'boot.bootloader_files=["$(CURDIR)/$(NOOK_BOOT)/MLO","$(CURDIR)/$(NOOK_BOOT)/u-boot.bin"]'
 endif
 
+# Tests whose outcome could depend on how the run was started, run once from a
+# terminal (a pty: `sh -i` fixtures, raw mode) and once under a parent that
+# ignores SIGINT (as nohup-like CI runners start it): each sets up the signal
+# disposition and the terminal it needs.
+STARTED_ANYHOW = tests/bench/test_console_stream.py tests/run/test_live_progress.py \
+	tests/engine/test_docker_backend.py::test_an_interrupted_run_leaves_no_container \
+	tests/bench/test_labgrid_place.py
+
 .PHONY: setup docker run test report clean
 
 setup:
@@ -42,6 +50,8 @@ test: docker
 	# Random order, a new seed each run (printed in the header: rerun with --randomly-seed=N);
 	# the slowest tests are listed, as CI time is a budget (docs/performance.md).
 	$(PYTEST) -n 2 tests/ -m "not e2e" --randomly-seed=$$(date +%s) --durations=10
+	script -qec "$(PYTEST) -q -p no:randomly $(STARTED_ANYHOW)" /dev/null
+	sh -c "trap '' INT; exec $(PYTEST) -q -p no:randomly $(STARTED_ANYHOW)"
 	$(SUITES)
 	sh scripts/report.sh
 	$(NOOK_RUNS)
