@@ -5,23 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.synthetic_runs import make_project, record
+from tests.support.synthetic_runs import make_project, record, run_with_cache
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def run_with_cache(pytester, *args):
-    """As synthetic.run, with pytest's cache provider on (its --lf and --ff)."""
-    return pytester.runpytest_subprocess(
-        "--quill-backend",
-        "host",
-        "--quill-cache",
-        str(pytester.path / "cache"),
-        "-p",
-        "no:randomly",
-        "-rs",
-        *args,
-    )
 
 
 def test_lf_after_a_closed_gate_rebuilds_and_reruns_what_it_held_back(pytester, monkeypatch):

@@ -13,7 +13,7 @@ import pytest
 
 from pytest_quill.errors import InputError
 from pytest_quill.run.quarantine import LIFT_AFTER_PASSES, load
-from tests.support.synthetic_runs import make_project, record
+from tests.support.synthetic_runs import make_project, record, run_with_cache
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -29,17 +29,7 @@ IN_FORCE = (
 
 def run(pytester, *args):
     """A synthetic run with pytest's cache provider (it keeps the pass streaks)."""
-    return pytester.runpytest_subprocess(
-        "--quill-backend",
-        "host",
-        "--quill-cache",
-        str(pytester.path / "cache"),
-        "-p",
-        "no:randomly",
-        "--junitxml",
-        "junit.xml",
-        *args,
-    )
+    return run_with_cache(pytester, "--junitxml", "junit.xml", *args)
 
 
 def junit_properties(pytester) -> dict[str, dict[str, str]]:

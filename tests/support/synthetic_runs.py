@@ -94,6 +94,20 @@ def run(pytester, *args):
     )
 
 
+def run_with_cache(pytester, *args):
+    """As run, with pytest's cache provider on (--lf, --ff and what plugins keep there)."""
+    return pytester.runpytest_subprocess(
+        "--quill-backend",
+        "host",
+        "--quill-cache",
+        str(pytester.path / "cache"),
+        "-p",
+        "no:randomly",
+        "-rs",
+        *args,
+    )
+
+
 def record(pytester) -> dict:
     import json
 
