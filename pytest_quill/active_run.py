@@ -15,13 +15,14 @@ from pluggy import Result
 from .errors import QuillError
 from .gate_items import GateItem, decided_items
 from .report import allure, metrics, steps
+from .report.gate_report import mark_flaky
 from .report.live import LiveProgress
 from .report.progress import RunWatch
 from .run import record
 from .run.finish import finish_run
 from .run.quill_run import QuillRun, quill_run
 from .run.state import unwritable
-from .run.verdict import FAILURE_KIND, exit_status
+from .run.verdict import FAILURE_KIND, FLAKY, exit_status
 
 LIVE = pytest.StashKey[LiveProgress]()
 OUTCOME = pytest.StashKey[str]()  # the phase that decided a test: "passed", "skipped (setup)"
@@ -127,15 +128,18 @@ class ActiveRun:
                 stream=run.plan.stream_of(item.nodeid),
                 outcome=item.stash.get(OUTCOME, "unknown"),
                 reason=item.stash.get(SKIP_REASON, ""),
+                flaky=str(dict(item.user_properties).get(FLAKY, "")),
             )
         )
 
-    @pytest.hookimpl(hookwrapper=True)
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, Result[pytest.TestReport], None]:
         result = yield
         report = result.get_result()
+        if report.when == "call" and report.passed and (flaky := dict(item.user_properties).get(FLAKY)):
+            mark_flaky(item.config, f"passed after a retry: {flaky}")  # after allure's own report
         if call.excinfo is not None and isinstance(call.excinfo.value, QuillError):
             report.longrepr = call.excinfo.value.one_line()  # the harness's failures are one line
             if report.failed:  # a copy: the item's own list is every later report's too

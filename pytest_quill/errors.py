@@ -21,10 +21,12 @@ class QuillError(Exception):
         self.message = message
         self.log = log
 
+    def first_line(self) -> str:
+        return self.message.strip().splitlines()[0] if self.message.strip() else self.kind
+
     def one_line(self) -> str:
         """The message as one line, with the log's path when there is one."""
-        first = self.message.strip().splitlines()[0] if self.message.strip() else self.kind
-        return f"{first} (log: {self.log})" if self.log else first
+        return f"{self.first_line()} (log: {self.log})" if self.log else self.first_line()
 
 
 # Allure shows AssertionErrors as "failed" and anything else as "broken":

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from .plan import Plan
-from .report.gate_report import mark_flaky, report_decision
+from .report.gate_report import report_decision
 from .report.rundata import BootResult, from_json
 from .run.gates import Decision
 from .run.quill_run import quill_run
 from .run.record import attempts_text
 from .run.state import RunState
-from .run.verdict import report_once
+from .run.verdict import FLAKY, report_once
 
 
 class _Decided(pytest.Item):
@@ -37,18 +37,13 @@ class _Decided(pytest.Item):
         published = state.result(self.published()) or {}
         boot = _boot_within(state, published)
         report_decision(published, boot)
-        if boot and boot.get("flaky"):  # JUnit and Allure say it; it passes all the same
-            self.user_properties.append(("flaky", attempts_text(from_json(BootResult, boot))))
+        if boot and boot.get("flaky"):  # the record, JUnit and Allure say it; it passes all the same
+            self.user_properties.append((FLAKY, attempts_text(from_json(BootResult, boot).attempts)))
         if decided.open:
             return
         if decided.cause == "lower":
             pytest.skip(decided.reason)
         report_once(state, decided.cause, decided.failure, decided.reason)
-
-    def teardown(self) -> None:
-        flaky = dict(self.user_properties).get("flaky")
-        if flaky:
-            mark_flaky(self.config, f"booted after a retry: {flaky}")
 
     def reportinfo(self) -> tuple[Path, None, str]:
         return self.path, None, self.name

@@ -1,11 +1,11 @@
-"""Boot attempts, each ended with its cause (LAVA's split: the lab's fault or the
-device's), and the retries a profile allows.
+"""Attempts at a boot or at a device test, each ended with its cause (LAVA's split:
+the lab's fault or the device's), and the retries a profile allows.
 
 Only a fault of the bench is worth another attempt by default: a serial adapter
 that dropped or a QEMU that died says nothing about the card. A boot stuck at a
 stage is retried only when the profile says so (bench.retry_stuck); a panic or
-another bad console sign is the card's verdict and never retried. A boot that
-passed only after a failed attempt is flaky: it passes, and says so.
+another bad console sign is the card's verdict and never retried. What passed
+only after a failed attempt is flaky: it passes, and says so.
 """
 
 from __future__ import annotations
@@ -21,15 +21,16 @@ INFRASTRUCTURE = "infrastructure"
 STUCK = "stuck"  # no answer within a stage's time
 RESET = "reset"  # the device reset or powered itself off
 BAD_SIGN = "bad sign"  # a panic, an oops, a pattern a good boot never shows
-BOOTED = "booted"
+BOOTED = "booted"  # how a boot attempt ends well
+PASSED = "passed"  # how a device test's attempt ends well
 
-Booted = TypeVar("Booted")
+Done = TypeVar("Done")
 
 
 @dataclass(frozen=True)
 class Attempt:
     number: int
-    cause: str  # BOOTED or the class of its fault
+    cause: str  # BOOTED, PASSED or the class of its fault
     error: str  # the fault's one line; empty when booted
     log: str  # the attempt's console log
     seconds: float
@@ -64,15 +65,19 @@ def cause_of(fault: QuillError) -> str:
 
 
 @dataclass
-class Outcome(Generic[Booted]):
+class Outcome(Generic[Done]):
     attempts: list[Attempt]
-    booted: Booted | None = None
-    fault: QuillError | None = None
+    result: Done | None = None  # what the attempt that ended well returned
+    fault: QuillError | None = None  # the last attempt's, when none ended well
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.attempts) and self.fault is None
 
     @property
     def flaky(self) -> bool:
-        """Booted, but not at the first attempt."""
-        return self.booted is not None and len(self.attempts) > 1
+        """Ended well, but not at the first attempt."""
+        return self.ok and len(self.attempts) > 1
 
     def summary(self) -> str:
         """One line: each attempt's cause (and fault), in order."""
@@ -81,27 +86,30 @@ class Outcome(Generic[Booted]):
         )
 
 
-def attempt_boots(
-    boot: Callable[[int], Booted], log_of: Callable[[int], str], policy: Policy
-) -> Outcome[Booted]:
-    """Boot (boot(attempt number)) until one attempt boots, a fault is not retried
-    or the attempts run out. The outcome holds every attempt; never raises a
-    QuillError (the caller decides what a failed outcome means)."""
-    outcome: Outcome[Booted] = Outcome(attempts=[])
+def attempt(
+    action: Callable[[int], Done], log_of: Callable[[int], str], policy: Policy, done: str = BOOTED
+) -> Outcome[Done]:
+    """Run ACTION(attempt number) until one attempt ends well (its cause DONE), a
+    fault is not retried or the attempts run out. LOG_OF(number), asked once the
+    attempt ended, names its console log. The outcome holds every attempt; a
+    QuillError is never raised (the caller decides what a failed outcome means),
+    any other exception is not a fault of the bench or the device and ends it."""
+    outcome: Outcome[Done] = Outcome(attempts=[])
     for number in range(1, policy.attempts + 1):
         started = time.monotonic()
         try:
-            outcome.booted = boot(number)
+            outcome.result = action(number)
         except QuillError as fault:
             cause = cause_of(fault)
             outcome.attempts.append(
-                Attempt(number, cause, fault.one_line(), log_of(number), time.monotonic() - started)
+                # The attempt's own log is said beside its error
+                Attempt(number, cause, fault.first_line(), log_of(number), time.monotonic() - started)
             )
             outcome.fault = fault
             if not policy.retries(cause):
                 return outcome
             continue
-        outcome.attempts.append(Attempt(number, BOOTED, "", log_of(number), time.monotonic() - started))
+        outcome.attempts.append(Attempt(number, done, "", log_of(number), time.monotonic() - started))
         outcome.fault = None
         return outcome
     return outcome

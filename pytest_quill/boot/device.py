@@ -74,3 +74,9 @@ class Device:
 
     def power_off(self) -> None:
         self.bench.power_off()
+
+    def take_over(self, fresh: Device) -> None:
+        """Talk to FRESH (a new boot of the same card on the same bench) from now on:
+        the fixtures that handed this device out hand out the fresh one."""
+        self.console, self.boot, self.attempts = fresh.console, fresh.boot, fresh.attempts
+        self.gone = None

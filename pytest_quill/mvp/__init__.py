@@ -6,6 +6,7 @@ hooks and fixtures named here. Where each part lives:
 - gates.py: where each gate and the hardware check is decided
 - device.py: the bench and the booted device of a process
 - fixtures.py: the run, profile, bench and device fixtures
+- retries.py: a device test the bench failed, run again on a fresh boot
 - session.py: refusals before anything is built, the kept benches' summary
 
 The artifacts are made in kernel/, rootfs/ and card/ (each recipe.py), a boot is
@@ -16,6 +17,7 @@ from ..problems import refuse
 from .declaration import pytest_quill_declare
 from .fixtures import bench, console_slice, device, profile, quill, spare_bench
 from .gates import artifacts_gate, boot_gate, build_gate, convergence_gate
+from .retries import pytest_pyfunc_call
 from .session import pytest_sessionstart, pytest_terminal_summary
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "convergence_gate",
     "device",
     "profile",
+    "pytest_pyfunc_call",
     "pytest_quill_declare",
     "pytest_sessionstart",
     "pytest_terminal_summary",

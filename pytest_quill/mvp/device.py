@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ..bench.base import Bench, BenchOptions, bench_for
-from ..boot.attempts import Policy, attempt_boots
+from ..boot.attempts import Policy, attempt
 from ..boot.device import Device
 from ..errors import QuillError
 from ..run.quill_run import QuillRun
@@ -54,19 +54,30 @@ def boot(run: QuillRun, label: str) -> Device:
     bench = the_bench(run)
 
     def log_of(number: int) -> Path:
-        attempt = "" if number == 1 else f"-attempt{number}"
-        return run.state.logs / f"console-{label}-{run.worker}{attempt}.log"
+        suffix = "" if number == 1 else f"-attempt{number}"
+        return run.state.logs / f"console-{label}-{run.worker}{suffix}.log"
 
-    policy = Policy(run.profile.bench.attempts, run.profile.bench.retry_stuck)
-    outcome = attempt_boots(
-        lambda number: Device.boot_card(bench, card, log_of(number)), lambda n: str(log_of(n)), policy
+    outcome = attempt(
+        lambda number: Device.boot_card(bench, card, log_of(number)), lambda n: str(log_of(n)), policy_of(run)
     )
-    if outcome.booted is not None:
-        outcome.booted.attempts = tuple(outcome.attempts)
-        return outcome.booted
-    assert outcome.fault is not None  # attempt_boots ends with a fault when nothing booted
+    if outcome.result is not None:
+        outcome.result.attempts = tuple(outcome.attempts)
+        return outcome.result
+    assert outcome.fault is not None  # an attempt ends with a fault when nothing booted
     failure = outcome.fault
     if len(outcome.attempts) > 1:
         failure = type(failure)(f"{failure.message} ({outcome.summary()})", log=failure.log)
     run.stash[BOOT_FAILED] = failure
     raise failure
+
+
+def policy_of(run: QuillRun) -> Policy:
+    """How many attempts a boot, and a device test, gets on the run's bench."""
+    return Policy(run.profile.bench.attempts, run.profile.bench.retry_stuck)
+
+
+def reboot(run: QuillRun, device: Device, label: str) -> None:
+    """Power the lost DEVICE off and boot the card again: the object the tests hold
+    talks to the fresh boot from now on."""
+    device.power_off()
+    device.take_over(boot(run, label))

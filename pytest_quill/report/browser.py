@@ -8,6 +8,7 @@ import html
 import re
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 CHROMIUM = [
@@ -25,18 +26,22 @@ CHROMIUM = [
 ]
 
 
-def rendered_dom(report_dir: Path, timeout: float = 120, fragment: str = "") -> str:
+def rendered_dom(report_dir: Path, timeout: float = 120, fragment: str = "", until: str = "") -> str:
     """REPORT_DIR/index.html (+ FRAGMENT, e.g. "#/..." for one result) as Chromium
-    rendered it from file://."""
+    rendered it from file://; rendered again, within TIMEOUT, until it holds UNTIL
+    (the virtual time budget runs out before a busy machine's scripts are done)."""
     url = (Path(report_dir).resolve() / "index.html").as_uri() + fragment
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(
-            CHROMIUM + [f"--user-data-dir={profile}", "--dump-dom", url],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-    return done.stdout
+    deadline = time.monotonic() + timeout
+    while True:
+        with tempfile.TemporaryDirectory() as profile:
+            done = subprocess.run(
+                CHROMIUM + [f"--user-data-dir={profile}", "--dump-dom", url],
+                capture_output=True,
+                text=True,
+                timeout=max(1.0, deadline - time.monotonic()),
+            )
+        if until in done.stdout or time.monotonic() >= deadline:
+            return done.stdout
 
 
 def visible_text(dom: str) -> str:

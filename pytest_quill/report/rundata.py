@@ -137,9 +137,12 @@ class Span(_Entry):
     outcome: str = ""
     reason: str = ""
     stream: str | None = None
+    flaky: str = ""  # tests: passed only after a retry, each attempt said (run/record.attempts_text)
 
     def absent(self) -> set[str]:
-        return {"what"} if self.nodeid else {"nodeid", "outcome", "reason", "stream"}
+        if not self.nodeid:
+            return {"nodeid", "outcome", "reason", "stream", "flaky"}
+        return {"what"} | (set() if self.flaky else {"flaky"})
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ..report.progress import stages_text
 from ..report.rundata import (
@@ -121,6 +121,7 @@ def summary_lines(
             f"{art.name:<8} {art.status:<7} {took:7.1f} s on {art.worker}  log: {art.log}{_shared(art)}"
         )
     lines += _boot_lines(made.boot, relpath)
+    lines += _flaky_lines(made.tests)
     lines += _image_lines(made, image)
     lines.append(f"logs: {relpath(Path(made.run_dir) / 'logs')}")
     return lines
@@ -158,16 +159,30 @@ def _boot_lines(boot: BootResult | None, relpath: Callable[[Path], str]) -> list
     lines = [
         f"boot: shell in {boot.boot_time_s} s{budget} on {boot.worker or '?'}: {stages_text(boot.stages)}"
     ]
-    if boot.flaky:
-        lines.append(f"boot: flaky, {attempts_text(boot)}")
     if boot.log:
         lines.append(f"boot console log: {relpath(Path(boot.log))}")
     return lines
 
 
-def attempts_text(boot: BootResult) -> str:
-    """Each attempt of the boot in order: how it ended and, for a fault, its line and log."""
+class _Attempt(Protocol):
+    @property
+    def number(self) -> int: ...
+    @property
+    def cause(self) -> str: ...
+    @property
+    def error(self) -> str: ...
+    @property
+    def log(self) -> str: ...
+
+
+def attempts_text(attempts: Iterable[_Attempt]) -> str:
+    """Each attempt of a boot or a test in order: how it ended and, for a fault, its
+    line and log."""
     return "; ".join(
-        f"attempt {a.number}: {a.cause}" + (f" ({a.error}; log {a.log})" if a.error else "")
-        for a in boot.attempts
+        f"attempt {a.number}: {a.cause}" + (f" ({a.error}; log {a.log})" if a.error else "") for a in attempts
     )
+
+
+def _flaky_lines(tests: Iterable[Span]) -> list[str]:
+    """What passed only after a retry: a device test, or the boot gate's first boot."""
+    return [f"flaky: {test.nodeid.removeprefix('::')}: {test.flaky}" for test in tests if test.flaky]

@@ -41,6 +41,9 @@ def report_once(state: RunState, cause: str, kind: str, line: str) -> None:
 # pytest's own codes (0 to 6).
 EXIT_BENCH = 69
 FAILURE_KIND = "quill failure"  # a failed report's user property: the failure's kind
+# A passed test's user property: it passed only after a retry; the value says each
+# attempt (the record, the summary, JUnit and Allure's flaky flag show it).
+FLAKY = "flaky"
 
 
 def exit_status(status: int, failure_kinds: list[str]) -> int:

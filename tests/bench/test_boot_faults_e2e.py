@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.bench.base import bench_for
-from pytest_quill.boot.attempts import BOOTED, INFRASTRUCTURE, Policy, attempt_boots
+from pytest_quill.boot.attempts import BOOTED, INFRASTRUCTURE, Policy, attempt
 from pytest_quill.boot.device import Device
 from pytest_quill.profile import load_profile
 from tests.support.tcp_proxy import tcp_proxy
@@ -78,10 +78,10 @@ def test_qemu_killed_in_the_first_attempt_is_infrastructure_and_retried(card, tm
 
     started = time.monotonic()
     with bench:
-        outcome = attempt_boots(boot, lambda n: str(logs[n]), Policy(attempts=2))
+        outcome = attempt(boot, lambda n: str(logs[n]), Policy(attempts=2))
         killer.join(1)
-        assert outcome.booted is not None, outcome.summary()
-        assert outcome.booted.output("cat /proc/squireos/motto").startswith("By quill")
+        assert outcome.result is not None, outcome.summary()
+        assert outcome.result.output("cat /proc/squireos/motto").startswith("By quill")
     assert [a.cause for a in outcome.attempts] == [INFRASTRUCTURE, BOOTED] and outcome.flaky
     assert "killed" in outcome.attempts[0].error or "ended" in outcome.attempts[0].error
     print(f"fault: QEMU SIGKILLed mid-boot; {outcome.summary()}; {time.monotonic() - started:.1f} s")
@@ -107,10 +107,10 @@ def test_a_power_relay_that_fails_once_is_retried_and_the_boot_is_flaky(qemu_as_
     logs = {number: tmp_path / f"console-attempt{number}.log" for number in (1, 2)}
     started = time.monotonic()
     with board:
-        outcome = attempt_boots(
+        outcome = attempt(
             lambda n: Device.boot_card(board, card, logs[n]), lambda n: str(logs[n]), Policy(attempts=2)
         )
-        assert outcome.booted is not None, outcome.summary()
+        assert outcome.result is not None, outcome.summary()
     assert [a.cause for a in outcome.attempts] == [INFRASTRUCTURE, BOOTED] and outcome.flaky
     assert "power on command" in outcome.attempts[0].error
     assert "exited 3" in outcome.attempts[0].error
@@ -131,10 +131,10 @@ def test_a_console_dropped_mid_boot_is_infrastructure_and_retried(qemu_as_board,
             board.profile, tmp_path, dataclasses.replace(board.options, serial_port=f"socket://{link}")
         )
         with cut:
-            outcome = attempt_boots(
+            outcome = attempt(
                 lambda n: Device.boot_card(cut, card, logs[n]), lambda n: str(logs[n]), Policy(attempts=2)
             )
-            assert outcome.booted is not None, outcome.summary()
+            assert outcome.result is not None, outcome.summary()
     assert [a.cause for a in outcome.attempts] == [INFRASTRUCTURE, BOOTED] and outcome.flaky
     assert outcome.attempts[0].error.startswith("the console closed"), outcome.attempts[0].error
     assert b"U-Boot" in logs[1].read_bytes()

@@ -98,7 +98,7 @@ def test_a_qemu_killed_once_makes_a_flaky_boot_and_a_passing_run(tmp_path):
     assert [attempt["cause"] for attempt in boot["attempts"]] == ["infrastructure", "booted"]
     assert "QEMU" in boot["attempts"][0]["error"]
     assert Path(boot["attempts"][0]["log"]).name.startswith("console-first-boot-")
-    assert "boot: flaky, attempt 1: infrastructure (" in ran.stdout
+    assert "flaky: quill gate 4 (boot): attempt 1: infrastructure (" in ran.stdout
     properties = {p.get("name"): p.get("value") for p in gate_case(tmp_path / "junit.xml").iter("property")}
     assert properties["flaky"].startswith("attempt 1: infrastructure"), properties
     results = [json.loads(path.read_text()) for path in (tmp_path / "allure").glob("*-result.json")]

@@ -126,7 +126,7 @@ def tree_ids(dom: str) -> dict[str, str]:
 
 def result_page(report: Path, ids: dict[str, str], title: str) -> str:
     node = next(node for shown, node in ids.items() if title in shown)
-    return visible_text(rendered_dom(report, fragment=f"#{node}"))
+    return visible_text(rendered_dom(report, fragment=f"#{node}", until="decision"))
 
 
 def test_the_summary_prints_where_the_report_is(run):
@@ -138,7 +138,7 @@ def test_the_summary_prints_where_the_report_is(run):
 
 def test_the_report_opened_from_disk_shows_the_gates_and_the_runs_real_duration(run):
     root, _ = run
-    dom = rendered_dom(root / "allure-report")
+    dom = rendered_dom(root / "allure-report", until="quill run: timeline")
     text = visible_text(dom)
     for shown in ("quill gate 1 (build)", "quill gate 4 (boot)", "quill run: timeline"):
         assert shown in text, text[:2000]
@@ -153,7 +153,7 @@ def test_the_report_opened_from_disk_shows_the_gates_and_the_runs_real_duration(
 def test_the_boot_gates_result_carries_the_boot_its_stages_and_console_log(run):
     root, _ = run
     report = root / "allure-report"
-    ids = tree_ids(rendered_dom(report))
+    ids = tree_ids(rendered_dom(report, until="data-tree-node-id"))
     page = result_page(report, ids, "quill gate 4 (boot)")
     for shown in (
         "decision",

@@ -61,3 +61,18 @@ def test_the_image_line_names_the_file_the_plan_boots_and_nothing_without_one():
     lines = record.summary_lines(rec, str, ("kernel", "uImage"))
     assert f"card image: {Path('.quill-cache/kernel/kernel-key/uImage')}" in lines
     assert not any(line.startswith("card image") for line in record.summary_lines(rec, str))
+
+
+def test_what_passed_only_after_a_retry_is_named_flaky_with_each_attempt():
+    rec = two_worker_record()
+    flaky = "attempt 1: infrastructure (QEMU (pid 7) was killed by SIGKILL; log c.log); attempt 2: passed"
+    rec["tests"] = [
+        {"nodeid": "suites/d/test_x.py::test_shell", "outcome": "passed", "flaky": flaky, "worker": "gw1"},
+        {"nodeid": "suites/d/test_x.py::test_keys", "outcome": "passed", "worker": "gw1"},
+    ]
+    lines = summary(rec)
+    assert [line for line in lines if line.startswith("flaky")] == [
+        f"flaky: suites/d/test_x.py::test_shell: {flaky}"
+    ]
+    kept = record.as_record(rec).to_json()["tests"]
+    assert [test.get("flaky") for test in kept] == [flaky, None]  # absent when it passed at once
