@@ -12,10 +12,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import BenchError, InputError
 from ..profile import Profile
 from ..profile.benches import bench_kinds
 from .console import Console
+from .snapshots import SnapshotStore, StateKey
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,19 @@ class Bench(ABC):
     @abstractmethod
     def send_keys(self, text: str) -> None:
         """Type text on the device's keyboard."""
+
+    def state_key(self, card_image: Path) -> StateKey | None:
+        """What a saved state of a device booted from CARD_IMAGE on this bench is kept
+        under; None: this bench cannot save or restore a device's state."""
+        return None
+
+    def save_state(self, store: SnapshotStore, key: StateKey) -> Path:
+        """Keep the running device's state in STORE under KEY; its disk's path."""
+        raise BenchError(f"a {self.profile.bench.kind} bench cannot save a device's state")
+
+    def restore(self, card_image: Path, state: Path, log_path: Path) -> Console:
+        """Start the device from a saved STATE of CARD_IMAGE (its shell already up)."""
+        raise BenchError(f"a {self.profile.bench.kind} bench cannot restore a device's state")
 
     def leave_running(self) -> list[str]:
         """Release the console but leave the device running (--quill-keep-bench); how

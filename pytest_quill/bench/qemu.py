@@ -1,8 +1,11 @@
 """The default bench: qemu-system-arm booting the card through U-Boot, as the Nook does.
 
-Each power-on boots its own copy of the card, kept under the run folder
-(cards/, what the device wrote stays there to look at; the artifact in the
-cache is never opened for writing). Its sockets live in a folder in /tmp
+Each power-on boots its own disk over the card: a qcow2 overlay under the run
+folder (cards/, what the device wrote stays there to look at) whose backing file,
+the artifact in the cache, QEMU opens read-only. A booted device's state (RAM
+and disk) can be saved into its overlay (savevm) and kept (bench/snapshots.py);
+a later power-on from that state (-loadvm) answers at its shell in a fraction
+of a boot. Its sockets live in a folder in /tmp
 (unix socket paths must stay short): a serial socket QEMU waits on before
 starting the machine (nothing is lost) and a QMP socket for power and keys. No
 TCP ports: instances never collide. The exact command line heads QEMU's own
@@ -18,26 +21,22 @@ import signal
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
 from ..errors import BenchError, DeviceLost, GuestEnded
 from ..proc import die_with_parent
 from ..profile import Profile, Size
+from . import qemu_disk
 from .base import Bench, BenchOptions
 from .console import Console
 from .keys import qcodes
 from .qmp import Qmp
+from .snapshots import SnapshotStore, StateKey
 from .streams import SocketStream, connect_unix
 from .tools import CARD_TOOLS, missing_tools
 
-# How the card is attached per profile.bench.qemu.disk_interface. The drive id
-# is not "sd0": QEMU uses that name itself.
-_DISK_DEVICES = {
-    "virtio": ["-device", "virtio-blk-device,drive=card"],
-    "sd": ["-device", "sdhci-pci", "-device", "sd-card,drive=card"],
-}
 _START_S = 15  # QEMU makes its sockets within a second; TCG on a busy host is slower
 _KEY_HOLD_MS = 40  # long enough for the guest's USB HID polling to see each key
 _QUIT_S = 10
@@ -68,9 +67,11 @@ class QemuBench(Bench):
         self._folder: Path | None = None
         self._console: Console | None = None
         self._qmp: Qmp | None = None
+        self._disk_path: Path | None = None
 
     def check(self) -> list[str]:
-        problems = missing_tools({self.config.binary: "qemu-system-arm", **CARD_TOOLS})
+        tools = {self.config.binary: "qemu-system-arm", "qemu-img": "qemu-utils", **CARD_TOOLS}
+        problems = missing_tools(tools)
         if not self.config.bios.is_file():
             problems.append(
                 f"U-Boot image {self.config.bios} missing "
@@ -115,17 +116,8 @@ class QemuBench(Bench):
             f"unix:{folder / 'serial.sock'},server=on,wait=on",
             "-qmp",
             f"unix:{folder / 'qmp.sock'},server=on,wait=off",
-            *self._disk(disk),
+            *qemu_disk.drive(config.disk_interface, disk),
             *(self._usb_keyboard() if config.usb_keyboard else []),
-        ]
-
-    def _disk(self, disk: Path) -> list[str]:
-        if self.config.disk_interface == "sd-slot":  # the board's own slot takes the drive
-            return ["-drive", f"if=sd,file={disk},format=raw"]
-        return [
-            "-drive",
-            f"if=none,file={disk},format=raw,id=card",
-            *_DISK_DEVICES[self.config.disk_interface],
         ]
 
     def _usb_keyboard(self) -> list[str]:
@@ -135,6 +127,20 @@ class QemuBench(Bench):
         return ["-device", f"{controller},id=usbhost", "-device", "usb-kbd,bus=usbhost.0"]
 
     def power_on(self, card_image: Path, log_path: Path) -> Console:
+        return self._start(card_image, log_path, None)
+
+    def restore(self, card_image: Path, state: Path, log_path: Path) -> Console:
+        return self._start(card_image, log_path, state)
+
+    def state_key(self, card_image: Path) -> StateKey:
+        return qemu_disk.state_key(self.config.binary, asdict(self.config), self.config.bios, card_image)
+
+    def save_state(self, store: SnapshotStore, key: StateKey) -> Path:
+        if self._qmp is None or self._disk_path is None:
+            raise BenchError("save_state: the QEMU bench is powered off")
+        return qemu_disk.save_state(self._qmp, self._disk_path, store, key)
+
+    def _start(self, card_image: Path, log_path: Path, state: Path | None) -> Console:
         if self._proc is not None:
             raise BenchError(
                 f"QEMU bench already powered on (pid {self._proc.pid}, console "
@@ -144,14 +150,9 @@ class QemuBench(Bench):
         log_path = Path(log_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         folder = self._folder = Path(tempfile.mkdtemp(prefix="quill-qemu-"))
-        disk = self.run_dir / "cards" / f"{log_path.stem}.img"
-        disk.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["cp", "--reflink=auto", "--sparse=always", str(card_image), str(disk)],
-            check=True,
-            capture_output=True,
-        )
-        argv = self.command(disk, folder)
+        disk = self.run_dir / "cards" / f"{log_path.stem}.qcow2"
+        self._disk_path = qemu_disk.overlay(Path(card_image), disk, state)
+        argv = self.command(disk, folder) + (["-loadvm", qemu_disk.STATE_TAG] if state else [])
         self.launched = shlex.join(argv)
         qemu_log = log_path.with_suffix(".qemu.log")
         with open(qemu_log, "wb") as output:

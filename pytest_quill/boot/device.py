@@ -44,6 +44,21 @@ class Device:
             raise
         return cls(bench, console, report)
 
+    @classmethod
+    def restore_card(
+        cls, bench: Bench, card_image: Path, state: Path, log_path: Path, judged: BootReport
+    ) -> Device:
+        """Start from a saved STATE of the booted card (no boot: its shell is up) and
+        ready the shell; JUDGED is the boot the state was saved after, what the
+        device's boot says. The bench is powered off again when that fails."""
+        console = bench.restore(card_image, state, log_path)
+        try:
+            console.setup_shell(_SHELL_SETUP_S)
+        except BaseException:
+            bench.power_off()
+            raise
+        return cls(bench, console, judged)
+
     def run(self, command: str, timeout: float = 60) -> Result:
         return self._talk(self.console.run, command, timeout)
 

@@ -1,5 +1,9 @@
 """quill boot: the cached card booted on the profile's bench, as the boot gate
-boots it (Device.boot_card: judged by stages), then its console handed to you."""
+boots it (Device.boot_card: judged by stages), then its console handed to you.
+
+A real boot's state is kept in the cache (bench/snapshots.py, where the bench can
+and the cache is writable); while the card and the bench are unchanged the next
+`quill boot` starts from it, shell up in about a second. --real-boot boots anyway."""
 
 from __future__ import annotations
 
@@ -13,9 +17,11 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from ..bench.base import BenchOptions, bench_for
+from ..bench.base import Bench, BenchOptions, bench_for
+from ..bench.snapshots import SnapshotStore
 from ..boot.device import Device
-from ..errors import BenchError
+from ..boot.judge import BootReport
+from ..errors import BenchError, QuillError
 from ..problems import refuse
 from . import session
 from .cached import cached_card
@@ -40,6 +46,11 @@ def add_parser(commands: Commands) -> None:
         metavar="N",
         help="multiply the boot's timeouts (slow machines)",
     )
+    parser.add_argument(
+        "--real-boot",
+        action="store_true",
+        help="boot the card even when the state of its last boot on this bench is kept",
+    )
     add_common(parser)
     parser.set_defaults(command=run)
 
@@ -54,16 +65,36 @@ def run(args: argparse.Namespace) -> int:
     say(f"booting {image} on the {found.profile.bench.kind} bench; console log: {near(log)}")
     _end_on_signals()
     with bench:  # powered off whatever ends the session
-        device = Device.boot_card(bench, image, log)
-        stages = ", ".join(f"{name} {at:.1f} s" for name, at in device.boot.stages.items())
-        say(
-            f"shell after {device.boot.boot_to_shell_s:.1f} s ({stages}); "
-            f"{session.ESCAPE_NAME} ends the session and powers the bench off"
-        )
+        device, how = start(bench, image, log, SnapshotStore(found.cache / "snapshots"), args.real_boot)
+        say(f"{how}; {session.ESCAPE_NAME} ends the session and powers the bench off")
         why, failed = session.attach(device.console, sys.stdin.fileno(), sys.stdout.buffer)
     print()  # the device's last line may lack its end
     say(f"{why}; bench powered off; its console log and card: {near(folder)}")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def start(bench: Bench, image: Path, log: Path, states: SnapshotStore, real: bool) -> tuple[Device, str]:
+    """The device with its shell up, and how it came up: from the kept state of this
+    card on this bench, else booted (and its state kept for the next time)."""
+    key = bench.state_key(image)
+    state = states.find(key) if key is not None and not real else None
+    if state is not None:
+        started = time.monotonic()
+        device = Device.restore_card(bench, image, state, log, BootReport())
+        return device, (
+            f"shell after {time.monotonic() - started:.1f} s, from the state kept after this "
+            "card's last boot (--real-boot boots it)"
+        )
+    device = Device.boot_card(bench, image, log)
+    stages = ", ".join(f"{name} {at:.1f} s" for name, at in device.boot.stages.items())
+    how = f"shell after {device.boot.boot_to_shell_s:.1f} s ({stages})"
+    if key is not None and os.access(states.root.parent, os.W_OK):  # a read-only cache serves as is
+        try:
+            bench.save_state(states, key)
+            how += "; its state kept for the next quill boot"
+        except (QuillError, OSError) as why:
+            how += f"; its state not kept: {why}"
+    return device, how
 
 
 def boot_folder(boots: Path) -> Path:

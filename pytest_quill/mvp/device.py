@@ -1,6 +1,11 @@
 """The Nook plan's bench and booted device, one of each per process: the bench made
 for the run's profile and powered off when the session ends, the card booted once
-(a boot that failed is not tried again by the same process)."""
+(a boot that failed is not tried again by the same process).
+
+The run's first boot is real and judged (gate 4); its booted state is then kept
+(bench/snapshots.py) where the bench can, and every other device of the run (the
+other workers', a retried test's) starts from that state instead of booting
+again: the same card, the same bench, the shell already up."""
 
 from __future__ import annotations
 
@@ -9,9 +14,12 @@ from pathlib import Path
 import pytest
 
 from ..bench.base import Bench, BenchOptions, bench_for
+from ..bench.snapshots import SnapshotStore
 from ..boot.attempts import Policy, attempt
 from ..boot.device import Device
+from ..boot.judge import BootReport
 from ..errors import QuillError
+from ..report.rundata import BootResult, from_json
 from ..run.quill_run import QuillRun
 
 CARD_IMAGE = "card.img"  # the file of the sdcard artifact a bench boots
@@ -71,6 +79,50 @@ def boot(run: QuillRun, label: str) -> Device:
     raise failure
 
 
+def keep_state(run: QuillRun, device: Device) -> str:
+    """Keep the judged DEVICE's booted state for the run's other devices: where it is
+    kept, or why it is not (a bench that cannot, a QEMU that refused)."""
+    card = run.artifact("sdcard").file(CARD_IMAGE)
+    key = device.bench.state_key(card)
+    if key is None:
+        return f"not kept: a {run.profile.bench.kind} bench cannot restore a state"
+    try:
+        return str(device.bench.save_state(states(run), key))
+    except (QuillError, OSError) as why:
+        return f"not kept: {why}"
+
+
+def fresh_device(run: QuillRun, label: str) -> Device:
+    """A device with a shell for tests: started from the state kept after the run's
+    judged first boot when there is one for this card and bench, booted otherwise."""
+    judged = _judged_boot(run)
+    card = run.artifact("sdcard").file(CARD_IMAGE)
+    bench = the_bench(run)
+    key = bench.state_key(card) if judged is not None else None
+    state = states(run).find(key) if key is not None else None
+    if judged is None or state is None:
+        return boot(run, label)
+    log = run.state.logs / f"console-{label}-{run.worker}.log"
+    try:
+        return Device.restore_card(bench, card, state, log, judged)
+    except QuillError:  # a state QEMU would not take back is no reason to fail: boot for real
+        return boot(run, label)
+
+
+def states(run: QuillRun) -> SnapshotStore:
+    return SnapshotStore(run.options.cache / "snapshots")
+
+
+def _judged_boot(run: QuillRun) -> BootReport | None:
+    """The run's first boot as gate 4 judged it (any worker's), if it has been."""
+    boots = [from_json(BootResult, event) for event in run.state.events() if event["kind"] == "boot"]
+    stages = boots[0].stages if boots else None
+    if not stages:
+        return None
+    in_order = dict(sorted(stages.items(), key=lambda stage: stage[1]))  # the record sorts its keys
+    return BootReport(stages=in_order, budget_s=boots[0].budget_s or 0.0, log=boots[0].log or "")
+
+
 def policy_of(run: QuillRun) -> Policy:
     """How many attempts a boot, and a device test, gets on the run's bench."""
     return Policy(run.profile.bench.attempts, run.profile.bench.retry_stuck)
@@ -80,4 +132,4 @@ def reboot(run: QuillRun, device: Device, label: str) -> None:
     """Power the lost DEVICE off and boot the card again: the object the tests hold
     talks to the fresh boot from now on."""
     device.power_off()
-    device.take_over(boot(run, label))
+    device.take_over(fresh_device(run, label))

@@ -13,7 +13,7 @@ from ..boot.device import Device
 from ..profile import Profile
 from ..report.console_text import readable
 from ..run.quill_run import QuillRun, quill_run
-from .device import DEVICE, boot, the_bench
+from .device import DEVICE, fresh_device, the_bench
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +68,9 @@ def console_slice(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def device(quill: QuillRun) -> Device:
-    """A booted device with a shell: the first boot's on the worker that judged it,
-    a fresh boot of the same card on the others (QEMU instances are not shared)."""
+    """A booted device with a shell: the first boot's on the worker that judged it;
+    on the others (QEMU instances are not shared), the same card started from the
+    state kept after that boot, or booted when there is none."""
     if DEVICE not in quill.stash:
-        quill.stash[DEVICE] = boot(quill, "tests")
+        quill.stash[DEVICE] = fresh_device(quill, "tests")
     return quill.stash[DEVICE]

@@ -11,7 +11,7 @@ from ..card import writer
 from ..errors import BenchError
 from ..problems import refuse
 from ..run.quill_run import QuillRun
-from .device import CARD_IMAGE, DEVICE, boot, the_bench
+from .device import CARD_IMAGE, DEVICE, boot, keep_state, the_bench
 
 
 def bench_ready(run: QuillRun) -> None:
@@ -44,9 +44,11 @@ def convergence_gate(run: QuillRun) -> None:
 
 
 def boot_gate(run: QuillRun) -> None:
-    """The first boot of the run: judged once, its device kept for this worker's tests."""
+    """The first boot of the run: judged once, its device kept for this worker's tests
+    and its booted state for the other devices of the run."""
     start = time.time()
     device = run.stash.get(DEVICE, None) or boot(run, "first-boot")
+    kept = keep_state(run, device)
     run.state.event(
         "boot",
         start=start,
@@ -54,6 +56,7 @@ def boot_gate(run: QuillRun) -> None:
         bench_command=device.bench.launched,
         attempts=[attempt.record() for attempt in device.attempts],
         flaky=len(device.attempts) > 1,
+        state=kept,
         **device.boot.record(),
     )
     run.stash[DEVICE] = device

@@ -172,9 +172,12 @@ class BootResult(_Entry):
     deps: tuple[str, ...] | None = None  # the artifacts it booted, when the plan says
     attempts: tuple[BootAttempt, ...] = ()  # every attempt, the last the one that booted
     flaky: bool = False  # booted, but not at the first attempt
+    state: str | None = None  # where its booted state was kept for the run's other devices, or why not
 
     def absent(self) -> set[str]:
-        return ({"deps"} if self.deps is None else set()) | ({"attempts"} if not self.attempts else set())
+        gone = {"deps"} if self.deps is None else set()
+        gone |= {"state"} if self.state is None else set()
+        return gone | ({"attempts"} if not self.attempts else set())
 
 
 @dataclass(frozen=True)

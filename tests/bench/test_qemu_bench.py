@@ -57,7 +57,7 @@ def test_power_on_reaches_u_boot_and_logs_it(tmp_path, blank_card):
     assert b"U-Boot 20" in (tmp_path / "logs" / "console.log").read_bytes()
 
 
-def test_the_card_artifact_is_never_written_the_booted_copy_is_kept_in_the_run(tmp_path, blank_card):
+def test_the_card_artifact_is_never_written_what_the_device_wrote_is_kept_in_the_run(tmp_path, blank_card):
     before = hashlib.sha256(blank_card.read_bytes()).hexdigest()
     with qemu_bench(tmp_path) as bench:
         console = bench.power_on(blank_card, tmp_path / "console.log")
@@ -65,14 +65,16 @@ def test_the_card_artifact_is_never_written_the_booted_copy_is_kept_in_the_run(t
         console.sendline("mw.b ${loadaddr} 0x5a 0x200; virtio write ${loadaddr} 0 1")
         console.expect(r"1 blocks written: OK", timeout=10)
     assert hashlib.sha256(blank_card.read_bytes()).hexdigest() == before
-    booted = (tmp_path / "run" / "cards" / "console.img").read_bytes()
+    overlay, booted = tmp_path / "run" / "cards" / "console.qcow2", tmp_path / "booted.img"
+    subprocess.run(["qemu-img", "convert", "-O", "raw", overlay, booted], check=True)
+    booted = booted.read_bytes()
     assert booted[:0x200] == b"\x5a" * 0x200 and booted[0x200:] == blank_card.read_bytes()[0x200:]
 
 
 def test_the_exact_command_heads_qemus_log_and_is_the_benchs_launched(tmp_path, blank_card):
     with qemu_bench(tmp_path) as bench:
         bench.power_on(blank_card, tmp_path / "logs" / "console.log").expect("U-Boot [0-9]", 30)
-        argv = bench.command(tmp_path / "run" / "cards" / "console.img", bench._folder)
+        argv = bench.command(tmp_path / "run" / "cards" / "console.qcow2", bench._folder)
     assert shlex.split(bench.launched) == argv
     first = (tmp_path / "logs" / "console.qemu.log").read_text().splitlines()[0]
     assert first == f"$ {bench.launched}"
@@ -161,9 +163,9 @@ def test_a_board_with_its_own_sd_slot_and_usb_host_boots_u_boot_as_its_kernel(tm
             "bench.qemu.usb_controller": '""',
         },
     )
-    argv = bench.command(tmp_path / "card.img", tmp_path)
+    argv = bench.command(tmp_path / "card.qcow2", tmp_path)
     assert argv[argv.index("-kernel") + 1] == str(bench.config.bios) and "-bios" not in argv
-    assert argv[argv.index("-drive") + 1] == f"if=sd,file={tmp_path / 'card.img'},format=raw"
+    assert argv[argv.index("-drive") + 1] == f"if=sd,file={tmp_path / 'card.qcow2'},format=qcow2"
     assert argv[argv.index("-usb") : argv.index("-usb") + 3] == ["-usb", "-device", "usb-kbd"]
 
 

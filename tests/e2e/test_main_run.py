@@ -71,6 +71,18 @@ def test_independent_artifacts_built_side_by_side_when_both_were_built(main_run)
     assert kernel["start"] < rootfs["end"] and rootfs["start"] < kernel["end"]
 
 
+def test_the_other_workers_devices_started_from_the_judged_boots_kept_state(main_run):
+    state = Path(main_run["boot"]["state"])
+    assert state.name == "disk.qcow2" and state.parent.parent.name == "snapshots", state
+    logs = Path(main_run["run_dir"]) / "logs"
+    judged = Path(main_run["boot"]["log"]).name.removesuffix(".log")
+    others = [log for log in logs.glob("console-tests-*.qemu.log") if not log.name.startswith(judged)]
+    assert others, f"no other worker's device in {logs}"
+    for log in others:  # QEMU's command heads its log: each started from the kept state, no boot
+        assert " -loadvm quill" in log.read_text().splitlines()[0], log
+        assert b"U-Boot 20" not in log.with_suffix("").with_suffix(".log").read_bytes()
+
+
 def test_main_run_recorded_the_first_boot_and_the_metrics(main_run):
     assert 0 < main_run["boot"]["boot_time_s"] < 120
     assert list(main_run["boot"]["stages"])[-1] == "shell"

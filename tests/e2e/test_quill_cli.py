@@ -75,20 +75,25 @@ def qemu_of(pid: int) -> list[int]:
     return found
 
 
-@pytest.fixture
-def session(tmp_path):
-    """quill boot on a terminal (a pty), up to the device's shell; its QEMU's pids."""
+def quill_boot(tmp_path: Path, *options: str) -> pexpect.spawn:
     child = pexpect.spawn(
         str(QUILL),
-        ["boot", "--reports", str(tmp_path)],
+        ["boot", "--reports", str(tmp_path), *options],
         cwd=str(ROOT),
         encoding="utf-8",
         codec_errors="replace",
         timeout=300,
     )
     child.logfile_read = sys.stdout
+    return child
+
+
+@pytest.fixture
+def session(tmp_path):
+    """quill boot --real-boot on a terminal (a pty), up to the device's shell; its QEMU's pids."""
+    child = quill_boot(tmp_path, "--real-boot")
     try:
-        child.expect(r"quill: shell after [\d.]+ s \(bootloader")
+        child.expect(r"quill: shell after [\d.]+ s \(bootloader.*; its state kept for the next quill boot")
         child.expect(PROMPT)
         qemu = qemu_of(child.pid)
         assert len(qemu) == 1
@@ -120,6 +125,26 @@ def test_boot_gives_a_shell_until_the_escape_key(session, main_run):
     child.close()
     assert child.exitstatus == 0
     assert gone(qemu)
+
+
+def test_boot_starts_from_the_state_its_last_boot_kept(session, tmp_path):
+    first, _ = session  # a real boot, whose state is kept
+    first.send(ESCAPE.decode())
+    first.expect(pexpect.EOF)
+    child = quill_boot(tmp_path)
+    try:
+        child.expect(r"quill: shell after [\d.]+ s, from the state kept after this card's last boot")
+        child.expect(PROMPT)
+        child.send("cat /proc/squireos/motto\r")
+        child.expect(D3.MOTTO)
+        child.expect(PROMPT)
+        child.send(ESCAPE.decode())
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    booted = [b"U-Boot 20" in log.read_bytes() for log in tmp_path.glob("boots/*/console.log")]
+    assert sorted(booted) == [False, True]  # the first session booted, the second did not
 
 
 def test_the_device_powering_off_ends_the_session(session):
