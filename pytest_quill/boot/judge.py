@@ -67,18 +67,21 @@ def first_boot(console: Console, profile: Profile) -> BootReport:
     """Watch a boot from power-on to the shell; BootError at the first bad sign."""
     report = BootReport(budget_s=profile.budgets.boot_to_shell_s, log=str(console.log_path))
     for stage in stages(profile):
-        _reach(console, stage)
+        _reach(console, stage, profile)
         report.stages[stage.name] = console.elapsed()
         if stage.name == "bootloader":
             console.watch(profile.boot.bootloader_banner, "the board reset (a second bootloader banner)")
     return report
 
 
-def _reach(console: Console, stage: Stage) -> None:
+def _reach(console: Console, stage: Stage, profile: Profile) -> None:
     """The stage's pattern within its timeout, answering askfirst prompts meanwhile
     (an init that keeps asking does not reset the stage's clock). A shell stage that
     stays quiet gets an Enter: a late kernel line (the USB keyboard's) printed after
     the prompt leaves no prompt at the end of the output to match."""
+    if stage.name == "kernel_start" and profile.boot.autoboot_prompt and profile.boot.bootloader_prompt:
+        _stop_countdown(console, stage, profile)
+        return
     what = f"stage {stage.name} ({stage.pattern!r})"
     shell = stage.name == "shell"
     patterns = [stage.pattern, _ASKFIRST] if shell else [stage.pattern]
@@ -101,3 +104,24 @@ def _reach(console: Console, stage: Stage) -> None:
                 raise
         console.sendline()
         pressed += 1
+
+
+def _stop_countdown(console: Console, stage: Stage, profile: Profile) -> None:
+    """The kernel_start stage through the bootloader's own `boot`: a key at the
+    autoboot countdown, then `boot` at its prompt, which runs bootcmd (boot.scr
+    and all) at once instead of after the countdown. A key that comes after the
+    countdown is over changes nothing: the boot goes on by itself."""
+    what = f"stage {stage.name} ({stage.pattern!r})"
+    answers: dict[str, str | None] = {
+        stage.pattern: None,
+        profile.boot.autoboot_prompt: " ",
+        profile.boot.bootloader_prompt: "boot\n",
+    }
+    started = time.monotonic()
+    while True:
+        left = stage.timeout_s - (time.monotonic() - started) / console.timeout_factor
+        patterns = list(answers)
+        answer = answers.pop(patterns[console.expect(patterns, max(0.0, left), what=what)])
+        if answer is None:
+            return
+        console.send(answer)

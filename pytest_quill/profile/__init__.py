@@ -117,6 +117,11 @@ class Boot:
     commands: tuple[str, ...]  # boot.scr lines after bootargs are set
     bootloader_banner: str  # the line that starts every bootloader run
     shell_prompt: str  # regex of the shell prompt init leaves on the console
+    # Regex of the bootloader's autoboot countdown. With bootloader_prompt set, the
+    # judge stops the countdown there with a key and types `boot` (bootcmd, the same
+    # boot at once), as at a serial console; empty: the countdown runs out.
+    autoboot_prompt: str = ""
+    bootloader_prompt: str = ""  # regex of the bootloader's command prompt
 
 
 @dataclass(frozen=True)

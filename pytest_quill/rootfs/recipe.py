@@ -73,7 +73,7 @@ class RootfsRecipe:
     def needs(self, profile: Profile) -> tuple[str, ...]:
         fetch = ("apt-get", "dpkg-deb")
         if profile.rootfs.userland == "busybox-musl":
-            return (*fetch, "make", f"{gnu_triplet(profile)}-gcc")
+            return (*fetch, "make", "patch", f"{gnu_triplet(profile)}-gcc")
         return fetch
 
     def toolchain(self, profile: Profile) -> Toolchain:

@@ -138,3 +138,45 @@ def test_a_console_that_keeps_asking_for_enter_still_ends_at_the_stages_timeout(
         re.match(r"timed out after waiting ([0-9.]+) s for stage shell ", failure.value.message).group(1)
     )
     assert waited <= limit
+
+
+STOPPED = {"boot.autoboot_prompt": "Hit any key to stop autoboot", "boot.bootloader_prompt": "=> $"}
+
+
+def test_a_profile_with_a_bootloader_prompt_stops_the_countdown_and_types_boot(wire):
+    """The judge's key at the countdown, then `boot` at the prompt: bootcmd's boot
+    at once, every stage still seen in order."""
+    countdown = BOOT.index(b"Hit any key to stop autoboot")
+    kernel_starts = BOOT.index(b"Starting kernel")
+    wire.device.sendall(BOOT[:countdown] + b"Hit any key to stop autoboot:  2 ")
+    heard = []
+
+    def stop_then_boot():
+        heard.append(wire.device.recv(16))
+        wire.device.sendall(b"\x08\x08\x08 0 \r\n=> ")
+        heard.append(wire.device.recv(16))
+        wire.device.sendall(b"boot\r\n" + BOOT[kernel_starts:])
+
+    device = threading.Thread(target=stop_then_boot)
+    device.start()
+    report = first_boot(wire.console, load_profile("qemu-virt", STOPPED))
+    device.join()
+    assert heard == [b" ", b"boot\n"]
+    assert list(report.stages) == STAGE_NAMES
+
+
+def test_a_key_after_the_countdown_leaves_the_boot_to_go_on(wire):
+    """The countdown was over before the key came (a slow host): no prompt, the
+    bootloader boots by itself, and the judge never types `boot` into Linux."""
+    wire.device.sendall(BOOT)
+    report = first_boot(wire.console, load_profile("qemu-virt", STOPPED))
+    assert list(report.stages) == STAGE_NAMES
+    wire.device.setblocking(False)
+    assert wire.device.recv(16) == b" "  # the key alone
+
+
+def test_without_a_bootloader_prompt_the_judge_sends_nothing_at_the_countdown(replay, wire):
+    first_boot(replay(BOOT), load_profile("qemu-virt", {"boot.autoboot_prompt": "Hit any key"}))
+    wire.device.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        wire.device.recv(16)

@@ -112,10 +112,23 @@ def test_mdev_method_never_mounts_devtmpfs(tmp_path):
     assert assemble(tmp_path, "mdev").returncode == 0
     dev_script = (tmp_path / "tree" / "etc" / "init.d" / "dev").read_text()
     code = [line.split("#")[0] for line in dev_script.splitlines()]
-    # mdev -s where sysfs names the devices; on 2.6.29 each add event replayed to mdev.
+    # mdev for later events, one `mdev -s` for the devices already there (on 2.6.29 too:
+    # busybox/mdev-scan-sysfs-class.patch), never one replayed event per device.
     assert any("/proc/sys/kernel/hotplug" in line for line in code)
-    assert any("mdev -s" in line for line in code) and any("echo add" in line for line in code)
+    assert any(line.strip() == "mdev -s" for line in code)
+    assert not any("uevent" in line or "echo add" in line for line in code)
     assert not any("devtmpfs" in line for line in code)
+
+
+def test_the_busybox_build_applies_the_mdev_scan_patch():
+    """2.6.29's uevents have no DEVNAME: busybox 1.35's `mdev -s` (a /sys/dev scan)
+    would name nodes "179:2"; the patch scans /sys/class and /sys/block there."""
+    patch = (SOURCES / "busybox" / "mdev-scan-sysfs-class.patch").read_text()
+    assert "+++ b/util-linux/mdev.c" in patch
+    added = "\n".join(line for line in patch.splitlines() if line.startswith("+"))
+    assert 'recursive_action("/sys/class"' in added and '"DEVNAME="' in added
+    build = (SOURCES / "build-busybox.sh").read_text()
+    assert '"$src"/busybox/*.patch' in build and "patch -p1" in build
 
 
 def test_unknown_dev_method_fails_and_says_so(tmp_path):

@@ -5,7 +5,7 @@
 # Usage: build-busybox.sh WORK SRC TRIPLET MIRROR
 #   WORK     fetch-packages.sh's folder; WORK/toolchain holds musl-dev and
 #            linux-libc-dev for the target, unpacked (BUILD_PACKAGES)
-#   SRC      this folder (busybox/source.env, busybox/config)
+#   SRC      this folder (busybox/source.env, busybox/config, busybox/*.patch)
 #   TRIPLET  the GNU triplet of the target's gcc, e.g. arm-linux-gnueabi
 #   MIRROR   the Debian mirror that has busybox's source
 # Writes WORK/staging/bin/busybox and WORK/busybox.links.
@@ -45,6 +45,11 @@ tarball=$build/busybox.tar.bz2
 /usr/lib/apt/apt-helper download-file "$mirror/$BUSYBOX_POOL_PATH" "$tarball" "SHA256:$BUSYBOX_SHA256"
 tar -xjf "$tarball" -C "$build"
 cd "$build/busybox-$BUSYBOX_VERSION"
+# Our changes to the release, each explained at its top (busybox/*.patch).
+for patch in "$src"/busybox/*.patch; do
+    [ -f "$patch" ] || continue
+    patch -p1 --batch --quiet < "$patch" || { echo "build-busybox.sh: $(basename "$patch") does not apply" >&2; exit 2; }
+done
 
 # The same bytes from the same inputs: no build date, no build folder.
 export SOURCE_DATE_EPOCH=0 KCONFIG_NOTIMESTAMP=1

@@ -35,7 +35,7 @@ ARG PACKAGE_INDEX
 # Only busybox-musl compiles anything: the cross gcc, and gcc for its Kconfig tools.
 RUN if [ "$USERLAND" = busybox-musl ]; then \
         apt-get update -q && apt-get install -q -y --no-install-recommends \
-            "gcc-$TRIPLET" gcc libc6-dev make bzip2; \
+            "gcc-$TRIPLET" gcc libc6-dev make bzip2 patch; \
     fi
 COPY . /src
 RUN sh /src/fetch-packages.sh /work "$DEBIAN_ARCH" "$SUITE" "$MIRROR" $PACKAGES \
