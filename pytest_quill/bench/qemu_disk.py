@@ -9,9 +9,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..digest import file_sha256
 from ..errors import BenchError
 from .qmp import Qmp
-from .snapshots import SnapshotStore, StateKey, bench_digest, file_digest
+from .snapshots import SnapshotStore, StateKey, bench_digest
 
 STATE_TAG = "quill"  # the one saved state in a disk overlay
 
@@ -51,8 +52,8 @@ def overlay(card_image: Path, disk: Path, state: Path | None) -> Path:
 def state_key(binary: str, settings: dict[str, object], firmware: Path, card_image: Path) -> StateKey:
     """The card's and the bench's: QEMU's version, the firmware's digest, every setting."""
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30).stdout
-    bench = {"settings": settings, "version": version.splitlines()[:1], "firmware": file_digest(firmware)}
-    return StateKey(bench=bench_digest(bench), card=file_digest(card_image))
+    bench = {"settings": settings, "version": version.splitlines()[:1], "firmware": file_sha256(firmware)}
+    return StateKey(bench=bench_digest(bench), card=file_sha256(card_image))
 
 
 def save_state(qmp: Qmp, disk: Path, store: SnapshotStore, key: StateKey) -> Path:

@@ -20,17 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..digest import file_sha256
+
 DISK = "disk.qcow2"
 SUMS = "SHA256SUMS"
 ABOUT = "state.json"  # what the state is of: its bench's settings and the card's digest
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as data:
-        for block in iter(lambda: data.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -60,7 +54,7 @@ class SnapshotStore:
             recorded = (entry / SUMS).read_text().split()[0]
         except (OSError, IndexError):
             return None
-        if disk.is_file() and file_digest(disk) == recorded:
+        if disk.is_file() and file_sha256(disk) == recorded:
             return disk
         shutil.rmtree(entry, ignore_errors=True)
         return None
@@ -72,7 +66,7 @@ class SnapshotStore:
         staging = Path(tempfile.mkdtemp(prefix=".new-", dir=self.root))
         try:
             shutil.copyfile(disk, staging / DISK)
-            (staging / SUMS).write_text(f"{file_digest(staging / DISK)}  {DISK}\n")
+            (staging / SUMS).write_text(f"{file_sha256(staging / DISK)}  {DISK}\n")
             (staging / ABOUT).write_text(json.dumps({"bench": key.bench, "card": key.card}) + "\n")
             os.rename(staging, self.root / key.name)
         except OSError:
