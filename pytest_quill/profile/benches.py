@@ -44,9 +44,10 @@ class Bench:
     # Which bench runs the card; its own [bench.KIND] table below says how. Another
     # package may add a kind (pytest_quill/profile/benches.py says how).
     kind: str
-    # Boot attempts the bench gets for the first boot. A fault of the bench (it cannot
-    # be reached, its power or console failed, QEMU died) ends an attempt and starts
-    # the next; a boot that needed one is flaky. A panic is never tried again.
+    # Attempts the bench gets for a boot, and for a test on the booted device. A fault
+    # of the bench (it cannot be reached, its power or console failed, QEMU died) ends
+    # an attempt and starts the next (a test's on a new device); what passed only then
+    # is flaky. A panic or a failed assertion is never tried again.
     attempts: Annotated[int, Rule("from 1 to 5", lambda n: 1 <= n <= 5)] = 1
     # Also try again a boot stuck at a stage (no answer within its time): for a board
     # whose boot sometimes hangs for reasons of the lab, not of the card.
