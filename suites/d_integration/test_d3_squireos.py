@@ -76,9 +76,14 @@ def test_the_typewriter_counts_keys_and_words_typed(device):
     text = "By quill and candlelight we write\n"
     before = fields(read(device, "typewriter/stats"))
     device.send_keys(text)
-    time.sleep(1)  # the last key's release reaches the guest a moment later
-    after = fields(read(device, "typewriter/stats"))
     shifted = sum(char.isupper() for char in text)
+    expected = int(before["Keystrokes"]) + len(text) + shifted
+    # The last key's release reaches the guest a moment later: read until it is counted.
+    deadline = time.monotonic() + 10
+    while int((after := fields(read(device, "typewriter/stats")))["Keystrokes"]) < expected:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert int(after["Keystrokes"]) - int(before["Keystrokes"]) == len(text) + shifted
     assert int(after["Words"]) - int(before["Words"]) == 6
 
