@@ -10,7 +10,7 @@ writer may add some); a field without a default that is missing is corrupt.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass
 from types import UnionType
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -52,6 +52,9 @@ def read_as(cls: type[T], data: Any, where: str = "") -> T:
         raise CorruptRecord(f"{where.rstrip('.') or 'the record'}: {data!r} is not an object")
     hints = get_type_hints(cls)
     read = fields(cls)  # type: ignore[arg-type]  # T: a dataclass
+    needed = [f.name for f in read if f.default is MISSING and f.default_factory is MISSING]
+    if missing := [name for name in needed if name not in data]:
+        raise CorruptRecord(f"{where.rstrip('.') or 'the record'}: no {missing[0]!r}")
     values = {f.name: _value(hints[f.name], data[f.name], f"{where}{f.name}") for f in read if f.name in data}
     try:
         return cls(**values)
