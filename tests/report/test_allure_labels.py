@@ -161,3 +161,17 @@ def test_a_runs_results_carry_the_stream_its_plan_gives_each_suite_folder(pytest
     assert result.ret == 0, result.stdout.str()
     (test,) = [json.loads(p.read_text()) for p in (pytester.path / "allure").glob("*-result.json")]
     assert {"name": "feature", "value": "A kernel"} in test["labels"], test["labels"]
+
+
+def test_a_meta_json_changed_since_the_run_is_one_line_in_the_environment(tmp_path):
+    kernel = tmp_path / "kernel" / "k1"
+    kernel.mkdir(parents=True)
+    (kernel / "meta.json").write_text('{"schema": 1, "release": 6}')
+    record = {
+        "backend": "host",
+        "workers": 1,
+        "artifacts": [{"name": "kernel", "key": "k1", "status": "cached", "path": str(kernel)}],
+    }
+    entries = quill_allure.environment(record, "qemu-virt", {"kernel": KernelMeta})
+    assert entries["kernel.meta"].startswith(f"{kernel / 'meta.json'}: corrupt (KernelMeta: no ")
+    assert "kernel.release" not in entries
