@@ -60,7 +60,7 @@ def build(profile, backend_name: str, workspace: Path, jobs: int) -> dict:
     started = time.monotonic()
     artifact = produce(profile, backend, workspace, jobs)
     seconds = round(time.monotonic() - started, 1)
-    stats = artifact.meta["ccache_stats"]
+    stats = artifact.meta.ccache_stats
     asked = stats["remote_storage_hit"] + stats["remote_storage_miss"]
     return {
         "seconds": seconds,

@@ -96,9 +96,9 @@ def main() -> int:
         phase, artifact = timed(label, action)
         phases.append(phase)
     problems = verify(artifact, profile)
-    sizes = artifact.meta["sizes"]
+    sizes = artifact.meta.sizes
     print(
-        f"release {artifact.meta['release']}; uImage {sizes['uImage']} B; "
+        f"release {artifact.meta.release}; uImage {sizes['uImage']} B; "
         f"zImage {sizes['zImage']} B; verify: {problems or 'ok'}"
     )
     save(
@@ -108,7 +108,7 @@ def main() -> int:
             "jobs": args.jobs,
             "cache": str(cache.root),
             "phases": phases,
-            "release": artifact.meta["release"],
+            "release": artifact.meta.release,
             "sizes": sizes,
             "verify": problems,
         },

@@ -52,24 +52,24 @@ def timed(label: str, action) -> tuple[dict, Artifact]:
     artifact = action()
     seconds = round(time.monotonic() - start, 2)
     print(
-        f"{label:<22} {seconds:>8.2f} s  ({artifact.status}, sha256 {artifact.meta['sha256'][:16]})",
+        f"{label:<22} {seconds:>8.2f} s  ({artifact.status}, sha256 {artifact.meta.sha256[:16]})",
         flush=True,
     )
     return {
         "phase": label,
         "seconds": seconds,
         "status": artifact.status,
-        "sha256": artifact.meta["sha256"],
+        "sha256": artifact.meta.sha256,
     }, artifact
 
 
 def sizes(artifact: Artifact) -> dict:
     manifest = artifact.file(rootfs.MANIFEST).read_text().splitlines()
     return {
-        "compressed_bytes": artifact.meta["compressed_bytes"],
+        "compressed_bytes": artifact.meta.compressed_bytes,
         "uncompressed_file_bytes": sum(int(line.split("\t")[2]) for line in manifest),
-        "entries": artifact.meta["entries"],
-        "libc_min_kernel": artifact.meta["libc_min_kernel"],
+        "entries": artifact.meta.entries,
+        "libc_min_kernel": artifact.meta.libc_min_kernel,
     }
 
 

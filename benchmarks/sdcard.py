@@ -12,7 +12,6 @@ holding meta.json) the real ones. Prints the figures; writes reports/benchmarks/
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import sys
@@ -27,14 +26,17 @@ from pytest_quill.card import readback, writer
 from pytest_quill.card import recipe as sdcard
 from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.context import Artifact, BuildContext
+from pytest_quill.engine.meta import read_meta
+from pytest_quill.kernel.meta import KernelMeta
 from pytest_quill.profile import load_profile
+from pytest_quill.rootfs.meta import RootfsMeta
 
 PROJECT = Path(__file__).resolve().parent.parent
 GARBAGE = b"\xa5OLD"
 
 
 def published(name: str, folder: Path) -> Artifact:
-    meta = json.loads((folder / "meta.json").read_text())
+    meta = read_meta(folder, {"kernel": KernelMeta, "rootfs": RootfsMeta}[name])
     return Artifact(name, folder.name, folder, "cached", folder / "build.log", meta)
 
 

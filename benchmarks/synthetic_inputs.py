@@ -11,10 +11,31 @@ import tarfile
 from pathlib import Path
 
 from pytest_quill.engine.context import Artifact
+from pytest_quill.kernel.meta import KernelMeta
+from pytest_quill.rootfs.meta import RootfsMeta
 
 RELEASE = "6.1.0-quill"
 MODULES = ("squireos_core", "jester", "typewriter", "wisdom")
 CONFIG_EXT4 = "# Linux/arm 6.1.0 Kernel Configuration\nCONFIG_EXT4_FS=y\nCONFIG_VFAT_FS=y\n"
+
+
+def kernel_meta(**facts) -> KernelMeta:
+    """A kernel build's meta with nothing in it but RELEASE, and FACTS."""
+    blank = dict(
+        release=RELEASE, modules=MODULES, builtin=(), vmlinux=None, uimage={}, sizes={}, ccache=False,
+        ccache_stats={}, config_check={"problems": []}, integration={}, compat={}, kconfig_chain=None,
+        source={},
+    )  # fmt: skip
+    return KernelMeta(**{**blank, **facts})
+
+
+def rootfs_meta(**facts) -> RootfsMeta:
+    """A rootfs build's meta with nothing in it, and FACTS."""
+    blank = dict(
+        arch="armhf", sha256="", compressed_bytes=0, entries=0, backend="host", libc_min_kernel="",
+        suite="bookworm", userland="debian", packages=(), build_packages=(), dev_method="devtmpfs",
+    )  # fmt: skip
+    return RootfsMeta(**{**blank, **facts})
 
 
 def make_kernel(folder: Path, config: str = CONFIG_EXT4, load: int = 0x40008000) -> Artifact:
@@ -54,7 +75,7 @@ def make_kernel(folder: Path, config: str = CONFIG_EXT4, load: int = 0x40008000)
         (drivers / f"{module}.ko").write_bytes(module.encode() * 512)
     deps = [f"kernel/drivers/squireos/{m}.ko: kernel/drivers/squireos/squireos_core.ko" for m in MODULES[1:]]
     (tree / "modules.dep").write_text("kernel/drivers/squireos/squireos_core.ko:\n" + "\n".join(deps) + "\n")
-    return Artifact("kernel", "k" * 16, folder, "built", folder / "build.log", {"release": RELEASE})
+    return Artifact("kernel", "k" * 16, folder, "built", folder / "build.log", kernel_meta())
 
 
 def tar_entry(name, kind, mode, data=b"", link="", major=0, minor=0):
@@ -98,4 +119,4 @@ def make_rootfs(folder: Path, entries=ROOT_ENTRIES) -> Artifact:
         digest = hashlib.sha256(data).hexdigest() if info.type == tarfile.REGTYPE else "-"
         lines.append(f"/{info.name.lstrip('.')}\t{info.mode:04o}\t{len(data)}\t{digest}\t{_TYPES[info.type]}")
     (folder / "manifest.tsv").write_text("\n".join(lines) + "\n")
-    return Artifact("rootfs", "r" * 16, folder, "built", folder / "build.log", {})
+    return Artifact("rootfs", "r" * 16, folder, "built", folder / "build.log", rootfs_meta())

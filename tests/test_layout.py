@@ -9,7 +9,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "pytest_quill"
 # Lower layers never import higher ones; parts of one layer do not import each other.
 LAYERS = [
-    {"errors", "problems", "data", "secrets", "tables", "profile", "digest", "proc", "hooks"},
+    {"errors", "problems", "data", "secrets", "tables", "profile", "digest", "proc", "hooks", "typed_json"},
     {"formats"},
     {"engine"},
     {"kernel", "rootfs", "card", "bench", "report"},

@@ -208,7 +208,7 @@ def check_root_tree(image: Path, profile: Profile, rootfs: Artifact) -> list[str
 
 def check_modules(image: Path, profile: Profile, kernel: Artifact) -> list[str]:
     """The kernel's whole modules tree, byte for byte, owned by root."""
-    release = kernel.meta.get("release", "")
+    release: str = kernel.meta.release
     source = kernel.file(f"modules/lib/modules/{release}")
     files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
     where = f"{image}: partition 2: /lib/modules/{release}"

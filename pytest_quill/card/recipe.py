@@ -16,6 +16,7 @@ import shlex
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from ..digest import file_sha256
 from ..engine.context import Artifact, BuildContext
@@ -26,6 +27,7 @@ from ..profile import Profile
 from . import bootscript, readback, uboot_env
 from . import image as diskimage
 from .image import Partition
+from .meta import CardMeta
 from .preflight import kernel_config_problems, preflight
 
 MIB = diskimage.MIB
@@ -45,6 +47,7 @@ class SdCardRecipe:
     # The image tools are host tools, whatever built the kernel: an old-toolchain
     # builder image (the Nook's) has an mke2fs without -d.
     runs_on = "host"
+    meta_type = CardMeta
 
     def needs(self, profile: Profile) -> tuple[str, ...]:
         return (*self.tools, "mkfs.vfat", "mke2fs", "dumpe2fs", "blkid", "mdir")
@@ -69,17 +72,17 @@ class SdCardRecipe:
             "uboot": uboot_env.identity(profile),
         }
 
-    def build(self, ctx: BuildContext) -> dict:
+    def build(self, ctx: BuildContext) -> CardMeta:
         profile = ctx.profile
         kernel, rootfs = ctx.deps["kernel"], ctx.deps["rootfs"]
         problems = preflight(profile) + kernel_config_problems(profile, kernel.file("config"))
         if problems:
             raise VerifyError("; ".join(problems), log=str(ctx.log_path))
-        release = kernel.meta.get("release", "")
+        release: str = kernel.meta.release  # the card reads the kernel's meta, whatever its class
         modules = kernel.file(f"modules/lib/modules/{release}")
         if not release or not modules.is_dir():
             raise VerifyError(
-                f"{kernel.path}: no modules/lib/modules/{release} (kernel meta 'release')",
+                f"{kernel.path}: no modules/lib/modules/{release} (kernel meta's release)",
                 log=str(ctx.log_path),
             )
         image = ctx.out / "card.img"
@@ -104,12 +107,16 @@ class SdCardRecipe:
         ]
         return self._publish(ctx, image, (boot_part, root_part), files, release)
 
-    def verify(self, artifact: Artifact, profile: Profile, deps: dict[str, Artifact]) -> list[str]:
+    def verify(
+        self, artifact: Artifact[CardMeta], profile: Profile, deps: dict[str, Artifact[Any]]
+    ) -> list[str]:
         """The card read back (card/readback.py): its layout, files and boot script
         against the profile and the kernel and rootfs it was made from."""
         return readback.verify(artifact, profile, deps["kernel"], deps["rootfs"])
 
-    def _fill_boot(self, ctx: BuildContext, image: Path, part: Partition, kernel: Artifact) -> list[dict]:
+    def _fill_boot(
+        self, ctx: BuildContext, image: Path, part: Partition, kernel: Artifact[Any]
+    ) -> list[dict]:
         script = ctx.out / "boot.cmd"
         script.write_text(bootscript.script_text(ctx.profile))
         ctx.run(bootscript.mkimage_argv(script, ctx.out / "boot.scr"))
@@ -128,7 +135,7 @@ class SdCardRecipe:
         image: Path,
         part: Partition,
         work: Path,
-        rootfs: Artifact,
+        rootfs: Artifact[Any],
         modules: Path,
         release: str,
     ) -> None:
@@ -163,7 +170,7 @@ class SdCardRecipe:
         partitions: tuple[Partition, ...],
         files: list[dict],
         release: str,
-    ) -> dict:
+    ) -> CardMeta:
         mapping = bmap.read(bmap.beside(image))
         data_bytes = mapping.mapped_bytes  # what bmaptool writes to a card
         layout = {
@@ -177,14 +184,14 @@ class SdCardRecipe:
             "files": files,
         }
         (ctx.out / "layout.json").write_text(json.dumps(layout, indent=1) + "\n")
-        return {
-            "size_bytes": layout["size_bytes"],
-            "data_bytes": data_bytes,
-            "partitions": layout["partitions"],
-            "boot_files": [f["path"] for f in files if f["partition"] == 1],
-            "release": release,
-            "boot_script_uboot": uboot_env.describe(ctx.profile),
-        }
+        return CardMeta(
+            size_bytes=image.stat().st_size,
+            data_bytes=data_bytes,
+            partitions=tuple(p.as_dict() for p in partitions),
+            boot_files=tuple(f["path"] for f in files if f["partition"] == 1),
+            release=release,
+            boot_script_uboot=uboot_env.describe(ctx.profile),
+        )
 
 
 def _as_root(*steps: list[str]) -> list[str]:

@@ -10,12 +10,14 @@ import argparse
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..engine import backends
 from ..engine.backends.base import Backend
 from ..engine.cache import Cache, damage
 from ..engine.context import Artifact
-from ..engine.produce import key_of, published
+from ..engine.meta import BadMeta, read_meta
+from ..engine.produce import key_of
 from ..engine.recipe import Recipe
 from ..errors import InputError, QuillError
 from ..run.store import recipe_backend
@@ -37,10 +39,10 @@ class DamagedEntry(QuillError):
 class Entry:
     name: str
     key: str  # "" while a dep is not cached: its key is part of this one's
-    artifact: Artifact | None  # None: not in the cache
+    artifact: Artifact[Any] | None  # None: not in the cache
     missing_dep: str = ""
     backend: str = ""  # whose toolchain identity is in the key
-    damage: str = ""  # what differs from its sums; artifact is then None
+    damage: str = ""  # what differs from its sums, or its meta.json's fault; artifact is then None
 
 
 def entries(setup: Setup) -> list[Entry]:
@@ -58,7 +60,7 @@ def entries(setup: Setup) -> list[Entry]:
             )
         return made[0]
 
-    found: dict[str, Artifact] = {}
+    found: dict[str, Artifact[Any]] = {}
     listed = []
     for recipe in in_dep_order(setup.plan.recipes):
         absent = [dep for dep in recipe.deps if dep not in found]
@@ -72,13 +74,18 @@ def entries(setup: Setup) -> list[Entry]:
         path = cache.lookup(recipe.name, key)
         damaged = damage(path) if path else ""
         if path and not damaged:
-            found[recipe.name] = published(recipe.name, key, path, "cached", path / "build.log")
+            try:
+                meta = read_meta(path, recipe.meta_type)
+            except BadMeta as bad:
+                damaged = str(bad)
+            else:
+                found[recipe.name] = Artifact(recipe.name, key, path, "cached", path / "build.log", meta)
         listed.append(Entry(recipe.name, key, found.get(recipe.name), backend=view.name, damage=damaged))
     return listed
 
 
-def in_dep_order(recipes: dict[str, Recipe]) -> list[Recipe]:
-    ordered: list[Recipe] = []
+def in_dep_order(recipes: dict[str, Recipe[Any]]) -> list[Recipe[Any]]:
+    ordered: list[Recipe[Any]] = []
 
     def visit(name: str) -> None:
         if name in recipes and recipes[name] not in ordered:

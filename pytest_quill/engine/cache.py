@@ -32,9 +32,9 @@ from filelock import FileLock, Timeout
 from ..digest import file_sha256
 from ..errors import BenchError, InputError
 from ..proc import pid_alive
+from .meta import META
 from .space import disk_full_line, folder_bytes, is_disk_full
 
-META = "meta.json"
 SUMS = "SHA256SUMS"
 LOCK_WAIT_ENV = "QUILL_LOCK_WAIT_S"
 DEFAULT_LOCK_WAIT_S = 3600.0

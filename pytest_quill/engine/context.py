@@ -8,19 +8,22 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import takewhile
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from ..errors import BenchError, BuildError
 from ..profile import Profile
 from ..secrets import redact
 from .backends.base import Backend
 from .logscan import first_error_line
+from .meta import Meta
 from .space import NO_SPACE, disk_full_line
 
 STEP = "step: "  # a log line "[quill HH:MM:SS] step: LABEL" starts a step
 _SHELLS = {"sh", "bash", "dash"}
+M = TypeVar("M", bound=Meta)
 
 
 def step_label(argv: list) -> str:
@@ -42,15 +45,16 @@ def step_label(argv: list) -> str:
 
 
 @dataclass(frozen=True)
-class Artifact:
-    """A published artifact: a folder of files plus meta.json."""
+class Artifact(Generic[M]):
+    """A published artifact: a folder of files plus meta.json (meta: its recipe's
+    Meta, read and checked by engine/meta.py)."""
 
     name: str
     key: str
     path: Path
-    status: str  # built | cached
+    status: str  # built | cached | pulled
     log: Path
-    meta: dict = field(default_factory=dict)
+    meta: M
 
     def file(self, relative: str) -> Path:
         return self.path / relative
@@ -63,7 +67,7 @@ class BuildContext:
     out: Path  # empty folder; published atomically when build() returns
     log_path: Path
     backend: Backend
-    deps: dict[str, Artifact]
+    deps: dict[str, Artifact[Any]]
     jobs: int  # make -j: leaves room for the other artifact built beside this one
     work_root: Path  # persistent workspaces (incremental trees) under the cache
     project_root: Path

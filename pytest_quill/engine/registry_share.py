@@ -8,21 +8,21 @@ the build)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .cache import META, Cache
 from .context import Artifact
+from .meta import BadMeta, M, read_meta
 from .registry_errors import RegistryError
 
 if TYPE_CHECKING:  # the client (oras) is loaded by open_registry, for runs that share
     from .registry import ArtifactRegistry, Transfer
 
 # The artifact's own verifier (gate 2's, the card's read-back): one line per broken fact.
-Verifier = Callable[[Artifact, dict[str, Artifact]], list[str]]
+Verifier = Callable[[Artifact[Any], dict[str, Artifact[Any]]], list[str]]
 # What is said: a line for the build log, and whether it is a warning for the terminal.
 Note = Callable[[str, bool], None]
 
@@ -36,9 +36,18 @@ class Sharing:
 
 
 def pull_entry(
-    sharing: Sharing, cache: Cache, name: str, key: str, deps: dict[str, Artifact], log: Path, note: Note
-) -> Path | None:
-    """The key's entry published from the registry, or None (not there, or refused: said)."""
+    sharing: Sharing,
+    cache: Cache,
+    name: str,
+    key: str,
+    kind: type[M],
+    deps: dict[str, Artifact[Any]],
+    log: Path,
+    note: Note,
+) -> Artifact[M] | None:
+    """The key's entry published from the registry, or None (not there, or refused: said).
+    Its meta.json is read as KIND, as a cached entry's is (engine/meta.py), before the
+    verifier sees it."""
     registry = sharing.registry
     with cache.staging(name, key) as scratch:
         try:
@@ -50,24 +59,12 @@ def pull_entry(
             note(f"not in the cache registry: {registry.target.reference(name, key)}", False)
             return None
         try:
-            meta = json.loads((scratch / META).read_text())
-        except ValueError:
-            meta = None
-        staged = Artifact(
-            name=name,
-            key=key,
-            path=scratch,
-            status="pulled",
-            log=log,
-            meta=meta if isinstance(meta, dict) else {},
-        )
-        problems = (
-            [f"{META} is no JSON object"]
-            if not isinstance(meta, dict)
-            else sharing.verify(staged, deps)
-            if sharing.verify
-            else []
-        )
+            meta = read_meta(scratch, kind, where=f"{transfer.reference}: {META}")
+        except BadMeta as bad:
+            note(f"warning: {bad}; pulled, but not used: building it here", True)
+            return None
+        staged = Artifact(name=name, key=key, path=scratch, status="pulled", log=log, meta=meta)
+        problems = sharing.verify(staged, deps) if sharing.verify else []
         if problems:
             note(
                 f"warning: {transfer.reference}: pulled, but its verifier refuses it "
@@ -82,7 +79,7 @@ def pull_entry(
         False,
     )
     sharing.on_transfer("pulled", transfer)
-    return path
+    return replace(staged, path=path)
 
 
 def push_entry(sharing: Sharing, path: Path, name: str, key: str, note: Note) -> None:

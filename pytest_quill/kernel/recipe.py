@@ -2,10 +2,10 @@
 
 Artifact folder: uImage, zImage, config, System.map, Module.symvers,
 modules/lib/modules/<release>/... (SquireOS under kernel/drivers/squireos/).
-meta: release, modules (load order), builtin, config_check, kconfig_chain,
-integration, compat (the patches applied to the tree: name, sha256, status),
-vmlinux (entry, allocated sections), uimage (header fields), sizes, ccache,
-ccache_stats (this build's hits and misses, local and remote).
+meta (KernelMeta, kernel/meta.py): release, modules (load order), builtin,
+config_check, kconfig_chain, integration, compat (the patches applied to the tree:
+name, sha256, status), vmlinux (entry, allocated sections), uimage (header
+fields), sizes, ccache, ccache_stats (this build's hits and misses, local and remote).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock
 
@@ -28,6 +29,7 @@ from . import modules as kernel_modules
 from . import tree as kernel_tree
 from . import verify as kernel_verify
 from .make import KernelMake, read_stats, stats_record
+from .meta import KernelMeta
 
 OUTPUT_FILES = kernel_verify.OUTPUT_FILES
 
@@ -39,6 +41,7 @@ class KernelRecipe:
     version = "2"
     evidence = ("config",)  # attached to the report beside the build log
     runs_on = "any"
+    meta_type = KernelMeta
 
     def needs(self, profile: Profile) -> tuple[str, ...]:
         """The programs this profile's build calls (one cross compiler, not both)."""
@@ -83,7 +86,7 @@ class KernelRecipe:
             "modules": {p.name: _file_hash(p) for p in sorted(modules.iterdir()) if p.is_file()},
         }
 
-    def build(self, ctx: BuildContext) -> dict:
+    def build(self, ctx: BuildContext) -> KernelMeta:
         settings = ctx.profile.kernel
         identity = kernel_tree.source_identity(settings.source, ctx.project_root)
         if (
@@ -108,21 +111,22 @@ class KernelRecipe:
             make = _kernel_make(ctx, tree, label)
             final, config_check = _configure(ctx, make, tree, integration)
             release, ccache_stats = _compile(ctx, make, final)
-            meta = _collect(ctx, make, final, release)
-        return {
-            **meta,
-            "ccache_stats": ccache_stats,
-            "config_check": config_check,
-            "integration": integration,
-            "compat": {"folder": str(settings.compat_patches or ""), "patches": patches},
-            "kconfig_chain": kconfig.source_chain(
-                tree, ctx.profile.target.arch, kernel_config.SQUIREOS_KCONFIG
-            ),
-            "source": identity,
-            "ccache": make.ccache_dir is not None,
-        }
+            collected = _collect(ctx, make, final, release)
+        chain = kconfig.source_chain(tree, ctx.profile.target.arch, kernel_config.SQUIREOS_KCONFIG)
+        return KernelMeta(
+            **collected,
+            ccache_stats=ccache_stats,
+            config_check=config_check,
+            integration=integration,
+            compat={"folder": str(settings.compat_patches or ""), "patches": patches},
+            kconfig_chain=None if chain is None else tuple(chain),
+            source=identity,
+            ccache=make.ccache_dir is not None,
+        )
 
-    def verify(self, artifact: Artifact, profile: Profile, deps: dict[str, Artifact]) -> list[str]:
+    def verify(
+        self, artifact: Artifact[KernelMeta], profile: Profile, deps: dict[str, Artifact[Any]]
+    ) -> list[str]:
         """Gate 2's facts of the kernel (kernel/verify.py): its uImage, entry, modules."""
         return kernel_verify.verify(artifact, profile)
 
@@ -248,7 +252,8 @@ def _ccache_counters(ctx: BuildContext, make: KernelMake, when: str) -> dict[str
     return read_stats(dest.read_text())
 
 
-def _collect(ctx: BuildContext, make: KernelMake, final: dict, release: str) -> dict:
+def _collect(ctx: BuildContext, make: KernelMake, final: dict, release: str) -> dict[str, Any]:
+    """KernelMeta's fields read from the build's outputs."""
     out = ctx.out
     shutil.copyfile(make.image("zImage"), out / "zImage")
     shutil.copyfile(make.build_dir / ".config", out / "config")
@@ -262,8 +267,8 @@ def _collect(ctx: BuildContext, make: KernelMake, final: dict, release: str) -> 
         _install_modules(ctx, make, release)
     return {
         "release": release,
-        "modules": modules,
-        "builtin": kernel_modules.built_as(final, "y"),
+        "modules": tuple(modules),
+        "builtin": tuple(kernel_modules.built_as(final, "y")),
         "vmlinux": kernel_verify.vmlinux_record(make.build_dir / "vmlinux"),
         "uimage": uimage.read_header(out / "uImage").as_meta(),
         "sizes": {name: (out / name).stat().st_size for name in ("uImage", "zImage")},

@@ -21,6 +21,7 @@ from ..formats import elf, kconfig, uimage
 from ..profile import Profile
 from . import config as kernel_config
 from . import modules as kernel_modules
+from .meta import KernelMeta
 
 OUTPUT_FILES = ("uImage", "zImage", "config", "System.map")
 TEXT_SYMBOLS = ("stext", "_text")  # not _stext: on 6.1 it is .text's start, past .head.text
@@ -42,7 +43,7 @@ def vmlinux_record(vmlinux: Path) -> dict[str, Any]:
     }
 
 
-def verify(artifact: Artifact, profile: Profile) -> list[str]:
+def verify(artifact: Artifact[KernelMeta], profile: Profile) -> list[str]:
     """One line per broken fact of the kernel artifact (gate 2)."""
     missing = [
         f"{artifact.file(name)}: missing" for name in OUTPUT_FILES if not artifact.file(name).is_file()
@@ -55,18 +56,16 @@ def verify(artifact: Artifact, profile: Profile) -> list[str]:
         artifact.file("uImage"),
         artifact.file("zImage"),
         artifact.file("System.map"),
-        artifact.meta.get("vmlinux"),
+        artifact.meta.vmlinux,
     )
-    problems += kernel_config.problem_lines(artifact.meta.get("config_check", {}))
-    if artifact.meta.get("kconfig_chain") is None:
+    problems += kernel_config.problem_lines(artifact.meta.config_check)
+    if artifact.meta.kconfig_chain is None:
         problems.append(
             f"{kernel_config.SQUIREOS_KCONFIG} is not sourced by any file "
             f"ARCH={profile.target.arch} reads (kernel.kconfig_parent = "
             f"{profile.kernel.kconfig_parent})"
         )
-    problems += kernel_modules.check(
-        artifact.path, artifact.meta.get("release", ""), final, profile.kernel.squireos
-    )
+    problems += kernel_modules.check(artifact.path, artifact.meta.release, final, profile.kernel.squireos)
     return problems
 
 

@@ -19,6 +19,7 @@ from allure_commons.types import AttachmentType
 
 from ..digest import file_sha256
 from ..engine.cache import META, SUMS
+from ..engine.meta import BadMeta, Meta, read_meta
 from ..errors import QuillError
 from .rundata import ArtifactResult, RunRecord, as_record
 from .streams import story_of
@@ -169,11 +170,16 @@ def write_run_files(
     record: RunRecord | Mapping[str, Any],
     profile_name: str,
     extra_env: Mapping[str, object] | None = None,
+    meta_types: Mapping[str, type[Meta]] | None = None,
 ) -> list[Path]:
-    """environment.properties and categories.json (controller only)."""
+    """environment.properties and categories.json (controller only); META_TYPES: each
+    artifact's meta class, whose environment() adds to the artifact's entries."""
     folder = Path(results_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    entries = {**environment(record, profile_name), **{k: str(v) for k, v in (extra_env or {}).items()}}
+    entries = {
+        **environment(record, profile_name, meta_types),
+        **{k: str(v) for k, v in (extra_env or {}).items()},
+    }
     properties = folder / "environment.properties"
     properties.write_text(
         "".join(f"{_escape(k, True)}={_escape(v, False)}\n" for k, v in entries.items()), encoding="utf-8"
@@ -183,13 +189,18 @@ def write_run_files(
     return [properties, categories_file]
 
 
-def environment(record: RunRecord | Mapping[str, Any], profile_name: str) -> dict[str, str]:
-    """What the run was made of: profile, backend, tool versions, commit,
-    the artifacts' keys and the sha256 of their files, the kernel release."""
+def environment(
+    record: RunRecord | Mapping[str, Any],
+    profile_name: str,
+    meta_types: Mapping[str, type[Meta]] | None = None,
+) -> dict[str, str]:
+    """What the run was made of: profile, backend, tool versions, commit, the
+    artifacts' keys, what their meta shows (the kernel release) and the sha256 of
+    their files."""
     record = as_record(record)
     entries = {"profile": profile_name, "backend": record.backend, "workers": str(record.workers)}
     for artifact in record.artifacts:
-        entries.update(_artifact_entries(artifact))
+        entries.update(_artifact_entries(artifact, (meta_types or {}).get(artifact.name)))
     entries["qemu"] = _first_line(["qemu-system-arm", "--version"])
     entries["u-boot-qemu"] = _first_line(["dpkg-query", "-W", "-f=${Version}", "u-boot-qemu"])
     entries["git.commit"] = _git_commit(record.project or ".")
@@ -199,7 +210,7 @@ def environment(record: RunRecord | Mapping[str, Any], profile_name: str) -> dic
     return {k: v for k, v in entries.items() if v}
 
 
-def _artifact_entries(artifact: ArtifactResult) -> dict[str, str]:
+def _artifact_entries(artifact: ArtifactResult, meta_type: type[Meta] | None) -> dict[str, str]:
     name = artifact.name or "?"
     entries = {f"{name}.key": artifact.key, f"{name}.status": artifact.status}
     for kind, copy in (("pulled", artifact.pulled), ("pushed", artifact.pushed)):
@@ -208,21 +219,17 @@ def _artifact_entries(artifact: ArtifactResult) -> dict[str, str]:
     folder = Path(artifact.path) if artifact.path else None
     if folder is None or not folder.is_dir():
         return entries
-    meta = _meta(folder)
-    if meta.get("release"):
-        entries[f"{name}.release"] = str(meta["release"])
+    if meta_type is not None:
+        try:
+            shown = read_meta(folder, meta_type).environment()
+        except BadMeta as bad:  # the run read it: changed since, by hand
+            shown = {"meta": str(bad)}
+        entries.update({f"{name}.{key}": value for key, value in shown.items()})
     for path in sorted(
         p for p in folder.iterdir() if p.is_file() and p.name not in (META, SUMS) and p.suffix != ".log"
     ):
         entries[f"{name}.{path.name}.sha256"] = file_sha256(path)
     return entries
-
-
-def _meta(folder: Path) -> dict[str, object]:
-    try:
-        return json.loads((folder / "meta.json").read_text())
-    except (OSError, ValueError):
-        return {}
 
 
 def _first_line(argv: list[str]) -> str:

@@ -14,48 +14,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from types import UnionType
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar
 
 from ..errors import InputError
+
+# CorruptRecord and Json: the run and the reports import them from here.
+from ..typed_json import CorruptRecord as CorruptRecord
+from ..typed_json import Entry as _Entry
+from ..typed_json import Json as Json
+from ..typed_json import read_as
 
 NAME = "quill-run.json"
 SCHEMA_VERSION = 1
 
 # The plan's figures (report/metrics.py): a name -> a number, a chain of names, or None.
 Figures = dict[str, Any]
-Json = dict[str, Any]
 T = TypeVar("T")
-
-
-class CorruptRecord(ValueError):
-    """A value of the wrong shape, named by where it is: `artifacts[2].start: ...`."""
-
-
-class _Entry:
-    """to_json(): every field (nested entries as theirs, tuples as lists) but those
-    absent() names: the keys the record leaves out of such an entry."""
-
-    def absent(self) -> set[str]:
-        return set()
-
-    def to_json(self) -> Json:
-        gone = self.absent()
-        return {
-            f.name: _json(getattr(self, f.name))
-            for f in fields(self)  # type: ignore[arg-type]
-            if f.name not in gone
-        }
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, _Entry):
-        return value.to_json()
-    if isinstance(value, tuple):
-        return [_json(item) for item in value]
-    return dict(value) if isinstance(value, Mapping) else value
 
 
 @dataclass(frozen=True)
@@ -214,52 +190,13 @@ class RunRecord(_Entry):
     def from_json(cls, data: Any) -> RunRecord:
         """The record of DATA (its JSON form); CorruptRecord naming the first bad value.
         Keys it does not know are ignored (newer writers may add some)."""
-        return _read(cls, data, "")
+        return read_as(cls, data, "")
 
 
 def from_json(cls: type[T], data: Any, where: str = "") -> T:
     """An entry of the run's shared folder (an artifact's or a gate's published
     result, an event) as its type; CorruptRecord naming the first bad value."""
-    return _read(cls, data, where)
-
-
-def _read(cls: type[T], data: Any, where: str) -> T:
-    if not isinstance(data, dict):
-        raise CorruptRecord(f"{where.rstrip('.') or 'the record'}: {data!r} is not an object")
-    hints = get_type_hints(cls)
-    read = fields(cls)  # type: ignore[arg-type]  # T: one of the entries above
-    values = {f.name: _value(hints[f.name], data[f.name], f"{where}{f.name}") for f in read if f.name in data}
-    try:
-        return cls(**values)
-    except TypeError as exc:  # a key it cannot do without is missing
-        raise CorruptRecord(f"{where.rstrip('.') or 'the record'}: {exc}") from None
-
-
-def _value(hint: Any, value: Any, where: str) -> Any:
-    """VALUE as HINT says (a nested entry read as its class), or CorruptRecord."""
-    origin, args = get_origin(hint), get_args(hint)
-    if origin in (Union, UnionType):
-        if value is None and type(None) in args:
-            return None
-        hint = next(arg for arg in args if arg is not type(None))
-        origin, args = get_origin(hint), get_args(hint)
-    if hint is Any:
-        return value
-    if origin is tuple and isinstance(value, list):
-        return tuple(_value(args[0], item, f"{where}[{index}]") for index, item in enumerate(value))
-    if is_dataclass(hint):
-        return _read(hint, value, f"{where}.")  # type: ignore[arg-type]
-    if origin in (dict, Mapping) and isinstance(value, dict):
-        return value
-    if hint in (int, float) and isinstance(value, int | float) and not isinstance(value, bool):
-        return value if hint is float or isinstance(value, int) else _wrong(value, hint, where)
-    if hint in (str, bool) and isinstance(value, hint):
-        return value
-    return _wrong(value, hint, where)
-
-
-def _wrong(value: Any, hint: Any, where: str) -> Any:
-    raise CorruptRecord(f"{where}: {value!r} is not {getattr(hint, '__name__', hint)}")
+    return read_as(cls, data, where)
 
 
 def as_record(record: RunRecord | Mapping[str, Any]) -> RunRecord:

@@ -12,8 +12,7 @@ either path, so neither needs binfmt. The tarball is written here, the same
 way for both.
 
 Artifact folder: rootfs.tar.gz, manifest.tsv (path, octal mode, size,
-sha256 or '-', type). meta: arch, sha256, compressed_bytes, entries, backend,
-libc_min_kernel, suite, userland, packages, build_packages, dev_method.
+sha256 or '-', type). meta: RootfsMeta (rootfs/meta.py).
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ from ..formats.version import format_version
 from ..profile import Profile
 from . import debian_index
 from . import verify as rootfs_verify
+from .meta import RootfsMeta
 
 MIRROR = "http://deb.debian.org/debian"
 ARCHIVE_MIRROR = "http://archive.debian.org/debian"
@@ -69,6 +69,7 @@ class RootfsRecipe:
     version = "2"
     evidence = ("manifest.tsv",)  # attached to the report beside the build log
     runs_on = "any"
+    meta_type = RootfsMeta
 
     def needs(self, profile: Profile) -> tuple[str, ...]:
         fetch = ("apt-get", "dpkg-deb")
@@ -99,7 +100,7 @@ class RootfsRecipe:
             },
         }
 
-    def build(self, ctx: BuildContext) -> dict:
+    def build(self, ctx: BuildContext) -> RootfsMeta:
         check_suite_reachable(ctx.profile, str(ctx.log_path))
         scratch = Path(tempfile.mkdtemp(prefix="rootfs-", dir=ctx.workspace("rootfs")))
         try:
@@ -112,7 +113,7 @@ class RootfsRecipe:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def verify(self, artifact: Artifact, profile: Profile, deps: dict[str, Artifact]) -> list[str]:
+    def verify(self, artifact: Artifact[RootfsMeta], profile: Profile, deps: dict) -> list[str]:
         """Gate 2's facts of the rootfs (rootfs/verify.py): its programs, links, budget."""
         return rootfs_verify.verify(artifact, profile)
 
@@ -270,31 +271,30 @@ def _native_debian_arch() -> str:
     return debian_arch_of(None)
 
 
-def _package(ctx: BuildContext, tree: Path) -> dict:
-    profile = ctx.profile
+def _package(ctx: BuildContext, tree: Path) -> RootfsMeta:
     path = ctx.out / TARBALL
     entries = tarball.write(tree, path, DEVICES)
     tarball.write_manifest(entries, ctx.out / MANIFEST)
     floors = rootfs_verify.kernel_floors(rootfs_verify.read_contents(path))
-    meta = {
-        "arch": profile.target.debian_arch,
-        "sha256": file_sha256(path),
-        "compressed_bytes": path.stat().st_size,
-        "entries": len(entries),
-        "backend": ctx.backend.name,
-        "libc_min_kernel": format_version(max(floors.values())) if floors else "",
-        "suite": profile.rootfs.suite,
-        "userland": profile.rootfs.userland,
-        "packages": _lines(tree / PACKAGES_FILE),
-        "build_packages": _lines(tree / BUILD_PACKAGES_FILE),
-        "dev_method": dev_method(profile),
-    }
+    meta = RootfsMeta(
+        arch=ctx.profile.target.debian_arch,
+        sha256=file_sha256(path),
+        compressed_bytes=path.stat().st_size,
+        entries=len(entries),
+        backend=ctx.backend.name,
+        libc_min_kernel=format_version(max(floors.values())) if floors else "",
+        suite=ctx.profile.rootfs.suite,
+        userland=ctx.profile.rootfs.userland,
+        packages=_lines(tree / PACKAGES_FILE),
+        build_packages=_lines(tree / BUILD_PACKAGES_FILE),
+        dev_method=dev_method(ctx.profile),
+    )
     ctx.note(
-        f"rootfs: {meta['entries']} entries, {meta['compressed_bytes']} bytes, "
-        f"sha256 {meta['sha256']}, libc needs kernel {meta['libc_min_kernel'] or '-'}"
+        f"rootfs: {meta.entries} entries, {meta.compressed_bytes} bytes, "
+        f"sha256 {meta.sha256}, libc needs kernel {meta.libc_min_kernel or '-'}"
     )
     return meta
 
 
-def _lines(path: Path) -> list[str]:
-    return path.read_text().splitlines() if path.exists() else []
+def _lines(path: Path) -> tuple[str, ...]:
+    return tuple(path.read_text().splitlines()) if path.exists() else ()

@@ -39,7 +39,8 @@ def finish_run(run: QuillRun, made: RunRecord | Mapping[str, Any], results: str 
     run.record_path = record.write_record(typed, run.options.reports)
     # The JSON form, as written: plugin.py's terminal summary reads it so.
     run.record = typed.to_json()
-    written = publish_run(typed, run.options.reports, results, run.profile.path)
+    meta_types = {name: recipe.meta_type for name, recipe in run.plan.recipes.items()}
+    written = publish_run(typed, run.options.reports, results, run.profile.path, meta_types=meta_types)
     run.chart_path = written[0]
     if not results:
         run.report_problem = "no Allure results (give --alluredir reports/allure-results)"

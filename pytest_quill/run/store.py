@@ -26,6 +26,7 @@ from ..engine.backends.base import Backend
 from ..engine.backends.host import HostBackend
 from ..engine.cache import LOCK_WAIT_ENV, Cache, lock_wait_s
 from ..engine.context import Artifact
+from ..engine.meta import BadMeta, meta_json, meta_of
 from ..engine.produce import build_or_reuse, key_of
 from ..engine.recipe import Recipe
 from ..engine.registry_share import Sharing
@@ -39,7 +40,7 @@ if TYPE_CHECKING:  # the registry client (oras) is loaded only by runs that shar
 
 # An artifact's own verifier, as the plan declares it (gate 2's, the card's read-back):
 # (artifact, profile, the artifacts it is made from) -> one line per broken fact.
-PlanVerifier = Callable[[Artifact, Profile, dict[str, Artifact]], list[str]]
+PlanVerifier = Callable[[Artifact[Any], Profile, dict[str, Artifact[Any]]], list[str]]
 
 
 def recipe_backend(recipe: Recipe, profile: Profile, backend: Callable[[], Backend]) -> Backend:
@@ -188,7 +189,7 @@ class Store:
             entry.set(
                 status=artifact.status,
                 path=str(artifact.path),
-                meta=artifact.meta,
+                meta=meta_json(artifact.meta),
                 files=tuple(sorted(p.name for p in artifact.path.iterdir())),
             )
         except ArtifactUnavailable as exc:
@@ -276,14 +277,13 @@ class Store:
                 root=result.root or result.name,
                 kind=result.failure or "build",
             )
-        return Artifact(
-            name=result.name,
-            key=result.key,
-            path=Path(result.path),
-            status=result.status,
-            log=Path(result.log),
-            meta=result.meta or {},
-        )
+        try:  # as its maker read or wrote it: only a bug or a hand edit fails here
+            meta = meta_of(
+                result.meta, self.recipes[result.name].meta_type, f"{self.state.state}: {result.name}"
+            )
+        except BadMeta as bad:
+            raise BenchError(f"{bad}; run again") from None
+        return Artifact(result.name, result.key, Path(result.path), result.status, Path(result.log), meta)
 
 
 class _Entry:

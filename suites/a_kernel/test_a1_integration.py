@@ -14,37 +14,37 @@ pytestmark = pytest.mark.gate(1)
 
 
 def test_kconfig_sourced_from_the_profiles_kconfig_parent(kernel_uimage, profile):
-    integration = kernel_uimage.meta["integration"]
+    integration = kernel_uimage.meta.integration
     assert integration["kconfig_parent"] == profile.kernel.kconfig_parent
     assert integration["source_line"] == 'source "drivers/squireos/Kconfig"'
     assert profile.kernel.kconfig_parent in integration["edited"]
 
 
 def test_drivers_makefile_descends_into_squireos(kernel_uimage):
-    integration = kernel_uimage.meta["integration"]
+    integration = kernel_uimage.meta.integration
     assert integration["makefile"] == "drivers/Makefile"
     assert integration["makefile_line"].split() == ["obj-$(CONFIG_SQUIREOS)", "+=", "squireos/"]
 
 
 def test_squireos_kconfig_reachable_from_the_arch_kconfig(kernel_uimage, profile):
-    chain = kernel_uimage.meta["kconfig_chain"]
+    chain = kernel_uimage.meta.kconfig_chain
     assert chain, (
         f"drivers/squireos/Kconfig is not reached from ARCH={profile.target.arch}'s "
         f"Kconfig (sourced from {profile.kernel.kconfig_parent})"
     )
-    assert chain[-2:] == [profile.kernel.kconfig_parent, "drivers/squireos/Kconfig"]
+    assert chain[-2:] == (profile.kernel.kconfig_parent, "drivers/squireos/Kconfig")
 
 
 def test_release_is_of_the_profiles_kernel_version(kernel_uimage, profile):
-    release = kernel_uimage.meta["release"]
+    release = kernel_uimage.meta.release
     # 6.1 -> 6.1.192-quill; 2.6.29 -> 2.6.29-omap1 (the tree's EXTRAVERSION)
     assert re.match(rf"{re.escape(profile.kernel.version)}([.-]|$)", release), release
 
 
 def test_squireos_built_as_the_profile_asks(kernel_uimage, profile):
     everything = [name for name, _ in kernel_modules.SQUIREOS_MODULES]
-    key = "modules" if profile.kernel.squireos == "m" else "builtin"
-    assert kernel_uimage.meta[key] == everything
+    built = kernel_uimage.meta.modules if profile.kernel.squireos == "m" else kernel_uimage.meta.builtin
+    assert list(built) == everything
 
 
 def test_images_were_made(kernel_uimage):

@@ -39,7 +39,7 @@ def test_uimage_within_size_budget(kernel_uimage, profile):
 def ko(kernel_uimage, profile, request):
     if profile.kernel.squireos != "m":
         pytest.skip("SquireOS is built in for this profile (kernel.squireos = y)")
-    return kernel_modules.ko_path(kernel_uimage.path, kernel_uimage.meta["release"], request.param)
+    return kernel_modules.ko_path(kernel_uimage.path, kernel_uimage.meta.release, request.param)
 
 
 @pytest.mark.parametrize("ko", MODULES, indirect=True)
@@ -51,7 +51,7 @@ def test_module_has_no_unresolved_symbol(ko, kernel_uimage):
 @pytest.mark.parametrize("ko", MODULES, indirect=True)
 def test_module_vermagic_is_the_kernel_release(ko, kernel_uimage):
     vermagic = elf.modinfo(ko)["vermagic"]
-    assert vermagic.split()[0] == kernel_uimage.meta["release"]
+    assert vermagic.split()[0] == kernel_uimage.meta.release
 
 
 @pytest.mark.parametrize("ko", MODULES, indirect=True)
@@ -70,7 +70,7 @@ def test_proc_root_exported_by_squireos_core(kernel_uimage, profile):
 def test_depmod_loads_the_core_before_every_feature_module(kernel_uimage, profile):
     if profile.kernel.squireos != "m":
         pytest.skip("SquireOS is built in for this profile (kernel.squireos = y)")
-    root = kernel_modules.modules_root(kernel_uimage.path, kernel_uimage.meta["release"])
+    root = kernel_modules.modules_root(kernel_uimage.path, kernel_uimage.meta.release)
     deps = dict(line.split(":", 1) for line in (root / "modules.dep").read_text().splitlines())
     core = f"{kernel_modules.KO_DIR}/squireos_core.ko"
     for name in MODULES[1:]:
@@ -86,7 +86,7 @@ def test_squireos_code_is_where_the_profile_puts_it(kernel_uimage, profile):
         assert in_image == MODULES
     else:
         assert in_image == []
-        release = kernel_uimage.meta["release"]
+        release = kernel_uimage.meta.release
         assert [
             n for n in MODULES if not kernel_modules.ko_path(kernel_uimage.path, release, n).is_file()
         ] == []

@@ -26,28 +26,28 @@ def text_of(rootfs_tarball, path: str) -> str:
 
 
 def test_rootfs_built_for_the_profiles_debian_architecture(rootfs_tarball, profile):
-    assert rootfs_tarball.meta["arch"] == profile.target.debian_arch
-    assert rootfs_tarball.meta["suite"] == profile.rootfs.suite
+    assert rootfs_tarball.meta.arch == profile.target.debian_arch
+    assert rootfs_tarball.meta.suite == profile.rootfs.suite
 
 
 def test_backend_that_built_it_is_recorded(rootfs_tarball):
-    assert rootfs_tarball.meta["backend"] in ("host", "docker")
+    assert rootfs_tarball.meta.backend in ("host", "docker")
 
 
 def test_tarball_and_manifest_are_published_side_by_side(rootfs_tarball):
-    assert rootfs_tarball.file(rootfs.TARBALL).stat().st_size == rootfs_tarball.meta["compressed_bytes"]
+    assert rootfs_tarball.file(rootfs.TARBALL).stat().st_size == rootfs_tarball.meta.compressed_bytes
     lines = rootfs_tarball.file(rootfs.MANIFEST).read_text().splitlines()
-    assert len(lines) == rootfs_tarball.meta["entries"]
+    assert len(lines) == rootfs_tarball.meta.entries
 
 
 def test_every_profile_package_was_installed(rootfs_tarball, profile):
-    installed = {line.split()[0] for line in rootfs_tarball.meta["packages"]}
+    installed = {line.split()[0] for line in rootfs_tarball.meta.packages}
     assert set(profile.rootfs.packages) <= installed
 
 
 def test_userland_is_the_kind_the_profile_names(rootfs_tarball, profile):
-    assert rootfs_tarball.meta["userland"] == profile.rootfs.userland
-    built_with = {line.split()[0] for line in rootfs_tarball.meta["build_packages"]}
+    assert rootfs_tarball.meta.userland == profile.rootfs.userland
+    built_with = {line.split()[0] for line in rootfs_tarball.meta.build_packages}
     assert built_with == set(rootfs.build_packages(profile))
 
 
@@ -84,5 +84,5 @@ def test_squireos_modules_load_core_first(rootfs_tarball):
 
 def test_dev_is_filled_the_way_the_profile_allows(rootfs_tarball, profile):
     method = "devtmpfs" if "devtmpfs" in profile.rootfs.init_features else "mdev"
-    assert rootfs_tarball.meta["dev_method"] == method
+    assert rootfs_tarball.meta.dev_method == method
     assert (method == "mdev") == ("mdev -s" in text_of(rootfs_tarball, "etc/init.d/dev"))

@@ -76,4 +76,4 @@ def test_no_docs_locales_man_pages_or_apt_caches(contents):
 
 
 def test_sha256_in_meta_is_the_tarballs(rootfs_tarball):
-    assert file_sha256(rootfs_tarball.file(rootfs.TARBALL)) == rootfs_tarball.meta["sha256"]
+    assert file_sha256(rootfs_tarball.file(rootfs.TARBALL)) == rootfs_tarball.meta.sha256

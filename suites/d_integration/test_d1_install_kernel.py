@@ -13,7 +13,7 @@ def test_boot_files_are_in_the_profiles_order_bootloader_first(sd_card, profile)
     boot, _ = diskimage.layout(profile.sdcard)
     names = diskimage.fat_names(sd_card.file("card.img"), boot)
     expected = [path.name for path in profile.boot.bootloader_files] + ["uImage", "boot.scr"]
-    assert names[: len(expected)] == expected == sd_card.meta["boot_files"]
+    assert names[: len(expected)] == expected == list(sd_card.meta.boot_files)
 
 
 def test_boot_files_match_their_sources_byte_for_byte(sd_card, profile, kernel_uimage):

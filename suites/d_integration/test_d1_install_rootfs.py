@@ -13,7 +13,7 @@ def test_root_filesystem_holds_every_manifest_entry_with_its_checksum(sd_card, p
 
 
 def test_kernel_modules_are_installed_for_the_kernels_release(sd_card, profile, kernel_uimage):
-    assert sd_card.meta["release"] == kernel_uimage.meta["release"]
+    assert sd_card.meta.release == kernel_uimage.meta.release
     assert readback.check_modules(sd_card.file("card.img"), profile, kernel_uimage) == []
 
 

@@ -12,17 +12,17 @@ pytestmark = pytest.mark.gate(2)
 
 def test_card_image_is_the_profiles_power_of_two_size(sd_card, profile):
     size = sd_card.file("card.img").stat().st_size
-    assert size == profile.sdcard.image_mib << 20 == sd_card.meta["size_bytes"]
+    assert size == profile.sdcard.image_mib << 20 == sd_card.meta.size_bytes
     assert size & (size - 1) == 0
 
 
 def test_image_fits_the_smallest_card_the_profile_accepts(sd_card, profile):
-    assert sd_card.meta["size_bytes"] <= profile.sdcard.min_device_bytes
+    assert sd_card.meta.size_bytes <= profile.sdcard.min_device_bytes
 
 
 def test_partition_table_is_dos_with_bootable_fat_then_root(sd_card, profile):
     assert readback.check_partitions(sd_card.file("card.img"), profile) == []
-    assert sd_card.meta["partitions"] == [p.as_dict() for p in diskimage.layout(profile.sdcard)]
+    assert sd_card.meta.partitions == tuple(p.as_dict() for p in diskimage.layout(profile.sdcard))
 
 
 def test_boot_partition_is_fat_and_root_partition_is_the_profiles_filesystem(sd_card, profile, kernel_uimage):

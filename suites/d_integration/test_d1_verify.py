@@ -20,4 +20,4 @@ def test_real_card_is_written_and_reads_back_equal(sd_card, profile, request):
     report = writer.write_card(
         sd_card.file("card.img"), device, profile, confirm=request.config.getoption("quill_sd_confirm")
     )
-    assert report.written_bytes >= sd_card.meta["data_bytes"] > 0
+    assert report.written_bytes >= sd_card.meta.data_bytes > 0

@@ -72,5 +72,5 @@ def test_the_running_kernel_is_the_one_built(device, kernel_uimage, profile):
     """The card booted this run's kernel: its release, of the profile's version (2.6.29 on
     the Nook and its twin)."""
     running = device.output("uname -r")
-    assert running == kernel_uimage.meta["release"]
+    assert running == kernel_uimage.meta.release
     assert running.startswith(profile.kernel.version)

@@ -85,9 +85,9 @@ def test_layout_and_meta_describe_the_card(qemu_card):
     assert [p["fs"] for p in layout["partitions"]] == ["fat16", "ext4"]
     ko = [f for f in layout["files"] if f["path"].endswith("/squireos_core.ko")]
     assert ko and ko[0]["partition"] == 2
-    assert card.meta["boot_files"] == ["uImage", "boot.scr"]
-    assert card.meta["release"] == kernel.meta["release"]
-    assert card.meta["size_bytes"] == layout["size_bytes"] == 64 << 20
+    assert card.meta.boot_files == ("uImage", "boot.scr")
+    assert card.meta.release == kernel.meta.release
+    assert card.meta.size_bytes == layout["size_bytes"] == 64 << 20
 
 
 def test_image_is_sparse_yet_every_block_the_root_fs_uses_is_data(qemu_card):
@@ -95,7 +95,7 @@ def test_image_is_sparse_yet_every_block_the_root_fs_uses_is_data(qemu_card):
     _, root = diskimage.layout(profile.sdcard)
     image = card.file("card.img")
     assert diskimage.unwritten_bytes(image, diskimage.ext_used_ranges(image, root)) == 0
-    assert 0 < card.meta["data_bytes"] < image.stat().st_size // 2
+    assert 0 < card.meta.data_bytes < image.stat().st_size // 2
 
 
 def test_card_bmap_maps_every_range_a_card_needs(qemu_card):
@@ -103,7 +103,7 @@ def test_card_bmap_maps_every_range_a_card_needs(qemu_card):
     image = card.file("card.img")
     mapping = bmap.read(card.file("card.bmap"))
     assert (mapping.image_size, mapping.block_size) == (64 << 20, 4096)
-    assert mapping.mapped_bytes == card.meta["data_bytes"]
+    assert mapping.mapped_bytes == card.meta.data_bytes
     needed = diskimage.needed_ranges(image, *diskimage.layout(profile.sdcard))
     assert diskimage.bytes_outside(needed, mapping.byte_ranges()) == 0
     assert readback.check_block_map(image) == []
@@ -156,7 +156,7 @@ def test_root_tree_content_differing_from_the_manifest_is_named(tmp_path, qemu_c
         lines.append("\t".join((path, mode, size, digest, kind)))
     lines.append("/etc/passwd\t0644\t10\t-\tfile")
     (folder / "manifest.tsv").write_text("\n".join(lines) + "\n")
-    other = Artifact("rootfs", "o" * 16, folder, "built", rootfs.log, {})
+    other = Artifact("rootfs", "o" * 16, folder, "built", rootfs.log, rootfs.meta)
     problems = readback.check_root_tree(card.file("card.img"), profile, other)
     assert any("1 of 14 manifest entries missing, e.g. /etc/passwd" in p for p in problems)
     assert any("with another mode, e.g. /init" in p for p in problems)

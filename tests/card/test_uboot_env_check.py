@@ -178,7 +178,7 @@ def test_which_u_boot_judges_a_profile(loaders, tmp_path):
 
 def test_a_card_whose_u_boot_cannot_be_read_says_so_in_its_meta(nook_card):
     _, card, _, _ = nook_card
-    assert card.meta["boot_script_uboot"]["checked"] is False
+    assert card.meta.boot_script_uboot["checked"] is False
 
 
 # Whole Nook cards with the real MLO and u-boot.bin, read back as gate 3 does.
@@ -194,8 +194,8 @@ def test_the_nook_card_with_its_real_u_boot_reads_back_clean(tmp_path):
     profile = real_nook()
     card, kernel, rootfs = nook_card_with(tmp_path, profile)
     assert readback.verify(card, profile, kernel, rootfs) == []
-    assert card.meta["boot_script_uboot"]["checked"] is True
-    assert card.meta["boot_script_uboot"]["path"] == str(NOOK_BOOT / "u-boot.bin")
+    assert card.meta.boot_script_uboot["checked"] is True
+    assert card.meta.boot_script_uboot["path"] == str(NOOK_BOOT / "u-boot.bin")
 
 
 @pytest.mark.skipif(not shutil.which("mkimage"), reason="mkimage (u-boot-tools) is absent")

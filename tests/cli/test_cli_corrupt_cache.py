@@ -6,6 +6,7 @@ installed console script for boot, a fake machine with a file for a card for fla
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from pytest_quill import cli
 from pytest_quill.cli import cached, common
 from pytest_quill.cli.flash import Machine
+from pytest_quill.engine.cache import record_sums
 from tests.support.block_devices import GARBAGE, MIB, FakeMachine, untouched_proof
 from tests.support.quill_cli import PROJECT, QUILL, seed
 
@@ -155,3 +157,22 @@ def test_an_intact_card_is_still_flashed(tmp_path, capsys, seeded_here):
         == 0
     )
     assert "read back: sha256 " in capsys.readouterr().out
+
+
+def test_flash_refuses_a_card_whose_meta_json_is_of_another_schema(tmp_path, capsys, seeded_here):
+    """Its sums agree (a newer pytest-quill wrote it): its meta.json is what is wrong."""
+    entry = card_entry(seeded_here)
+    meta = json.loads((entry / "meta.json").read_text())
+    (entry / "meta.json").write_text(json.dumps({**meta, "schema": 9}))
+    record_sums(entry)
+    machine = FakeMachine(tmp_path / "machine")
+    card = machine.disk("sdb", "usb", 64 * MIB, removable=True, fill=GARBAGE)
+    proof, asked = untouched_proof(card), []
+    fake = Machine(**machine.roots(), allow_files=True, prompt=asked.append)
+    status = cli.main(
+        ["flash", "--device", str(card), "--confirm", str(64 * MIB), *seeded_here], machine=fake
+    )
+    out, err = capsys.readouterr()
+    reason = f"{entry / 'meta.json'}: CardMeta schema 9, this pytest-quill reads 1"
+    assert (status, out, err) == (1, "", refusal_line(seeded_here, entry, reason))
+    assert untouched_proof(card) == proof and asked == []

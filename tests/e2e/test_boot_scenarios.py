@@ -18,7 +18,9 @@ import pytest
 
 from pytest_quill.bench.base import BenchOptions, bench_for
 from pytest_quill.boot.device import Device
+from pytest_quill.engine.meta import read_meta
 from pytest_quill.profile import load_profile
+from pytest_quill.rootfs.meta import RootfsMeta
 
 pytestmark = pytest.mark.e2e
 
@@ -141,8 +143,8 @@ def test_the_nooks_musl_userland_boots_and_passes_every_suite_on_qemu(tmp_path):
     outcomes = [t["outcome"] for t in record["tests"]]
     assert outcomes.count("failed") == 0 and outcomes.count("passed") > 80
     built = {a["name"]: Path(a["path"]) for a in record["artifacts"]}
-    meta = json.loads((built["rootfs"] / "meta.json").read_text())
-    assert (meta["userland"], meta["arch"], meta["libc_min_kernel"]) == ("busybox-musl", "armel", "2.6.22")
+    meta = read_meta(built["rootfs"], RootfsMeta)
+    assert (meta.userland, meta.arch, meta.libc_min_kernel) == ("busybox-musl", "armel", "2.6.22")
 
     with bench_for(load_profile("qemu-virt"), tmp_path / "again", BenchOptions()) as bench:
         device = Device.boot_card(bench, built["sdcard"] / "card.img", tmp_path / "console.log")

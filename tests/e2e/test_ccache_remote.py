@@ -27,7 +27,7 @@ def test_a_fresh_workspace_builds_the_kernel_from_the_shared_cache(kernel_compil
     second = kernel_in_fresh_workspace(tmp_path / "runner-2", profile)
     assert first.status == second.status == "built"
     assert first.key == second.key == produce_key_without_remote(tmp_path)
-    stats = second.meta["ccache_stats"]
+    stats = second.meta.ccache_stats
     # (its few local hits are files compiled twice in one build, after the first came from Redis)
     assert stats["remote_storage_error"] == 0
     asked = stats["remote_storage_hit"] + stats["remote_storage_miss"]

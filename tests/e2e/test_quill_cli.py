@@ -15,6 +15,8 @@ import pytest
 
 from pytest_quill.cli.session import ESCAPE
 from pytest_quill.engine.cache import default_cache
+from pytest_quill.engine.meta import read_meta
+from pytest_quill.kernel.meta import KernelMeta
 from pytest_quill.proc import pid_alive
 from tests.support.module_strings import D3
 
@@ -111,10 +113,10 @@ def gone(pid: int, within_s: float = 15) -> bool:
 
 def test_boot_gives_a_shell_until_the_escape_key(session, main_run):
     child, qemu = session
-    release = json.loads((Path(made(main_run, "kernel")["path"]) / "meta.json").read_text())
+    kernel = read_meta(Path(made(main_run, "kernel")["path"]), KernelMeta)
     child.send("uname -r\r")
     child.expect(r"\n(\S+)\r\n")
-    assert child.match.group(1) == release["release"]
+    assert child.match.group(1) == kernel.release
     child.expect(PROMPT)
     child.send("cat /proc/squireos/motto\r")
     child.expect(D3.MOTTO)

@@ -137,9 +137,9 @@ def test_the_kernel_built_on_a_remote_engine_is_verified_and_keyed_as_a_local_on
     assert backend.remote and built.status == "built"
     assert built.key == local.key
     assert kernel_verify.verify(built, profile) == []
-    assert built.meta["release"] == local.meta["release"]
+    assert built.meta.release == local.meta.release
     assert parse_config(built.file("config").read_text()) == parse_config(local.file("config").read_text())
-    stats = built.meta["ccache_stats"]
+    stats = built.meta.ccache_stats
     asked = stats["remote_storage_hit"] + stats["remote_storage_miss"]
     assert asked > 500 and stats["remote_storage_error"] == 0, stats
     assert created and all(not c["HostConfig"].get("Binds") for c in created)
@@ -156,7 +156,7 @@ def test_the_rootfs_built_on_a_remote_engine_is_byte_identical_with_no_bind_moun
     built = produce(rootfs_recipe.RECIPE, profile, backend, cache)
     assert built.status == "built" and built.key == local.key
     tarball = rootfs_recipe.TARBALL
-    assert sha256(built.file(tarball)) == sha256(local.file(tarball)) == local.meta["sha256"]
+    assert sha256(built.file(tarball)) == sha256(local.file(tarball)) == local.meta.sha256
     assert created and all(not c["HostConfig"].get("Binds") for c in created)
     assert bind_mounts(backend.client) == []
 

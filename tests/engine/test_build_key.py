@@ -12,6 +12,7 @@ from pytest_quill.engine.produce import key_of, toolchain_identity
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
 from pytest_quill.rootfs import recipe as rootfs
+from tests.support.recipes import FreeMeta
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -82,7 +83,7 @@ def test_a_rebuilt_dependency_under_the_same_key_makes_a_new_key_for_what_uses_i
             path=Path("/k"),
             status="built",
             log=Path("/k.log"),
-            meta={"uimage": {"data_crc": crc}},
+            meta=FreeMeta({"uimage": {"data_crc": crc}}),
         )
 
     first = key_of(CardLike(), profile, backend, {"kernel": kernel("0x1")}, PROJECT)

@@ -16,6 +16,7 @@ from pytest_quill.engine import cache as cache_module
 from pytest_quill.engine.backends.host import HostBackend
 from pytest_quill.engine.cache import Cache
 from pytest_quill.engine.context import BuildContext
+from pytest_quill.engine.meta import NoMeta
 from pytest_quill.engine.produce import build_or_reuse
 from pytest_quill.engine.space import disk_full_line, size
 from pytest_quill.errors import BenchError
@@ -42,7 +43,7 @@ class Filler(Recipe):
             with open(ctx.out / "big", "wb") as out:
                 for _ in range(self.megabytes):
                     out.write(bytes(MIB))
-        return {}
+        return NoMeta()
 
 
 def produce(cache_root: Path, recipe, log: Path, work: Path):

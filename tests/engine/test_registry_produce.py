@@ -100,7 +100,7 @@ def test_a_second_machine_pulls_what_the_first_built_and_pushed(registry, tmp_pa
     assert (pulled.status, second.recipe.built) == ("pulled", 0)
     assert second.transfers == [("pulled", reference)]
     assert files_of(pulled.path) == files_of(built.path) and damage(pulled.path) == ""
-    assert pulled.meta == {"partitions": 2}
+    assert pulled.meta.facts == {"partitions": 2}
     assert second.warnings == [] and f"pulled sdcard {KEY} from {reference}" in second.log()
     assert second.produce().status == "cached"  # and now it is this machine's
 
@@ -174,4 +174,4 @@ def test_a_forced_rebuild_does_not_pull(registry, tmp_path):
 
     assert (artifact.status, second.recipe.built) == ("built", 1)
     assert [kind for kind, _ in second.transfers] == ["pushed"]
-    assert json.loads((artifact.path / "meta.json").read_text()) == {"partitions": 2}
+    assert json.loads((artifact.path / "meta.json").read_text()) == {"schema": 1, "partitions": 2}

@@ -56,4 +56,4 @@ def built(tmp_path_factory):
 def test_the_docker_built_kernel_passes_the_verifier(built):
     profile, artifact = built
     assert kernel_verify.verify(artifact, profile) == []
-    assert artifact.meta["ccache"] is True
+    assert artifact.meta.ccache is True

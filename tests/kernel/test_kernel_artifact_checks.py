@@ -82,11 +82,11 @@ def test_modules_where_the_profile_wants_them_built_in_are_named(tmp_path, profi
 def test_dropped_symbols_and_an_unreachable_kconfig_reach_verify(tmp_path, profile):
     artifact = make_artifact(tmp_path / "a", profile)
     message = "SQUIREOS not in the final .config: is its Kconfig sourced from a file ARCH=arm reads?"
-    meta = {
-        **artifact.meta,
-        "kconfig_chain": None,
-        "config_check": {"problems": [{"symbol": "SQUIREOS", "message": message}]},
-    }
+    meta = dataclasses.replace(
+        artifact.meta,
+        kconfig_chain=None,
+        config_check={"problems": [{"symbol": "SQUIREOS", "message": message}]},
+    )
     problems = kernel.verify(dataclasses.replace(artifact, meta=meta), profile)
     assert problems == [
         message,

@@ -73,16 +73,16 @@ def test_build_verifies_clean(first, profile):
 
 
 def test_build_meta_names_release_modules_and_uimage(first, profile):
-    assert first.meta["release"].startswith("6.1.") and first.meta["release"].endswith("-quill")
-    assert first.meta["modules"] == MODULES
-    assert first.meta["config_check"]["problems"] == []
-    assert first.meta["uimage"]["name"] == profile.uimage.name
-    assert first.meta["uimage"]["load"] == f"0x{profile.uimage.load:08x}"
-    assert first.meta["ccache"] is True
+    assert first.meta.release.startswith("6.1.") and first.meta.release.endswith("-quill")
+    assert list(first.meta.modules) == MODULES
+    assert first.meta.config_check["problems"] == []
+    assert first.meta.uimage["name"] == profile.uimage.name
+    assert first.meta.uimage["load"] == f"0x{profile.uimage.load:08x}"
+    assert first.meta.ccache is True
 
 
 def test_artifact_layout_is_what_the_card_helper_reads(first):
-    release = first.meta["release"]
+    release = first.meta.release
     for name in ("uImage", "zImage", "config", "System.map", "Module.symvers"):
         assert first.file(name).is_file(), name
     root = kernel_modules.modules_root(first.path, release)
@@ -101,7 +101,7 @@ def test_the_debian_tarball_is_unpacked_once_and_edited_only_in_the_workspace(fi
 def test_a_rerun_compiles_nothing_and_a_touched_module_recompiles_alone(first, builds, profile):
     again = builds.build(profile)
     assert "CC [M]" not in again.log.read_text()
-    assert again.meta["release"] == first.meta["release"]
+    assert again.meta.release == first.meta.release
     os.utime(builds.tree(profile) / "drivers/squireos/wisdom.c")
     touched = builds.build(profile).log.read_text()
     compiled = [line.split()[-1] for line in touched.splitlines() if "CC [M]" in line]
@@ -113,7 +113,7 @@ def test_a_kconfig_sourced_from_arch_x86_is_dropped_and_named(first, builds, pro
         profile, kernel=dataclasses.replace(profile.kernel, kconfig_parent="arch/x86/Kconfig")
     )
     artifact = builds.build(wrong)
-    dropped = [p["symbol"] for p in artifact.meta["config_check"]["problems"]]
+    dropped = [p["symbol"] for p in artifact.meta.config_check["problems"]]
     assert dropped == ["SQUIREOS", "SQUIREOS_JESTER", "SQUIREOS_TYPEWRITER", "SQUIREOS_WISDOM"]
     problems = kernel_verify.verify(artifact, wrong)
     assert problems[0] == (

@@ -4,13 +4,13 @@ way binutils 2.40 links 2.6.29 (.note.gnu.build-id first, .text.head aligned
 to 32: stext at +0x40), their System.map from nm; and synthetic records."""
 
 import dataclasses
-import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from pytest_quill.engine.meta import write_meta
 from pytest_quill.kernel import verify as kernel_verify
 from tests.support.kernel_artifacts import SOUND_VMLINUX, make_artifact
 
@@ -156,7 +156,7 @@ def test_verify_closes_on_stext_off_by_0x40_with_one_line(tmp_path, nook):
     )
     off = record((".note.gnu.build-id", 0xC0008000, 0x24), (".text.head", 0xC0008040, 0x3D4))
     problems = kernel_verify.verify(
-        dataclasses.replace(artifact, meta={**artifact.meta, "vmlinux": off}), nook
+        dataclasses.replace(artifact, meta=dataclasses.replace(artifact.meta, vmlinux=off)), nook
     )
     assert problems == [BUILD_ID_LINE]
 
@@ -164,9 +164,9 @@ def test_verify_closes_on_stext_off_by_0x40_with_one_line(tmp_path, nook):
 @needs_cc
 def test_verify_wants_the_vmlinux_record_and_the_uimage_of_this_zimage(tmp_path, profile):
     artifact = make_artifact(tmp_path / "a", profile)
-    assert artifact.meta["vmlinux"] == SOUND_VMLINUX
-    meta = {k: v for k, v in artifact.meta.items() if k != "vmlinux"}
-    (artifact.path / "meta.json").write_text(json.dumps(meta))
+    assert artifact.meta.vmlinux == SOUND_VMLINUX
+    meta = dataclasses.replace(artifact.meta, vmlinux=None)
+    write_meta(artifact.path, meta)
     assert kernel_verify.verify(dataclasses.replace(artifact, meta=meta), profile) == [
         f"{artifact.path / 'meta.json'}: no vmlinux record (its sections, read at build time): "
         f"built by an older kernel recipe"

@@ -71,18 +71,18 @@ def test_the_nook_kernel_passes_gate_2s_kernel_checks(built, nook):
     assert kernel_verify.verify(built, nook) == []
     header = uimage.read_header(built.file("uImage"))
     assert (header.name, header.load, header.entry) == ("Linux-2.6.29-omap1", 0x80008000, 0x80008000)
-    assert built.meta["release"] == "2.6.29-omap1"
-    assert [p["name"] for p in built.meta["compat"]["patches"]] == sorted(
+    assert built.meta.release == "2.6.29-omap1"
+    assert [p["name"] for p in built.meta.compat["patches"]] == sorted(
         p.name for p in nook.kernel.compat_patches.glob("*.patch")
     )
     assert "c0008000 T stext" in built.file("System.map").read_text()
-    names = [s["name"] for s in built.meta["vmlinux"]["sections"]]
+    names = [s["name"] for s in built.meta.vmlinux["sections"]]
     assert names[0] == ".text.head" and ".got" not in names
     assert ".note.gnu.build-id" not in names
 
 
 def test_four_squireos_modules_with_the_2629_vermagic(built):
-    assert built.meta["modules"] == MODULES
+    assert list(built.meta.modules) == MODULES
     for name in MODULES:
         ko = kernel_modules.ko_path(built.path, "2.6.29-omap1", name)
         assert elf.modinfo(ko)["vermagic"].strip() == VERMAGIC, name
@@ -124,7 +124,7 @@ def test_without_patch_06_gate_2_names_the_stext_fact(built, nook, tmp_path):
             shutil.copy(patch, seven / patch.name)
     without = dataclasses.replace(nook, kernel=dataclasses.replace(nook.kernel, compat_patches=seven))
     artifact = produce(without, tmp_path / "build.log")
-    assert len(artifact.meta["compat"]["patches"]) == len(built.meta["compat"]["patches"]) - 1
+    assert len(artifact.meta.compat["patches"]) == len(built.meta.compat["patches"]) - 1
     assert kernel_verify.verify(artifact, without) == [
         "System.map: stext at 0xc0008040, 0x40 bytes after the uImage entry 0x80008000: a "
         "section (.note.gnu.build-id) sits ahead of the kernel's text; link vmlinux without "

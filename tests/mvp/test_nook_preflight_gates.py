@@ -8,12 +8,13 @@ run hands them to the deciders the way the run's store would.
 """
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from benchmarks.synthetic_inputs import rootfs_meta
 from pytest_quill.card import recipe as sdcard
 from pytest_quill.engine.context import Artifact
 from pytest_quill.errors import QuillError
@@ -128,7 +129,7 @@ def kernel_from_tree(base: Path, profile, asked: str, modules=None) -> Artifact:
         artifact.path,
         "built",
         artifact.log,
-        {**artifact.meta, "config_check": check, "kconfig_chain": chain},
+        replace(artifact.meta, config_check=check, kconfig_chain=None if chain is None else tuple(chain)),
     )
 
 
@@ -195,7 +196,7 @@ def test_mistake_4_a_built_in_image_without_the_module_code_closes_gate_2(tmp_pa
 
 def rootfs_gate_message(base: Path, profile, root: Path) -> str:
     pack(root)
-    rootfs = Artifact("rootfs", "r", root.parent, "built", base / "rootfs.log", {})
+    rootfs = Artifact("rootfs", "r", root.parent, "built", base / "rootfs.log", rootfs_meta())
     kernel = make_artifact(base / "kernel", profile)
     return closed(gates.artifacts_gate, StandInRun(profile, {"kernel": kernel, "rootfs": rootfs}))
 

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from benchmarks.synthetic_inputs import kernel_meta
+from pytest_quill.engine.meta import write_meta
+from pytest_quill.kernel.meta import KernelMeta
 from pytest_quill.report import allure as quill_allure
+from pytest_quill.rootfs.meta import RootfsMeta
 
 
 @dataclass
@@ -85,7 +89,7 @@ def test_run_files(tmp_path):
     kernel = tmp_path / "cache" / "kernel" / "k1"
     kernel.mkdir(parents=True)
     (kernel / "uImage").write_bytes(b"\x27\x05\x19\x56" + bytes(60))
-    (kernel / "meta.json").write_text(json.dumps({"release": "6.1.192-quill"}))
+    write_meta(kernel, kernel_meta(release="6.1.192-quill"))
     (kernel / "build.log").write_text("make: done\n")
     record = {
         "backend": "host",
@@ -97,7 +101,11 @@ def test_run_files(tmp_path):
         "metrics": {"wall_s": 12.5, "critical_chain": ["kernel"]},
     }
     written = quill_allure.write_run_files(
-        tmp_path / "results", record, "qemu-virt", {"bench kind": "qemu", "note": "a=b\nc"}
+        tmp_path / "results",
+        record,
+        "qemu-virt",
+        {"bench kind": "qemu", "note": "a=b\nc"},
+        meta_types={"kernel": KernelMeta, "rootfs": RootfsMeta},
     )
     assert [p.name for p in written] == ["environment.properties", "categories.json"]
     lines = written[0].read_text().splitlines()
@@ -153,3 +161,17 @@ def test_a_runs_results_carry_the_stream_its_plan_gives_each_suite_folder(pytest
     assert result.ret == 0, result.stdout.str()
     (test,) = [json.loads(p.read_text()) for p in (pytester.path / "allure").glob("*-result.json")]
     assert {"name": "feature", "value": "A kernel"} in test["labels"], test["labels"]
+
+
+def test_a_meta_json_changed_since_the_run_is_one_line_in_the_environment(tmp_path):
+    kernel = tmp_path / "kernel" / "k1"
+    kernel.mkdir(parents=True)
+    (kernel / "meta.json").write_text('{"schema": 1, "release": 6}')
+    record = {
+        "backend": "host",
+        "workers": 1,
+        "artifacts": [{"name": "kernel", "key": "k1", "status": "cached", "path": str(kernel)}],
+    }
+    entries = quill_allure.environment(record, "qemu-virt", {"kernel": KernelMeta})
+    assert entries["kernel.meta"].startswith(f"{kernel / 'meta.json'}: corrupt (KernelMeta: no ")
+    assert "kernel.release" not in entries

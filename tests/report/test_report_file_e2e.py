@@ -19,6 +19,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 CONFTEST = """
 import time
+from pytest_quill.engine.meta import NoMeta
 from pytest_quill.engine.recipe import Toolchain
 from pytest_quill.mvp import build_gate
 
@@ -27,6 +28,7 @@ class Quick:
     tools = ()
     evidence = ()
     runs_on = "any"
+    meta_type = NoMeta
     deps = ()
 
     def __init__(self, name):
@@ -39,12 +41,12 @@ class Quick:
         return Toolchain()
 
     def fingerprint(self, profile, project_root):
-        return {}
+        return NoMeta()
 
     def build(self, ctx):
         ctx.run(["sh", "-c", "sleep 1"], step="compile")
         (ctx.out / "payload.txt").write_text(self.name)
-        return {}
+        return NoMeta()
 
 CONSOLE = (b"U-Boot 2023.01\\r\\nStarting kernel ...\\r\\nSquireOS: the jester joins the court\\r\\n"
            b"QUILL-SH# \\x1b[6necho 'QB''t1'; cat /proc/squireos/motto; echo 'QE''t1' $?\\r\\n"

@@ -33,7 +33,7 @@ def unpacked(builds, tmp_path_factory):
 
 def test_two_cold_builds_give_the_same_bytes(builds):
     first, second = builds
-    assert first.meta["sha256"] == second.meta["sha256"]
+    assert first.meta.sha256 == second.meta.sha256
     assert first.file("rootfs.tar.gz").read_bytes() == second.file("rootfs.tar.gz").read_bytes()
     assert first.file("manifest.tsv").read_text() == second.file("manifest.tsv").read_text()
 
@@ -41,9 +41,9 @@ def test_two_cold_builds_give_the_same_bytes(builds):
 def test_armhf_build_passes_the_verifier_under_30_mb(builds, qemu_virt):
     artifact = builds[0]
     assert rootfs_verify.verify(artifact, qemu_virt) == []
-    assert artifact.meta["compressed_bytes"] < 30_000_000
-    assert artifact.meta["arch"] == "armhf" and artifact.meta["backend"] == "host"
-    assert artifact.meta["entries"] == len(artifact.file("manifest.tsv").read_text().splitlines())
+    assert artifact.meta.compressed_bytes < 30_000_000
+    assert artifact.meta.arch == "armhf" and artifact.meta.backend == "host"
+    assert artifact.meta.entries == len(artifact.file("manifest.tsv").read_text().splitlines())
 
 
 def test_nook_profile_rejects_the_bookworm_libc(builds):
@@ -52,7 +52,7 @@ def test_nook_profile_rejects_the_bookworm_libc(builds):
         "lib/arm-linux-gnueabihf/libc.so.6 needs kernel 3.2.0, profile nook-simple-touch has 2.6.29"
         in problems
     )
-    assert builds[0].meta["libc_min_kernel"] == "3.2.0"
+    assert builds[0].meta.libc_min_kernel == "3.2.0"
 
 
 def test_kmod_runs_with_the_libraries_in_the_tree(unpacked, qemu_arm):
@@ -80,8 +80,8 @@ def test_docker_backend_gives_the_same_bytes_as_the_host(
     builds, qemu_virt, tmp_path, build_rootfs_cold, docker_backend
 ):
     built = build_rootfs_cold(tmp_path, qemu_virt, docker_backend(tmp_path))
-    assert built.meta["backend"] == "docker"
-    assert built.meta["sha256"] == builds[0].meta["sha256"]
+    assert built.meta.backend == "docker"
+    assert built.meta.sha256 == builds[0].meta.sha256
 
 
 def test_rootfs_built_for_the_host_architecture_is_refused(tmp_path, qemu_virt, build_rootfs_cold):

@@ -33,15 +33,15 @@ def busybox(builds, tmp_path_factory) -> Path:
 def test_the_nook_rootfs_passes_the_nook_profiles_verifier(builds, nook):
     assert rootfs_verify.verify(builds[0], nook) == []
     meta = builds[0].meta
-    assert (meta["arch"], meta["userland"], meta["dev_method"]) == ("armel", "busybox-musl", "mdev")
-    assert meta["libc_min_kernel"] == "2.6.22"
-    assert meta["packages"] == []
-    assert [line.split()[0] for line in meta["build_packages"]] == ["linux-libc-dev", "musl-dev"]
+    assert (meta.arch, meta.userland, meta.dev_method) == ("armel", "busybox-musl", "mdev")
+    assert meta.libc_min_kernel == "2.6.22"
+    assert meta.packages == ()
+    assert [line.split()[0] for line in meta.build_packages] == ["linux-libc-dev", "musl-dev"]
 
 
 def test_two_cold_builds_give_the_same_bytes(builds):
     first, second = builds
-    assert first.meta["sha256"] == second.meta["sha256"]
+    assert first.meta.sha256 == second.meta.sha256
     assert first.file("manifest.tsv").read_text() == second.file("manifest.tsv").read_text()
 
 
@@ -72,5 +72,5 @@ def test_docker_backend_gives_the_same_bytes_as_the_host(
     builds, nook, tmp_path, build_rootfs_cold, docker_backend
 ):
     built = build_rootfs_cold(tmp_path, nook, docker_backend(tmp_path))
-    assert built.meta["backend"] == "docker"
-    assert built.meta["sha256"] == builds[0].meta["sha256"]
+    assert built.meta.backend == "docker"
+    assert built.meta.sha256 == builds[0].meta.sha256

@@ -30,7 +30,7 @@ def test_a_waiting_worker_builds_the_other_artifact_meanwhile(pytester, monkeypa
         "import pytest\n"
         "@pytest.mark.parametrize('n', range(8))\n"
         "def test_both(n, kernel_uimage, rootfs_tarball):\n"
-        "    assert rootfs_tarball.meta['made'] == 'rootfs'\n"
+        "    assert rootfs_tarball.meta.made == 'rootfs'\n"
     )
     make_project(pytester, monkeypatch, tests=tests)
     run(pytester, "-n", "2").assert_outcomes(passed=8)

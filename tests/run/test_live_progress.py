@@ -11,6 +11,7 @@ import time
 from tests.support.signals import interruptible
 
 CONFTEST = '''
+from pytest_quill.engine.meta import NoMeta
 from pytest_quill.engine.recipe import Toolchain
 from pytest_quill.mvp import build_gate
 
@@ -20,6 +21,7 @@ class Compiling:
     tools = ()
     evidence = ()
     runs_on = "any"
+    meta_type = NoMeta
     deps = ()
 
     def __init__(self, name, objects, pause):
@@ -38,7 +40,7 @@ class Compiling:
         ctx.run(["sh", "-c", f'for i in $(seq {self.objects}); do echo "  CC      f$i.o"; '
                  f'sleep {self.pause}; done'], step="compile objects")
         (ctx.out / "payload.txt").write_text(self.name)
-        return {}
+        return NoMeta()
 
 def pytest_quill_declare(plan):
     plan.artifact(Compiling("kernel", 60, 0.05), fixture="kernel_uimage")

@@ -2,12 +2,13 @@
 compiler, uImage by the real mkimage, with the files and metadata the kernel
 recipe's verify() reads."""
 
-import json
 import os
 import subprocess
 from pathlib import Path
 
+from benchmarks.synthetic_inputs import kernel_meta
 from pytest_quill.engine.context import Artifact
+from pytest_quill.engine.meta import write_meta
 from pytest_quill.formats import uimage
 from pytest_quill.kernel import modules as kernel_modules
 
@@ -79,11 +80,10 @@ def make_artifact(
                 kernel_modules.ko_path(root, RELEASE, name),
                 module_source(name, init=init or name == "squireos_core", vermagic=vermagic),
             )
-    meta = {
-        "release": RELEASE,
-        "config_check": {"problems": []},
-        "kconfig_chain": ["Kconfig", "drivers/Kconfig", "drivers/squireos/Kconfig"],
-        "vmlinux": SOUND_VMLINUX,
-    }
-    (root / "meta.json").write_text(json.dumps(meta))
+    meta = kernel_meta(
+        release=RELEASE,
+        kconfig_chain=("Kconfig", "drivers/Kconfig", "drivers/squireos/Kconfig"),
+        vmlinux=SOUND_VMLINUX,
+    )
+    write_meta(root, meta)
     return Artifact("kernel", "k", root, "built", root / "log", meta)

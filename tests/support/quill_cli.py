@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.synthetic_inputs import kernel_meta, rootfs_meta
 from pytest_quill import cli
+from pytest_quill.card.meta import CardMeta
 from pytest_quill.cli import cached, common
 from pytest_quill.engine.cache import META, Cache
+from pytest_quill.engine.meta import meta_json
 from pytest_quill.mvp.device import CARD_IMAGE
 from tests.support.block_devices import sparse_card
 
@@ -56,11 +59,23 @@ def seed(base: Path) -> list[str]:
             return argv
         with store.staging(todo[0].name, todo[0].key) as out:
             FILES[todo[0].name](out)
-            (out / META).write_text(json.dumps({"release": "6.1.0-seeded"}))
+            (out / META).write_text(json.dumps(meta_json(SEEDED[todo[0].name])))
             os.utime(out / META, (time.time() - BUILT_AGO_S,) * 2)
             store.publish(out, todo[0].name, todo[0].key)
 
 
+SEEDED = {
+    "kernel": kernel_meta(release="6.1.0-seeded"),
+    "rootfs": rootfs_meta(),
+    "sdcard": CardMeta(
+        size_bytes=64 << 20,
+        data_bytes=0,
+        partitions=(),
+        boot_files=("uImage", "boot.scr"),
+        release="6.1.0-seeded",
+        boot_script_uboot={},
+    ),
+}
 FILES = {
     "kernel": lambda out: (out / "uImage").write_bytes(os.urandom(KERNEL_BYTES)),
     "rootfs": lambda out: (out / "rootfs.tar.gz").write_bytes(os.urandom(1000)),

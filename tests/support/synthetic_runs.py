@@ -6,17 +6,24 @@ Each build appends its name to $QUILL_TEST_LEDGER, so a test can count attempts.
 
 CONFTEST = """
 import os, time
+from dataclasses import dataclass
+from pytest_quill.engine.meta import RecipeMeta
 from pytest_quill.engine.recipe import Toolchain
 from pytest_quill.errors import BuildError
 from pytest_quill.mvp import build_gate
 
 SPEC = {spec}
 
+@dataclass(frozen=True)
+class Made(RecipeMeta):
+    made: str
+
 class Sleepy:
     version = "1"
     tools = ()
     evidence = ()
     runs_on = "any"
+    meta_type = Made
 
     def __init__(self, name, secs, deps=(), fails=False):
         self.name, self.secs, self.deps, self.fails = name, secs, tuple(deps), fails
@@ -38,7 +45,7 @@ class Sleepy:
         if self.fails:
             ctx.run(["sh", "-c", "echo 'drivers/squireos/jester.c:42:7: error: boom'; exit 2"])
         (ctx.out / "payload.txt").write_text(self.name)
-        return {{"made": self.name}}
+        return Made(self.name)
 
 def artifacts_gate(run):
     if run.artifact("kernel").file("payload.txt").read_text() != "kernel":
@@ -68,7 +75,7 @@ def test_rootfs_builds(rootfs_tarball):
 @pytest.mark.gate(2)
 @pytest.mark.parametrize("n", range(6))
 def test_after_artifacts(n, kernel_uimage, rootfs_tarball):
-    assert kernel_uimage.meta["made"] == "kernel"
+    assert kernel_uimage.meta.made == "kernel"
 
 @pytest.mark.gate(3)
 @pytest.mark.parametrize("n", range(4))
