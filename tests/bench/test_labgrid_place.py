@@ -179,7 +179,7 @@ held = PlaceLease(Labgrid(coordinator=%r, place="nook-1", acquire_timeout_s=30),
 held.acquire()
 try:
     gc.collect()
-    deadline = time.monotonic() + 5  # a closed channel's threads end a moment later
+    deadline = time.monotonic() + 20  # a closed channel's threads end soon after (later when busy)
     while grpc_threads() and time.monotonic() < deadline:
         time.sleep(0.1)
     print("grpc threads while held:", grpc_threads())
