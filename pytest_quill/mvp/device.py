@@ -129,7 +129,7 @@ def policy_of(run: QuillRun) -> Policy:
 
 
 def reboot(run: QuillRun, device: Device, label: str) -> None:
-    """Power the lost DEVICE off and boot the card again: the object the tests hold
-    talks to the fresh boot from now on."""
+    """Power the lost DEVICE off and start the card again (fresh_device): the object
+    the tests hold talks to the new device from now on."""
     device.power_off()
     device.take_over(fresh_device(run, label))

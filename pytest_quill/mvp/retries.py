@@ -1,6 +1,7 @@
 """Device tests retried when the bench failed them (#26): a test whose device was
 lost (QEMU died, the console dropped, the power switch did not answer) runs
-again on a fresh boot of the same card, as many times as the profile's
+again on a new device of the same card (started from the judged boot's kept
+state, or booted: mvp/device.py fresh_device), as many times as the profile's
 bench.attempts allow; a stuck device only with bench.retry_stuck. A failed
 assertion or the product's own error is never retried. A test that passed only
 after a retry passes, and the run says it was flaky (the `flaky` property: the
