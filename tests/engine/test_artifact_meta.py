@@ -18,16 +18,13 @@ import pytest
 
 from benchmarks.synthetic_inputs import kernel_meta, rootfs_meta
 from pytest_quill.card.meta import CardMeta
-from pytest_quill.engine.backends.host import HostBackend
-from pytest_quill.engine.cache import Cache, record_sums
+from pytest_quill.engine.cache import record_sums
 from pytest_quill.engine.context import Artifact
 from pytest_quill.engine.meta import META, BadMeta, NoMeta, meta_json, read_meta, write_meta
-from pytest_quill.engine.produce import build_or_reuse, dep_identity
+from pytest_quill.engine.produce import dep_identity
 from pytest_quill.engine.registry_share import Sharing
-from pytest_quill.profile import load_profile
-from tests.support.recipes import FilesRecipe, PartsMeta
+from tests.support.recipes import FilesRecipe, PartsMeta, build_here
 
-PROJECT = Path(__file__).resolve().parents[2]
 KEY = "m1"
 
 CARD = CardMeta(
@@ -100,20 +97,7 @@ def test_reading_a_bad_meta_json_is_one_line_naming_the_file(text, said, tmp_pat
 
 
 def produce(tmp_path: Path, recipe: FilesRecipe, warnings: list[str], sharing=None):
-    return build_or_reuse(
-        recipe,
-        KEY,
-        profile=load_profile("qemu-virt"),
-        backend=HostBackend(),
-        cache=Cache(tmp_path / "cache"),
-        deps={},
-        log=tmp_path / "sdcard.log",
-        jobs=1,
-        work_root=tmp_path / "work",
-        project_root=PROJECT,
-        on_warning=warnings.append,
-        sharing=sharing,
-    )
+    return build_here(tmp_path, recipe, KEY, "sdcard.log", warnings, sharing=sharing)
 
 
 def card_recipe() -> FilesRecipe:

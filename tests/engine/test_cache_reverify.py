@@ -13,13 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.engine.backends.host import HostBackend
-from pytest_quill.engine.cache import SUMS, Cache, damage
-from pytest_quill.engine.produce import build_or_reuse
-from pytest_quill.profile import load_profile
-from tests.support.recipes import FilesRecipe
+from pytest_quill.engine.cache import SUMS, damage
+from tests.support.recipes import FilesRecipe, build_here
 
-PROJECT = Path(__file__).resolve().parents[2]
 TARBALL = gzip.compress(b"rootfs contents " * 4096, mtime=0)
 
 
@@ -31,20 +27,7 @@ def rootfs_recipe() -> FilesRecipe:
 
 
 def produce(tmp_path: Path, recipe: FilesRecipe, warnings: list[str] | None = None, **options):
-    return build_or_reuse(
-        recipe,
-        "k1",
-        profile=load_profile("qemu-virt"),
-        backend=HostBackend(),
-        cache=Cache(tmp_path / "cache"),
-        deps={},
-        log=tmp_path / "rootfs.log",
-        jobs=1,
-        work_root=tmp_path / "work",
-        project_root=PROJECT,
-        on_warning=None if warnings is None else warnings.append,
-        **options,
-    )
+    return build_here(tmp_path, recipe, "k1", "rootfs.log", warnings, **options)
 
 
 def cache_files(tmp_path: Path) -> list[str]:

@@ -9,16 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.engine.backends.host import HostBackend
-from pytest_quill.engine.cache import Cache
-from pytest_quill.engine.produce import build_or_reuse
 from pytest_quill.engine.registry import ArtifactRegistry, open_registry
 from pytest_quill.engine.registry_deadline import PullBound
 from pytest_quill.engine.registry_errors import RegistryError
 from pytest_quill.engine.registry_share import Sharing
 from pytest_quill.engine.registry_target import parse_target
-from pytest_quill.profile import load_profile
-from tests.support.recipes import FilesRecipe
+from tests.support.recipes import FilesRecipe, build_here
 from tests.support.registry import missing_tools, registry_server
 from tests.support.tcp_proxy import tcp_proxy
 
@@ -27,7 +23,6 @@ pytestmark = pytest.mark.skipif(
     reason=f"not installed: {missing_tools()} (apt-get install docker-registry apache2-utils)",
 )
 
-PROJECT = Path(__file__).resolve().parents[2]
 KEY = "51ow"
 BOUND = PullBound(floor_s=1.0, bytes_per_s=1e9)  # a second, whatever the size
 IMAGE = b"\x55\xaa" * 20_000
@@ -38,20 +33,7 @@ def recipe() -> FilesRecipe:
 
 
 def produce(folder: Path, sharing: Sharing | None, warnings: list[str]):
-    return build_or_reuse(
-        recipe(),
-        KEY,
-        profile=load_profile("qemu-virt"),
-        backend=HostBackend(),
-        cache=Cache(folder / "cache"),
-        deps={},
-        log=folder / "sdcard.log",
-        jobs=1,
-        work_root=folder / "work",
-        project_root=PROJECT,
-        on_warning=warnings.append,
-        sharing=sharing,
-    )
+    return build_here(folder, recipe(), KEY, "sdcard.log", warnings, sharing=sharing)
 
 
 def registry_at(

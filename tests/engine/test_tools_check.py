@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.engine.backends.host import HostBackend
-from pytest_quill.engine.cache import Cache
-from pytest_quill.engine.produce import build_or_reuse
 from pytest_quill.engine.tools import (
     PACKAGE_OF,
     check_tools,
@@ -23,25 +21,12 @@ from pytest_quill.engine.tools import (
 )
 from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
-from tests.support.recipes import Recipe
+from tests.support.recipes import Recipe, build_here
 from tests.support.synthetic_runs import make_project, record, run
-
-PROJECT = Path(__file__).resolve().parents[2]
 
 
 def produce(tmp_path, recipe, key="k1"):
-    return build_or_reuse(
-        recipe,
-        key,
-        profile=load_profile("qemu-virt"),
-        backend=HostBackend(),
-        cache=Cache(tmp_path / "cache"),
-        deps={},
-        log=tmp_path / "build.log",
-        jobs=1,
-        work_root=tmp_path / "work",
-        project_root=PROJECT,
-    )
+    return build_here(tmp_path, recipe, key, "build.log")
 
 
 def test_packages_of_the_programs_the_recipes_call():

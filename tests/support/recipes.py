@@ -1,10 +1,16 @@
-"""A stand-in recipe that builds one file and says which programs it needs."""
+"""A stand-in recipe that builds one file and says which programs it needs, and
+build_here: the engine's build_or_reuse of a recipe with everything under one folder."""
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from pytest_quill.engine.backends.base import Toolchain
+from pytest_quill.engine.backends.host import HostBackend
+from pytest_quill.engine.cache import Cache
 from pytest_quill.engine.meta import NoMeta, RecipeMeta
+from pytest_quill.engine.produce import build_or_reuse
+from pytest_quill.profile import load_profile
 
 
 @dataclass(frozen=True)
@@ -85,3 +91,25 @@ class FilesRecipe:
             (ctx.out / rel).parent.mkdir(parents=True, exist_ok=True)
             (ctx.out / rel).write_bytes(data)
         return self.meta
+
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def build_here(folder: Path, recipe, key: str, log_name: str, warnings: list[str] | None = None, **options):
+    """build_or_reuse of RECIPE as KEY for the qemu-virt profile on the host, its cache,
+    work tree and log (LOG_NAME) under FOLDER; its warnings appended to WARNINGS."""
+    return build_or_reuse(
+        recipe,
+        key,
+        profile=load_profile("qemu-virt"),
+        backend=HostBackend(),
+        cache=Cache(folder / "cache"),
+        deps={},
+        log=folder / log_name,
+        jobs=1,
+        work_root=folder / "work",
+        project_root=PROJECT,
+        on_warning=None if warnings is None else warnings.append,
+        **options,
+    )
