@@ -86,6 +86,7 @@ class PlaceLease:
     def _close(self, session: ClientSession) -> None:
         self._run(session.stop())
         self._run(session.close())
+        self._run(_cancel_leftovers())
 
     def _call(self, session: ClientSession, method: str, request: Any) -> Any:
         try:
@@ -211,6 +212,16 @@ class PlaceLease:
             self._cancel(session)
         finally:
             self._close(session)
+
+
+async def _cancel_leftovers() -> None:
+    """End the tasks a closed channel left on the loop: a call's status handler whose
+    answer comes late (on a busy machine) would wait there until the next step, keeping
+    the call, and with it gRPC's threads, alive while the place is held."""
+    left = asyncio.all_tasks() - {asyncio.current_task()}
+    for task in left:
+        task.cancel()
+    await asyncio.gather(*left, return_exceptions=True)
 
 
 def _place_target(session: ClientSession, name: str) -> Target:
