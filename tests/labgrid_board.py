@@ -3,7 +3,7 @@
 Each board has two ptys that live as long as the board, not as long as QEMU,
 so ser2net serves them across power cycles: the console (QEMU's serial socket
 pumped to and from it while powered) and a keyboard (each byte typed with QMP
-send-key, then echoed: a serial-to-USB-keyboard adapter). Power is an HTTP
+input-send-event, then echoed: a serial-to-USB-keyboard adapter). Power is an HTTP
 relay in labgrid's "simplerest" model: GET /INDEX/1 starts QEMU on the board's
 own card, /INDEX/0 stops it, /INDEX says which.
 
@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 from pytest_quill.bench.base import bench_for
-from pytest_quill.bench.keys import qcodes
+from pytest_quill.bench.keys import KEY_EVENT_S, key_batches
 from pytest_quill.bench.qmp import Qmp
 from pytest_quill.bench.streams import connect_unix
 from pytest_quill.errors import BenchError
@@ -40,7 +40,6 @@ from pytest_quill.profile import load_profile
 from tests.labgrid_sdmux import attach_loop, detach_loop, record
 from tests.support.services import free_tcp_port
 
-_KEY_HOLD_MS = 40
 _QUIT_S = 10
 
 
@@ -180,10 +179,9 @@ class QemuBoard:
             ready, _, _ = select.select([self.keyboard.master], [], [], 0.2)
             for char in self.keyboard.read().decode() if ready else "":
                 with self._lock, contextlib.suppress(BenchError, OSError):  # QEMU ended itself
-                    if self._qmp is not None:
-                        keys = [{"type": "qcode", "data": key} for key in qcodes(char)]
-                        self._qmp.execute("send-key", {"keys": keys, "hold-time": _KEY_HOLD_MS})
-                time.sleep(2 * _KEY_HOLD_MS / 1000)  # released before the next one
+                    for batch in key_batches(char) if self._qmp is not None else []:
+                        self._qmp.execute("input-send-event", {"events": batch})
+                time.sleep(4 * KEY_EVENT_S)  # the guest takes a key's events one poll each
                 self.keyboard.write(char.encode())
 
     def close(self) -> None:

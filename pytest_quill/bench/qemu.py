@@ -31,14 +31,13 @@ from ..profile import Profile, Size
 from . import qemu_disk
 from .base import Bench, BenchOptions
 from .console import Console
-from .keys import qcodes
+from .keys import KEY_EVENT_S, key_batches
 from .qmp import Qmp
 from .snapshots import SnapshotStore, StateKey
 from .streams import SocketStream, connect_unix
 from .tools import CARD_TOOLS, missing_tools
 
 _START_S = 15  # QEMU makes its sockets within a second; TCG on a busy host is slower
-_KEY_HOLD_MS = 40  # long enough for the guest's USB HID polling to see each key
 _QUIT_S = 10
 _QMP_ANSWER_S = 10  # a healthy QEMU answers QMP at once, even under TCG load
 
@@ -220,18 +219,16 @@ class QemuBench(Bench):
     def send_keys(self, text: str) -> None:
         if self._qmp is None:
             raise BenchError("send_keys: the QEMU bench is powered off")
-        for char in text:
-            keys = [{"type": "qcode", "data": key} for key in qcodes(char)]
+        for batch in key_batches(text):
             try:
-                self._qmp.execute("send-key", {"keys": keys, "hold-time": _KEY_HOLD_MS})
+                self._qmp.execute("input-send-event", {"events": batch})
             except DeviceLost as lost:
                 gone = self.health()
                 raise (type(gone) if gone else DeviceLost)(
                     f"{lost.message}: {gone.message if gone else 'QEMU still runs'}",
                     log=str(self._console.log_path) if self._console else None,
                 ) from None
-            # The next key only after this one is released, else a repeated letter is lost.
-            time.sleep(2 * _KEY_HOLD_MS / 1000)
+            time.sleep(len(batch) * KEY_EVENT_S)  # the guest takes them one poll each
 
     def power_off(self) -> None:
         if self._qmp is not None:

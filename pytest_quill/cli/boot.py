@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     _end_on_signals()
     with bench:  # powered off whatever ends the session
         device, how = start(bench, image, log, SnapshotStore(found.cache / "snapshots"), args.real_boot)
+        device.console.hand_over()
         say(f"{how}; {session.ESCAPE_NAME} ends the session and powers the bench off")
         why, failed = session.attach(device.console, sys.stdin.fileno(), sys.stdout.buffer)
     print()  # the device's last line may lack its end

@@ -167,7 +167,7 @@ FAULTS = {
     "QMP not answering": (
         QEMU_DEVICE,
         'os.kill(device.bench._proc.pid, signal.SIGSTOP)\ndevice.send_keys("a")',
-        r"QMP send-key: QEMU did not answer within 10 s on "
+        r"QMP input-send-event: QEMU did not answer within 10 s on "
         r"/tmp/quill-qemu-\w+/qmp\.sock: QEMU \(pid \d+\) is stopped",
     ),
     "the serial port vanishing": (

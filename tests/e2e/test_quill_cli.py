@@ -115,7 +115,7 @@ def test_boot_gives_a_shell_until_the_escape_key(session, main_run):
     child, qemu = session
     kernel = read_meta(Path(made(main_run, "kernel")["path"]), KernelMeta)
     child.send("uname -r\r")
-    child.expect(r"\n(\S+)\r\n")
+    child.expect(r"uname -r\r\n(\S+)\r\n")  # what a person types is echoed
     assert child.match.group(1) == kernel.release
     child.expect(PROMPT)
     child.send("cat /proc/squireos/motto\r")
