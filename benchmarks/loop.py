@@ -121,8 +121,12 @@ def timed_run(cwd: Path, reports: Path, edit: int | None = None, twin: Path | No
     wall = time.monotonic() - began
     record = json.loads((reports / "quill-run.json").read_text())
     figures = metrics.compute(record)
+    failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+    for line in failed:  # a red run's figures are not the loop's: say why it was red
+        print(f"{reports.name}: {line}", file=sys.stderr)
     return {
         "exit_code": done.returncode,
+        "failed": failed,
         "process_s": round(wall, 2),
         "wall_s": figures["wall_s"],
         "critical_path_s": figures["critical_path_s"],
