@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from figures import save
+from figures import FOLDER, save
 
 from pytest_quill.report import metrics
 
@@ -122,8 +122,12 @@ def timed_run(cwd: Path, reports: Path, edit: int | None = None, twin: Path | No
     record = json.loads((reports / "quill-run.json").read_text())
     figures = metrics.compute(record)
     failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
-    for line in failed:  # a red run's figures are not the loop's: say why it was red
-        print(f"{reports.name}: {line}", file=sys.stderr)
+    if done.returncode:  # a red run's figures are not the loop's: say why it was red, keep its output
+        kept = FOLDER / f"loop-{reports.name}.log"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(done.stdout + done.stderr)
+        said = f"{reports.name}: exit {done.returncode}, output in {kept}"
+        print(said, *failed, sep="\n  ", file=sys.stderr)
     return {
         "exit_code": done.returncode,
         "failed": failed,
