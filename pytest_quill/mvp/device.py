@@ -17,7 +17,7 @@ from ..bench.base import Bench, BenchOptions, bench_for
 from ..bench.snapshots import SnapshotStore
 from ..boot.attempts import Policy, attempt
 from ..boot.device import Device
-from ..boot.judge import BootReport
+from ..boot.judge import BootReport, stages
 from ..errors import QuillError
 from ..report.rundata import BootResult, from_json
 from ..run.quill_run import QuillRun
@@ -116,10 +116,11 @@ def states(run: QuillRun) -> SnapshotStore:
 def _judged_boot(run: QuillRun) -> BootReport | None:
     """The run's first boot as gate 4 judged it (any worker's), if it has been."""
     boots = [from_json(BootResult, event) for event in run.state.events() if event["kind"] == "boot"]
-    stages = boots[0].stages if boots else None
-    if not stages:
+    seen = boots[0].stages if boots else None
+    if not seen:
         return None
-    in_order = dict(sorted(stages.items(), key=lambda stage: stage[1]))  # the record sorts its keys
+    # In the judge's order: the record sorts its keys, and two stages may share a time.
+    in_order = {stage.name: seen[stage.name] for stage in stages(run.profile) if stage.name in seen}
     return BootReport(stages=in_order, budget_s=boots[0].budget_s or 0.0, log=boots[0].log or "")
 
 
