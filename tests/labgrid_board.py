@@ -181,7 +181,7 @@ class QemuBoard:
                 with self._lock, contextlib.suppress(BenchError, OSError):  # QEMU ended itself
                     for batch in key_batches(char) if self._qmp is not None else []:
                         self._qmp.execute("input-send-event", {"events": batch})
-                time.sleep(4 * KEY_EVENT_S)  # the guest takes a key's events one poll each
+                time.sleep(4 * KEY_EVENT_S)  # one poll per event, and a character makes up to four
                 self.keyboard.write(char.encode())
 
     def close(self) -> None:
