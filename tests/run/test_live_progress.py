@@ -48,6 +48,14 @@ def pytest_quill_declare(plan):
     plan.gate(1, "build", needs=("kernel", "rootfs"))(build_gate)
 '''
 
+# Where an interrupted run that does not end is stuck: every thread's stack on SIGUSR1
+# (to a file: the run's own capture holds its stderr).
+STACKS_ON_SIGUSR1 = """
+import faulthandler, signal
+STACKS = open("stacks.txt", "w")
+faulthandler.register(signal.SIGUSR1, file=STACKS, all_threads=True)
+"""
+
 TESTS = """
 import pytest
 
@@ -121,7 +129,7 @@ def test_progress_off_prints_nothing_but_the_summary(pytester):
 
 def test_an_interrupted_run_says_what_was_not_made_and_shows_no_figures(pytester):
     args = project(pytester)
-    pytester.makeconftest(CONFTEST.replace("60, 0.05", "400, 0.05"))
+    pytester.makeconftest(CONFTEST.replace("60, 0.05", "400, 0.05") + STACKS_ON_SIGUSR1)
     run = subprocess.Popen(
         interruptible([sys.executable, "-m", "pytest", *args, "-p", "no:xdist"]),
         cwd=pytester.path,
@@ -137,7 +145,15 @@ def test_an_interrupted_run_says_what_was_not_made_and_shows_no_figures(pytester
         time.sleep(0.2)
     time.sleep(1)
     run.send_signal(signal.SIGINT)
-    out, _ = run.communicate(timeout=60)
+    try:
+        out, _ = run.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # seen once in CI: say where the run was stuck
+        run.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        run.kill()
+        out, _ = run.communicate()
+        stacks = (pytester.path / "stacks.txt").read_text()
+        raise AssertionError(f"still running 60 s after SIGINT:\n{out}\n{stacks}") from None
     assert run.returncode == 2, out
     said = [line for line in out.splitlines() if line.startswith("interrupted: not made:")]
     assert said == ["interrupted: not made: kernel (stopped at compile objects), rootfs (not started)"], out
