@@ -178,10 +178,11 @@ class QemuBoard:
         while not self._stopping.is_set():
             ready, _, _ = select.select([self.keyboard.master], [], [], 0.2)
             for char in self.keyboard.read().decode() if ready else "":
+                batches = key_batches(char)
                 with self._lock, contextlib.suppress(BenchError, OSError):  # QEMU ended itself
-                    for batch in key_batches(char) if self._qmp is not None else []:
+                    for batch in batches if self._qmp is not None else []:
                         self._qmp.execute("input-send-event", {"events": batch})
-                time.sleep(4 * KEY_EVENT_S)  # one poll per event, and a character makes up to four
+                time.sleep(sum(map(len, batches)) * KEY_EVENT_S)  # the guest takes one event a poll
                 self.keyboard.write(char.encode())
 
     def close(self) -> None:

@@ -8,13 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_quill.engine.backends.host import HostBackend
-from pytest_quill.engine.cache import Cache
-from pytest_quill.engine.produce import build_or_reuse
 from pytest_quill.engine.registry import open_registry
 from pytest_quill.engine.registry_share import Sharing, share_cached
-from pytest_quill.profile import load_profile
-from tests.support.recipes import FilesRecipe
+from tests.support.recipes import FilesRecipe, build_here
 from tests.support.registry import missing_tools, registry_server
 
 pytestmark = pytest.mark.skipif(
@@ -22,7 +18,6 @@ pytestmark = pytest.mark.skipif(
     reason=f"not installed: {missing_tools()} (apt-get install docker-registry apache2-utils)",
 )
 
-PROJECT = Path(__file__).resolve().parents[2]
 KEY = "c0ffee"
 
 
@@ -36,19 +31,7 @@ def cached_entry(folder: Path, shared: Sharing | None = None, status: str = "bui
     """A kernel built here (first call) or reused from this machine's cache (later
     calls), with or without a shared registry."""
     recipe = FilesRecipe("kernel", {"uImage": b"\x27\x05\x19\x56" * 4096}, {"version": "6.1"})
-    built = build_or_reuse(
-        recipe,
-        KEY,
-        profile=load_profile("qemu-virt"),
-        backend=HostBackend(),
-        cache=Cache(folder / "cache"),
-        deps={},
-        log=folder / "kernel.log",
-        jobs=1,
-        work_root=folder / "work",
-        project_root=PROJECT,
-        sharing=shared,
-    )
+    built = build_here(folder, recipe, KEY, "kernel.log", sharing=shared)
     assert built.status == status
     return built.path
 
