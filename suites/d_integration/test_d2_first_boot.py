@@ -42,8 +42,12 @@ def test_the_console_log_shows_every_stage_in_order(device, profile):
 
 
 def test_the_board_did_not_reset(device, profile):
-    banners = re.findall(profile.boot.bootloader_banner, console_text(device))
-    assert len(banners) == 1, f"{len(banners)} bootloader banners in {device.boot.log}"
+    lines = console_text(device).splitlines()
+    banners = [n for n, line in enumerate(lines) if re.search(profile.boot.bootloader_banner, line)]
+    before_each = "".join(
+        f"\n  before line {n + 1}: " + " | ".join(lines[max(0, n - 4) : n]) for n in banners[1:]
+    )
+    assert len(banners) == 1, f"{len(banners)} bootloader banners in {device.boot.log}{before_each}"
 
 
 def test_the_kernel_booted_with_the_cards_bootargs(device, profile):

@@ -21,6 +21,7 @@ from pytest_quill.boot.device import Device
 from pytest_quill.engine.meta import read_meta
 from pytest_quill.profile import load_profile
 from pytest_quill.rootfs.meta import RootfsMeta
+from tests.support.run_output import why_red
 
 pytestmark = pytest.mark.e2e
 
@@ -137,7 +138,7 @@ def test_the_nooks_musl_userland_boots_and_passes_every_suite_on_qemu(tmp_path):
         *[arg for setting in nook_rootfs for arg in ("--quill-set", setting)],
         timeout=3000,
     )
-    assert done.returncode == 0, done.stdout[-3000:]
+    assert done.returncode == 0, why_red(done.stdout)
     record = json.loads((tmp_path / "reports" / "quill-run.json").read_text())
     assert all(gate["open"] for gate in record["gates"]), record["gates"]
     outcomes = [t["outcome"] for t in record["tests"]]

@@ -30,6 +30,7 @@ from tests.labgrid_board import PowerRelay, QemuBoard, Ser2net, exported_board
 from tests.labgrid_lab import Lab
 from tests.labgrid_sdmux import COMMAND, events, write_mux_tools
 from tests.sshd import start_sshd
+from tests.support.run_output import why_red
 
 pytestmark = pytest.mark.e2e
 
@@ -141,7 +142,7 @@ def pytest_run(folder: Path, lab: Lab, profile: Path, *args: str) -> subprocess.
             "-p",
             "no:cacheprovider",
             "-q",
-            "-rs",
+            "-rfEs",
             "--quill-profile",
             str(profile),
             "--quill-reports",
@@ -178,7 +179,7 @@ def test_the_suites_pass_through_the_lab(lab, tmp_path, wanted):
     mux_events = len(events(lab.boards[1].mux))
     booted_before = len(lab.boards[1].booted_cards)
     done = pytest_run(tmp_path, lab, lab_profile(tmp_path, lab, **wanted), "-n", "3", "suites/")
-    assert done.wait(timeout=1700) == 0, (tmp_path / "stdout").read_text()[-3000:]
+    assert done.wait(timeout=1700) == 0, why_red((tmp_path / "stdout").read_text())
     record = json.loads((tmp_path / "reports" / "quill-run.json").read_text())
     device_tests = [
         t

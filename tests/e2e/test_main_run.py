@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.report.browser import rendered_dom
+from tests.support.run_output import why_red
 
 pytestmark = pytest.mark.e2e
 
@@ -111,7 +112,7 @@ def test_second_run_reuses_every_artifact(tmp_path):
         text=True,
         timeout=1800,
     )
-    assert done.returncode == 0, done.stdout[-3000:]
+    assert done.returncode == 0, why_red(done.stdout)
     second = json.loads((tmp_path / "reports" / "quill-run.json").read_text())
     assert {a["name"]: a["status"] for a in second["artifacts"]} == {
         "kernel": "cached",

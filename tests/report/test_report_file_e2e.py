@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pytest_quill.report.browser import rendered_dom, visible_text
+from tests.support.run_output import why_red
 
 pytestmark = pytest.mark.e2e
 
@@ -114,7 +115,7 @@ def run(tmp_path_factory):
         text=True,
         timeout=300,
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert done.returncode == 0, why_red(done.stdout) + done.stderr[-2000:]
     return root, done.stdout
 
 
