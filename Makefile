@@ -52,15 +52,14 @@ test: docker
 	.venv/bin/mypy
 	# Random order, three seeds a run, new each run (printed in each header: rerun
 	# with --randomly-seed=N); the slowest tests are listed, as CI time is a budget
-	# (docs/performance.md), and every skip with its reason.
+	# (docs/performance.md), and every failure, error and skip by name (-rfEs).
 	$(PYTEST) -n 2 tests/ -m "not e2e" --randomly-seed=$(SEED) --durations=10 -rfEs
 	script -qec "$(PYTEST) --randomly-seed=$$(($(SEED) + 1)) $(STARTED_ANYHOW)" /dev/null
 	sh -c "trap '' INT; exec $(PYTEST) --randomly-seed=$$(($(SEED) + 2)) $(STARTED_ANYHOW)"
 	$(SUITES)
 	sh scripts/report.sh
 	$(NOOK_RUNS)
-	# Two workers, a file (or the files sharing a costly fixture) on one: tests/conftest.py.
-	$(PYTEST) -p no:randomly -n 2 --dist loadgroup tests/ -m e2e --durations=30 -rfEs
+	$(PYTEST) -p no:randomly tests/ -m e2e --durations=30 -rfEs
 
 # Remake the report from reports/allure-results.
 report:

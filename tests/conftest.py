@@ -14,22 +14,6 @@ PROJECT = Path(__file__).resolve().parents[1]
 ARM_GCC = "arm-linux-gnueabihf-gcc"
 
 
-# Session fixtures that cost minutes (a cold kernel compile): the e2e files using
-# one run on the same xdist worker, so it is made once.
-MADE_ONCE = frozenset({"kernel_compile_cache"})
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The e2e stage runs on two workers with --dist loadgroup: each file stays on one
-    worker (its module fixtures are builds and labs), and the files sharing a costly
-    session fixture share a worker. tryfirst: xdist reads the groups after this."""
-    for item in items:
-        if item.get_closest_marker("e2e"):
-            shared = sorted(MADE_ONCE & set(getattr(item, "fixturenames", ())))
-            item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))
-
-
 @pytest.fixture(scope="session")
 def qemu_virt():
     return load_profile("qemu-virt", directory=PROJECT / "hardware_profiles")
