@@ -157,12 +157,14 @@ def check_applet_links(contents: Contents) -> list[str]:
     """Links to busybox must name an applet it has (the list is made on the host)."""
     if not contents.busybox:
         return []
+    # Its applet names are NUL-separated strings: one split, not a scan per link.
+    strings = set(contents.busybox.split(b"\0")[1:-1])
     return [
         f"{path}: links to {BUSYBOX}, which has no applet {posixpath.basename(path)}"
         for path, member in contents.members.items()
         if member.issym()
         and _resolve(contents, path) == BUSYBOX
-        and b"\0" + posixpath.basename(path).encode() + b"\0" not in contents.busybox
+        and posixpath.basename(path).encode() not in strings
     ]
 
 
