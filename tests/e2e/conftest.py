@@ -7,22 +7,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from pytest_quill.profile import load_profile
-from tests.support.compile_cache import NST_KERNEL, CompileCache, kernel_in_fresh_workspace
+from tests.support.compile_cache import NST_KERNEL, CompileCache, kernel_in_fresh_workspace, smallest_twin
 from tests.support.redis_server import RedisUnavailable, redis_server
 
 
 @pytest.fixture(scope="session")
 def kernel_compile_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CompileCache]:
     """A Redis compile cache filled by one cold build of the nook-twin's 2.6.29
-    kernel: the tests that share compiler objects start from it (~2 min cold)."""
+    kernel on its smallest config: the tests that share compiler objects start
+    from it (~2 min cold)."""
     if not NST_KERNEL.is_file():
         pytest.skip(f"{NST_KERNEL}: missing (the Nook's kernel tree)")
     try:
         with redis_server() as url:
-            profile = load_profile(
-                "nook-twin", {"kernel.source": str(NST_KERNEL), "kernel.ccache_remote": url}
-            )
+            profile = smallest_twin({"kernel.ccache_remote": url})
             first = kernel_in_fresh_workspace(tmp_path_factory.mktemp("runner-1"), profile)
             yield CompileCache(url, profile, first)
     except RedisUnavailable as exc:

@@ -3,8 +3,9 @@ sees none of this machine's paths (a second dockerd on a loopback TCP port,
 asked for archives with QUILL_DOCKER_REMOTE=1): same keys as the local engine's
 builds, the rootfs byte-identical, the kernel verified, no container of the
 remote path with a bind mount. The builder and base images are sent from this
-machine's engine (~1 GB over loopback), then the nook-twin's 2.6.29 kernel
-compiles there against the session's shared compile cache (tests/e2e/conftest.py).
+machine's engine (~1 GB over loopback), then the nook-twin's 2.6.29 kernel (its
+smallest config) compiles there against the session's shared compile cache
+(tests/e2e/conftest.py).
 
 The same engine is also reached as DOCKER_HOST=ssh://root@127.0.0.1:PORT through
 an sshd on loopback whose sessions' docker CLI talks to it (remote by the URL
@@ -15,7 +16,6 @@ engine's layers made, so the two cost one build.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 from pathlib import Path
@@ -125,15 +125,14 @@ def local_artifact(recipe, profile, engine: str):
 
 
 def test_the_kernel_built_on_a_remote_engine_is_verified_and_keyed_as_a_local_one(
-    profile, local_engine, remote, kernel_compile_cache
+    remote, kernel_compile_cache
 ):
+    """The kernel of the session's compile cache (its smallest config), built again
+    on the second engine: its containers reach the cache (filled by the local
+    engine's cold build) on the engine's network."""
     backend, cache, created = remote
-    local = local_artifact(kernel_recipe.RECIPE, profile, local_engine)
-    # The engine's containers reach the shared compile cache (filled once for the
-    # session) on the engine's network.
-    url = kernel_compile_cache.url
-    shared = dataclasses.replace(profile, kernel=dataclasses.replace(profile.kernel, ccache_remote=url))
-    built = produce(kernel_recipe.RECIPE, shared, backend, cache)
+    local, profile = kernel_compile_cache.first, kernel_compile_cache.profile
+    built = produce(kernel_recipe.RECIPE, profile, backend, cache)
     assert backend.remote and built.status == "built"
     assert built.key == local.key
     assert kernel_verify.verify(built, profile) == []
@@ -141,7 +140,7 @@ def test_the_kernel_built_on_a_remote_engine_is_verified_and_keyed_as_a_local_on
     assert parse_config(built.file("config").read_text()) == parse_config(local.file("config").read_text())
     stats = built.meta.ccache_stats
     asked = stats["remote_storage_hit"] + stats["remote_storage_miss"]
-    assert asked > 500 and stats["remote_storage_error"] == 0, stats
+    assert asked >= 0.9 * kernel_compile_cache.compiles and stats["remote_storage_error"] == 0, stats
     assert created and all(not c["HostConfig"].get("Binds") for c in created)
     assert all(m["Type"] == "volume" for c in created for m in c["Mounts"])
 
