@@ -25,7 +25,10 @@ from ..engine.space import disk_full_line, is_disk_full
 from ..errors import BenchError
 from ..proc import pid_alive
 
-POLL_S = 0.2
+# How often a waiting worker looks for another's result. Every hand-over on the
+# run's critical path (artifact -> gate -> boot -> the other workers' devices)
+# waits half of it on average; a look is two small file reads.
+POLL_S = 0.05
 # A claim is never seen half written; one unreadable this long was damaged.
 CLAIM_STALE_S = 5.0
 # What the shared folder's files hold: JSON objects (report/rundata.py reads run data from them).
