@@ -81,7 +81,7 @@ def main() -> int:
     profile = load_profile(args.profile, directory=PROJECT / "hardware_profiles")
     scratch = Path(tempfile.mkdtemp(prefix="rootfs-bench-"))
     backend = backends.make(
-        backends.resolve(args.backend), PROJECT, mounts=(scratch,), log_dir=scratch / "docker"
+        backends.resolve(args.backend), PROJECT, scratch, mounts=(scratch,), log_dir=scratch / "docker"
     )
     try:
         first_cache, second_cache = Cache(scratch / "cache1"), Cache(scratch / "cache2")

@@ -55,7 +55,11 @@ def entries(setup: Setup) -> list[Entry]:
             name = backends.resolve(setup.backend)
             made.append(
                 backends.make(
-                    name, setup.project_root, (setup.cache, setup.reports), setup.reports / "docker"
+                    name,
+                    setup.project_root,
+                    setup.cache,
+                    (setup.cache, setup.reports),
+                    setup.reports / "docker",
                 )
             )
         return made[0]

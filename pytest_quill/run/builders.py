@@ -35,7 +35,11 @@ class Builders:
         if self._made is None:
             mounts = (self.options.cache, self.options.reports)
             self._made = backends.make(
-                self.backend_name(), self.project_root, mounts, self.options.reports / "docker"
+                self.backend_name(),
+                self.project_root,
+                self.options.cache,
+                mounts,
+                self.options.reports / "docker",
             )
         return self._made
 

@@ -176,6 +176,21 @@ def test_identity_names_the_builder_image_and_the_tools_in_it(backend):
     assert tools[1] == "no-such-tool: missing"
 
 
+def test_tool_versions_are_asked_once_per_builder_image(tmp_path, debian_base, monkeypatch):
+    """A later backend (a later run) sharing the versions folder gets the same
+    identity without starting a container: the image id names what it holds."""
+    kept = tmp_path / "toolchains"
+    first = backend_with_builder(tmp_path, f"FROM {debian_base}\n")
+    first.versions_dir = kept
+    identity = first.identity(["apt-get", "no-such-tool"])
+    assert [path.suffix for path in kept.iterdir()] == [".txt"]  # kept whole: no partial left
+
+    later = backend_with_builder(tmp_path, f"FROM {debian_base}\n")
+    later.versions_dir = kept
+    monkeypatch.setattr(DockerBackend, "run", lambda *args, **kwargs: pytest.fail("a container was started"))
+    assert later.identity(["apt-get", "no-such-tool"]) == identity
+
+
 def test_a_timeout_kills_and_removes_the_container(backend):
     started = time.monotonic()
     with pytest.raises(subprocess.TimeoutExpired):

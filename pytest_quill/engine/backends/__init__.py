@@ -35,11 +35,12 @@ def resolve(name: str) -> str:
     return "host" if reason else "docker"
 
 
-def make(name: str, project_root: Path, mounts: tuple[Path, ...], log_dir: Path) -> Backend:
+def make(name: str, project_root: Path, cache: Path, mounts: tuple[Path, ...], log_dir: Path) -> Backend:
+    """The backend NAME; Docker's keeps its builder images' tool versions in CACHE."""
     if name == "docker":
         from .docker import DockerBackend
 
-        return DockerBackend(project_root, mounts=mounts, log_dir=log_dir)
+        return DockerBackend(project_root, mounts=mounts, log_dir=log_dir, versions_dir=cache / "toolchains")
     from .host import HostBackend
 
     return HostBackend()

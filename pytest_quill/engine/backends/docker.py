@@ -26,7 +26,7 @@ import docker
 from ... import data
 from ...errors import BenchError
 from ...secrets import redact
-from . import containers, docker_builder, docker_images, remote
+from . import containers, docker_builder, docker_images, remote, tool_versions
 from .archives import ArchiveRunner
 from .base import Toolchain
 from .containers import OWNER_LABEL
@@ -39,12 +39,6 @@ _PROBE_TIMEOUT_S = 5
 # Runs argv with stderr on stdout's pipe, so the log keeps their order (as on the host);
 # a command that is not found exits 127 with the shell's message in the log.
 _MERGED_OUTPUT = ["sh", "-c", 'exec "$@" 2>&1', "sh"]
-# Tools reported by identity(): the first line of `tool --version`, or "missing".
-_VERSIONS_SCRIPT = (
-    'for t in "$@"; do if command -v "$t" >/dev/null 2>&1; then '
-    'printf "%s: %s\\n" "$t" "$("$t" --version 2>&1 | head -n1)"; '
-    'else printf "%s: missing\\n" "$t"; fi; done'
-)
 
 
 def chosen_engine() -> str:
@@ -116,8 +110,11 @@ class DockerBackend:
         mounts: tuple[Path, ...] = (),
         log_dir: Path | None = None,
         toolchain: Toolchain = Toolchain(),
+        versions_dir: Path | None = None,
     ):
         self.toolchain = toolchain
+        # Where each builder image's tool versions are kept (tool_versions.py).
+        self.versions_dir = versions_dir
         self.project_root = Path(project_root).resolve()
         self.mounts = tuple(Path(m).resolve() for m in mounts)
         # Where the builder image's own build log goes (it is built lazily, once).
@@ -189,21 +186,26 @@ class DockerBackend:
         """The builder image's id and the first --version line of each tool inside it."""
         key = (self.builder_tag(), *tools)
         if key not in self._versions:
-            out = io.BytesIO()
-            code = self.run(
-                ["sh", "-c", _VERSIONS_SCRIPT, "sh", *tools],
-                cwd=self.project_root,
-                env=None,
-                log=out,
-                timeout=120,
+            self._versions[key] = tool_versions.remembered(
+                self.versions_dir, self.builder_image(), tools, lambda: self._ask_versions(tools)
             )
-            if code != 0:
-                said = out.getvalue().decode(errors="replace").strip().splitlines() or ["no output"]
-                raise BenchError(
-                    f"builder image {self.builder_tag()}: tool versions query failed ({code}): {said[0]}"
-                )
-            self._versions[key] = out.getvalue().decode(errors="replace").strip()
         return f"docker {self.builder_tag()} {self.builder_image()}\n{self._versions[key]}"
+
+    def _ask_versions(self, tools: list[str]) -> str:
+        out = io.BytesIO()
+        code = self.run(
+            ["sh", "-c", tool_versions.SCRIPT, "sh", *tools],
+            cwd=self.project_root,
+            env=None,
+            log=out,
+            timeout=120,
+        )
+        if code != 0:
+            said = out.getvalue().decode(errors="replace").strip().splitlines() or ["no output"]
+            raise BenchError(
+                f"builder image {self.builder_tag()}: tool versions query failed ({code}): {said[0]}"
+            )
+        return out.getvalue().decode(errors="replace").strip()
 
     def missing(self, tools: list[str]) -> list[str]:
         """The tools identity() found missing in the builder image (asked once)."""
