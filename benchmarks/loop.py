@@ -6,7 +6,8 @@ Each run is a whole process (`pytest -n 3 suites/`), as a developer starts it,
 on the machine's artifact cache (warm after one run). The edit runs work in a
 project of their own (`quill init`), so the checkout's sources are never
 touched. Prints the table; writes it to docs/performance.md (its section "The
-developer's loop") and reports/benchmarks/loop.json.
+developer's loop") and reports/benchmarks/loop.json; each run's record is kept in
+reports/benchmarks/loop-runs/ (its timeline explains an outlier).
 
     .venv/bin/python benchmarks/loop.py [--runs 3] [--ci] [--nst-kernel PATH]
 """
@@ -120,13 +121,15 @@ def timed_run(cwd: Path, reports: Path, edit: int | None = None, twin: Path | No
     )
     wall = time.monotonic() - began
     record = json.loads((reports / "quill-run.json").read_text())
+    kept = FOLDER / "loop-runs" / f"{reports.name}.json"  # an outlier's timeline, to explain it
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(reports / "quill-run.json", kept)
     figures = metrics.compute(record)
     failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
     if done.returncode:  # a red run's figures are not the loop's: say why it was red, keep its output
-        kept = FOLDER / f"loop-{reports.name}.log"
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        kept.write_text(done.stdout + done.stderr)
-        said = f"{reports.name}: exit {done.returncode}, output in {kept}"
+        output = FOLDER / "loop-runs" / f"{reports.name}.log"
+        output.write_text(done.stdout + done.stderr)
+        said = f"{reports.name}: exit {done.returncode}, output in {output}"
         print(said, *failed, sep="\n  ", file=sys.stderr)
     return {
         "exit_code": done.returncode,
