@@ -3,8 +3,8 @@
 An image never changes under its id, so what its tools answered once holds for
 good: a warm run computes its keys without starting a container. A container
 start was the slowest step of a warm run's cache look-up (0.3-0.5 s per worker),
-and took tens of seconds while the host was still writing back a CI run's
-gigabytes (the engine syncs its files on every start).
+and took seconds while the host was still writing back a CI run's gigabytes
+(4.4 s with 2.3 GB of dirty pages: the engine waits on the disk to start one).
 """
 
 from __future__ import annotations
