@@ -27,3 +27,13 @@ def test_without_a_folder_every_call_asks(tmp_path):
     remembered(None, "sha256:aa", ["make"], asker(asked))
     remembered(None, "sha256:aa", ["make"], asker(asked))
     assert asked == ["asked", "asked"]
+
+
+def test_a_folder_that_cannot_be_written_keeps_nothing_and_still_answers(tmp_path):
+    blocker = tmp_path / "cache"  # a file where the cache folder would be: mkdir fails
+    blocker.write_text("")
+    asked: list[str] = []
+    for _ in range(2):
+        assert remembered(blocker / "toolchains", "sha256:aa", ["make"], asker(asked)) == "make: GNU Make 4.3"
+    assert asked == ["asked", "asked"]
+    assert list(tmp_path.iterdir()) == [blocker]

@@ -9,6 +9,7 @@ and took seconds while the host was still writing back a CI run's gigabytes
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Sequence
@@ -25,18 +26,22 @@ SCRIPT = (
 
 def remembered(folder: Path | None, image_id: str, tools: Sequence[str], ask: Callable[[], str]) -> str:
     """The answer kept in FOLDER for IMAGE_ID and TOOLS; else ask() once, kept whole
-    (written beside, then renamed). No folder: ask() every time."""
+    (written beside, then renamed) where FOLDER can be written. No folder: ask()."""
     if folder is None:
         return ask()
     name = hashlib.sha256("\n".join((image_id, *tools)).encode()).hexdigest()[:24]
     kept = folder / f"{name}.txt"
     try:
         return kept.read_text()
-    except FileNotFoundError:
+    except OSError:  # not kept yet, or no folder to keep it in
         pass
     answer = ask()
-    folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f".{name}.{os.getpid()}.part"
-    partial.write_text(answer)
-    os.replace(partial, kept)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial.write_text(answer)
+        os.replace(partial, kept)
+    except OSError:  # a cache this run may only read (quill boot --cache): asked each time
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
     return answer
