@@ -180,10 +180,13 @@ class ActiveRun:
 
     @staticmethod
     def _finish(run: QuillRun, config: pytest.Config, exitstatus: int) -> None:
+        began = time.time()
         run.close()
         if run.state.used():
             for test in run.tests:
                 run.state.event("test", **test)
+            # Its devices' power-off; the controller's begins once xdist's workers exited.
+            run.state.event("closing", what="close", start=began, end=time.time())
         if hasattr(config, "workerinput"):
             return
         made = record.build_record(run.state, run.header())

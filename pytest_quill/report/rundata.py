@@ -103,7 +103,8 @@ class GateResult(_Entry):
 
 @dataclass(frozen=True)
 class Span(_Entry):
-    """A worker's wait (`waits[]`: what it waited for) or a test (`tests[]`)."""
+    """A worker's wait (`waits[]`: what it waited for), a test (`tests[]`) or a
+    process's end (`closing[]`: its closers, after its last test)."""
 
     worker: str = ""
     start: float | None = None
@@ -172,6 +173,7 @@ class RunRecord(_Entry):
     gates: tuple[GateResult, ...] = ()
     waits: tuple[Span, ...] = ()
     tests: tuple[Span, ...] = ()
+    closing: tuple[Span, ...] = ()
     boot: BootResult | None = None
     metrics: Figures | None = None  # absent in an interrupted run
     interrupted: bool = False

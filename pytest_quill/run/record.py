@@ -57,6 +57,7 @@ def collect(state: RunState, header: Mapping[str, Any]) -> RunRecord:
         gates=tuple(sorted(entries(GateResult, "gate"), key=lambda g: g.number)),
         waits=tuple(sorted(entries(Span, "wait"), key=_start)),
         tests=tuple(sorted(entries(Span, "test"), key=_start)),
+        closing=tuple(sorted(entries(Span, "closing"), key=_start)),
         boot=min(boots, key=_start) if boots else None,
         streams=tuple(header.get("streams", ())),
     )

@@ -44,7 +44,7 @@ def test_undeclared_gate_number_is_a_usage_error(pytester, monkeypatch):
     result.stderr.fnmatch_lines(["*gate(7) is not declared; declared gates: [[]1, 2, 3[]]*"])
 
 
-def test_run_record_holds_artifacts_gates_waits_and_tests(pytester, monkeypatch):
+def test_run_record_holds_artifacts_gates_waits_tests_and_each_process_closing(pytester, monkeypatch):
     make_project(pytester, monkeypatch)
     run(pytester, "-n", "3").assert_outcomes(passed=15)
     rec = record(pytester)
@@ -56,3 +56,9 @@ def test_run_record_holds_artifacts_gates_waits_and_tests(pytester, monkeypatch)
     assert len(rec["tests"]) == 15
     assert all(w["end"] >= w["start"] for w in rec["waits"])
     assert any(w["what"].startswith(("artifact", "gate")) for w in rec["waits"])
+    closing = {span["worker"]: span for span in rec["closing"]}
+    assert set(closing) == {"gw0", "gw1", "gw2", "main"}
+    for worker, span in closing.items():
+        last_test = max((t["end"] for t in rec["tests"] if t["worker"] == worker), default=0)
+        assert last_test <= span["start"] <= span["end"] <= rec["finished"]
+    assert max(closing[w]["end"] for w in ("gw0", "gw1", "gw2")) <= closing["main"]["start"]
