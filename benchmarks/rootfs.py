@@ -80,9 +80,7 @@ def main() -> int:
     args = parser.parse_args()
     profile = load_profile(args.profile, directory=PROJECT / "hardware_profiles")
     scratch = Path(tempfile.mkdtemp(prefix="rootfs-bench-"))
-    backend = backends.make(
-        backends.resolve(args.backend), PROJECT, scratch, mounts=(scratch,), log_dir=scratch / "docker"
-    )
+    backend = backends.make(backends.resolve(args.backend), PROJECT, scratch, scratch / "docker")
     try:
         first_cache, second_cache = Cache(scratch / "cache1"), Cache(scratch / "cache2")
         cold1, first = timed(

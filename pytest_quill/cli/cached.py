@@ -55,11 +55,7 @@ def entries(setup: Setup) -> list[Entry]:
             name = backends.resolve(setup.backend)
             made.append(
                 backends.make(
-                    name,
-                    setup.project_root,
-                    setup.cache,
-                    (setup.cache, setup.reports),
-                    setup.reports / "docker",
+                    name, setup.project_root, setup.cache, setup.reports / "docker", (setup.reports,)
                 )
             )
         return made[0]

@@ -33,13 +33,9 @@ class Builders:
     def backend(self) -> Backend:
         """The run's backend, made on first use: Docker is asked only when a build needs it."""
         if self._made is None:
-            mounts = (self.options.cache, self.options.reports)
+            reports = self.options.reports
             self._made = backends.make(
-                self.backend_name(),
-                self.project_root,
-                self.options.cache,
-                mounts,
-                self.options.reports / "docker",
+                self.backend_name(), self.project_root, self.options.cache, reports / "docker", (reports,)
             )
         return self._made
 

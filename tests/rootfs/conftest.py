@@ -66,6 +66,6 @@ def docker_backend():
             name = backends.resolve("docker")
         except BenchError as exc:
             pytest.skip(exc.one_line())
-        return backends.make(name, PROJECT, folder, mounts=(folder,), log_dir=folder / "docker")
+        return backends.make(name, PROJECT, folder, folder / "docker")
 
     return make

@@ -35,12 +35,21 @@ def resolve(name: str) -> str:
     return "host" if reason else "docker"
 
 
-def make(name: str, project_root: Path, cache: Path, mounts: tuple[Path, ...], log_dir: Path) -> Backend:
-    """The backend NAME; Docker's keeps its builder images' tool versions in CACHE."""
+def make(
+    name: str, project_root: Path, cache: Path, log_dir: Path, also_mounted: tuple[Path, ...] = ()
+) -> Backend:
+    """The backend NAME. Docker's containers see CACHE (where builds work and
+    artifacts are staged) and ALSO_MOUNTED; it keeps its builder images' tool
+    versions in CACHE."""
     if name == "docker":
         from .docker import DockerBackend
 
-        return DockerBackend(project_root, mounts=mounts, log_dir=log_dir, versions_dir=cache / "toolchains")
+        return DockerBackend(
+            project_root,
+            mounts=(cache, *also_mounted),
+            log_dir=log_dir,
+            versions_dir=cache / "toolchains",
+        )
     from .host import HostBackend
 
     return HostBackend()
