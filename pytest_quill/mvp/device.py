@@ -81,13 +81,18 @@ def boot(run: QuillRun, label: str) -> Device:
 
 def keep_state(run: QuillRun, device: Device) -> str:
     """Keep the judged DEVICE's booted state for the run's other devices: where it is
-    kept, or why it is not (a bench that cannot, a QEMU that refused)."""
+    kept, or why it is not (a bench that cannot, a QEMU that refused). A state an
+    earlier run kept for the same card and bench, whole, is theirs as it is (the
+    first kept wins): saving this one too would only pause the judged device."""
     card = run.artifact("sdcard").file(CARD_IMAGE)
     key = device.bench.state_key(card)
     if key is None:
         return f"not kept: a {run.profile.bench.kind} bench cannot restore a state"
+    store = states(run)
+    if (kept := store.find(key)) is not None:  # an earlier boot's of this card and bench: it stays
+        return str(kept)
     try:
-        return str(device.bench.save_state(states(run), key))
+        return str(device.bench.save_state(store, key))
     except (QuillError, OSError) as why:
         return f"not kept: {why}"
 

@@ -3,10 +3,13 @@ and the bench's digests, checks it before each use and forgets a card's states
 when another card's is kept; the QEMU bench saves a running device's state and
 starts from it (real qemu-system-arm and U-Boot, no kernel needed)."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from pytest_quill.bench.base import BenchOptions, bench_for
 from pytest_quill.bench.snapshots import DISK, SnapshotStore, StateKey
+from pytest_quill.mvp.device import keep_state
 from pytest_quill.profile import load_profile
 
 pytestmark = pytest.mark.timeout(120)
@@ -47,6 +50,40 @@ def test_a_new_cards_state_replaces_the_old_cards_on_the_same_bench_only(tmp_pat
     store.publish(StateKey(bench="b1", card="c2"), disk(tmp_path, b"new card"))
     assert store.find(old) is None
     assert store.find(other_bench) is not None
+
+
+class SavingBench:
+    """A bench whose device's state is KEY's; it counts the states it saved."""
+
+    def __init__(self, key: StateKey, disk):
+        self.key, self.disk, self.saved = key, disk, 0
+
+    def state_key(self, card):
+        return self.key
+
+    def save_state(self, store, key):
+        self.saved += 1
+        return store.publish(key, self.disk)
+
+
+def judged_run(tmp_path):
+    """What keep_state reads of a run: its card, its cache, its bench's kind."""
+    card = SimpleNamespace(file=lambda name: tmp_path / name)
+    return SimpleNamespace(
+        artifact=lambda name: card,
+        options=SimpleNamespace(cache=tmp_path / "cache"),
+        profile=SimpleNamespace(bench=SimpleNamespace(kind="qemu")),
+    )
+
+
+def test_the_judged_device_is_saved_only_when_no_whole_state_of_its_card_is_kept(tmp_path):
+    run, key = judged_run(tmp_path), StateKey(bench="b1", card="c1")
+    bench = SavingBench(key, disk(tmp_path, b"first boot's state"))
+    first = keep_state(run, SimpleNamespace(bench=bench))
+    assert bench.saved == 1 and first.endswith(DISK)
+    assert keep_state(run, SimpleNamespace(bench=bench)) == first and bench.saved == 1
+    (tmp_path / first).write_bytes(b"altered")  # a kept state that fails its digest is made again
+    assert keep_state(run, SimpleNamespace(bench=bench)) == first and bench.saved == 2
 
 
 def test_the_key_changes_with_the_card_and_the_benchs_settings(tmp_path):
