@@ -53,9 +53,10 @@ class Bench(ABC):
     def send_keys(self, text: str) -> None:
         """Type text on the device's keyboard."""
 
-    def state_key(self, card_image: Path) -> StateKey | None:
-        """What a saved state of a device booted from CARD_IMAGE on this bench is kept
-        under; None: this bench cannot save or restore a device's state."""
+    def state_key(self, card_digest: str) -> StateKey | None:
+        """What a saved state of a device booted from the card whose sha256 is
+        CARD_DIGEST on this bench is kept under; None: this bench cannot save or
+        restore a device's state."""
         return None
 
     def save_state(self, store: SnapshotStore, key: StateKey) -> Path:

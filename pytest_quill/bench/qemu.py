@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -131,8 +132,12 @@ class QemuBench(Bench):
     def restore(self, card_image: Path, state: Path, log_path: Path) -> Console:
         return self._start(card_image, log_path, state)
 
-    def state_key(self, card_image: Path) -> StateKey:
-        return qemu_disk.state_key(self.config.binary, asdict(self.config), self.config.bios, card_image)
+    def state_key(self, card_digest: str) -> StateKey:
+        return StateKey(bench=self._identity, card=card_digest)
+
+    @cached_property
+    def _identity(self) -> str:  # asked by every device this bench starts: QEMU runs once for it
+        return qemu_disk.bench_identity(self.config.binary, asdict(self.config), self.config.bios)
 
     def save_state(self, store: SnapshotStore, key: StateKey) -> Path:
         if self._qmp is None or self._disk_path is None:

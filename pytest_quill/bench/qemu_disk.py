@@ -49,11 +49,12 @@ def overlay(card_image: Path, disk: Path, state: Path | None) -> Path:
     return disk
 
 
-def state_key(binary: str, settings: dict[str, object], firmware: Path, card_image: Path) -> StateKey:
-    """The card's and the bench's: QEMU's version, the firmware's digest, every setting."""
+def bench_identity(binary: str, settings: dict[str, object], firmware: Path) -> str:
+    """What a saved state needs of the bench: QEMU's version, the firmware's digest,
+    every setting (StateKey.bench)."""
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30).stdout
     bench = {"settings": settings, "version": version.splitlines()[:1], "firmware": file_sha256(firmware)}
-    return StateKey(bench=bench_digest(bench), card=file_sha256(card_image))
+    return bench_digest(bench)
 
 
 def save_state(qmp: Qmp, disk: Path, store: SnapshotStore, key: StateKey) -> Path:

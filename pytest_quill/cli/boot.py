@@ -21,6 +21,7 @@ from ..bench.base import Bench, BenchOptions, bench_for
 from ..bench.snapshots import SnapshotStore
 from ..boot.device import Device
 from ..boot.judge import BootReport
+from ..digest import file_sha256
 from ..errors import BenchError, QuillError
 from ..problems import refuse
 from . import session
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
 def start(bench: Bench, image: Path, log: Path, states: SnapshotStore, real: bool) -> tuple[Device, str]:
     """The device with its shell up, and how it came up: from the kept state of this
     card on this bench, else booted (and its state kept for the next time)."""
-    key = bench.state_key(image)
+    key = bench.state_key(file_sha256(image))
     state = states.find(key) if key is not None and not real else None
     if state is not None:
         started = time.monotonic()

@@ -18,6 +18,7 @@ from ..bench.snapshots import SnapshotStore
 from ..boot.attempts import Policy, attempt
 from ..boot.device import Device
 from ..boot.judge import BootReport, stages
+from ..engine.cache import SUMS, read_sums
 from ..errors import QuillError
 from ..report.rundata import BootResult, from_json
 from ..run.quill_run import QuillRun
@@ -84,8 +85,7 @@ def keep_state(run: QuillRun, device: Device) -> str:
     kept, or why it is not (a bench that cannot, a QEMU that refused). A state an
     earlier run kept for the same card and bench, whole, is theirs as it is (the
     first kept wins): saving this one too would only pause the judged device."""
-    card = run.artifact("sdcard").file(CARD_IMAGE)
-    key = device.bench.state_key(card)
+    key = device.bench.state_key(card_digest(run))
     if key is None:
         return f"not kept: a {run.profile.bench.kind} bench cannot restore a state"
     store = states(run)
@@ -103,7 +103,7 @@ def fresh_device(run: QuillRun, label: str) -> Device:
     judged = _judged_boot(run)
     card = run.artifact("sdcard").file(CARD_IMAGE)
     bench = the_bench(run)
-    key = bench.state_key(card) if judged is not None else None
+    key = bench.state_key(card_digest(run)) if judged is not None else None
     state = states(run).find(key) if key is not None else None
     if judged is None or state is None:
         return boot(run, label)
@@ -112,6 +112,12 @@ def fresh_device(run: QuillRun, label: str) -> Device:
         return Device.restore_card(bench, card, state, log, judged)
     except QuillError:  # a state QEMU would not take back is no reason to fail: boot for real
         return boot(run, label)
+
+
+def card_digest(run: QuillRun) -> str:
+    """The sha256 of the run's card image, as its artifact's sums record it: the run
+    checked them against the image when it looked the card up (or just made it)."""
+    return read_sums(run.artifact("sdcard").file(SUMS))[CARD_IMAGE]
 
 
 def states(run: QuillRun) -> SnapshotStore:
