@@ -59,9 +59,9 @@ test: docker
 	$(SUITES)
 	sh scripts/report.sh
 	$(NOOK_RUNS)
-	# Two workers, a test file on one (tests/conftest.py): the e2e tests wait on
-	# downloads, engines and boots more than they compute.
-	$(PYTEST) -p no:randomly -n 2 --dist loadgroup tests/ -m e2e --durations=30 -rfEs
+	# Two workers, a test file on one (its module fixtures made once): the e2e
+	# tests wait on downloads, engines and boots as much as they compute.
+	$(PYTEST) -p no:randomly -n 2 --dist loadfile tests/ -m e2e --durations=30 -rfEs
 
 # Remake the report from reports/allure-results.
 report:

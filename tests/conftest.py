@@ -14,20 +14,6 @@ PROJECT = Path(__file__).resolve().parents[1]
 ARM_GCC = "arm-linux-gnueabihf-gcc"
 
 
-# A session fixture too costly to make in two workers: its tests share one.
-SHARED_ON_ONE_WORKER = ("kernel_compile_cache",)
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `--dist loadgroup` (make test's e2e stage) each test file runs on one
-    worker, so its module fixtures (a remote engine, a lab, a venv) are made once,
-    and the tests of SHARED_ON_ONE_WORKER's fixtures share one worker."""
-    for item in items:
-        shared = [name for name in SHARED_ON_ONE_WORKER if name in item.fixturenames]
-        item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))
-
-
 @pytest.fixture(scope="session")
 def qemu_virt():
     return load_profile("qemu-virt", directory=PROJECT / "hardware_profiles")
