@@ -79,15 +79,16 @@ class CheckItem(_Decided):
 
 
 def _boot_within(state: RunState, decided: dict) -> dict | None:
-    """The boot this decision made (the boot gate's first boot), if it made one."""
+    """The boot this decision judged (the boot gate's first boot), if it judged one:
+    the boot ended within the decision, and may have begun before it (a plan may
+    start its boot while the gates below are still being decided)."""
     if "start" not in decided or "end" not in decided:
         return None
     return next(
         (
             event
             for event in state.events()
-            if event["kind"] == "boot"
-            and decided["start"] <= event["start"] <= event["end"] <= decided["end"]
+            if event["kind"] == "boot" and decided["start"] <= event["end"] <= decided["end"]
         ),
         None,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
 
@@ -23,3 +24,12 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         pass  # alive, and another user's
     return True
+
+
+def stopped(pid: int) -> bool:
+    """The process is stopped by a signal or traced (state T or t in /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] in "Tt"

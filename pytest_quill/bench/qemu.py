@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import BenchError, DeviceLost, GuestEnded
-from ..proc import die_with_parent
+from ..proc import die_with_parent, stopped
 from ..profile import Profile, Size
 from . import qemu_disk
 from .base import Bench, BenchOptions
@@ -68,6 +69,9 @@ class QemuBench(Bench):
         self._console: Console | None = None
         self._qmp: Qmp | None = None
         self._disk_path: Path | None = None
+        # Powering on and off, one thread at a time: a boot under way in another
+        # thread (mvp/boot_ahead.py) is cut short by a power-off from the run's.
+        self._power = threading.RLock()
 
     def check(self) -> list[str]:
         tools = {self.config.binary: "qemu-system-arm", "qemu-img": "qemu-utils", **CARD_TOOLS}
@@ -127,10 +131,12 @@ class QemuBench(Bench):
         return ["-device", f"{controller},id=usbhost", "-device", "usb-kbd,bus=usbhost.0"]
 
     def power_on(self, card_image: Path, log_path: Path) -> Console:
-        return self._start(card_image, log_path, None)
+        with self._power:
+            return self._start(card_image, log_path, None)
 
     def restore(self, card_image: Path, state: Path, log_path: Path) -> Console:
-        return self._start(card_image, log_path, state)
+        with self._power:
+            return self._start(card_image, log_path, state)
 
     def state_key(self, card_digest: str) -> StateKey:
         return StateKey(bench=self._identity, card=card_digest)
@@ -192,7 +198,7 @@ class QemuBench(Bench):
         if code is not None:
             how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
             return DeviceLost(f"QEMU (pid {self._proc.pid}) {how}")
-        if _stopped(self._proc.pid):
+        if stopped(self._proc.pid):
             return DeviceLost(f"QEMU (pid {self._proc.pid}) is stopped (SIGSTOP, or held in a debugger)")
         return None
 
@@ -236,20 +242,21 @@ class QemuBench(Bench):
             time.sleep(len(batch) * KEY_EVENT_S)  # the guest takes them one poll each
 
     def power_off(self) -> None:
-        if self._qmp is not None:
-            if self.health() is None:  # a stopped QEMU would only time the quit out
-                try:
-                    self._qmp.execute("quit")
-                except BenchError:
-                    pass  # QEMU already gone (a panic with -no-reboot ends it)
-            self._qmp.close()
-            self._qmp = None
-        if self._proc is not None:
-            self._stop_process(self._proc)
-        self._release_console()
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-            self._folder = None
+        with self._power:
+            if self._qmp is not None:
+                if self.health() is None:  # a stopped QEMU would only time the quit out
+                    try:
+                        self._qmp.execute("quit")
+                    except BenchError:
+                        pass  # QEMU already gone (a panic with -no-reboot ends it)
+                self._qmp.close()
+                self._qmp = None
+            if self._proc is not None:
+                self._stop_process(self._proc)
+            self._release_console()
+            if self._folder is not None:
+                shutil.rmtree(self._folder, ignore_errors=True)
+                self._folder = None
 
     def leave_running(self) -> list[str]:
         """QEMU goes on; its serial socket takes the next client that connects."""
@@ -283,15 +290,6 @@ class QemuBench(Bench):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         self._proc = None
-
-
-def _stopped(pid: int) -> bool:
-    """The process is stopped by a signal or traced (state T or t in /proc)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] in "Tt"
 
 
 SECTION = Qemu

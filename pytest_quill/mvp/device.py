@@ -9,6 +9,7 @@ again: the same card, the same bench, the shell already up."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,11 +52,15 @@ def _close_bench(run: QuillRun, bench: Bench) -> None:
         run.state.event("bench-kept", lines=lines)
 
 
-def boot(run: QuillRun, label: str) -> Device:
+class BootStopped(Exception):
+    """No further boot attempt: nobody will take this boot (boot_ahead.py)."""
+
+
+def boot(run: QuillRun, label: str, go_on: Callable[[], bool] = lambda: True) -> Device:
     """A booted device (the bench's closer powers it off), after as many attempts as
     the profile's bench.attempts allow for the faults it retries (boot/attempts.py);
     the device holds them. A boot that failed fails this process's later asks at
-    once, with its cause and every attempt's."""
+    once, with its cause and every attempt's. A retry starts only while go_on()."""
     if BOOT_FAILED in run.stash:
         first = run.stash[BOOT_FAILED]
         raise type(first)(f"not booting again, this worker's boot failed: {first.message}", log=first.log)
@@ -66,9 +71,12 @@ def boot(run: QuillRun, label: str) -> Device:
         suffix = "" if number == 1 else f"-attempt{number}"
         return run.state.logs / f"console-{label}-{run.worker}{suffix}.log"
 
-    outcome = attempt(
-        lambda number: Device.boot_card(bench, card, log_of(number)), lambda n: str(log_of(n)), policy_of(run)
-    )
+    def boot_once(number: int) -> Device:
+        if number > 1 and not go_on():
+            raise BootStopped(f"{label}: stopped before attempt {number}")
+        return Device.boot_card(bench, card, log_of(number))
+
+    outcome = attempt(boot_once, lambda n: str(log_of(n)), policy_of(run))
     if outcome.result is not None:
         outcome.result.attempts = tuple(outcome.attempts)
         return outcome.result

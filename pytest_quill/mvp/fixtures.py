@@ -10,9 +10,11 @@ import pytest
 
 from ..bench.base import Bench, BenchOptions, bench_for
 from ..boot.device import Device
+from ..errors import QuillError
 from ..profile import Profile
 from ..report.console_text import readable
 from ..run.quill_run import QuillRun, quill_run
+from . import boot_ahead
 from .device import DEVICE, fresh_device, the_bench
 
 
@@ -72,5 +74,15 @@ def device(quill: QuillRun) -> Device:
     on the others (QEMU instances are not shared), the same card started from the
     state kept after that boot, or booted when there is none."""
     if DEVICE not in quill.stash:
-        quill.stash[DEVICE] = fresh_device(quill, "tests")
+        quill.stash[DEVICE] = _booted_ahead(quill) or fresh_device(quill, "tests")
     return quill.stash[DEVICE]
+
+
+def _booted_ahead(run: QuillRun) -> Device | None:
+    """The device this worker booted while it decided gate 3, when another worker
+    then decided gate 4; its failure was not gate 4's: a fresh device then."""
+    try:
+        early = boot_ahead.take(run)
+    except QuillError:
+        return None
+    return early[0] if early else None

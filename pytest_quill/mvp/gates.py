@@ -11,6 +11,7 @@ from ..card import writer
 from ..errors import BenchError
 from ..problems import refuse
 from ..run.quill_run import QuillRun
+from . import boot_ahead
 from .device import CARD_IMAGE, DEVICE, boot, keep_state, the_bench
 
 
@@ -30,7 +31,17 @@ def artifacts_gate(run: QuillRun) -> None:
 
 def convergence_gate(run: QuillRun) -> None:
     """The card is made and reads back as meant (and is written, when a card is given).
-    The bench is the hardware check's: a card can converge with no board attached."""
+    The bench is the hardware check's: a card can converge with no board attached.
+    Where the bench boots the image itself, gate 4's boot starts meanwhile."""
+    boot_ahead.start(run)
+    try:
+        _converge(run)
+    except BaseException:
+        boot_ahead.finish(run)
+        raise
+
+
+def _converge(run: QuillRun) -> None:
     refuse(verified(run, "sdcard"))
     if run.options.sd_device:
         report = writer.write_card(
@@ -47,7 +58,10 @@ def boot_gate(run: QuillRun) -> None:
     """The first boot of the run: judged once, its device kept for this worker's tests
     and its booted state for the other devices of the run."""
     start = time.time()
-    device = run.stash.get(DEVICE, None) or boot(run, "first-boot")
+    device = run.stash.get(DEVICE, None)
+    if device is None:
+        early = boot_ahead.take(run)
+        device, start = early if early else (boot(run, boot_ahead.LABEL), start)
     kept = keep_state(run, device)
     run.state.event(
         "boot",
