@@ -22,6 +22,7 @@ from ..boot.device import Device
 from ..run.quill_run import QuillRun
 from .device import BOOT_FAILED, DEVICE, boot, the_bench
 
+GATE = 4  # the boot gate (declaration.py)
 LABEL = "first-boot"  # its console log's name, as a boot gate's own boot
 
 
@@ -43,6 +44,8 @@ def start(run: QuillRun) -> None:
         return  # a real board boots the card gate 3 writes
     if EARLY in run.stash or DEVICE in run.stash or BOOT_FAILED in run.stash:
         return  # booting, booted, or its boot failed: not again
+    if run.gates.deciding(GATE):
+        return  # a worker that waits for gate 3 to decide gate 4 boots the card itself
     run.artifact("sdcard")  # made before the thread asks for it; unavailable: gate 3 says so
     the_bench(run)  # made here, so that its closer (which powers it off) runs after finish()
     early = run.stash[EARLY] = EarlyBoot(started=time.time())

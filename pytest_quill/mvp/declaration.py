@@ -11,7 +11,7 @@ from ..card import recipe as card_recipe
 from ..kernel import recipe as kernel_recipe
 from ..plan import Plan
 from ..rootfs import recipe as rootfs_recipe
-from . import gates
+from . import boot_ahead, gates
 from .device import CARD_IMAGE
 
 STREAMS = {
@@ -34,4 +34,4 @@ def pytest_quill_declare(plan: Plan) -> None:
     plan.gate(1, "build", needs=("kernel", "rootfs"))(gates.build_gate)
     plan.gate(2, "artifacts")(gates.artifacts_gate)
     plan.gate(3, "convergence", needs=("sdcard",))(gates.convergence_gate)
-    plan.gate(4, "boot")(gates.boot_gate)
+    plan.gate(boot_ahead.GATE, "boot")(gates.boot_gate)

@@ -56,6 +56,10 @@ class Gates:
             lambda: self._lower_closed(number) or self._run(spec, closed, f"gate-{number}"),
         )
 
+    def deciding(self, number: int) -> bool:
+        """Whether some worker has begun deciding gate NUMBER (or has decided it)."""
+        return self.run.state.claimed(f"gate-{number}")
+
     def require(self, number: int) -> Decision:
         """Gate NUMBER's decision when open. Closed, its failure is raised where the
         run first reports it (this test, or the gate's own item) and is a skip with

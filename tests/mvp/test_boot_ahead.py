@@ -1,7 +1,8 @@
 """Gate 4's boot started while gate 3 checks the card (mvp/boot_ahead.py): taken as
 gate 4's with its own start time, its failure raised where gate 4 takes it, cut
 short with no further attempt when nobody will take it, and never started for a
-board that boots the card gate 3 writes. The boot is a stand-in here (its own
+board that boots the card gate 3 writes, nor when another worker already decides
+gate 4. The boot is a stand-in here (its own
 tests are boot/'s and bench/'s); the thread, the bench's power-off and the
 hand-over are real."""
 
@@ -27,10 +28,11 @@ class Bench:
         self.powered_off.set()
 
 
-def a_run(kind: str = "qemu"):
+def a_run(kind: str = "qemu", deciding: tuple[int, ...] = ()):
     closers: list = []
     run = SimpleNamespace(
         profile=SimpleNamespace(bench=SimpleNamespace(kind=kind)),
+        gates=SimpleNamespace(deciding=lambda number: number in deciding),
         stash=pytest.Stash(),
         artifact=lambda name: None,
         on_close=closers.append,
@@ -96,5 +98,12 @@ def test_a_boot_nobody_takes_is_cut_short_by_a_power_off_and_not_tried_again(mon
 def test_a_real_board_boots_after_gate_3_as_before(monkeypatch, bench):
     monkeypatch.setattr(boot_ahead, "boot", lambda run, label, go_on: pytest.fail("booted ahead"))
     run = a_run(kind="serial")
+    boot_ahead.start(run)
+    assert boot_ahead.take(run) is None and not run.closers
+
+
+def test_no_boot_ahead_when_another_worker_already_decides_gate_4(monkeypatch, bench):
+    monkeypatch.setattr(boot_ahead, "boot", lambda run, label, go_on: pytest.fail("booted twice"))
+    run = a_run(deciding=(4,))  # it waits for gate 3, then boots the card itself
     boot_ahead.start(run)
     assert boot_ahead.take(run) is None and not run.closers
