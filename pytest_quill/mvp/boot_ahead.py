@@ -6,8 +6,8 @@ the boot and the check overlap, on the worker deciding gate 3 (the boot in a
 thread: QEMU and the console do the work, the thread mostly waits). The boot
 is judged as it runs, as ever, but the run takes it as gate 4's only once the
 gates below are open; when gate 3 closes, the bench is powered off at once and
-no further attempt starts. A real board boots the card gate 3
-writes: it boots after gate 3, as before.
+no further attempt starts. A real board boots the card gate 3 writes: it boots
+after gate 3, as before.
 """
 
 from __future__ import annotations

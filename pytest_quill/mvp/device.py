@@ -97,7 +97,7 @@ def keep_state(run: QuillRun, device: Device) -> str:
     if key is None:
         return f"not kept: a {run.profile.bench.kind} bench cannot restore a state"
     store = states(run)
-    if (kept := store.find(key)) is not None:  # an earlier boot's of this card and bench: it stays
+    if (kept := store.find(key)) is not None:  # kept by an earlier boot of this card and bench
         return str(kept)
     try:
         return str(device.bench.save_state(store, key))
