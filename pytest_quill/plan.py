@@ -80,11 +80,15 @@ class Plan:
         folders = nodeid.split("::", 1)[0].split("/")[:-1]
         return next((self.streams[f] for f in folders if f in self.streams), None)
 
-    def gate(self, number: int, name: str, needs: tuple[str, ...] = ()) -> Callable[[Decider], Decider]:
-        """Declare gate `number`; the decorated function decides it."""
+    def gate(
+        self, number: int, name: str, needs: tuple[str, ...] = (), ahead: Decider | None = None
+    ) -> Callable[[Decider], Decider]:
+        """Declare gate `number`; the decorated function decides it. AHEAD: work the
+        decider takes up that may begin before the gates below are decided (begun
+        by the worker that claims the gate)."""
 
         def register(decide: Decider) -> Decider:
-            self.gates[number] = GateSpec(number, name, decide, tuple(needs))
+            self.gates[number] = GateSpec(number, name, decide, tuple(needs), ahead)
             return decide
 
         return register

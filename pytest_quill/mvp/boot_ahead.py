@@ -1,13 +1,15 @@
 """The boot gate's boot, started while the convergence gate still checks the card.
 
 A QEMU bench boots the card image itself, so nothing gate 3 does to the card
-(its read-back; writing a real card when one is given) changes what it boots:
-the boot and the check overlap, on the worker deciding gate 3 (the boot in a
-thread: QEMU and the console do the work, the thread mostly waits). The boot
-is judged as it runs, as ever, but the run takes it as gate 4's only once the
-gates below are open; when gate 3 closes, the bench is powered off at once and
-no further attempt starts. A real board boots the card gate 3 writes: it boots
-after gate 3, as before.
+(its read-back; writing a real card when one is given) changes what it boots.
+The boot begins as soon as the card exists, in a thread (QEMU and the console
+do the work, the thread mostly waits), on the worker that will decide gate 4:
+the one that claimed it (gate 4's work ahead, run/gates.py), or else the one
+deciding gate 3, which decides gate 4 next. The boot is judged as it runs, as
+ever, but the run takes it as gate 4's only once the gates below are open;
+when gate 3 closes, the bench is powered off at once and no further attempt
+starts. A real board boots the card gate 3 writes: it boots after gate 3, as
+before.
 """
 
 from __future__ import annotations
@@ -38,14 +40,19 @@ class EarlyBoot:
 EARLY = pytest.StashKey[EarlyBoot]()  # this process's boot started ahead of gate 4
 
 
+def beside_gate_3(run: QuillRun) -> None:
+    """Gate 3's decider: boot ahead unless another worker decides gate 4 (it boots)."""
+    if not run.gates.deciding(GATE):
+        start(run)
+
+
 def start(run: QuillRun) -> None:
-    """Boot the run's card in the background, where the bench boots the image file."""
+    """Boot the run's card in the background, where the bench boots the image file
+    (once the card is made: QuillError when it cannot be)."""
     if run.profile.bench.kind != "qemu":
         return  # a real board boots the card gate 3 writes
     if EARLY in run.stash or DEVICE in run.stash or BOOT_FAILED in run.stash:
         return  # booting, booted, or its boot failed: not again
-    if run.gates.deciding(GATE):
-        return  # a worker that waits for gate 3 to decide gate 4 boots the card itself
     run.artifact("sdcard")  # made before the thread asks for it; unavailable: gate 3 says so
     the_bench(run)  # made here, so that its closer (which powers it off) runs after finish()
     early = run.stash[EARLY] = EarlyBoot(started=time.time())

@@ -34,4 +34,4 @@ def pytest_quill_declare(plan: Plan) -> None:
     plan.gate(1, "build", needs=("kernel", "rootfs"))(gates.build_gate)
     plan.gate(2, "artifacts")(gates.artifacts_gate)
     plan.gate(3, "convergence", needs=("sdcard",))(gates.convergence_gate)
-    plan.gate(boot_ahead.GATE, "boot")(gates.boot_gate)
+    plan.gate(boot_ahead.GATE, "boot", ahead=boot_ahead.start)(gates.boot_gate)

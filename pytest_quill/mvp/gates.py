@@ -33,7 +33,7 @@ def convergence_gate(run: QuillRun) -> None:
     """The card is made and reads back as meant (and is written, when a card is given).
     The bench is the hardware check's: a card can converge with no board attached.
     Where the bench boots the image itself, gate 4's boot starts meanwhile."""
-    boot_ahead.start(run)
+    boot_ahead.beside_gate_3(run)
     try:
         _converge(run)
     except BaseException:

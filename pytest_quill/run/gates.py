@@ -30,6 +30,10 @@ class GateSpec:
     name: str
     decide: Callable[[QuillRun], None]  # raises QuillError when closed
     needs: tuple[str, ...]  # artifacts the decision builds: built early by idle workers
+    # Work the decider will take up that may begin before the gates below are
+    # decided: the worker that claims the gate begins it first (a failure there is
+    # the decider's to meet again, or a lower gate's to report).
+    ahead: Callable[[QuillRun], None] | None = None
 
 
 # A gate's or check's decision: what gate_items.py and the deciders' callers read.
@@ -49,12 +53,16 @@ class Gates:
     def decision(self, number: int) -> Decision:
         spec = self.gates[number]
         closed = f"gate {number} ({spec.name}) closed:"
-        return self._shared(
-            f"gate-{number}",
-            spec,
-            closed,
-            lambda: self._lower_closed(number) or self._run(spec, closed, f"gate-{number}"),
-        )
+        return self._shared(f"gate-{number}", spec, closed, lambda: self._decide_gate(number, spec, closed))
+
+    def _decide_gate(self, number: int, spec: GateSpec, closed: str) -> tuple[str, str, str]:
+        """Its work ahead first, then the gates below, then its decider."""
+        if spec.ahead is not None:
+            try:
+                spec.ahead(self.run)
+            except QuillError:
+                pass  # what went wrong closes a gate below, or this one when its decider meets it
+        return self._lower_closed(number) or self._run(spec, closed, f"gate-{number}")
 
     def deciding(self, number: int) -> bool:
         """Whether some worker has begun deciding gate NUMBER (or has decided it)."""

@@ -102,8 +102,11 @@ def test_a_real_board_boots_after_gate_3_as_before(monkeypatch, bench):
     assert boot_ahead.take(run) is None and not run.closers
 
 
-def test_no_boot_ahead_when_another_worker_already_decides_gate_4(monkeypatch, bench):
-    monkeypatch.setattr(boot_ahead, "boot", lambda run, label, go_on: pytest.fail("booted twice"))
-    run = a_run(deciding=(4,))  # it waits for gate 3, then boots the card itself
-    boot_ahead.start(run)
+def test_gate_3_boots_ahead_only_when_no_other_worker_decides_gate_4(monkeypatch, bench):
+    monkeypatch.setattr(boot_ahead, "boot", lambda run, label, go_on: "device")
+    run = a_run(deciding=(4,))  # its claimant began the boot as gate 4's work ahead
+    boot_ahead.beside_gate_3(run)
     assert boot_ahead.take(run) is None and not run.closers
+    run = a_run()
+    boot_ahead.beside_gate_3(run)
+    assert boot_ahead.take(run)[0] == "device"

@@ -62,3 +62,34 @@ def test_run_record_holds_artifacts_gates_waits_tests_and_each_process_closing(p
         last_test = max((t["end"] for t in rec["tests"] if t["worker"] == worker), default=0)
         assert last_test <= span["start"] <= span["end"] <= rec["finished"]
     assert max(closing[w]["end"] for w in ("gw0", "gw1", "gw2")) <= closing["main"]["start"]
+
+
+AHEAD_GATE = """
+
+def boot_ahead(run):
+    with open(os.environ["QUILL_TEST_LEDGER"], "a") as ledger:
+        ledger.write("ahead\\n")
+    raise BuildError("the work ahead failed: its decider meets it again")
+
+def boot_gate(run):
+    with open(os.environ["QUILL_TEST_LEDGER"], "a") as ledger:
+        ledger.write("decide\\n")
+
+_declare = pytest_quill_declare
+
+def pytest_quill_declare(plan):
+    _declare(plan)
+    plan.gate(4, "boot", ahead=boot_ahead)(boot_gate)
+"""
+
+
+def test_a_gates_work_ahead_begins_in_its_decider_before_the_decision(pytester, monkeypatch):
+    tests = "import pytest\n\n@pytest.mark.gate(4)\ndef test_booted(sd_card):\n    pass\n"
+    ledger = make_project(pytester, monkeypatch, kernel={"secs": 0.1}, rootfs={"secs": 0.1}, tests=tests)
+    conftest = pytester.path / "conftest.py"
+    conftest.write_text(conftest.read_text() + AHEAD_GATE)
+    run(pytester, "-n", "2").assert_outcomes(passed=5)  # gates 1-4 and the test
+    made = ledger.read_text().split()
+    assert made.count("ahead") == made.count("decide") == 1
+    assert made.index("ahead") < made.index("decide")
+    assert {g["number"]: g["open"] for g in record(pytester)["gates"]} == {1: True, 2: True, 3: True, 4: True}
