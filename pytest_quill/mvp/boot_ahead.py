@@ -5,7 +5,7 @@ A QEMU bench boots the card image itself, so nothing gate 3 does to the card
 The boot begins as soon as the card exists, in a thread (QEMU and the console
 do the work, the thread mostly waits), on the worker that will decide gate 4:
 the one that claimed it (gate 4's work ahead, run/gates.py), or else the one
-deciding gate 3, which decides gate 4 next. The boot is judged as it runs, as
+deciding gate 3, which claims gate 4 then and decides it right after. The boot is judged as it runs, as
 ever, but the run takes it as gate 4's only once the gates below are open;
 when gate 3 closes, the bench is powered off at once and no further attempt
 starts. A real board boots the card gate 3 writes: it boots after gate 3, as
@@ -25,6 +25,7 @@ from ..run.quill_run import QuillRun
 from .device import BOOT_FAILED, DEVICE, boot, the_bench
 
 GATE = 4  # the boot gate (declaration.py)
+HARDWARE = "hardware"  # the bench's check (declaration.py)
 LABEL = "first-boot"  # its console log's name, as a boot gate's own boot
 
 
@@ -41,8 +42,9 @@ EARLY = pytest.StashKey[EarlyBoot]()  # this process's boot started ahead of gat
 
 
 def beside_gate_3(run: QuillRun) -> None:
-    """Gate 3's decider: boot ahead unless another worker decides gate 4 (it boots)."""
-    if not run.gates.deciding(GATE):
+    """Gate 3's decider: claim gate 4 and boot ahead, unless another worker decides
+    gate 4 already (it boots), or the bench is not ready (its check says why)."""
+    if run.profile.bench.kind == "qemu" and run.gates.check(HARDWARE).open and run.gates.claim_next(GATE - 1):
         start(run)
 
 

@@ -30,7 +30,7 @@ def pytest_quill_declare(plan: Plan) -> None:
     for folder, stream in STREAMS.items():
         plan.stream(folder, stream)
     hardware = "runs on the device the profile's bench provides (QEMU or the real Nook)"
-    plan.check("hardware", "bench", about=hardware)(gates.bench_ready)
+    plan.check(boot_ahead.HARDWARE, "bench", about=hardware)(gates.bench_ready)
     plan.gate(1, "build", needs=("kernel", "rootfs"))(gates.build_gate)
     plan.gate(2, "artifacts")(gates.artifacts_gate)
     plan.gate(3, "convergence", needs=("sdcard",))(gates.convergence_gate)

@@ -49,11 +49,27 @@ class Gates:
         self.run = run  # QuillRun: what the deciders are handed
         self.gates = gates
         self.checks = checks
+        self._claimed_ahead: set[str] = set()  # claimed by this worker before its turn
 
     def decision(self, number: int) -> Decision:
         spec = self.gates[number]
         closed = f"gate {number} ({spec.name}) closed:"
-        return self._shared(f"gate-{number}", spec, closed, lambda: self._decide_gate(number, spec, closed))
+        decided = self._shared(
+            f"gate-{number}", spec, closed, lambda: self._decide_gate(number, spec, closed)
+        )
+        if f"gate-{number + 1}" in self._claimed_ahead:
+            self.decision(number + 1)  # claimed while this one was decided: its turn is now
+        return decided
+
+    def claim_next(self, number: int) -> bool:
+        """Claim gate NUMBER + 1 while deciding gate NUMBER, so that its decider's work
+        may begin here; this worker then decides it right after gate NUMBER. False
+        when another worker has it already."""
+        what = f"gate-{number + 1}"
+        if self.run.state.result(what) is None and self.run.state.claim(what):
+            self._claimed_ahead.add(what)
+            return True
+        return False
 
     def _decide_gate(self, number: int, spec: GateSpec, closed: str) -> tuple[str, str, str]:
         """Its work ahead first, then the gates below, then its decider."""
@@ -63,10 +79,6 @@ class Gates:
             except QuillError:
                 pass  # what went wrong closes a gate below, or this one when its decider meets it
         return self._lower_closed(number) or self._run(spec, closed, f"gate-{number}")
-
-    def deciding(self, number: int) -> bool:
-        """Whether some worker has begun deciding gate NUMBER (or has decided it)."""
-        return self.run.state.claimed(f"gate-{number}")
 
     def require(self, number: int) -> Decision:
         """Gate NUMBER's decision when open. Closed, its failure is raised where the
@@ -93,7 +105,8 @@ class Gates:
         def refused(reason: str) -> GateResult:  # nobody decided it: its decider is gone
             return GateResult(spec.number, spec.name, False, f"{closed} {reason}", what, "bench")
 
-        if state.result(what) is None and state.claim(what):
+        if state.result(what) is None and (what in self._claimed_ahead or state.claim(what)):
+            self._claimed_ahead.discard(what)
             start = time.time()
             try:
                 reason, cause, failure = decide()

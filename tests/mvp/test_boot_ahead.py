@@ -28,11 +28,14 @@ class Bench:
         self.powered_off.set()
 
 
-def a_run(kind: str = "qemu", deciding: tuple[int, ...] = ()):
+def a_run(kind: str = "qemu", gate_4_claimed: bool = False):
     closers: list = []
     run = SimpleNamespace(
         profile=SimpleNamespace(bench=SimpleNamespace(kind=kind)),
-        gates=SimpleNamespace(deciding=lambda number: number in deciding),
+        gates=SimpleNamespace(
+            claim_next=lambda number: number == 3 and not gate_4_claimed,
+            check=lambda marker: SimpleNamespace(open=marker == "hardware"),
+        ),
         stash=pytest.Stash(),
         artifact=lambda name: None,
         on_close=closers.append,
@@ -104,7 +107,7 @@ def test_a_real_board_boots_after_gate_3_as_before(monkeypatch, bench):
 
 def test_gate_3_boots_ahead_only_when_no_other_worker_decides_gate_4(monkeypatch, bench):
     monkeypatch.setattr(boot_ahead, "boot", lambda run, label, go_on: "device")
-    run = a_run(deciding=(4,))  # its claimant began the boot as gate 4's work ahead
+    run = a_run(gate_4_claimed=True)  # its claimant began the boot as gate 4's work ahead
     boot_ahead.beside_gate_3(run)
     assert boot_ahead.take(run) is None and not run.closers
     run = a_run()

@@ -93,3 +93,46 @@ def test_a_gates_work_ahead_begins_in_its_decider_before_the_decision(pytester, 
     assert made.count("ahead") == made.count("decide") == 1
     assert made.index("ahead") < made.index("decide")
     assert {g["number"]: g["open"] for g in record(pytester)["gates"]} == {1: True, 2: True, 3: True, 4: True}
+
+
+CLAIMED_NEXT = """
+
+def convergence_claiming_next(run):
+    run.artifact("sdcard")
+    with open(os.environ["QUILL_TEST_LEDGER"], "a") as ledger:
+        ledger.write(f"claimed {run.gates.claim_next(3)} {run.worker}\\n")
+
+def boot_gate(run):
+    with open(os.environ["QUILL_TEST_LEDGER"], "a") as ledger:
+        ledger.write(f"decided {run.worker}\\n")
+
+_declare = pytest_quill_declare
+
+def pytest_quill_declare(plan):
+    _declare(plan)
+    plan.gates[3] = plan.gates[3].__class__(3, "convergence", convergence_claiming_next, ("sdcard",))
+    plan.gate(4, "boot")(boot_gate)
+"""
+
+
+@pytest.mark.parametrize("workers", ["0", "3"])
+def test_a_gate_claimed_while_the_one_below_is_decided_is_decided_right_after_it(
+    pytester, monkeypatch, workers
+):
+    tests = "import pytest\n\n" + "".join(
+        f"@pytest.mark.gate(4)\ndef test_booted_{n}():\n    pass\n\n" for n in range(4)
+    )
+    ledger = make_project(pytester, monkeypatch, kernel={"secs": 0.1}, rootfs={"secs": 0.1}, tests=tests)
+    conftest = pytester.path / "conftest.py"
+    conftest.write_text(conftest.read_text() + CLAIMED_NEXT)
+    run(pytester, "-n", workers).assert_outcomes(passed=8)  # gates 1-4 and the tests
+    said = ledger.read_text().splitlines()
+    _, claimed, claimer = next(line for line in said if line.startswith("claimed")).split()
+    decided = [line for line in said if line.startswith("decided")]
+    gates = {g["number"]: g for g in record(pytester)["gates"]}
+    assert all(g["open"] for g in gates.values()) and len(decided) == 1
+    # Alone, gate 3's item comes first; with workers, one that needs gate 4 may claim it sooner.
+    assert claimed == "True" or workers != "0"
+    if claimed == "True":
+        assert decided == [f"decided {claimer}"] and gates[4]["worker"] == gates[3]["worker"]
+        assert gates[3]["end"] <= gates[4]["start"]
