@@ -16,7 +16,7 @@ import traceback
 
 import pytest
 
-from .progress import RunWatch
+from .progress import Progress, RunWatch
 
 TTY_POLL_S = 1.0
 PLAIN_POLL_S = 2.0
@@ -37,6 +37,16 @@ class LiveProgress:
         self._line = ""  # the terminal's current line right after our status was drawn
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="quill-progress", daemon=True)
+        # pytest's writes and this thread's, one at a time: a test's dot written from
+        # the main thread never lands inside a line of ours (between its text and its
+        # end, or between our look at the current line and our write).
+        self._lock = threading.RLock()
+        self._unlocked_write = terminal._tw.write
+        terminal._tw.write = self._locked_write  # type: ignore[method-assign]
+
+    def _locked_write(self, msg: str, **kwargs: bool) -> None:
+        with self._lock:
+            self._unlocked_write(msg, **kwargs)
 
     def start(self) -> None:
         self._thread.start()
@@ -46,7 +56,9 @@ class LiveProgress:
         self._stop.set()
         self._thread.join(timeout=10)
         self._show(time.time())
-        self._clear()
+        with self._lock:
+            self._clear()
+        self.terminal._tw.write = self._unlocked_write  # type: ignore[method-assign]
 
     def _loop(self) -> None:
         poll = TTY_POLL_S if self.in_place else PLAIN_POLL_S
@@ -60,6 +72,10 @@ class LiveProgress:
 
     def _show(self, now: float) -> None:
         progress = self.watch.poll(now)
+        with self._lock:
+            self._print(progress, now)
+
+    def _print(self, progress: Progress, now: float) -> None:
         if self.header and self.watch.state.is_dir():
             for line in self.header:
                 self._keep(line)
