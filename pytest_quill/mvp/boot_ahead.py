@@ -5,11 +5,11 @@ A QEMU bench boots the card image itself, so nothing gate 3 does to the card
 The boot begins as soon as the card exists, in a thread (QEMU and the console
 do the work, the thread mostly waits), on the worker that will decide gate 4:
 the one that claimed it (gate 4's work ahead, run/gates.py), or else the one
-deciding gate 3, which claims gate 4 then and decides it right after. The boot is judged as it runs, as
-ever, but the run takes it as gate 4's only once the gates below are open;
-when gate 3 closes, the bench is powered off at once and no further attempt
-starts. A real board boots the card gate 3 writes: it boots after gate 3, as
-before.
+deciding gate 3, which claims gate 4 then and decides it right after. The boot
+is judged as it runs, as ever, but the run takes it as gate 4's only once the
+gates below are open; when gate 3 closes, the bench is powered off at once and
+no further attempt starts. A real board boots the card gate 3 writes: it boots
+after gate 3, as before.
 """
 
 from __future__ import annotations

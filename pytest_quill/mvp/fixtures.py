@@ -79,8 +79,9 @@ def device(quill: QuillRun) -> Device:
 
 
 def _booted_ahead(run: QuillRun) -> Device | None:
-    """The device this worker booted while it decided gate 3, when another worker
-    then decided gate 4; its failure was not gate 4's: a fresh device then."""
+    """The boot this worker began ahead of gate 4, when a test that is not behind
+    gate 4 asks for the device before gate 4 took it; a boot that failed there was
+    not gate 4's: a fresh device then (which says why it cannot boot again)."""
     try:
         early = boot_ahead.take(run)
     except QuillError:
