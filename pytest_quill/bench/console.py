@@ -163,6 +163,8 @@ class Console:
             ended = index == len(wanted) + len(bad) + 1
             gone = self._bench_says(patience_s=_HEALTH_S if ended or self._unsent else 0)
             if gone:
+                if not ended:
+                    self._last_words(bad)
                 raise type(gone)(
                     f"{gone.message} {waited}; last lines: {self.last_lines(6)}", log=str(self.log_path)
                 )
@@ -180,6 +182,14 @@ class Console:
                     f"last lines: {self.last_lines(6)}",
                     log=str(self.log_path),
                 )
+
+    def _last_words(self, bad: list[str]) -> None:
+        """Read what the stream still holds after the bench saw the device go (a
+        busy reader may be behind): a panic's report there is the device's verdict
+        (BootError), not a reset's."""
+        index = self._spawn.expect(bad + [pexpect.EOF, pexpect.TIMEOUT], timeout=_SETTLE_S)
+        if index < len(bad):
+            self._fail_bad(bad[index])
 
     def _bench_says(self, patience_s: float) -> DeviceLost | GuestEnded | None:
         """Why the device is gone, if it is. A killed QEMU's socket closes a moment
