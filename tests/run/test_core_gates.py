@@ -64,30 +64,40 @@ def test_run_record_holds_artifacts_gates_waits_tests_and_each_process_closing(p
     assert max(closing[w]["end"] for w in ("gw0", "gw1", "gw2")) <= closing["main"]["start"]
 
 
-AHEAD_GATE = """
+# Appended to the synthetic plan's conftest: gate 4 and what its deciders say.
+GATE_4 = """
 
-def boot_ahead(run):
+def say(line):
     with open(os.environ["QUILL_TEST_LEDGER"], "a") as ledger:
-        ledger.write("ahead\\n")
-    raise BuildError("the work ahead failed: its decider meets it again")
-
-def boot_gate(run):
-    with open(os.environ["QUILL_TEST_LEDGER"], "a") as ledger:
-        ledger.write("decide\\n")
+        ledger.write(line + "\\n")
 
 _declare = pytest_quill_declare
 
 def pytest_quill_declare(plan):
     _declare(plan)
-    plan.gate(4, "boot", ahead=boot_ahead)(boot_gate)
+    declare_gate_4(plan)
 """
+
+AHEAD_GATE = """
+def boot_ahead(run):
+    say("ahead")
+    raise BuildError("the work ahead failed: its decider meets it again")
+
+def declare_gate_4(plan):
+    plan.gate(4, "boot", ahead=boot_ahead)(lambda run: say("decide"))
+"""
+
+
+def with_gate_4(pytester, monkeypatch, tests: str, declared: str):
+    ledger = make_project(pytester, monkeypatch, kernel={"secs": 0.1}, rootfs={"secs": 0.1}, tests=tests)
+    conftest = pytester.path / "conftest.py"
+    conftest.write_text(conftest.read_text() + GATE_4 + declared)
+    return ledger
 
 
 def test_a_gates_work_ahead_begins_in_its_decider_before_the_decision(pytester, monkeypatch):
     tests = "import pytest\n\n@pytest.mark.gate(4)\ndef test_booted(sd_card):\n    pass\n"
-    ledger = make_project(pytester, monkeypatch, kernel={"secs": 0.1}, rootfs={"secs": 0.1}, tests=tests)
-    conftest = pytester.path / "conftest.py"
-    conftest.write_text(conftest.read_text() + AHEAD_GATE)
+    ledger = with_gate_4(pytester, monkeypatch, tests, AHEAD_GATE)
     run(pytester, "-n", "2").assert_outcomes(passed=5)  # gates 1-4 and the test
     made = ledger.read_text().split()
     assert made.count("ahead") == made.count("decide") == 1
@@ -96,22 +106,13 @@ def test_a_gates_work_ahead_begins_in_its_decider_before_the_decision(pytester, 
 
 
 CLAIMED_NEXT = """
-
 def convergence_claiming_next(run):
     run.artifact("sdcard")
-    with open(os.environ["QUILL_TEST_LEDGER"], "a") as ledger:
-        ledger.write(f"claimed {run.gates.claim_next(3)} {run.worker}\\n")
+    say(f"claimed {run.gates.claim_next(3)} {run.worker}")
 
-def boot_gate(run):
-    with open(os.environ["QUILL_TEST_LEDGER"], "a") as ledger:
-        ledger.write(f"decided {run.worker}\\n")
-
-_declare = pytest_quill_declare
-
-def pytest_quill_declare(plan):
-    _declare(plan)
-    plan.gates[3] = plan.gates[3].__class__(3, "convergence", convergence_claiming_next, ("sdcard",))
-    plan.gate(4, "boot")(boot_gate)
+def declare_gate_4(plan):
+    plan.gate(3, "convergence", needs=("sdcard",))(convergence_claiming_next)
+    plan.gate(4, "boot")(lambda run: say(f"decided {run.worker}"))
 """
 
 
@@ -122,9 +123,7 @@ def test_a_gate_claimed_while_the_one_below_is_decided_is_decided_right_after_it
     tests = "import pytest\n\n" + "".join(
         f"@pytest.mark.gate(4)\ndef test_booted_{n}():\n    pass\n\n" for n in range(4)
     )
-    ledger = make_project(pytester, monkeypatch, kernel={"secs": 0.1}, rootfs={"secs": 0.1}, tests=tests)
-    conftest = pytester.path / "conftest.py"
-    conftest.write_text(conftest.read_text() + CLAIMED_NEXT)
+    ledger = with_gate_4(pytester, monkeypatch, tests, CLAIMED_NEXT)
     run(pytester, "-n", workers).assert_outcomes(passed=8)  # gates 1-4 and the tests
     said = ledger.read_text().splitlines()
     _, claimed, claimer = next(line for line in said if line.startswith("claimed")).split()
