@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.pytester_files import PYTESTERS_OWN
+
 NO_PLAN = "# a project of its own, with no pytest-quill plan\n"
 
 
@@ -26,8 +28,7 @@ def test_a_project_without_a_plan_runs_as_without_the_plugin(pytester, cache_hom
         line for line in result.outlines + result.errlines if not line.startswith("plugins: ")
     ]  # pytest lists every installed plugin there
     assert [line for line in said if "quill" in line.lower()] == []
-    pytesters_own = {"stdout", "stderr", "runpytest-0", "runpytest-current"}
-    assert sorted(p.name for p in pytester.path.iterdir() if p.name not in pytesters_own) == before
+    assert sorted(p.name for p in pytester.path.iterdir() if p.name not in PYTESTERS_OWN) == before
     assert not cache_home.exists()
 
 

@@ -21,6 +21,7 @@ from pytest_quill.run.state import CLAIM_STALE_S, RunState
 from pytest_quill.run.store import Store
 from pytest_quill.run.verdict import EXIT_BENCH
 from tests.support.mounts import tmpfs
+from tests.support.pytester_files import PYTESTERS_OWN
 from tests.support.synthetic_runs import make_project, run
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -224,7 +225,7 @@ def test_a_full_reports_folder_ends_the_run_as_the_machines_fault_naming_it(pyte
         "test_plan.py",
     }
     # pytester's own files only: no cache folder, nothing built
-    assert made <= {"stdout", "stderr", "runpytest-0", "runpytest-current"}
+    assert made <= PYTESTERS_OWN
 
 
 @pytest.mark.timeout(300)
@@ -254,4 +255,4 @@ def test_a_run_whose_cache_is_full_ends_as_the_machines_fault_naming_it(pytester
         "hardware_profiles",
         "test_plan.py",
     }
-    assert made <= {"reports", "stdout", "stderr", "runpytest-0", "runpytest-current"}
+    assert made <= {"reports", *PYTESTERS_OWN}
