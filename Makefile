@@ -46,6 +46,11 @@ docker: setup
 run: docker
 	$(SUITES)
 
+# The tests start Python processes by the hundred (pytest in pytest, xdist
+# workers, the CLI). They keep compiled modules, Python's default: on a machine
+# that sets PYTHONDONTWRITEBYTECODE each one compiled the plugin and labgrid
+# again, a third of the unit tests' CPU (docs/performance.md).
+test: export PYTHONDONTWRITEBYTECODE =
 test: docker
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
