@@ -24,6 +24,12 @@ STATS = (
 )
 
 
+_COUNTED = (
+    'before=$1 after=$2; shift 2; ccache --print-stats > "$before" || exit; '
+    '"$@"; code=$?; ccache --print-stats > "$after" || exit; exit $code'
+)
+
+
 @dataclass(frozen=True)
 class KernelMake:
     tree: Path
@@ -72,9 +78,11 @@ class KernelMake:
                 env["CCACHE_REMOTE_STORAGE"] = self.ccache_remote
         return env
 
-    def stats_argv(self, dest: Path) -> list[str]:
-        """ccache's counters (tab-separated name, value) written to DEST."""
-        return ["sh", "-c", 'ccache --print-stats > "$1"', "sh", str(dest)]
+    def counted(self, argv: list[str], before: Path, after: Path) -> list[str]:
+        """ARGV between two readings of ccache's counters (tab-separated name, value),
+        written to BEFORE and AFTER; its exit code. One command, so one container on
+        the Docker backend rather than three (~0.3 s each)."""
+        return ["sh", "-c", _COUNTED, "sh", str(before), str(after), *argv]
 
     def image(self, name: str) -> Path:
         return self.build_dir / "arch" / self.arch / "boot" / name

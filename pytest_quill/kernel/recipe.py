@@ -17,7 +17,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from ..engine.context import Artifact, BuildContext
+from ..engine.context import Artifact, BuildContext, step_label
 from ..engine.recipe import Toolchain
 from ..errors import BuildError, InputError
 from ..formats import kconfig, uimage
@@ -143,7 +143,7 @@ def module_sources(profile: Profile) -> Path:
 
 
 def _kernel_make(ctx: BuildContext, tree: Path, label: str) -> KernelMake:
-    has_ccache = ctx.run(["sh", "-c", "command -v ccache"], cwd=tree, check=False) == 0
+    has_ccache = not ctx.backend.missing(["ccache"])  # the builder image's answer is kept
     return KernelMake(
         tree=tree,
         build_dir=ctx.workspace(f"kernel-build/{ctx.profile.name}-{label}"),
@@ -225,31 +225,28 @@ def _compile(ctx: BuildContext, make: KernelMake, final: dict) -> tuple[str, dic
     targets = [ctx.profile.kernel.image_target]
     if final.get("MODULES") == "y":
         targets.append("modules")
-    before = _ccache_counters(ctx, make, "before")
-    ctx.run(make.argv(*targets), cwd=make.tree, env=make.env())
-    release = (make.build_dir / "include/config/kernel.release").read_text().strip()
+    argv = make.argv(*targets)
     if make.ccache_dir is None:
+        ctx.run(argv, cwd=make.tree, env=make.env())
         if make.ccache_remote:
             ctx.note(
                 f"kernel.ccache_remote {make.ccache_remote}: unused, no ccache on the "
                 f"{ctx.backend.name} backend"
             )
-        return release, {}
-    stats = stats_record(before, _ccache_counters(ctx, make, "after"), make.ccache_remote)
+        return _release(make), {}
+    before, after = (make.build_dir / f".quill-ccache-{when}" for when in ("before", "after"))
+    ctx.run(make.counted(argv, before, after), cwd=make.tree, env=make.env(), step=step_label(argv))
+    stats = stats_record(read_stats(before.read_text()), read_stats(after.read_text()), make.ccache_remote)
     ctx.note(
         f"ccache: {stats['hits']} hits, {stats['misses']} misses; remote "
         f"{stats['remote'] or 'none'}: {stats['remote_storage_hit']} hits, "
         f"{stats['remote_storage_miss']} misses, {stats['remote_storage_error']} errors"
     )
-    return release, stats
+    return _release(make), stats
 
 
-def _ccache_counters(ctx: BuildContext, make: KernelMake, when: str) -> dict[str, int]:
-    if make.ccache_dir is None:
-        return {}
-    dest = make.build_dir / f".quill-ccache-{when}"
-    ctx.run(make.stats_argv(dest), cwd=make.tree, env=make.env())
-    return read_stats(dest.read_text())
+def _release(make: KernelMake) -> str:
+    return (make.build_dir / "include/config/kernel.release").read_text().strip()
 
 
 def _collect(ctx: BuildContext, make: KernelMake, final: dict, release: str) -> dict[str, Any]:

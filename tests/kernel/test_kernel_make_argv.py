@@ -56,3 +56,21 @@ def test_one_locale_on_every_backend_so_ccache_hits_are_shared():
     none made every Docker build after a host build miss (and the other way)."""
     env = kmake(Path("/work/ccache")).env()
     assert {env[name] for name in ("LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES")} == {"C"}
+
+
+def test_the_compile_is_counted_by_ccache_before_and_after_in_one_command(tmp_path):
+    """The counters around make come from the same command (one container), read
+    before it starts and after it ends, even when it fails; its exit code is make's."""
+    bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
+    bin_dir.mkdir()
+    (bin_dir / "ccache").write_text(
+        f'#!/bin/sh\necho ccache >> {calls}\nprintf "cache_miss\\t%s\\n" "$(wc -l < {calls})"\n'
+    )
+    (bin_dir / "ccache").chmod(0o755)
+    before, after = tmp_path / "before", tmp_path / "after"
+    make = ["sh", "-c", f"echo make >> {calls}; exit 3"]
+    argv = kmake(tmp_path / "ccache").counted(make, before, after)
+    done = subprocess.run(argv, env={"PATH": f"{bin_dir}:/usr/bin:/bin"}, timeout=10)
+    assert done.returncode == 3
+    assert calls.read_text().split() == ["ccache", "make", "ccache"]
+    assert (before.read_text(), after.read_text()) == ("cache_miss\t1\n", "cache_miss\t3\n")
