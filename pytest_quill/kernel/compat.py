@@ -28,6 +28,15 @@ RECORD = "applied.json"  # in the record folder, beside the copies of what was a
 # reverse dry run can "succeed" on a tree that lacks the patch, and a patch
 # can land where it was not written for.
 FUZZ = "--fuzz=0"
+# In the tree already when its reverse dry run passes (said quietly: on a tree
+# without it, that run's failures are expected); else a forward dry run proves
+# it applies whole before it is applied.
+_ALREADY = 99  # not one of patch's own exit codes (0, 1, 2)
+_APPLY_ONCE = (
+    f'patch -p1 -R --dry-run -s -f {FUZZ} -i "$1" >/dev/null 2>&1 && exit {_ALREADY}; '
+    f'patch -p1 -f {FUZZ} --no-backup-if-mismatch --forward --dry-run -i "$1" || exit; '
+    f'exec patch -p1 -f {FUZZ} --no-backup-if-mismatch --forward -i "$1"'
+)
 # A hunk's first line in a unified (@@ -1,2 +1,2 @@) or a context diff (***************):
 # patch takes a file without one (empty, a commit message alone) as nothing to do.
 _HUNK = re.compile(rb"^(@@ -\d|\*{15})", re.MULTILINE)
@@ -80,15 +89,13 @@ def sync(ctx: BuildContext, tree: Path, wanted: list[Patch], record_dir: Path) -
         _save(record_dir, ours)
     done = []
     for patch in wanted:
-        if is_applied(ctx, tree, patch.path):
-            status = "kept" if patch.entry() in ours else "in the source"
-        else:
-            _check(ctx, tree, patch)
-            shutil.copyfile(patch.path, record_dir / f"{patch.sha256}.patch")
-            _patch(ctx, tree, patch.name, ["--forward", "-i", str(patch.path)])
+        shutil.copyfile(patch.path, record_dir / f"{patch.sha256}.patch")  # kept before it can land
+        if _apply_once(ctx, tree, patch):
             ours = [e for e in ours if e != patch.entry()] + [patch.entry()]
             _save(record_dir, ours)
             status = "applied"
+        else:
+            status = "kept" if patch.entry() in ours else "in the source"
         ctx.note(f"compat patch {patch.name}: {status}")
         done.append({**patch.entry(), "status": status})
     return done
@@ -128,8 +135,12 @@ def failures(output: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _check(ctx: BuildContext, tree: Path, patch: Patch) -> None:
-    code, said = _patch(ctx, tree, patch.name, ["--forward", "--dry-run", "-i", str(patch.path)], check=False)
+def _apply_once(ctx: BuildContext, tree: Path, patch: Patch) -> bool:
+    """Apply PATCH unless it is in TREE already (False then); one command for
+    the three patch runs, as each is a container on the Docker backend."""
+    code, said = _run_and_read(ctx, tree, ["sh", "-c", _APPLY_ONCE, "sh", str(patch.path)], patch.name)
+    if code == _ALREADY:
+        return False
     if code != 0:
         problems = failures(said) or [
             said.strip().splitlines()[-1] if said.strip() else f"patch exited {code}"
@@ -138,6 +149,7 @@ def _check(ctx: BuildContext, tree: Path, patch: Patch) -> None:
             f"compat patch {patch.name} does not apply: {'; '.join(problems)} ({patch.path})",
             log=str(ctx.log_path),
         )
+    return True
 
 
 def _take_out(ctx: BuildContext, tree: Path, entry: dict[str, str], record_dir: Path) -> None:
@@ -153,17 +165,22 @@ def _take_out(ctx: BuildContext, tree: Path, entry: dict[str, str], record_dir: 
     )
 
 
-def _patch(ctx: BuildContext, tree: Path, name: str, args: list[str], check: bool = True) -> tuple[int, str]:
-    """patch -p1 ARGS in TREE; its exit code and what it said (also in the log)."""
-    start = os.path.getsize(ctx.log_path) if ctx.log_path.exists() else 0
-    code = ctx.run(["patch", "-p1", "-f", FUZZ, "--no-backup-if-mismatch", *args], cwd=tree, check=False)
-    with open(ctx.log_path, "rb") as log:
-        log.seek(start)
-        said = log.read().decode(errors="replace")
-    if code != 0 and check:
+def _patch(ctx: BuildContext, tree: Path, name: str, args: list[str]) -> None:
+    """patch -p1 ARGS in TREE; a BuildError with what patch complained about."""
+    argv = ["patch", "-p1", "-f", FUZZ, "--no-backup-if-mismatch", *args]
+    code, said = _run_and_read(ctx, tree, argv, name)
+    if code != 0:
         problems = failures(said) or [f"patch exited {code}"]
         raise BuildError(f"compat patch {name}: {'; '.join(problems)}", log=str(ctx.log_path))
-    return code, said
+
+
+def _run_and_read(ctx: BuildContext, tree: Path, argv: list[str], name: str) -> tuple[int, str]:
+    """ARGV run in TREE as the step "patch NAME"; its exit code and what it said."""
+    start = os.path.getsize(ctx.log_path) if ctx.log_path.exists() else 0
+    code = ctx.run(argv, cwd=tree, check=False, step=f"patch {name}")
+    with open(ctx.log_path, "rb") as log:
+        log.seek(start)
+        return code, log.read().decode(errors="replace")
 
 
 def _load(record_dir: Path) -> list[dict[str, str]]:
