@@ -148,6 +148,13 @@ class LabgridBench(Bench):
             self._keyboard = self._port("keyboard")
         except BaseException:
             port.close()
+            if self._power is not None:
+                # Stopped while it was switched on (Ctrl-C): power_off() knows no
+                # console yet, and a board must never be left on.
+                try:
+                    self._power.off()
+                except Exception as exc:  # the stop stays the error; this is said beside it
+                    self._say(f"place {self.lease.place} may still be on: power off failed: {exc}")
             raise
         self._console = Console(SerialStream(port), log_path, self.options.timeout_factor)
         return self._console

@@ -256,7 +256,13 @@ def test_ctrl_c_releases_the_place_and_powers_the_board_off(lab, tmp_path):
         "suites/d_integration/test_d3_squireos.py",
     )
     wait_for_log(tmp_path, "acquired place qemu-1", run)
-    time.sleep(5)  # booting, or testing: either way the place is held
+    # Powered on: its card written, now booting or testing, the place held. (A
+    # fixed wait raced the run: a boot and this file's tests can end within it.)
+    deadline = time.monotonic() + 600
+    while not lab.boards[1].on:
+        assert run.poll() is None, (tmp_path / "stdout").read_text()[-3000:]
+        assert time.monotonic() < deadline, "board 1 never powered on"
+        time.sleep(0.1)
     run.send_signal(signal.SIGINT)
     assert run.wait(timeout=120) != 0
     assert "released place qemu-1" in run_log(tmp_path)
