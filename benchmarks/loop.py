@@ -115,6 +115,7 @@ def timed_run(cwd: Path, reports: Path, edit: int | None = None, twin: Path | No
         with open(cwd / EDITED, "a") as source:
             source.write(f"/* loop benchmark edit {time.time_ns()} */\n")
     extra = ["--quill-profile", "nook-twin", "--quill-set", f"kernel.source={twin}"] if twin else []
+    others = busy_share()
     began = time.monotonic()
     done = subprocess.run(
         [*PYTEST, "--quill-reports", str(reports), *extra], cwd=cwd, capture_output=True, text=True
@@ -139,7 +140,27 @@ def timed_run(cwd: Path, reports: Path, edit: int | None = None, twin: Path | No
         "critical_path_s": figures["critical_path_s"],
         "boot_shell_s": (record.get("boot") or {}).get("stages", {}).get("shell"),
         "kernel": next((a["status"] for a in record["artifacts"] if a["name"] == "kernel"), None),
+        "busy_before": others,
     }
+
+
+def busy_share(seconds: float = 1.0) -> float | None:
+    """The share of the machine's CPU time others used just before a run, while
+    this script waits (from /proc/stat): on a shared machine a run's figures
+    move with it. None where there is no /proc/stat."""
+
+    def times() -> list[int]:
+        with open("/proc/stat") as stat:
+            return [int(field) for field in stat.readline().split()[1:9]]
+
+    try:
+        before = times()
+        time.sleep(seconds)
+        spent = [now - then for now, then in zip(times(), before)]
+    except OSError:
+        return None
+    idle = spent[3] + spent[4]  # idle and iowait
+    return round(1 - idle / sum(spent), 2) if sum(spent) else None
 
 
 def ci_run(folder: Path) -> dict:
@@ -175,6 +196,10 @@ def summarize(rows: dict) -> dict:
             else None,
             "green": all(r["exit_code"] == 0 for r in runs),
         }
+    shares = [run.get("busy_before") for runs in rows.values() for run in runs]
+    shares = [share for share in shares if share is not None]
+    if shares:
+        figures["busy_before"] = {"min": min(shares), "max": max(shares)}
     if "twin" in rows:
         figures["twin_boot"] = {
             "shell_s": median(rows["twin"], "boot_shell_s"),
@@ -189,7 +214,8 @@ def summarize(rows: dict) -> dict:
 
 
 def table(figures: dict) -> list[str]:
-    """The five loops as a Markdown table: goal and measure."""
+    """The five loops as a Markdown table (goal and measure), then how busy others
+    kept the machine."""
     lines = ["| loop | goal | measured |", "|---|---|---|"]
     for name in ("warm", "edit"):
         row = figures[name]
@@ -210,6 +236,13 @@ def table(figures: dict) -> list[str]:
     if ci:
         shown = f"{ci['minutes']} min" + ("" if ci["green"] else " (RED)")
     lines.append(f"| CI (.ci/run), clean clone | {GOALS['ci']} | {shown} |")
+    busy = figures.get("busy_before")
+    if busy:
+        lines += [
+            "",
+            f"The machine's CPUs were {busy['min']:.0%}-{busy['max']:.0%} busy with others' work "
+            "in the second before each run (/proc/stat).",
+        ]
     return lines
 
 
