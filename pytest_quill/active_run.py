@@ -19,6 +19,7 @@ from .report.gate_report import mark_flaky
 from .report.live import LiveProgress
 from .report.progress import RunWatch
 from .run import record
+from .run.exit import skip_final_collection
 from .run.finish import finish_run
 from .run.quill_run import QuillRun, quill_run
 from .run.state import unwritable
@@ -196,6 +197,10 @@ class ActiveRun:
             made["metrics"] = metrics.compute(made)
         if record.used_quill(made) or (made.get("interrupted") and run.state.used()):
             finish_run(run, made, _allure_results(config))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self) -> None:
+        skip_final_collection()
 
     def pytest_terminal_summary(
         self, terminalreporter: pytest.TerminalReporter, config: pytest.Config

@@ -97,9 +97,18 @@ def _make_run(config: pytest.Config, plan: Plan) -> QuillRun:
 
 
 class _XdistController:
-    """Hands the controller's run folder to every worker."""
+    """Hands the controller's run folder to every worker, and notes when each
+    one said it finished: xdist then waits for the worker processes to exit,
+    and the controller's own close (after that wait) shows how long it was."""
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:  # an xdist WorkerController
         run = quill_run(node.config)
         node.workerinput["quill_run_dir"] = str(run.run_dir)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        run = quill_run(node.config)
+        if run.state.used():
+            now = time.time()
+            run.state.event("closing", what="finished", worker=node.gateway.id, start=now, end=now)
