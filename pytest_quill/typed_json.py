@@ -10,9 +10,10 @@ writer may add some); a field without a default that is missing is corrupt.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import MISSING, fields, is_dataclass
+from dataclasses import MISSING, Field, fields, is_dataclass
+from functools import cache
 from types import UnionType
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -50,9 +51,7 @@ def read_as(cls: type[T], data: Any, where: str = "") -> T:
     """DATA (a JSON object) as CLS, a dataclass; CorruptRecord naming the first bad value."""
     if not isinstance(data, dict):
         raise CorruptRecord(f"{where.rstrip('.') or 'the record'}: {data!r} is not an object")
-    hints = get_type_hints(cls)
-    read = fields(cls)  # type: ignore[arg-type]  # T: a dataclass
-    needed = [f.name for f in read if f.default is MISSING and f.default_factory is MISSING]
+    hints, read, needed = _shape(cast(type, cls))
     if missing := [name for name in needed if name not in data]:
         raise CorruptRecord(f"{where.rstrip('.') or 'the record'}: no {missing[0]!r}")
     values = {f.name: _value(hints[f.name], data[f.name], f"{where}{f.name}") for f in read if f.name in data}
@@ -60,6 +59,14 @@ def read_as(cls: type[T], data: Any, where: str = "") -> T:
         return cls(**values)
     except TypeError as exc:  # a key it cannot do without is missing
         raise CorruptRecord(f"{where.rstrip('.') or 'the record'}: {exc}") from None
+
+
+@cache  # a run reads thousands of entries of a dozen classes (its workers while they wait)
+def _shape(cls: type) -> tuple[dict[str, Any], tuple[Field[Any], ...], list[str]]:
+    """CLS's field types, its fields, and the names of those without a default."""
+    read = fields(cls)
+    needed = [f.name for f in read if f.default is MISSING and f.default_factory is MISSING]
+    return get_type_hints(cls), read, needed
 
 
 def _value(hint: Any, value: Any, where: str) -> Any:
