@@ -138,9 +138,11 @@ def find_commands(data: bytes) -> tuple[int | None, int | None, list[str]]:
     base = _link_base(data, words)
     if base is None:
         return None, None, []
-    strings = _StringAt(data, base)
-    names = [strings.name(w) for w in words]  # the command name a word points to, or None
-    usage = [strings.has_blank(w) for w in words]  # a word pointing to text with a blank
+    texts = _texts_pointed_to(data, base, words)
+    name_at = {word: text for word, text in texts.items() if NAME.fullmatch(text)}
+    usage_at = {word for word, text in texts.items() if " " in text}
+    names = [name_at.get(w) for w in words]  # the command name a word points to, or None
+    usage = [w in usage_at for w in words]  # a word pointing to text with a blank
     best: list[int] = []
     best_stride = None
     named = {i: name for i, name in enumerate(names) if name}
@@ -176,29 +178,19 @@ def _link_base(data: bytes, words: tuple[int, ...]) -> int | None:
     return base if count >= 2 else None
 
 
-class _StringAt:
-    """Printable NUL-terminated strings at link addresses, read once each."""
-
-    def __init__(self, data: bytes, base: int):
-        self.data, self.base = data, base
-        self.seen: dict[int, str | None] = {}
-
-    def text(self, address: int) -> str | None:
-        offset = address - self.base
-        if not 0 <= offset < len(self.data):
-            return None
-        if offset not in self.seen:
-            end = self.data.find(b"\0", offset, offset + MAX_STRING)
-            raw = self.data[offset:end] if end > offset else b""
-            self.seen[offset] = raw.decode() if raw and PRINTABLE.fullmatch(raw) else None
-        return self.seen[offset]
-
-    def name(self, address: int) -> str | None:
-        text = self.text(address)
-        return text if text and NAME.fullmatch(text) else None
-
-    def has_blank(self, address: int) -> bool:
-        return " " in (self.text(address) or "")
+def _texts_pointed_to(data: bytes, base: int, words: tuple[int, ...]) -> dict[int, str]:
+    """Each distinct word that points (at link base BASE) to a printable
+    NUL-terminated string in DATA, and that string."""
+    texts = {}
+    for word in set(words):
+        offset = word - base
+        if not 0 <= offset < len(data):
+            continue  # most words (code) point nowhere in the file
+        end = data.find(b"\0", offset, offset + MAX_STRING)
+        raw = data[offset:end] if end > offset else b""
+        if raw and PRINTABLE.fullmatch(raw):
+            texts[word] = raw.decode()
+    return texts
 
 
 # Scripts: U-Boot's command language (hush), read into commands and words.
