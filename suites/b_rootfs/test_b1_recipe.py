@@ -15,14 +15,27 @@ TOP_LEVEL = {"bin", "sbin", "lib", "usr", "etc", "dev", "proc", "sys", "tmp", "r
 
 
 @pytest.fixture(scope="module")
-def members(rootfs_tarball):
+def tarball(rootfs_tarball):
+    """Its members by name and the text of its files under etc/, from one read
+    of the tarball (each look-up in a .tar.gz reads it from the start)."""
+    members, texts = {}, {}
     with tarfile.open(rootfs_tarball.file(rootfs.TARBALL)) as tar:
-        return {member.name: member for member in tar}
+        for member in tar:
+            members[member.name] = member
+            if member.isreg() and member.name.startswith("etc/"):
+                texts[member.name] = tar.extractfile(member).read().decode()
+    return members, texts
 
 
-def text_of(rootfs_tarball, path: str) -> str:
-    with tarfile.open(rootfs_tarball.file(rootfs.TARBALL)) as tar:
-        return tar.extractfile(path).read().decode()
+@pytest.fixture(scope="module")
+def members(tarball):
+    return tarball[0]
+
+
+@pytest.fixture(scope="module")
+def etc_text(tarball):
+    """The text of a file under etc/ by its path in the tarball."""
+    return tarball[1].__getitem__
 
 
 def test_rootfs_built_for_the_profiles_debian_architecture(rootfs_tarball, profile):
@@ -61,28 +74,26 @@ def test_busybox_and_module_tools_are_there(members):
     assert members["sbin/insmod"].issym() or members["sbin/insmod"].isreg()
 
 
-def test_busybox_init_runs_the_squireos_scripts(members, rootfs_tarball):
+def test_busybox_init_runs_the_squireos_scripts(members, etc_text):
     assert members["sbin/init"].linkname == "/bin/busybox"
-    inittab = text_of(rootfs_tarball, "etc/inittab")
+    inittab = etc_text("etc/inittab")
     assert "::sysinit:/etc/init.d/rcS" in inittab
     assert "::shutdown:/etc/init.d/rcK" in inittab
 
 
-def test_console_gets_a_root_shell_without_a_password(rootfs_tarball):
-    assert "::respawn:/bin/cttyhack /bin/sh -l" in text_of(rootfs_tarball, "etc/inittab")
-    assert text_of(rootfs_tarball, "etc/passwd").startswith("root::0:0:")
+def test_console_gets_a_root_shell_without_a_password(etc_text):
+    assert "::respawn:/bin/cttyhack /bin/sh -l" in etc_text("etc/inittab")
+    assert etc_text("etc/passwd").startswith("root::0:0:")
 
 
-def test_squireos_modules_load_core_first(rootfs_tarball):
+def test_squireos_modules_load_core_first(etc_text):
     listed = [
-        line
-        for line in text_of(rootfs_tarball, "etc/squireos/modules").splitlines()
-        if line and not line.startswith("#")
+        line for line in etc_text("etc/squireos/modules").splitlines() if line and not line.startswith("#")
     ]
     assert listed == ["squireos_core", "jester", "typewriter", "wisdom"]
 
 
-def test_dev_is_filled_the_way_the_profile_allows(rootfs_tarball, profile):
+def test_dev_is_filled_the_way_the_profile_allows(rootfs_tarball, etc_text, profile):
     method = "devtmpfs" if "devtmpfs" in profile.rootfs.init_features else "mdev"
     assert rootfs_tarball.meta.dev_method == method
-    assert (method == "mdev") == ("mdev -s" in text_of(rootfs_tarball, "etc/init.d/dev"))
+    assert (method == "mdev") == ("mdev -s" in etc_text("etc/init.d/dev"))
