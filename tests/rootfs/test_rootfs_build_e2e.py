@@ -1,7 +1,7 @@
-"""A real rootfs build with the host backend for qemu-virt (armhf), twice from
-cold: it passes the verifier, fits 30 MB, gives the same bytes both times, and
-the Nook profile's verifier rejects its bookworm libc. The Docker backend,
-when an engine answers, gives the very same bytes. Needs Debian's archive."""
+"""A real rootfs build for qemu-virt (armhf), twice from cold (on the host, then
+through Docker when an engine answers): it passes the verifier, fits 30 MB,
+gives the same bytes both times, and the Nook profile's verifier rejects its
+bookworm libc. Needs Debian's archive."""
 
 import subprocess
 import tarfile
@@ -76,12 +76,12 @@ def test_busybox_has_every_applet_the_host_made_a_link_for(unpacked, qemu_arm):
     assert listed <= applets
 
 
-def test_docker_backend_gives_the_same_bytes_as_the_host(
-    builds, qemu_virt, tmp_path, build_rootfs_cold, docker_backend
-):
-    built = build_rootfs_cold(tmp_path, qemu_virt, docker_backend(tmp_path))
-    assert built.meta.backend == "docker"
-    assert built.meta.sha256 == builds[0].meta.sha256
+def test_docker_backend_gives_the_same_bytes_as_the_host(builds):
+    host, second = builds
+    if second.meta.backend != "docker":
+        pytest.skip("no Docker engine answered: both cold builds ran on the host")
+    assert host.meta.backend == "host"
+    assert second.meta.sha256 == host.meta.sha256
 
 
 def test_rootfs_built_for_the_host_architecture_is_refused(tmp_path, qemu_virt, build_rootfs_cold):

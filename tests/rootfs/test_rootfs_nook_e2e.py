@@ -1,8 +1,8 @@
-"""The Nook's userland, built for real with the host backend: busybox from
-source, static against musl for armel, twice from cold. It passes the Nook
-profile's verifier (its ABI tag states 2.6.22, under the Nook's 2.6.29),
-repeats its bytes, and runs on an ARM CPU (qemu-user). The Docker backend,
-when an engine answers, gives the very same bytes. Needs Debian's archive."""
+"""The Nook's userland, built for real: busybox from source, static against
+musl for armel, twice from cold (on the host, then through Docker when an
+engine answers). It passes the Nook profile's verifier (its ABI tag states
+2.6.22, under the Nook's 2.6.29), repeats its bytes, and runs on an ARM CPU
+(qemu-user). Needs Debian's archive."""
 
 import subprocess
 import tarfile
@@ -68,9 +68,9 @@ def test_busybox_runs_the_init_applets_on_an_arm_cpu(busybox, qemu_arm):
     assert shell.stdout == "42\n"
 
 
-def test_docker_backend_gives_the_same_bytes_as_the_host(
-    builds, nook, tmp_path, build_rootfs_cold, docker_backend
-):
-    built = build_rootfs_cold(tmp_path, nook, docker_backend(tmp_path))
-    assert built.meta.backend == "docker"
-    assert built.meta.sha256 == builds[0].meta.sha256
+def test_docker_backend_gives_the_same_bytes_as_the_host(builds):
+    host, second = builds
+    if second.meta.backend != "docker":
+        pytest.skip("no Docker engine answered: both cold builds ran on the host")
+    assert host.meta.backend == "host"
+    assert second.meta.sha256 == host.meta.sha256
