@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from html import escape
 from pathlib import Path
 from typing import Any, TypeVar
-from xml.sax.saxutils import escape
 
 from . import metrics
 from .gantt_svg import (

@@ -5,7 +5,7 @@ What is drawn where is report/gantt.py's."""
 from __future__ import annotations
 
 import math
-from xml.sax.saxutils import escape
+from html import escape
 
 WIDTH = 1200
 LEFT = 110  # room for the lane names
