@@ -9,9 +9,10 @@ so the reason is always the first thing that went wrong.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -78,7 +79,23 @@ class Gates:
                 spec.ahead(self.run)
             except QuillError:
                 pass  # what went wrong closes a gate below, or this one when its decider meets it
-        return self._lower_closed(number) or self._run(spec, closed, f"gate-{number}")
+        with self._building_meanwhile_only_up_to(number):
+            return self._lower_closed(number) or self._run(spec, closed, f"gate-{number}")
+
+    @contextlib.contextmanager
+    def _building_meanwhile_only_up_to(self, number: int) -> Iterator[None]:
+        """While this worker decides gate NUMBER, the workers that need it wait on
+        it: what it builds while it waits on a lower gate is work of the gates up to
+        NUMBER, never a higher gate's (an edit run's card, built here, held gate 2
+        for 1.3 s while its check took 0.3 s; another idle worker builds it)."""
+        store = self.run.store
+        before = store.needed
+        needs = {name for n, spec in self.gates.items() if n <= number for name in spec.needs}
+        store.needed = before & self.run.plan.with_deps(needs)
+        try:
+            yield
+        finally:
+            store.needed = before
 
     def require(self, number: int) -> Decision:
         """Gate NUMBER's decision when open. Closed, its failure is raised where the
