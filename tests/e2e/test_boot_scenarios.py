@@ -11,7 +11,6 @@ bench and passes every suite there.
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from pytest_quill.boot.device import Device
 from pytest_quill.engine.meta import read_meta
 from pytest_quill.profile import load_profile
 from pytest_quill.rootfs.meta import RootfsMeta
+from tests.support.child_runs import pytest_argv
 from tests.support.run_output import why_red
 
 pytestmark = pytest.mark.e2e
@@ -31,18 +31,7 @@ NST_KERNEL = ROOT.parent / "shared" / "sources" / "nst-kernel-3f80ffb9.tar.xz"
 
 def pytest_run(tmp_path, *args, timeout):
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *args,
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "-rs",
-            "--quill-reports",
-            str(tmp_path / "reports"),
-        ],
+        pytest_argv(*args, "-rs", reports=tmp_path / "reports"),
         cwd=ROOT,
         capture_output=True,
         text=True,

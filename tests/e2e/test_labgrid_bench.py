@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from tests.labgrid_board import PowerRelay, QemuBoard, Ser2net, exported_board
 from tests.labgrid_lab import Lab
 from tests.labgrid_sdmux import COMMAND, events, write_mux_tools
 from tests.sshd import start_sshd
+from tests.support.child_runs import pytest_argv
 from tests.support.run_output import why_red
 from tests.support.signals import interruptible
 
@@ -135,22 +135,10 @@ def test_a_kept_bench_leaves_the_board_on_and_says_how_to_give_it_back(lab, card
 def pytest_run(folder: Path, lab: Lab, profile: Path, *args: str) -> subprocess.Popen:
     """A run as a user at the lab would start it: its ssh reaches the exporter's host."""
     return subprocess.Popen(
+        # Ctrl-C as a shell gives it, whatever this run inherited
         interruptible(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                *args,
-                "-p",
-                "no:cacheprovider",
-                "-q",
-                "-rfEs",
-                "--quill-profile",
-                str(profile),
-                "--quill-reports",
-                str(folder / "reports"),
-            ]
-        ),  # Ctrl-C as a shell gives it, whatever this run inherited
+            pytest_argv(*args, "-rfEs", "--quill-profile", str(profile), reports=folder / "reports")
+        ),
         cwd=ROOT,
         env=lab.sshd.env(),
         stdout=open(folder / "stdout", "w"),

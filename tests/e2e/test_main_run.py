@@ -7,12 +7,12 @@ check its record, so a skipped gate or a silently cached failure shows here.
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from pytest_quill.report.browser import rendered_dom
+from tests.support.child_runs import pytest_argv
 from tests.support.run_output import why_red
 
 pytestmark = pytest.mark.e2e
@@ -94,19 +94,7 @@ def test_main_run_recorded_the_first_boot_and_the_metrics(main_run):
 
 def test_second_run_reuses_every_artifact(tmp_path):
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-n",
-            "3",
-            "suites/",
-            "-p",
-            "no:cacheprovider",
-            "--quill-reports",
-            str(tmp_path / "reports"),
-            "-q",
-        ],
+        pytest_argv("-n", "3", "suites/", reports=tmp_path / "reports"),
         cwd=ROOT,
         capture_output=True,
         text=True,
