@@ -31,7 +31,9 @@ if [ -e /proc/sys/fs/binfmt_misc/register ] && [ ! -e /proc/sys/fs/binfmt_misc/q
 fi
 
 # The nook-twin bench's U-Boot (Versatile AB), built once from Debian's source.
-sh scripts/twin-u-boot.sh
+# It compiles while pip and npm below wait on their downloads.
+sh scripts/twin-u-boot.sh &
+u_boot=$!
 
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
@@ -46,4 +48,5 @@ fi
 if [ ! -x node_modules/.bin/allure ]; then
     npm install --no-audit --no-fund --silent allure@3 >/dev/null
 fi
+wait "$u_boot" || { echo "setup: the twin's U-Boot did not build (scripts/twin-u-boot.sh)" >&2; exit 1; }
 echo "setup: ready (.venv, apt packages, allure)"

@@ -14,6 +14,19 @@ PROJECT = Path(__file__).resolve().parents[1]
 ARM_GCC = "arm-linux-gnueabihf-gcc"
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "long_file: a test file whose tests take minutes on one worker (make test starts it first)"
+    )
+
+
+def pytest_collection_modifyitems(items):
+    """Long files first, otherwise in collection order. `make test` hands the e2e
+    files out whole to two workers in this order (--no-loadscope-reorder), so the
+    longest begin at once and the short ones fill in beside them."""
+    items.sort(key=lambda item: item.get_closest_marker("long_file") is None)
+
+
 @pytest.fixture(scope="session")
 def qemu_virt():
     return load_profile("qemu-virt", directory=PROJECT / "hardware_profiles")

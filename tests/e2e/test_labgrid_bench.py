@@ -33,7 +33,7 @@ from tests.support.child_runs import pytest_argv
 from tests.support.run_output import why_red
 from tests.support.signals import interruptible
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long_file]
 
 ROOT = Path(__file__).resolve().parents[2]
 BOARDS = 3

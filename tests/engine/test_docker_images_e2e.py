@@ -20,7 +20,7 @@ from pytest_quill.errors import BenchError
 from pytest_quill.profile import load_profile
 from tests.support.builders import kernel_docker
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long_file]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ELF_MACHINE_ARM = 40
