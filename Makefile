@@ -73,11 +73,12 @@ test: docker
 	$(SUITES)
 	sh scripts/report.sh
 	$(NOOK_RUNS)
-	# Two workers, a test file on one (its module fixtures made once): the e2e
-	# tests wait on downloads, engines and boots as much as they compute. The files
-	# marked long_file start first (tests/conftest.py), in that order, not xdist's
-	# (most tests first), so the short ones fill in beside the long ones.
-	$(PYTEST) -p no:randomly -n 2 --dist loadfile --no-loadscope-reorder tests/ -m e2e --durations=30 -rfEs
+	# Three workers, a test file on one (its module fixtures made once): the e2e
+	# tests wait on downloads, engines and boots too (two workers left the cores
+	# 13 % idle). The files marked long_file start first (tests/conftest.py), in
+	# that order, not xdist's (most tests first), so the short ones fill in beside
+	# the long ones.
+	$(PYTEST) -p no:randomly -n 3 --dist loadfile --no-loadscope-reorder tests/ -m e2e --durations=30 -rfEs
 
 # Remake the report from reports/allure-results.
 report:
