@@ -22,7 +22,7 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(items):
     """Long files first, otherwise in collection order. `make test` hands the e2e
-    files out whole to two workers in this order (--no-loadscope-reorder), so the
+    files out whole to its workers in this order (--no-loadscope-reorder), so the
     longest begin at once and the short ones fill in beside them."""
     items.sort(key=lambda item: item.get_closest_marker("long_file") is None)
 
