@@ -43,7 +43,6 @@ from pytest_quill.errors import BenchError
 from pytest_quill.formats.kconfig import parse_config
 from pytest_quill.kernel import recipe as kernel_recipe
 from pytest_quill.kernel import verify as kernel_verify
-from pytest_quill.profile import load_profile
 from pytest_quill.rootfs import recipe as rootfs_recipe
 from tests.sshd import SSHD, start_sshd
 from tests.support.artifacts import produce
@@ -153,12 +152,11 @@ def test_the_kernel_built_on_a_remote_engine_is_verified_and_keyed_as_a_local_on
 # ssh first: over tcp the engine then has the layers and the rootfs is quick.
 @pytest.mark.parametrize("reached_by", ["ssh_remote", "remote"])
 def test_the_rootfs_built_on_a_remote_engine_is_byte_identical_with_no_bind_mount(
-    local_engine, reached_by, request
+    qemu_virt, local_engine, reached_by, request
 ):
     backend, cache, created = request.getfixturevalue(reached_by)
-    profile = load_profile("qemu-virt")
-    local = local_artifact(rootfs_recipe.RECIPE, profile, local_engine)
-    built = produce(rootfs_recipe.RECIPE, profile, backend, cache)
+    local = local_artifact(rootfs_recipe.RECIPE, qemu_virt, local_engine)
+    built = produce(rootfs_recipe.RECIPE, qemu_virt, backend, cache)
     assert built.status == "built" and built.key == local.key
     tarball = rootfs_recipe.TARBALL
     assert sha256(built.file(tarball)) == sha256(local.file(tarball)) == local.meta.sha256
